@@ -1,0 +1,74 @@
+import type { Config } from './config.ts';
+import { migrate } from './db/migrations.ts';
+import { createPool, type Pool } from './db/pool.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createNativeStore } from './stores/native.ts';
+import type { SessionStore } from './stores/types.ts';
+import { readUsersCatalog, type UsersCatalog } from './users/catalog.ts';
+import { createUsersQueries, type UsersQueries } from './users/users.sql.ts';
+
+/**
+ * Everything process-wide, built once at start: the pool, the users catalog, the stores. Requests hang
+ * their per-request state (loaders, statement counter) off a context that points here.
+ */
+export interface App {
+  config: Config;
+  pool: Pool;
+  logger: Logger;
+  catalog: UsersCatalog;
+  users: UsersQueries;
+  stores: ReadonlyMap<string, SessionStore>;
+  defaultStore: SessionStore;
+  clock: () => Date;
+  /** Sees every SQL statement any request runs (tests count them; metrics will too). */
+  onStatement?: (text: string) => void;
+}
+
+export interface AppOptions {
+  pool?: Pool;
+  logger?: Logger;
+  clock?: () => Date;
+  onStatement?: (text: string) => void;
+  /** Apply migrations before serving; defaults to `config.migrateOnStart`. */
+  migrate?: boolean;
+}
+
+export function createStores(config: Config, catalog: UsersCatalog): Map<string, SessionStore> {
+  const stores = new Map<string, SessionStore>();
+  for (const storeConfig of config.stores) {
+    switch (storeConfig.kind) {
+      case 'native':
+        stores.set(storeConfig.name, createNativeStore(storeConfig, catalog.keyPgType));
+        break;
+    }
+  }
+  return stores;
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  if (!config.databaseUrl && !options.pool) {
+    throw new Error('createApp needs config.databaseUrl or a pool');
+  }
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const pool = options.pool ?? createPool(config.databaseUrl!, config.poolSize);
+  const catalog = await readUsersCatalog(pool, config.users);
+  for (const hidden of catalog.hidden) {
+    logger.warn({ column: hidden.column, reason: hidden.reason }, 'users column not exposed');
+  }
+  if (options.migrate ?? config.migrateOnStart) {
+    const applied = await migrate(pool, { users: catalog });
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  }
+  const stores = createStores(config, catalog);
+  return {
+    config,
+    pool,
+    logger,
+    catalog,
+    users: createUsersQueries(catalog),
+    stores,
+    defaultStore: stores.values().next().value!,
+    clock: options.clock ?? (() => new Date()),
+    onStatement: options.onStatement,
+  };
+}

@@ -1,0 +1,63 @@
+import { initContextCache } from '@pothos/core';
+import { parse as parseCookieHeader } from 'cookie';
+import DataLoader from 'dataloader';
+import type { App } from './app.ts';
+import { RequestDb } from './db/pool.ts';
+import { parseSessionNodeId } from './sessions/ids.ts';
+import type { SessionRecord } from './stores/types.ts';
+
+/**
+ * Per-request state: the clock reading every status is computed against, the database handle that counts
+ * statements, the presented session credentials, and the request's loaders.
+ */
+export interface Context {
+  app: App;
+  db: RequestDb;
+  now: Date;
+  /** Credentials the caller presented for `currentSession`: the header, then each store's cookie. */
+  presented: { header: string | null; cookies: Record<string, string | undefined> };
+  /** Batches session look-ups by node id (`store:ref`) across the whole request. */
+  sessionLoader: DataLoader<string, SessionRecord | null>;
+  /** `User.sessions` loaders, one per (store, status, page size). */
+  userSessionLoaders: Map<string, DataLoader<string, SessionRecord[]>>;
+}
+
+const MAX_KEY_LENGTH = 512;
+
+function createSessionLoader(app: App, db: RequestDb, now: Date) {
+  return new DataLoader<string, SessionRecord | null>(async (nodeIds) => {
+    const byStore = new Map<string, string[]>();
+    for (const nodeId of nodeIds) {
+      const address = parseSessionNodeId(nodeId);
+      if (!address || !app.stores.has(address.store)) continue;
+      const refs = byStore.get(address.store) ?? [];
+      refs.push(address.ref);
+      byStore.set(address.store, refs);
+    }
+    const found = new Map<string, SessionRecord>();
+    await Promise.all(
+      [...byStore].map(async ([storeName, refs]) => {
+        const records = await app.stores.get(storeName)!.findByRefs(db, refs, now);
+        for (const record of records) if (record) found.set(`${record.store}:${record.ref}`, record);
+      }),
+    );
+    return nodeIds.map((nodeId) => found.get(nodeId) ?? null);
+  });
+}
+
+export function createContext(app: App, request: Request): Context {
+  const db = new RequestDb(app.pool, app.onStatement);
+  const now = app.clock();
+  const header = request.headers.get('x-session-key');
+  const cookieHeader = request.headers.get('cookie');
+  const cookies = cookieHeader && cookieHeader.length <= 8192 ? parseCookieHeader(cookieHeader) : {};
+  return {
+    ...initContextCache(),
+    app,
+    db,
+    now,
+    presented: { header: header && header.length <= MAX_KEY_LENGTH ? header : null, cookies },
+    sessionLoader: createSessionLoader(app, db, now),
+    userSessionLoaders: new Map(),
+  };
+}

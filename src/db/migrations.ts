@@ -1,0 +1,101 @@
+import type { UsersCatalog } from '../users/catalog.ts';
+import type { Pool, Queryable } from './pool.ts';
+import { withTransaction } from './pool.ts';
+
+/**
+ * Versioned, idempotent migrations of sessiongraph's own schema. Each runs in its own transaction and is
+ * recorded in `sessiongraph.migrations`; replicas starting together serialise on a lock of that one table
+ * (taken only while migrating), and every statement is written to be harmless when repeated.
+ */
+
+export interface MigrationContext {
+  users: UsersCatalog;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements(context: MigrationContext): string[];
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'native session store',
+    statements: ({ users }) => [
+      `CREATE TABLE IF NOT EXISTS sessiongraph.sessions (
+         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+         key_hash bytea NOT NULL UNIQUE CHECK (octet_length(key_hash) = 32),
+         user_id ${users.keyPgType} REFERENCES ${users.table} ("${users.key}") ON DELETE CASCADE,
+         data jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(data) = 'object'),
+         created_at timestamptz NOT NULL DEFAULT now(),
+         expires_at timestamptz NOT NULL,
+         last_seen_at timestamptz,
+         ip inet,
+         user_agent text,
+         version integer NOT NULL DEFAULT 1
+       )`,
+      // "Sessions of a user, newest first" and "newest first" pages are both keyset scans on these.
+      `CREATE INDEX IF NOT EXISTS sessions_user_created_idx
+         ON sessiongraph.sessions (user_id, created_at DESC, id DESC)`,
+      `CREATE INDEX IF NOT EXISTS sessions_created_idx ON sessiongraph.sessions (created_at DESC, id DESC)`,
+      `CREATE INDEX IF NOT EXISTS sessions_expires_idx ON sessiongraph.sessions (expires_at)`,
+    ],
+  },
+];
+
+export const latestMigration = Math.max(...migrations.map((migration) => migration.version));
+
+const ensureSchema = [
+  'CREATE SCHEMA IF NOT EXISTS sessiongraph',
+  `CREATE TABLE IF NOT EXISTS sessiongraph.migrations (
+     version integer PRIMARY KEY,
+     name text NOT NULL,
+     applied_at timestamptz NOT NULL DEFAULT now()
+   )`,
+];
+
+export async function appliedMigrations(db: Queryable): Promise<number[]> {
+  const exists = await db.query<{ present: boolean }>(
+    `/* migrationsTableExists */ SELECT to_regclass('sessiongraph.migrations') IS NOT NULL AS present`,
+  );
+  if (!exists.rows[0]?.present) return [];
+  const result = await db.query<{ version: number }>(
+    '/* appliedMigrations */ SELECT version FROM sessiongraph.migrations ORDER BY version',
+  );
+  return result.rows.map((row) => row.version);
+}
+
+/** Applies what is missing; returns the versions applied by this call. */
+export async function migrate(pool: Pool, context: MigrationContext): Promise<number[]> {
+  const applied: number[] = [];
+  await withTransaction(pool, async (client) => {
+    for (const statement of ensureSchema) await client.query(statement);
+  }).catch(async (error: unknown) => {
+    // Two replicas creating the schema at once: one loses the race on the catalog; the other's work stands.
+    if ((await appliedMigrations(pool)).length === 0 && !(await schemaExists(pool))) throw error;
+  });
+  for (const migration of migrations) {
+    await withTransaction(pool, async (client) => {
+      await client.query('LOCK TABLE sessiongraph.migrations IN SHARE ROW EXCLUSIVE MODE');
+      const done = await client.query('SELECT 1 FROM sessiongraph.migrations WHERE version = $1', [
+        migration.version,
+      ]);
+      if ((done.rowCount ?? 0) > 0) return;
+      for (const statement of migration.statements(context)) await client.query(statement);
+      await client.query('INSERT INTO sessiongraph.migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    });
+  }
+  return applied;
+}
+
+async function schemaExists(db: Queryable): Promise<boolean> {
+  const result = await db.query<{ present: boolean }>(
+    `SELECT to_regclass('sessiongraph.migrations') IS NOT NULL AS present`,
+  );
+  return result.rows[0]?.present === true;
+}

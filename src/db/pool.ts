@@ -1,0 +1,103 @@
+import pg from 'pg';
+
+/**
+ * The process-wide pool and the thin layer every store uses to run SQL. Statements are named by a
+ * leading comment (`/* findSessionById *\/`), and each request counts what it ran, which is how the
+ * batching tests and the benchmarks see round trips.
+ */
+
+// int8 and numeric keys stay strings: a JavaScript number would silently round large ids.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
+
+export type Pool = pg.Pool;
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface StatementListener {
+  (text: string): void;
+}
+
+export function createPool(connectionString: string, max: number): Pool {
+  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection emits 'error' on the pool; unhandled, that would kill the process.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** A `Queryable` that reports each statement to a listener (per request: counts, logs, metrics). */
+export class CountingDb implements Queryable {
+  statements = 0;
+
+  constructor(
+    private readonly target: Queryable,
+    private readonly listener?: StatementListener,
+  ) {}
+
+  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>> {
+    this.statements += 1;
+    this.listener?.(text);
+    return this.target.query<R>(text, params as unknown[]);
+  }
+}
+
+export interface TransactionRunner {
+  transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T>;
+}
+
+/**
+ * One mutation, one transaction, one client: BEGIN, the work, COMMIT; ROLLBACK on any throw. The
+ * callback's client reports to the same statement listener as the request.
+ */
+export async function withTransaction<T>(
+  pool: Pool,
+  work: (client: Queryable) => Promise<T>,
+  listener?: StatementListener,
+  onStatement?: () => void,
+): Promise<T> {
+  const client = await pool.connect();
+  const counted: Queryable = {
+    query: (text, params) => {
+      onStatement?.();
+      listener?.(text);
+      return client.query(text, params as unknown[]);
+    },
+  };
+  let broken = false;
+  try {
+    await counted.query('BEGIN');
+    const result = await work(counted);
+    await counted.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true;
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** The per-request database handle: plain queries on the pool, transactions on one client. */
+export class RequestDb extends CountingDb implements TransactionRunner {
+  constructor(
+    private readonly pool: Pool,
+    private readonly statementListener?: StatementListener,
+  ) {
+    super(pool, statementListener);
+  }
+
+  transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, work, this.statementListener, () => {
+      this.statements += 1;
+    });
+  }
+}
+
+export const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
+export const isForeignKeyViolation = (error: unknown) => (error as { code?: string })?.code === '23503';

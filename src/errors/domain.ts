@@ -1,0 +1,67 @@
+import { type ErrorCode, errorCodes } from './codes.ts';
+
+/** Failures a caller can act on. Resolvers throw these; the errors plugin turns them into payload types. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string = errorCodes[code],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class SessionNotFoundError extends DomainError {
+  constructor(readonly sessionId: string) {
+    super('SESSION_NOT_FOUND');
+  }
+}
+
+export class UserNotFoundError extends DomainError {
+  constructor(readonly userId: string) {
+    super('USER_NOT_FOUND');
+  }
+}
+
+export class StoreNotFoundError extends DomainError {
+  constructor(readonly store: string) {
+    super('STORE_NOT_FOUND', `No store is named "${store}".`);
+  }
+}
+
+export class VersionConflictError extends DomainError {
+  constructor(
+    readonly sessionId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super('VERSION_CONFLICT', `The session is at version ${actualVersion}, not ${expectedVersion}.`);
+  }
+}
+
+export class InvalidInputError extends DomainError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super('INVALID_INPUT', message);
+  }
+}
+
+export class InvalidSessionDataError extends DomainError {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super('INVALID_SESSION_DATA', message);
+  }
+}
+
+export class UnsupportedOperationError extends DomainError {
+  constructor(
+    readonly store: string,
+    message: string,
+  ) {
+    super('UNSUPPORTED_OPERATION', message);
+  }
+}

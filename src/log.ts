@@ -1,0 +1,24 @@
+import pino from 'pino';
+
+/**
+ * Structured JSON logs. Session keys are bearer credentials: cookies, session-key headers and
+ * authorization headers are redacted wherever they appear in a logged object.
+ */
+export const redactPaths = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-session-key"]',
+  'headers.cookie',
+  'headers.authorization',
+  'headers["x-session-key"]',
+  'sessionKey',
+  '*.sessionKey',
+  'key',
+  '*.key',
+];
+
+export function createLogger(level: string) {
+  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' } });
+}
+
+export type Logger = pino.Logger;

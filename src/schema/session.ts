@@ -1,0 +1,196 @@
+import type { App } from '../app.ts';
+import {
+  InvalidInputError,
+  InvalidSessionDataError,
+  SessionNotFoundError,
+  StoreNotFoundError,
+  UserNotFoundError,
+  VersionConflictError,
+} from '../errors/domain.ts';
+import { decodeSessionId, sessionNodeId } from '../sessions/ids.ts';
+import * as sessions from '../sessions/service.ts';
+import type { SessionRecord } from '../stores/types.ts';
+import type { Builder } from './builder.ts';
+import type { UserRef } from './user.ts';
+
+/** `Session`, its connection, the session queries and the session mutations. */
+export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
+  const SessionStatus = builder.enumType('SessionStatus', {
+    description: 'ACTIVE: usable now. EXPIRED: past its expiry. INVALID: stored, but cannot be decoded or trusted.',
+    values: ['ACTIVE', 'EXPIRED', 'INVALID'] as const,
+  });
+
+  const Session = builder.objectRef<SessionRecord>('Session');
+  builder.node(Session, {
+    description: 'A server-side web session, decoded from whichever store keeps it.',
+    id: { resolve: (session) => sessionNodeId(session) },
+    isTypeOf: (value) => typeof value === 'object' && value !== null && 'ref' in value && 'store' in value,
+    loadMany: async (nodeIds, ctx) =>
+      (await ctx.sessionLoader.loadMany(nodeIds)).map((found) => (found instanceof Error ? null : found)),
+    fields: (t) => ({
+      store: t.exposeString('store', { description: 'The configured store this session lives in.' }),
+      status: t.field({ type: SessionStatus, resolve: (session) => session.status }),
+      problem: t.exposeString('problem', {
+        nullable: true,
+        description: 'Why the session is INVALID (tampered, corrupt, unsafe); null otherwise.',
+      }),
+      data: t.field({ type: 'JSONObject', description: 'The decoded session data.', resolve: (s) => s.data }),
+      userId: t.exposeID('userId', { nullable: true, description: 'The users-table key of the owner, if any.' }),
+      user: t.field({
+        type: User,
+        nullable: true,
+        description: 'The owner, loaded in one batch per request.',
+        resolve: (session) => session.userId,
+      }),
+      createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
+      expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+      lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime', nullable: true }),
+      version: t.exposeInt('version', { description: 'Increases by one with every change.' }),
+      ip: t.exposeString('ip', { nullable: true }),
+      userAgent: t.exposeString('userAgent', { nullable: true }),
+    }),
+  });
+
+  const SessionConnection = builder.connectionObject({ type: Session, name: 'SessionConnection' });
+
+  builder.queryFields((t) => ({
+    currentSession: t.field({
+      type: Session,
+      nullable: true,
+      description:
+        'The session whose key the caller presents (its cookie, or the `X-Session-Key` header). ' +
+        'Null for an unknown, expired or malformed key.',
+      resolve: (_root, _args, ctx) => sessions.currentSession(ctx),
+    }),
+    session: t.field({
+      type: Session,
+      nullable: true,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => {
+        const address = decodeSessionId(String(args.id));
+        return address ? ctx.sessionLoader.load(sessionNodeId(address)) : null;
+      },
+    }),
+    sessions: t.field({
+      type: SessionConnection,
+      description: 'Sessions of one store, newest first, with keyset cursors.',
+      args: {
+        store: t.arg.string({ description: `Defaults to "${app.defaultStore.name}".` }),
+        userId: t.arg.id(),
+        status: t.arg({ type: SessionStatus }),
+        first: t.arg.int({ description: `At most ${app.config.maxPageSize}; ${app.config.defaultPageSize} by default.` }),
+        after: t.arg.string(),
+      },
+      resolve: (_root, args, ctx) =>
+        sessions.listSessions(ctx, { ...args, userId: args.userId === null || args.userId === undefined ? null : String(args.userId) }),
+    }),
+  }));
+
+  const CreateSessionInput = builder.inputType('CreateSessionInput', {
+    fields: (t) => ({
+      store: t.string({ description: `Defaults to "${app.defaultStore.name}".` }),
+      userId: t.id({ description: 'The owner; omit for an anonymous session.' }),
+      data: t.field({ type: 'JSONObject' }),
+      ttlSeconds: t.int({ description: 'Lifetime from now; defaults to the store’s.' }),
+      expiresAt: t.field({ type: 'DateTime' }),
+      extendBySeconds: t.int({ description: 'Not valid on create; here so one input shape fits both.' }),
+      ip: t.string(),
+      userAgent: t.string(),
+    }),
+  });
+  const CreateSessionPayload = builder
+    .objectRef<{ session: SessionRecord; sessionKey: string }>('CreateSessionPayload')
+    .implement({
+      fields: (t) => ({
+        session: t.field({ type: Session, resolve: (payload) => payload.session }),
+        sessionKey: t.exposeString('sessionKey', {
+          description: 'The key to give the browser. Returned this one time only; sessiongraph keeps only a hash.',
+        }),
+      }),
+    });
+
+  const UpdateSessionInput = builder.inputType('UpdateSessionInput', {
+    fields: (t) => ({
+      id: t.id({ required: true }),
+      set: t.field({ type: 'JSONObject', description: 'Top-level keys to set.' }),
+      unset: t.stringList({ description: 'Top-level keys to remove.' }),
+      replace: t.field({ type: 'JSONObject', description: 'New data in full; not with `set` or `unset`.' }),
+      ttlSeconds: t.int({ description: 'New expiry: now plus this many seconds.' }),
+      expiresAt: t.field({ type: 'DateTime', description: 'New expiry.' }),
+      extendBySeconds: t.int({ description: 'Push the expiry (from now if already past).' }),
+      expectedVersion: t.int({ description: 'Fail with VersionConflictError unless the session is at this version.' }),
+    }),
+  });
+  const UpdateSessionPayload = builder.objectRef<{ session: SessionRecord }>('UpdateSessionPayload').implement({
+    fields: (t) => ({ session: t.field({ type: Session, resolve: (payload) => payload.session }) }),
+  });
+
+  const EndSessionInput = builder.inputType('EndSessionInput', {
+    fields: (t) => ({ id: t.id({ required: true }) }),
+  });
+  const EndSessionPayload = builder.objectRef<{ endedSessionId: string }>('EndSessionPayload').implement({
+    fields: (t) => ({ endedSessionId: t.exposeID('endedSessionId') }),
+  });
+
+  const EndUserSessionsInput = builder.inputType('EndUserSessionsInput', {
+    fields: (t) => ({
+      userId: t.id({ required: true }),
+      store: t.string({ description: 'Only this store; every store by default.' }),
+      keepSessionId: t.id({ description: 'A session of the user to leave running (e.g. the current one).' }),
+    }),
+  });
+  const EndUserSessionsPayload = builder
+    .objectRef<{ userId: string; count: number }>('EndUserSessionsPayload')
+    .implement({
+      fields: (t) => ({
+        userId: t.exposeID('userId'),
+        count: t.exposeInt('count', { description: 'How many sessions ended.' }),
+      }),
+    });
+
+  builder.mutationFields((t) => ({
+    createSession: t.field({
+      type: CreateSessionPayload,
+      args: { input: t.arg({ type: CreateSessionInput, required: true }) },
+      errors: {
+        types: [InvalidInputError, InvalidSessionDataError, UserNotFoundError, StoreNotFoundError],
+        union: { name: 'CreateSessionResult' },
+      },
+      resolve: (_root, { input }, ctx) =>
+        sessions.createSession(ctx, { ...input, userId: input.userId === null || input.userId === undefined ? null : String(input.userId) }),
+    }),
+    updateSession: t.field({
+      type: UpdateSessionPayload,
+      args: { input: t.arg({ type: UpdateSessionInput, required: true }) },
+      errors: {
+        types: [SessionNotFoundError, VersionConflictError, InvalidInputError, InvalidSessionDataError],
+        union: { name: 'UpdateSessionResult' },
+      },
+      resolve: (_root, { input }, ctx) => sessions.updateSession(ctx, { ...input, id: String(input.id) }),
+    }),
+    endSession: t.field({
+      type: EndSessionPayload,
+      args: { input: t.arg({ type: EndSessionInput, required: true }) },
+      errors: { types: [SessionNotFoundError], union: { name: 'EndSessionResult' } },
+      resolve: (_root, { input }, ctx) => sessions.endSession(ctx, String(input.id)),
+    }),
+    endUserSessions: t.field({
+      type: EndUserSessionsPayload,
+      args: { input: t.arg({ type: EndUserSessionsInput, required: true }) },
+      errors: {
+        types: [UserNotFoundError, InvalidInputError, StoreNotFoundError],
+        union: { name: 'EndUserSessionsResult' },
+      },
+      resolve: (_root, { input }, ctx) =>
+        sessions.endUserSessions(ctx, {
+          userId: String(input.userId),
+          store: input.store,
+          keepSessionId: input.keepSessionId === null || input.keepSessionId === undefined ? null : String(input.keepSessionId),
+        }),
+    }),
+  }));
+
+  return { Session, SessionConnection, SessionStatus };
+}
+
+export type SessionTypes = ReturnType<typeof addSessionTypes>;

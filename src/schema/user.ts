@@ -1,0 +1,119 @@
+import { GraphQLError } from 'graphql';
+import type { App } from '../app.ts';
+import { clientUserKey, listSessions, pageSize, toPage, userSessionsLoader } from '../sessions/service.ts';
+import { userKeyFromInput } from '../sessions/ids.ts';
+import type { UserColumn } from '../users/catalog.ts';
+import type { UserRow } from '../users/users.sql.ts';
+import type { Builder } from './builder.ts';
+import type { SessionTypes } from './session.ts';
+
+/**
+ * `User`: the application's own users table, with the columns the catalog allows, loaded in batches by
+ * key. The columns are only known at start, so fields are added from the catalog.
+ */
+export function addUserType(builder: Builder, app: App) {
+  const { catalog } = app;
+  const User = builder.loadableNode('User', {
+    description: `A row of ${catalog.table}. Secret-looking columns are never exposed.`,
+    id: { resolve: (user: UserRow) => user.__key },
+    isTypeOf: (value) => typeof value === 'object' && value !== null && '__key' in value,
+    load: (ids: string[], ctx) => app.users.usersByIds(ctx.db, ids.map((id) => clientUserKey(app, id) ?? '')),
+    sort: (user) => user.__key,
+    fields: (t) => {
+      const fields: Record<string, ReturnType<typeof t.field>> = {
+        rowId: t.field({
+          type: 'ID',
+          description: `The key (${catalog.key}) in the users table; what \`Session.userId\` holds.`,
+          resolve: (user) => user.__key,
+        }),
+      };
+      for (const column of catalog.columns) fields[column.field] = columnField(t, column);
+      return fields;
+    },
+  });
+
+  builder.queryFields((t) => ({
+    user: t.field({
+      type: User,
+      nullable: true,
+      description: 'A user by key (as in `Session.userId`) or by node id.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, args) => clientUserKey(app, userKeyFromInput(String(args.id))),
+    }),
+  }));
+
+  const UserConnection = builder.connectionObject({ type: User, name: 'UserConnection' });
+  builder.queryFields((t) => ({
+    users: t.field({
+      type: UserConnection,
+      description: `Users in key order.`,
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (_root, args, ctx) => {
+        const limit = pageSize(app, args.first);
+        let after: string | null = null;
+        if (args.after) {
+          after = clientUserKey(app, Buffer.from(args.after, 'base64url').toString('utf8'));
+          if (after === null) {
+            throw new GraphQLError('`after` is not a cursor of this list', {
+              extensions: { code: 'BAD_USER_INPUT', argument: 'after' },
+            });
+          }
+        }
+        const rows = limit === 0 ? [] : await app.users.usersPage(ctx.db, after, limit + 1);
+        const edges = rows.slice(0, limit).map((node) => ({ cursor: Buffer.from(node.__key).toString('base64url'), node }));
+        return {
+          edges,
+          pageInfo: {
+            hasNextPage: rows.length > limit,
+            hasPreviousPage: after !== null,
+            startCursor: edges[0]?.cursor ?? null,
+            endCursor: edges.at(-1)?.cursor ?? null,
+          },
+        };
+      },
+    }),
+  }));
+  return User;
+}
+
+export type UserRef = ReturnType<typeof addUserType>;
+
+type FieldBuilder = Parameters<Parameters<Builder['objectFields']>[1]>[0];
+
+function columnField(t: FieldBuilder, column: UserColumn) {
+  const type = column.list ? [column.graphqlType] : column.graphqlType;
+  return t.field({
+    type: type as 'String',
+    nullable: true,
+    description: `${column.column} (${column.pgType})`,
+    resolve: (user) => (user as UserRow)[column.column] as string,
+  });
+}
+
+/** `User.sessions`: each user's newest sessions, fetched for every user of a page in one statement. */
+export function addUserSessions(builder: Builder, app: App, User: UserRef, types: SessionTypes) {
+  builder.objectFields(User, (t) => ({
+    sessions: t.field({
+      type: types.SessionConnection,
+      args: {
+        store: t.arg.string({ description: `Defaults to "${app.defaultStore.name}".` }),
+        status: t.arg({ type: types.SessionStatus }),
+        first: t.arg.int(),
+        after: t.arg.string(),
+      },
+      resolve: async (user, args, ctx) => {
+        if (args.after) return listSessions(ctx, { ...args, userId: user.__key });
+        const limit = pageSize(app, args.first);
+        const store = app.stores.get(args.store ?? app.defaultStore.name);
+        if (!store) {
+          throw new GraphQLError(`no store is named "${args.store}"`, {
+            extensions: { code: 'BAD_USER_INPUT', argument: 'store' },
+          });
+        }
+        if (limit === 0) return toPage([], 0, false);
+        const records = await userSessionsLoader(ctx, store, args.status ?? null, limit + 1).load(user.__key);
+        return toPage(records, limit, false);
+      },
+    }),
+  }));
+}

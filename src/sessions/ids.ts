@@ -1,0 +1,61 @@
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+
+/**
+ * Opaque, non-secret ids. A `Session.id` names the store and the store's row reference (a row id, or a
+ * hash of a framework's key), never the key itself. Cursors carry the store and a keyset position.
+ */
+
+export interface SessionAddress {
+  store: string;
+  ref: string;
+}
+
+export const sessionNodeId = (address: SessionAddress) => `${address.store}:${address.ref}`;
+
+export function parseSessionNodeId(nodeId: string): SessionAddress | null {
+  const colon = nodeId.indexOf(':');
+  if (colon <= 0 || colon === nodeId.length - 1) return null;
+  return { store: nodeId.slice(0, colon), ref: nodeId.slice(colon + 1) };
+}
+
+/** The address behind a client's `Session.id`, or null for anything that is not one. */
+export function decodeSessionId(globalId: string): SessionAddress | null {
+  try {
+    const { typename, id } = decodeGlobalID(globalId);
+    return typename === 'Session' ? parseSessionNodeId(id) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const encodeSessionId = (address: SessionAddress) => encodeGlobalID('Session', sessionNodeId(address));
+
+export interface Cursor {
+  store: string;
+  position: unknown[];
+}
+
+export const encodeCursor = (store: string, position: readonly string[]) =>
+  Buffer.from(JSON.stringify([store, ...position]), 'utf8').toString('base64url');
+
+export function decodeCursor(cursor: string): Cursor | null {
+  if (cursor.length > 1024 || !/^[A-Za-z0-9_-]*$/.test(cursor)) return null;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || typeof parsed[0] !== 'string') return null;
+    return { store: parsed[0], position: parsed.slice(1) };
+  } catch {
+    return null;
+  }
+}
+
+/** A user's id as a client may give it: the database key, or the `User` node id. */
+export function userKeyFromInput(raw: string): string {
+  try {
+    const { typename, id } = decodeGlobalID(raw);
+    if (typename === 'User' && Buffer.from(raw, 'base64').toString('utf8') === `User:${id}`) return id;
+  } catch {
+    // not a node id: a plain key
+  }
+  return raw;
+}

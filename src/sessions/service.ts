@@ -1,0 +1,274 @@
+import DataLoader from 'dataloader';
+import { GraphQLError } from 'graphql';
+import type { App } from '../app.ts';
+import type { JsonObject } from '../codecs/result.ts';
+import type { Context } from '../context.ts';
+import type { Queryable } from '../db/pool.ts';
+import {
+  InvalidInputError,
+  SessionNotFoundError,
+  StoreNotFoundError,
+  UserNotFoundError,
+  VersionConflictError,
+} from '../errors/domain.ts';
+import type { SessionRecord, SessionStatus, SessionStore } from '../stores/types.ts';
+import { parseUserKey } from '../users/catalog.ts';
+import { assertStorable, type DataPatch, validatePatch } from './data.ts';
+import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
+import { decodeCursor, decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
+
+/**
+ * What the GraphQL resolvers ask for, in terms of stores: lists with keyset cursors, the caller's own
+ * session, and the mutations, each one transaction. Resolvers stay thin; stores own their SQL.
+ */
+
+const badInput = (message: string, argument: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
+
+export function storeNamed(app: App, name: string | null | undefined): SessionStore {
+  if (name === null || name === undefined) return app.defaultStore;
+  const store = app.stores.get(name);
+  if (!store) throw new StoreNotFoundError(name);
+  return store;
+}
+
+const dataLimits = (app: App) => ({ maxBytes: app.config.maxDataBytes, maxDepth: 32 });
+
+export function pageSize(app: App, first: number | null | undefined): number {
+  if (first === null || first === undefined) return app.config.defaultPageSize;
+  if (first < 0) throw badInput('`first` must not be negative', 'first');
+  if (first > app.config.maxPageSize) {
+    throw badInput(`\`first\` must be at most ${app.config.maxPageSize}`, 'first');
+  }
+  return first;
+}
+
+/** A user id from a client, checked against the users key type; a mismatch means "no such user". */
+export function clientUserKey(app: App, raw: string): string | null {
+  return parseUserKey(app.catalog, raw);
+}
+
+export interface SessionEdge {
+  cursor: string;
+  node: SessionRecord;
+}
+
+export interface SessionPage {
+  edges: SessionEdge[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+export function toPage(records: SessionRecord[], limit: number, hasPrevious: boolean): SessionPage {
+  const edges = records.slice(0, limit).map((node) => ({ cursor: encodeCursor(node.store, node.cursor), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: records.length > limit,
+      hasPreviousPage: hasPrevious,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+export interface ListArgs {
+  store?: string | null;
+  userId?: string | null;
+  status?: SessionStatus | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export async function listSessions(ctx: Context, args: ListArgs): Promise<SessionPage> {
+  const { app } = ctx;
+  const store = app.stores.get(args.store ?? app.defaultStore.name);
+  if (!store) throw badInput(`no store is named "${args.store}"`, 'store');
+  const limit = pageSize(app, args.first);
+  let after: string[] | null = null;
+  if (args.after) {
+    const cursor = decodeCursor(args.after);
+    if (!cursor || cursor.store !== store.name || !store.isCursor(cursor.position)) {
+      throw badInput('`after` is not a cursor of this list', 'after');
+    }
+    after = cursor.position as string[];
+  }
+  let userId: string | null = null;
+  if (args.userId !== null && args.userId !== undefined) {
+    userId = clientUserKey(app, args.userId);
+    if (userId === null) return toPage([], limit, after !== null);
+  }
+  if (limit === 0) return toPage([], 0, after !== null);
+  const records = await store.list(ctx.db, {
+    userId,
+    status: args.status ?? null,
+    limit: limit + 1,
+    after,
+    now: ctx.now,
+  });
+  return toPage(records, limit, after !== null);
+}
+
+/** The caller's own live session: the `X-Session-Key` header first, then each store's cookie. */
+export async function currentSession(ctx: Context): Promise<SessionRecord | null> {
+  const { app, presented } = ctx;
+  for (const store of app.stores.values()) {
+    const key = presented.header ?? presented.cookies[store.cookieName];
+    if (!key) continue;
+    const record = await store.findByKey(ctx.db, key, ctx.now, app.config.touchIntervalSeconds);
+    if (record && record.status === 'ACTIVE') return record;
+  }
+  return null;
+}
+
+function addressOf(ctx: Context, sessionId: string): { address: SessionAddress; store: SessionStore } {
+  const address = decodeSessionId(sessionId);
+  const store = address ? ctx.app.stores.get(address.store) : undefined;
+  if (!address || !store) throw new SessionNotFoundError(sessionId);
+  return { address, store };
+}
+
+function forget(ctx: Context, address: SessionAddress) {
+  ctx.sessionLoader.clear(`${address.store}:${address.ref}`);
+}
+
+export interface CreateSessionArgs extends ExpiryInput {
+  store?: string | null;
+  userId?: string | null;
+  data?: JsonObject | null;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
+const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
+
+export async function createSession(ctx: Context, input: CreateSessionArgs) {
+  const { app } = ctx;
+  const store = storeNamed(app, input.store);
+  if (input.extendBySeconds !== null && input.extendBySeconds !== undefined) {
+    throw new InvalidInputError('extendBySeconds', 'a new session has no expiry to extend: use `ttlSeconds`');
+  }
+  const expiry = parseExpiryChange(input) ?? { kind: 'ttl', seconds: store.defaultTtlSeconds };
+  const expiresAt = resolveExpiry(expiry, ctx.now, null, app.config.maxTtlSeconds);
+  const data = input.data ?? {};
+  assertStorable(data, dataLimits(app));
+  let userId: string | null = null;
+  if (input.userId !== null && input.userId !== undefined) {
+    userId = clientUserKey(app, input.userId);
+    if (userId === null) throw new UserNotFoundError(input.userId);
+  }
+  if (input.ip && !(IPV4.test(input.ip) || (IPV6.test(input.ip) && input.ip.includes(':')))) {
+    throw new InvalidInputError('ip', '`ip` must be an IPv4 or IPv6 address');
+  }
+  if (input.userAgent && input.userAgent.length > 1024) {
+    throw new InvalidInputError('userAgent', '`userAgent` must be at most 1024 characters');
+  }
+  const created = await ctx.db.transaction((tx) =>
+    store.create(
+      tx,
+      { userId, data, expiresAt, ip: input.ip ?? null, userAgent: input.userAgent ?? null },
+      ctx.now,
+    ),
+  );
+  ctx.sessionLoader.prime(`${created.record.store}:${created.record.ref}`, created.record);
+  return { session: created.record, sessionKey: created.key };
+}
+
+export interface UpdateSessionArgs extends ExpiryInput, DataPatch {
+  id: string;
+  expectedVersion?: number | null;
+}
+
+export async function updateSession(ctx: Context, input: UpdateSessionArgs) {
+  const { app } = ctx;
+  const { address, store } = addressOf(ctx, input.id);
+  const patch: DataPatch = { set: input.set, unset: input.unset, replace: input.replace };
+  validatePatch(patch);
+  if (patch.set) assertStorable(patch.set, dataLimits(app), 'set');
+  if (patch.replace) assertStorable(patch.replace, dataLimits(app), 'replace');
+  const expiry = parseExpiryChange(input);
+  const outcome = await ctx.db.transaction((tx) =>
+    store.update(
+      tx,
+      address.ref,
+      { patch, expiry, expectedVersion: input.expectedVersion ?? null },
+      ctx.now,
+      { maxTtlSeconds: app.config.maxTtlSeconds, maxDataBytes: app.config.maxDataBytes },
+    ),
+  );
+  forget(ctx, address);
+  if (outcome.kind === 'missing') throw new SessionNotFoundError(input.id);
+  if (outcome.kind === 'conflict') {
+    throw new VersionConflictError(input.id, input.expectedVersion!, outcome.actualVersion);
+  }
+  ctx.sessionLoader.prime(`${address.store}:${address.ref}`, outcome.record);
+  return { session: outcome.record };
+}
+
+export async function endSession(ctx: Context, sessionId: string) {
+  const { address, store } = addressOf(ctx, sessionId);
+  const ended = await ctx.db.transaction((tx) => store.end(tx, address.ref));
+  forget(ctx, address);
+  if (!ended) throw new SessionNotFoundError(sessionId);
+  return { endedSessionId: sessionId };
+}
+
+export interface EndUserSessionsArgs {
+  userId: string;
+  store?: string | null;
+  keepSessionId?: string | null;
+}
+
+export async function endUserSessions(ctx: Context, input: EndUserSessionsArgs) {
+  const { app } = ctx;
+  const userId = clientUserKey(app, input.userId);
+  if (userId === null) throw new UserNotFoundError(input.userId);
+  const stores = input.store ? [storeNamed(app, input.store)] : [...app.stores.values()];
+  let keep: SessionAddress | null = null;
+  if (input.keepSessionId) {
+    keep = decodeSessionId(input.keepSessionId);
+    if (!keep || !app.stores.has(keep.store)) {
+      throw new InvalidInputError('keepSessionId', '`keepSessionId` is not a session id');
+    }
+  }
+  const count = await ctx.db.transaction(async (tx) => {
+    let total = 0;
+    for (const store of stores) {
+      total += await store.endUserSessions(tx, userId, keep?.store === store.name ? keep.ref : null);
+    }
+    return total;
+  });
+  ctx.sessionLoader.clearAll();
+  return { userId: input.userId, count };
+}
+
+/** Deletes every expired session, store by store, in bounded batches. */
+export async function sweepExpired(app: App, db: Queryable = app.pool): Promise<Record<string, number>> {
+  const deleted: Record<string, number> = {};
+  for (const store of app.stores.values()) {
+    let total = 0;
+    for (;;) {
+      const batch = await store.sweep(db, app.clock(), app.config.sweepBatchSize);
+      total += batch;
+      if (batch < app.config.sweepBatchSize) break;
+    }
+    deleted[store.name] = total;
+  }
+  return deleted;
+}
+
+export { encodeSessionId };
+
+/** One loader per (store, status, page size) in a request: every user of a page in one statement. */
+export function userSessionsLoader(ctx: Context, store: SessionStore, status: SessionStatus | null, limit: number) {
+  const cacheKey = `${store.name}|${status ?? ''}|${limit}`;
+  let loader = ctx.userSessionLoaders.get(cacheKey);
+  if (!loader) {
+    loader = new DataLoader<string, SessionRecord[]>(async (userIds) => {
+      const byUser = await store.listForUsers(ctx.db, userIds, { status, limit, now: ctx.now });
+      return userIds.map((userId) => byUser.get(userId) ?? []);
+    });
+    ctx.userSessionLoaders.set(cacheKey, loader);
+  }
+  return loader;
+}

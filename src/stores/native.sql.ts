@@ -1,0 +1,192 @@
+import type { JsonObject } from '../codecs/result.ts';
+import type { Queryable } from '../db/pool.ts';
+
+/** All SQL of sessiongraph's own session table. */
+
+export type NativeRow = {
+  id: string;
+  user_id: string | null;
+  data: JsonObject;
+  created_at: Date;
+  expires_at: Date;
+  last_seen_at: Date | null;
+  ip: string | null;
+  user_agent: string | null;
+  version: number;
+};
+
+const columns = `id, user_id::text AS user_id, data, created_at, expires_at, last_seen_at, host(ip) AS ip,
+  user_agent, version`;
+
+const statusFilter = `($2::text IS NULL
+  OR ($2 = 'ACTIVE' AND expires_at > $3)
+  OR ($2 = 'EXPIRED' AND expires_at <= $3)
+  OR ($2 = 'INVALID' AND false))`;
+
+/**
+ * The statements, built once for the users table's key type so user filters compare typed values and use
+ * the (user_id, created_at) index.
+ */
+export function createNativeQueries(keyType: string) {
+  async function findSessionsByIds(db: Queryable, ids: readonly string[]): Promise<NativeRow[]> {
+    const result = await db.query<NativeRow>(
+      `/* findSessionsByIds */ SELECT ${columns} FROM sessiongraph.sessions WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return result.rows;
+  }
+
+  /**
+   * The live session for a key hash, refreshing `last_seen_at` in the same statement when it is older than
+   * the touch interval, so a read costs one round trip.
+   */
+  async function findLiveSessionByKeyHash(
+    db: Queryable,
+    keyHash: Buffer,
+    now: Date,
+    touchIntervalSeconds: number,
+  ): Promise<NativeRow | null> {
+    const result = await db.query<NativeRow>(
+      `/* findLiveSessionByKeyHash */
+       WITH hit AS (
+         SELECT ${columns} FROM sessiongraph.sessions WHERE key_hash = $1 AND expires_at > $2
+       ), touched AS (
+         UPDATE sessiongraph.sessions s SET last_seen_at = $2
+           FROM hit
+          WHERE s.id = hit.id
+            AND (hit.last_seen_at IS NULL OR hit.last_seen_at < $2::timestamptz - make_interval(secs => $3))
+         RETURNING s.id, s.last_seen_at
+       )
+       SELECT hit.id, hit.user_id, hit.data, hit.created_at, hit.expires_at,
+              COALESCE(touched.last_seen_at, hit.last_seen_at) AS last_seen_at, hit.ip, hit.user_agent, hit.version
+         FROM hit LEFT JOIN touched ON touched.id = hit.id`,
+      [keyHash, now, touchIntervalSeconds],
+    );
+    return result.rows[0] ?? null;
+  }
+
+  async function findSessionsPage(
+    db: Queryable,
+    userId: string | null,
+    status: string | null,
+    now: Date,
+    after: [Date, string] | null,
+    limit: number,
+  ): Promise<NativeRow[]> {
+    const result = await db.query<NativeRow>(
+      `/* findSessionsPage */
+       SELECT ${columns} FROM sessiongraph.sessions
+        WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
+          AND ${statusFilter}
+          AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $6`,
+      [userId, status, now, after?.[0] ?? null, after?.[1] ?? null, limit],
+    );
+    return result.rows;
+  }
+
+  async function findSessionsOfUsers(
+    db: Queryable,
+    userIds: readonly string[],
+    status: string | null,
+    now: Date,
+    limitPerUser: number,
+  ): Promise<NativeRow[]> {
+    const result = await db.query<NativeRow>(
+      `/* findSessionsOfUsers */
+       SELECT page.* FROM unnest($1::${keyType}[]) AS wanted(user_id)
+       CROSS JOIN LATERAL (
+         SELECT ${columns} FROM sessiongraph.sessions
+          WHERE user_id = wanted.user_id AND ${statusFilter}
+          ORDER BY created_at DESC, id DESC
+          LIMIT $4
+       ) AS page`,
+      [userIds, status, now, limitPerUser],
+    );
+    return result.rows;
+  }
+
+  async function insertSession(
+    tx: Queryable,
+    values: {
+      keyHash: Buffer;
+      userId: string | null;
+      data: JsonObject;
+      createdAt: Date;
+      expiresAt: Date;
+      ip: string | null;
+      userAgent: string | null;
+    },
+  ): Promise<NativeRow> {
+    const result = await tx.query<NativeRow>(
+      `/* insertSession */
+       INSERT INTO sessiongraph.sessions (key_hash, user_id, data, created_at, expires_at, ip, user_agent)
+       VALUES ($1, $2, $3, $4, $5, $6::inet, $7)
+       RETURNING ${columns}`,
+      [
+        values.keyHash,
+        values.userId,
+        JSON.stringify(values.data),
+        values.createdAt,
+        values.expiresAt,
+        values.ip,
+        values.userAgent,
+      ],
+    );
+    return result.rows[0]!;
+  }
+
+  async function lockSession(tx: Queryable, id: string): Promise<NativeRow | null> {
+    const result = await tx.query<NativeRow>(
+      `/* lockSession */ SELECT ${columns} FROM sessiongraph.sessions WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return result.rows[0] ?? null;
+  }
+
+  async function updateSessionRow(
+    tx: Queryable,
+    id: string,
+    data: JsonObject,
+    expiresAt: Date,
+  ): Promise<NativeRow> {
+    const result = await tx.query<NativeRow>(
+      `/* updateSessionRow */
+       UPDATE sessiongraph.sessions SET data = $2, expires_at = $3, version = version + 1
+        WHERE id = $1 RETURNING ${columns}`,
+      [id, JSON.stringify(data), expiresAt],
+    );
+    return result.rows[0]!;
+  }
+
+  async function deleteSession(tx: Queryable, id: string): Promise<boolean> {
+    const result = await tx.query(`/* deleteSession */ DELETE FROM sessiongraph.sessions WHERE id = $1`, [id]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async function deleteSessionsOfUser(tx: Queryable, userId: string, keepId: string | null): Promise<number> {
+    const result = await tx.query(
+      `/* deleteSessionsOfUser */
+       DELETE FROM sessiongraph.sessions WHERE user_id = $1::${keyType} AND ($2::uuid IS NULL OR id <> $2::uuid)`,
+      [userId, keepId],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /** One bounded batch; SKIP LOCKED lets several replicas sweep at once without waiting on each other. */
+  async function deleteExpiredSessions(db: Queryable, now: Date, batchSize: number): Promise<number> {
+    const result = await db.query(
+      `/* deleteExpiredSessions */
+       DELETE FROM sessiongraph.sessions WHERE id IN (
+         SELECT id FROM sessiongraph.sessions WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+       )`,
+      [now, batchSize],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  return { findSessionsByIds, findLiveSessionByKeyHash, findSessionsPage, findSessionsOfUsers, insertSession, lockSession, updateSessionRow, deleteSession, deleteSessionsOfUser, deleteExpiredSessions };
+}
+
+export type NativeQueries = ReturnType<typeof createNativeQueries>;

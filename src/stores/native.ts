@@ -1,0 +1,126 @@
+import type { NativeStoreConfig } from '../config.ts';
+import { isForeignKeyViolation } from '../db/pool.ts';
+import { UserNotFoundError } from '../errors/domain.ts';
+import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
+import { resolveExpiry } from '../sessions/expiry.ts';
+import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
+import { createNativeQueries, type NativeRow } from './native.sql.ts';
+import type { SessionRecord, SessionStatus, SessionStore } from './types.ts';
+
+/**
+ * sessiongraph's own store: relational from the start (jsonb data, a user id column with a foreign key,
+ * timestamps, a version counter), keys stored only as SHA-256.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function statusAt(expiresAt: Date | null, now: Date): SessionStatus {
+  return expiresAt !== null && expiresAt.getTime() <= now.getTime() ? 'EXPIRED' : 'ACTIVE';
+}
+
+export function createNativeStore(config: NativeStoreConfig, userKeyType: string): SessionStore {
+  const sql = createNativeQueries(userKeyType);
+  const toRecord = (row: NativeRow, now: Date): SessionRecord => ({
+    store: config.name,
+    ref: row.id,
+    status: statusAt(row.expires_at, now),
+    problem: null,
+    data: row.data,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastSeenAt: row.last_seen_at,
+    version: row.version,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    cursor: [row.created_at.toISOString(), row.id],
+  });
+
+  return {
+    name: config.name,
+    kind: 'native',
+    cookieName: config.cookieName,
+    defaultTtlSeconds: config.defaultTtlSeconds,
+
+    isCursor(parts): parts is string[] {
+      return (
+        parts.length === 2 &&
+        typeof parts[0] === 'string' &&
+        !Number.isNaN(Date.parse(parts[0])) &&
+        typeof parts[1] === 'string' &&
+        UUID.test(parts[1])
+      );
+    },
+
+    async findByRefs(db, refs, now) {
+      const valid = refs.filter((ref) => UUID.test(ref));
+      const rows = valid.length > 0 ? await sql.findSessionsByIds(db, valid) : [];
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return refs.map((ref) => {
+        const row = byId.get(ref);
+        return row ? toRecord(row, now) : null;
+      });
+    },
+
+    async findByKey(db, key, now, touchIntervalSeconds) {
+      if (!isNativeKeyShape(key)) return null;
+      const row = await sql.findLiveSessionByKeyHash(db, hashSessionKey(key), now, touchIntervalSeconds);
+      return row ? toRecord(row, now) : null;
+    },
+
+    async list(db, query) {
+      const after = query.after ? ([new Date(query.after[0]!), query.after[1]!] as [Date, string]) : null;
+      if (query.status === 'INVALID') return [];
+      const rows = await sql.findSessionsPage(db, query.userId, query.status, query.now, after, query.limit);
+      return rows.map((row) => toRecord(row, query.now));
+    },
+
+    async listForUsers(db, userIds, query) {
+      const byUser = new Map<string, SessionRecord[]>(userIds.map((id) => [id, []]));
+      if (query.status === 'INVALID' || userIds.length === 0) return byUser;
+      const rows = await sql.findSessionsOfUsers(db, userIds, query.status, query.now, query.limit);
+      for (const row of rows) byUser.get(row.user_id!)?.push(toRecord(row, query.now));
+      return byUser;
+    },
+
+    async create(tx, input, now) {
+      const key = generateSessionKey();
+      try {
+        const row = await sql.insertSession(tx, {
+          keyHash: hashSessionKey(key),
+          userId: input.userId,
+          data: input.data,
+          createdAt: now,
+          expiresAt: input.expiresAt,
+          ip: input.ip,
+          userAgent: input.userAgent,
+        });
+        return { record: toRecord(row, now), key };
+      } catch (error) {
+        if (isForeignKeyViolation(error) && input.userId !== null) throw new UserNotFoundError(input.userId);
+        throw error;
+      }
+    },
+
+    async update(tx, ref, input, now, limits) {
+      const row = UUID.test(ref) ? await sql.lockSession(tx, ref) : null;
+      if (!row) return { kind: 'missing' };
+      if (input.expectedVersion !== null && input.expectedVersion !== row.version) {
+        return { kind: 'conflict', actualVersion: row.version };
+      }
+      const data = isEmptyPatch(input.patch) ? row.data : applyPatch(row.data, input.patch);
+      assertStorable(data, { maxBytes: limits.maxDataBytes, maxDepth: 32 });
+      const expiresAt = input.expiry
+        ? resolveExpiry(input.expiry, now, row.expires_at, limits.maxTtlSeconds)
+        : row.expires_at;
+      return { kind: 'updated', record: toRecord(await sql.updateSessionRow(tx, ref, data, expiresAt), now) };
+    },
+
+    end: (tx, ref) => (UUID.test(ref) ? sql.deleteSession(tx, ref) : Promise.resolve(false)),
+
+    endUserSessions: (tx, userId, keepRef) =>
+      sql.deleteSessionsOfUser(tx, userId, keepRef !== null && UUID.test(keepRef) ? keepRef : null),
+
+    sweep: (db, now, batchSize) => sql.deleteExpiredSessions(db, now, batchSize),
+  };
+}

@@ -1,0 +1,87 @@
+import type { JsonObject } from '../codecs/result.ts';
+import type { Queryable } from '../db/pool.ts';
+import type { DataPatch } from '../sessions/data.ts';
+import type { ExpiryChange } from '../sessions/expiry.ts';
+
+/**
+ * The shape every store adapter (native, Django, web.py, express, json-cache) gives the GraphQL layer.
+ * A store owns its table's SQL and its codec; everything above it sees only `SessionRecord`s.
+ */
+
+export type SessionStatus = 'ACTIVE' | 'EXPIRED' | 'INVALID';
+
+export interface SessionRecord {
+  store: string;
+  /** The store's reference to its row, used in the opaque `Session.id`; never the session key. */
+  ref: string;
+  status: SessionStatus;
+  problem: string | null;
+  data: JsonObject;
+  userId: string | null;
+  createdAt: Date | null;
+  expiresAt: Date | null;
+  lastSeenAt: Date | null;
+  version: number;
+  ip: string | null;
+  userAgent: string | null;
+  /** The keyset position of this row in its store's newest-first order. */
+  cursor: string[];
+}
+
+export interface ListQuery {
+  userId: string | null;
+  status: SessionStatus | null;
+  /** Rows to return; stores return up to `limit` rows. */
+  limit: number;
+  after: string[] | null;
+  now: Date;
+}
+
+export interface CreateInput {
+  userId: string | null;
+  data: JsonObject;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface UpdateInput {
+  patch: DataPatch;
+  expiry: ExpiryChange | null;
+  expectedVersion: number | null;
+}
+
+export type UpdateOutcome =
+  | { kind: 'updated'; record: SessionRecord }
+  | { kind: 'missing' }
+  | { kind: 'conflict'; actualVersion: number };
+
+export interface StoreLimits {
+  maxTtlSeconds: number;
+  maxDataBytes: number;
+}
+
+export interface SessionStore {
+  readonly name: string;
+  readonly kind: string;
+  /** The cookie a browser presents this store's key in. */
+  readonly cookieName: string;
+  readonly defaultTtlSeconds: number;
+
+  /** Whether a cursor taken from this store's `cursor` has the right shape. */
+  isCursor(parts: unknown[]): parts is string[];
+  findByRefs(db: Queryable, refs: readonly string[], now: Date): Promise<(SessionRecord | null)[]>;
+  /** The live session a presented key opens, or null (unknown, expired, malformed: all alike). */
+  findByKey(db: Queryable, key: string, now: Date, touchIntervalSeconds: number): Promise<SessionRecord | null>;
+  list(db: Queryable, query: ListQuery): Promise<SessionRecord[]>;
+  /** One batch for many users: each user's first `limit` sessions in newest-first order. */
+  listForUsers(db: Queryable, userIds: readonly string[], query: Omit<ListQuery, 'userId' | 'after'>): Promise<Map<string, SessionRecord[]>>;
+
+  create(tx: Queryable, input: CreateInput, now: Date): Promise<{ record: SessionRecord; key: string }>;
+  update(tx: Queryable, ref: string, input: UpdateInput, now: Date, limits: StoreLimits): Promise<UpdateOutcome>;
+  /** Returns whether a row was deleted. */
+  end(tx: Queryable, ref: string): Promise<boolean>;
+  endUserSessions(tx: Queryable, userId: string, keepRef: string | null): Promise<number>;
+  /** Deletes up to `batchSize` expired sessions; returns how many. */
+  sweep(db: Queryable, now: Date, batchSize: number): Promise<number>;
+}

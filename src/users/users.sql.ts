@@ -1,0 +1,68 @@
+import type { Queryable } from '../db/pool.ts';
+import { quoteIdent, type UsersCatalog } from './catalog.ts';
+
+/** All SQL about the application's users table. The table and columns come from the catalog, quoted. */
+
+export interface CatalogColumnRow {
+  name: string;
+  type: string;
+  formatted: string;
+  notNull: boolean;
+}
+
+export async function readUsersColumns(db: Queryable, table: string): Promise<CatalogColumnRow[]> {
+  const result = await db.query<{ name: string; type: string; formatted: string; not_null: boolean }>(
+    `/* readUsersColumns */
+     SELECT a.attname AS name, t.typname AS type, format_type(a.atttypid, a.atttypmod) AS formatted,
+            a.attnotnull AS not_null
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [table],
+  );
+  return result.rows.map((row) => ({
+    name: row.name,
+    type: row.type,
+    formatted: row.formatted,
+    notNull: row.not_null,
+  }));
+}
+
+export type UserRow = Record<string, unknown> & { __key: string };
+
+/** Every exposed column, cast so pg hands back values GraphQL can print, plus the key as text. */
+function selectList(catalog: UsersCatalog): string {
+  const columns = catalog.columns.map((column) => {
+    const quoted = quoteIdent(column.column);
+    const needsText = column.graphqlType === 'String' && !['text', 'varchar', 'bpchar'].includes(column.pgType);
+    return needsText && !column.list ? `${quoted}::text AS ${quoted}` : quoted;
+  });
+  return [`${quoteIdent(catalog.key)}::text AS __key`, ...columns].join(', ');
+}
+
+export function createUsersQueries(catalog: UsersCatalog) {
+  const select = selectList(catalog);
+  const key = quoteIdent(catalog.key);
+  const byIds = `/* usersByIds */ SELECT ${select} FROM ${catalog.table} WHERE ${key} = ANY($1::${catalog.keyPgType}[])`;
+  const page = `/* usersPage */ SELECT ${select} FROM ${catalog.table}
+    WHERE ($1::text IS NULL OR ${key} > $1::${catalog.keyPgType}) ORDER BY ${key} LIMIT $2`;
+  const exists = `/* userExists */ SELECT 1 FROM ${catalog.table} WHERE ${key} = $1::${catalog.keyPgType}`;
+  return {
+    /** Loader batch: rows in the order asked, `null` for a missing user. */
+    async usersByIds(db: Queryable, ids: readonly string[]): Promise<(UserRow | null)[]> {
+      const result = await db.query<UserRow>(byIds, [ids]);
+      const byKey = new Map(result.rows.map((row) => [row.__key, row]));
+      return ids.map((id) => byKey.get(id) ?? null);
+    },
+    async usersPage(db: Queryable, after: string | null, limit: number): Promise<UserRow[]> {
+      const result = await db.query<UserRow>(page, [after, limit]);
+      return result.rows;
+    },
+    async userExists(db: Queryable, id: string): Promise<boolean> {
+      const result = await db.query(exists, [id]);
+      return (result.rowCount ?? 0) > 0;
+    },
+  };
+}
+
+export type UsersQueries = ReturnType<typeof createUsersQueries>;
