@@ -93,7 +93,6 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       data: t.field({ type: 'JSONObject' }),
       ttlSeconds: t.int({ description: 'Lifetime from now; defaults to the store’s.' }),
       expiresAt: t.field({ type: 'DateTime' }),
-      extendBySeconds: t.int({ description: 'Not valid on create; here so one input shape fits both.' }),
       ip: t.string(),
       userAgent: t.string(),
     }),

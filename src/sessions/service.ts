@@ -131,7 +131,7 @@ function forget(ctx: Context, address: SessionAddress) {
   ctx.sessionLoader.clear(`${address.store}:${address.ref}`);
 }
 
-export interface CreateSessionArgs extends ExpiryInput {
+export interface CreateSessionArgs extends Omit<ExpiryInput, 'extendBySeconds'> {
   store?: string | null;
   userId?: string | null;
   data?: JsonObject | null;
@@ -145,9 +145,6 @@ const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 export async function createSession(ctx: Context, input: CreateSessionArgs) {
   const { app } = ctx;
   const store = storeNamed(app, input.store);
-  if (input.extendBySeconds !== null && input.extendBySeconds !== undefined) {
-    throw new InvalidInputError('extendBySeconds', 'a new session has no expiry to extend: use `ttlSeconds`');
-  }
   const expiry = parseExpiryChange(input) ?? { kind: 'ttl', seconds: store.defaultTtlSeconds };
   const expiresAt = resolveExpiry(expiry, ctx.now, null, app.config.maxTtlSeconds);
   const data = input.data ?? {};

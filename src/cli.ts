@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import { appliedMigrations, latestMigration, migrate } from './db/migrations.ts';
+import { createPool } from './db/pool.ts';
+import { createLogger } from './log.ts';
+import { createApp } from './app.ts';
+import { sweepExpired } from './sessions/service.ts';
+import { readUsersCatalog, UsersTableError } from './users/catalog.ts';
+
+/**
+ * `sessiongraph <command>`: operations that run against DATABASE_URL outside the server.
+ *   migrate   apply sessiongraph's migrations (idempotent)
+ *   sweep     delete expired sessions in bounded batches and report how many
+ */
+const usage = `usage: sessiongraph <command>
+
+commands:
+  migrate   apply sessiongraph's migrations to DATABASE_URL (safe to repeat)
+  sweep     delete expired sessions in bounded batches and print how many per store
+  help      this text
+`;
+
+async function run(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const command = positionals[0] ?? 'help';
+  if (command === 'help' || command === '--help') {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const config = loadConfig();
+  if (!config.databaseUrl) {
+    process.stderr.write('sessiongraph: DATABASE_URL is not set; the command needs a PostgreSQL to work on\n');
+    return 2;
+  }
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const pool = createPool(config.databaseUrl, 2);
+  try {
+    switch (command) {
+      case 'migrate': {
+        const catalog = await readUsersCatalog(pool, config.users);
+        const applied = await migrate(pool, { users: catalog });
+        const now = await appliedMigrations(pool);
+        process.stdout.write(
+          applied.length > 0
+            ? `applied migrations ${applied.join(', ')}; schema sessiongraph is at version ${latestMigration}\n`
+            : `nothing to do; schema sessiongraph is at version ${Math.max(...now)}\n`,
+        );
+        return 0;
+      }
+      case 'sweep': {
+        const app = await createApp(config, { pool, logger, migrate: false });
+        const deleted = await sweepExpired(app);
+        const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
+        for (const [store, count] of Object.entries(deleted)) process.stdout.write(`${store}: ${count} deleted\n`);
+        process.stdout.write(`swept ${total} expired session${total === 1 ? '' : 's'}\n`);
+        return 0;
+      }
+      default:
+        process.stderr.write(`sessiongraph: unknown command "${command}"\n\n${usage}`);
+        return 2;
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof UsersTableError) {
+      process.stderr.write(`sessiongraph: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`sessiongraph: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  },
+);

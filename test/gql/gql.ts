@@ -1,0 +1,70 @@
+/* eslint-disable */
+import * as types from './graphql.js';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": typeof types.SessionsPageDocument,
+    "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n": typeof types.SessionByIdDocument,
+    "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": typeof types.NodeByIdDocument,
+    "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n": typeof types.CurrentSessionDocument,
+    "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": typeof types.UserByIdDocument,
+};
+const documents: Documents = {
+    "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": types.SessionsPageDocument,
+    "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n": types.SessionByIdDocument,
+    "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": types.NodeByIdDocument,
+    "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n": types.CurrentSessionDocument,
+    "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": types.UserByIdDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n"): (typeof documents)["\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n"): (typeof documents)["\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n"): (typeof documents)["\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n"): (typeof documents)["\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

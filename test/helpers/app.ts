@@ -1,0 +1,79 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { type App, createApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
+import { createDemoUsers } from '../../src/demo/seed.ts';
+import { createLogger } from '../../src/log.ts';
+import { createServer } from '../../src/yoga.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+/**
+ * A running sessiongraph on a fresh database, driven through `yoga.fetch` (no port, no HTTP client).
+ * `statements` records every SQL statement, so tests can count round trips per request.
+ */
+export interface TestApp {
+  app: App;
+  pool: Pool;
+  database: TestDatabase;
+  statements: string[];
+  /** Moves the clock every status and expiry is computed against. */
+  setNow(date: Date | null): void;
+  graphql<R, V>(
+    document: TypedDocumentNode<R, V>,
+    variables?: V,
+    headers?: Record<string, string>,
+  ): Promise<{ data?: R; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  fetch(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  config?: Partial<Config> & Record<string, unknown>;
+  /** SQL run after the demo users table exists and before migrations (e.g. more users, other tables). */
+  setup?: (pool: Pool) => Promise<void>;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const pool = createPool(database.url, 5);
+  await createDemoUsers(pool);
+  await options.setup?.(pool);
+  const statements: string[] = [];
+  let fixedNow: Date | null = null;
+  const config = loadConfig({ DATABASE_URL: database.url }, { logLevel: 'silent', ...options.config });
+  const app = await createApp(config, {
+    pool,
+    logger: createLogger('silent'),
+    migrate: true,
+    clock: () => fixedNow ?? new Date(),
+    onStatement: (text) => statements.push(text),
+  });
+  const yoga = createServer(app);
+  const fetchGraphql = (body: unknown, headers: Record<string, string> = {}) =>
+    Promise.resolve(
+      yoga.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
+    );
+  return {
+    app,
+    pool,
+    database,
+    statements,
+    setNow: (date) => {
+      fixedNow = date;
+    },
+    fetch: fetchGraphql,
+    async graphql(document, variables, headers) {
+      const response = await fetchGraphql({ query: print(document), variables }, headers);
+      return response.json();
+    },
+    async close() {
+      await pool.end();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Pool } from '../../src/db/pool.ts';
+import { generateSessionKey, hashSessionKey } from '../../src/sessions/keys.ts';
+import { encodeSessionId } from '../../src/sessions/ids.ts';
+
+/** Small named helpers that put rows straight into the database, bypassing the API under test. */
+export interface SeededSession {
+  id: string;
+  rowId: string;
+  key: string;
+}
+
+export async function nativeSession(
+  pool: Pool,
+  values: { userId?: number | null; data?: object; createdAt?: Date; expiresAt?: Date } = {},
+): Promise<SeededSession> {
+  const key = generateSessionKey();
+  const result = await pool.query<{ id: string }>(
+    `INSERT INTO sessiongraph.sessions (key_hash, user_id, data, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    [
+      hashSessionKey(key),
+      values.userId ?? null,
+      JSON.stringify(values.data ?? {}),
+      values.createdAt ?? new Date(),
+      values.expiresAt ?? new Date(Date.now() + 3600_000),
+    ],
+  );
+  const rowId = result.rows[0]!.id;
+  return { id: encodeSessionId({ store: 'native', ref: rowId }), rowId, key };
+}
+
+export async function userIdNamed(pool: Pool, username: string): Promise<string> {
+  const result = await pool.query<{ id: number }>('SELECT id FROM public.users WHERE username = $1', [username]);
+  return String(result.rows[0]!.id);
+}
