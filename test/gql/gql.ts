@@ -14,6 +14,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n": typeof types.CreateSessionDocument,
+    "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n": typeof types.UpdateSessionDocument,
+    "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": typeof types.EndSessionDocument,
+    "\n  mutation EndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { message code }\n    }\n  }\n": typeof types.EndUserSessionsDocument,
+    "\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n": typeof types.WhoAmIDocument,
     "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": typeof types.SessionsPageDocument,
     "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n": typeof types.SessionByIdDocument,
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": typeof types.NodeByIdDocument,
@@ -21,6 +26,11 @@ type Documents = {
     "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": typeof types.UserByIdDocument,
 };
 const documents: Documents = {
+    "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n": types.CreateSessionDocument,
+    "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n": types.UpdateSessionDocument,
+    "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": types.EndSessionDocument,
+    "\n  mutation EndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { message code }\n    }\n  }\n": types.EndUserSessionsDocument,
+    "\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n": types.WhoAmIDocument,
     "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": types.SessionsPageDocument,
     "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n": types.SessionByIdDocument,
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": types.NodeByIdDocument,
@@ -42,6 +52,26 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n"): (typeof documents)["\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { message code }\n    }\n  }\n"): (typeof documents)["\n  mutation EndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { message code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n"): (typeof documents)["\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
