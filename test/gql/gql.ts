@@ -14,6 +14,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n": typeof types.PageWithUsersDocument,
+    "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": typeof types.UsersSessionsUsersDocument,
+    "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": typeof types.SeveralNodesDocument,
+    "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.SetKeyDocument,
     "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n": typeof types.CreateSessionDocument,
     "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n": typeof types.UpdateSessionDocument,
     "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": typeof types.EndSessionDocument,
@@ -26,6 +30,10 @@ type Documents = {
     "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": typeof types.UserByIdDocument,
 };
 const documents: Documents = {
+    "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n": types.PageWithUsersDocument,
+    "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": types.UsersSessionsUsersDocument,
+    "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": types.SeveralNodesDocument,
+    "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.SetKeyDocument,
     "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n": types.CreateSessionDocument,
     "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n": types.UpdateSessionDocument,
     "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": types.EndSessionDocument,
@@ -52,6 +60,22 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n"): (typeof documents)["\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n"): (typeof documents)["\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n"): (typeof documents)["\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n"): (typeof documents)["\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { nativeSession } from './helpers/seed.ts';
+
+const PageWithUsers = graphql(`
+  query PageWithUsers {
+    sessions(first: 50) { edges { node { id data user { rowId username email } } } }
+  }
+`);
+
+const UsersSessionsUsers = graphql(`
+  query UsersSessionsUsers {
+    users(first: 10) {
+      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }
+    }
+  }
+`);
+
+const SeveralNodes = graphql(`
+  query SeveralNodes($ids: [ID!]!) {
+    nodes(ids: $ids) { id ... on Session { user { username } } }
+  }
+`);
+
+/** Statement names the store modules put at the head of each SQL text. */
+const names = (statements: string[]) => statements.map((text) => /\/\* (\w+) \*\//.exec(text)?.[1] ?? text);
+
+describe('batching', () => {
+  let t: TestApp;
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const users = await t.pool.query<{ id: number }>('SELECT id FROM public.users ORDER BY id');
+    for (let index = 0; index < 60; index += 1) {
+      const userId = index % 11 === 10 ? null : users.rows[index % users.rows.length]!.id;
+      const seeded = await nativeSession(t.pool, { userId, createdAt: new Date(Date.now() - index * 1000) });
+      ids.push(seeded.id);
+    }
+  });
+  afterAll(() => t.close());
+
+  it('should load a page of 50 sessions and all their users in two statements', async () => {
+    t.statements.length = 0;
+    const result = await t.graphql(PageWithUsers);
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.sessions.edges).toHaveLength(50);
+    expect(result.data!.sessions.edges.filter((edge) => edge.node.user !== null).length).toBeGreaterThan(40);
+    expect(names(t.statements)).toEqual(['findSessionsPage', 'usersByIds']);
+  });
+
+  it('should load users → sessions → user with one statement per level', async () => {
+    t.statements.length = 0;
+    const result = await t.graphql(UsersSessionsUsers);
+    expect(result.errors).toBeUndefined();
+    const users = result.data!.users.edges.map((edge) => edge.node);
+    expect(users).toHaveLength(10);
+    for (const user of users) {
+      expect(user.sessions.edges.length).toBeGreaterThan(0);
+      for (const edge of user.sessions.edges) expect(edge.node.user!.username).toBe(user.username);
+    }
+    expect(names(t.statements)).toEqual(['usersPage', 'findSessionsOfUsers', 'usersByIds']);
+  });
+
+  it('should batch node(ids) look-ups into one statement per store', async () => {
+    t.statements.length = 0;
+    const result = await t.graphql(SeveralNodes, { ids: ids.slice(0, 20) });
+    expect(result.data!.nodes).toHaveLength(20);
+    expect(names(t.statements)).toEqual(['findSessionsByIds', 'usersByIds']);
+  });
+});
