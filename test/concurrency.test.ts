@@ -54,7 +54,9 @@ describe('no lost writes', () => {
       expect(outcomes.find((outcome) => outcome.__typename === 'VersionConflictError')).toMatchObject({
         actualVersion: 2,
       });
-      const row = await t.pool.query('SELECT version FROM sessiongraph.sessions WHERE id = $1', [seeded.rowId]);
+      const row = await t.pool.query('SELECT version FROM sessiongraph.sessions WHERE id = $1', [
+        seeded.rowId,
+      ]);
       expect(row.rows[0]).toEqual({ version: 2 });
     }
   });

@@ -162,7 +162,9 @@ describe('mutations', () => {
         __typename: 'UpdateSessionPayload',
         session: { id: seeded.id, data: { a: 10, c: 3, d: { nested: true } }, version: 2 },
       });
-      const row = await t.pool.query('SELECT data, version FROM sessiongraph.sessions WHERE id = $1', [seeded.rowId]);
+      const row = await t.pool.query('SELECT data, version FROM sessiongraph.sessions WHERE id = $1', [
+        seeded.rowId,
+      ]);
       expect(row.rows[0]).toEqual({ data: { a: 10, c: 3, d: { nested: true } }, version: 2 });
     });
 
@@ -173,10 +175,15 @@ describe('mutations', () => {
       expect(replaced.data!.updateSession).toMatchObject({ session: { data: { z: 'new' } } });
       const extended = await t.graphql(UpdateSession, { input: { id: seeded.id, extendBySeconds: 60 } });
       if (extended.data!.updateSession.__typename !== 'UpdateSessionPayload') throw new Error('not updated');
-      expect(new Date(extended.data!.updateSession.session.expiresAt!).getTime()).toBe(expiresAt.getTime() + 60_000);
+      expect(new Date(extended.data!.updateSession.session.expiresAt!).getTime()).toBe(
+        expiresAt.getTime() + 60_000,
+      );
       const at = '2099-06-01T00:00:00.000Z';
       const absolute = await t.graphql(UpdateSession, { input: { id: seeded.id, expiresAt: at } });
-      expect(absolute.data!.updateSession).toMatchObject({ __typename: 'InvalidInputError', field: 'expiresAt' });
+      expect(absolute.data!.updateSession).toMatchObject({
+        __typename: 'InvalidInputError',
+        field: 'expiresAt',
+      });
       const soon = new Date(Date.now() + 86_400_000).toISOString();
       const set = await t.graphql(UpdateSession, { input: { id: seeded.id, expiresAt: soon } });
       expect(set.data!.updateSession).toMatchObject({ session: { expiresAt: soon, version: 4 } });
@@ -194,15 +201,21 @@ describe('mutations', () => {
       expect(both.data!.updateSession).toMatchObject({ __typename: 'InvalidInputError', field: 'replace' });
       const nul = await t.graphql(UpdateSession, { input: { id: seeded.id, set: { 'k\u0000': 1 } } });
       expect(nul.data!.updateSession).toMatchObject({ __typename: 'InvalidSessionDataError' });
-      const row = await t.pool.query('SELECT data, version FROM sessiongraph.sessions WHERE id = $1', [seeded.rowId]);
+      const row = await t.pool.query('SELECT data, version FROM sessiongraph.sessions WHERE id = $1', [
+        seeded.rowId,
+      ]);
       expect(row.rows[0]).toEqual({ data: { keep: 1 }, version: 1 });
     });
 
     it('should refuse a stale expectedVersion with a VersionConflictError', async () => {
       const seeded = await nativeSession(t.pool, { data: {} });
-      const first = await t.graphql(UpdateSession, { input: { id: seeded.id, set: { a: 1 }, expectedVersion: 1 } });
+      const first = await t.graphql(UpdateSession, {
+        input: { id: seeded.id, set: { a: 1 }, expectedVersion: 1 },
+      });
       expect(first.data!.updateSession).toMatchObject({ session: { version: 2 } });
-      const stale = await t.graphql(UpdateSession, { input: { id: seeded.id, set: { a: 2 }, expectedVersion: 1 } });
+      const stale = await t.graphql(UpdateSession, {
+        input: { id: seeded.id, set: { a: 2 }, expectedVersion: 1 },
+      });
       expect(stale.data!.updateSession).toEqual({
         __typename: 'VersionConflictError',
         message: 'The session is at version 2, not 1.',
@@ -222,7 +235,10 @@ describe('mutations', () => {
       const gone = await t.pool.query('SELECT 1 FROM sessiongraph.sessions WHERE id = $1', [seeded.rowId]);
       expect(gone.rowCount).toBe(0);
       const again = await t.graphql(EndSession, { input: { id: seeded.id } });
-      expect(again.data!.endSession).toMatchObject({ __typename: 'SessionNotFoundError', code: 'SESSION_NOT_FOUND' });
+      expect(again.data!.endSession).toMatchObject({
+        __typename: 'SessionNotFoundError',
+        code: 'SESSION_NOT_FOUND',
+      });
       const mine = await t.graphql(WhoAmI, undefined, { 'x-session-key': seeded.key });
       expect(mine.data!.currentSession).toBeNull();
     });
@@ -230,11 +246,20 @@ describe('mutations', () => {
     it('should end every session of a user, optionally keeping one, and no one else’s', async () => {
       const linus = await userIdNamed(t.pool, 'linus');
       const ken = await userIdNamed(t.pool, 'ken');
-      const mine = await Promise.all([1, 2, 3, 4].map(() => nativeSession(t.pool, { userId: Number(linus) })));
+      const mine = await Promise.all(
+        [1, 2, 3, 4].map(() => nativeSession(t.pool, { userId: Number(linus) })),
+      );
       const other = await nativeSession(t.pool, { userId: Number(ken) });
       const kept = await t.graphql(EndUserSessions, { input: { userId: linus, keepSessionId: mine[0]!.id } });
-      expect(kept.data!.endUserSessions).toEqual({ __typename: 'EndUserSessionsPayload', userId: linus, count: 3 });
-      const left = await t.pool.query<{ id: string }>('SELECT id FROM sessiongraph.sessions WHERE user_id = $1', [linus]);
+      expect(kept.data!.endUserSessions).toEqual({
+        __typename: 'EndUserSessionsPayload',
+        userId: linus,
+        count: 3,
+      });
+      const left = await t.pool.query<{ id: string }>(
+        'SELECT id FROM sessiongraph.sessions WHERE user_id = $1',
+        [linus],
+      );
       expect(left.rows.map((row) => row.id)).toEqual([mine[0]!.rowId]);
       const all = await t.graphql(EndUserSessions, { input: { userId: linus } });
       expect(all.data!.endUserSessions).toMatchObject({ count: 1 });

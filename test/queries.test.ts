@@ -126,7 +126,11 @@ describe('queries', () => {
       user: { username: 'ada', email: 'ada@example.com' },
     });
     const node = await t.graphql(NodeById, { id: seeded[1]!.id });
-    expect(node.data!.node).toMatchObject({ __typename: 'Session', store: 'native', data: { n: 1, name: 'Zoë' } });
+    expect(node.data!.node).toMatchObject({
+      __typename: 'Session',
+      store: 'native',
+      data: { n: 1, name: 'Zoë' },
+    });
   });
 
   it('should answer null, not an error, for unknown, forged and foreign ids', async () => {
@@ -152,8 +156,14 @@ describe('queries', () => {
 
   it('should find the caller’s own session by cookie or X-Session-Key header', async () => {
     const mine = seeded[2]!;
-    const byCookie = await t.graphql(CurrentSession, undefined, { cookie: `other=1; sg_session=${mine.key}` });
-    expect(byCookie.data!.currentSession).toMatchObject({ id: mine.id, status: 'ACTIVE', user: { username: 'ada' } });
+    const byCookie = await t.graphql(CurrentSession, undefined, {
+      cookie: `other=1; sg_session=${mine.key}`,
+    });
+    expect(byCookie.data!.currentSession).toMatchObject({
+      id: mine.id,
+      status: 'ACTIVE',
+      user: { username: 'ada' },
+    });
     expect(byCookie.data!.currentSession!.lastSeenAt).not.toBeNull();
     const byHeader = await t.graphql(CurrentSession, undefined, { 'x-session-key': mine.key });
     expect(byHeader.data!.currentSession!.id).toBe(mine.id);
@@ -176,7 +186,13 @@ describe('queries', () => {
   it('should expose the configured user columns, never the password hash', async () => {
     const result = await t.graphql(UserById, { id: ada });
     const user = result.data!.user!;
-    expect(user).toMatchObject({ rowId: ada, username: 'ada', email: 'ada@example.com', fullName: 'Ada', isStaff: true });
+    expect(user).toMatchObject({
+      rowId: ada,
+      username: 'ada',
+      email: 'ada@example.com',
+      fullName: 'Ada',
+      isStaff: true,
+    });
     expect(new Date(user.dateJoined!).getTime()).toBeGreaterThan(0);
     expect(user.sessions.edges).toHaveLength(4);
     const viaNodeId = await t.graphql(UserById, { id: user.id });

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../src/db/pool.ts';
 import { createDemoUsers } from '../src/demo/seed.ts';
@@ -34,5 +36,14 @@ describe('schema/schema.graphql', () => {
     const printed = await demoSchemaText(pool);
     expect(printed).not.toMatch(/password/i);
     expect(printed).toContain('type User implements Node');
+  });
+});
+
+describe('test/gql', () => {
+  it('should hold the typed documents codegen makes from the tests’ operations (`npm run codegen`)', async () => {
+    const check = await promisify(execFile)('npx', ['graphql-codegen', '--config', 'codegen.yml', '--check']).catch(
+      (error: { stdout: string; stderr: string }) => error,
+    );
+    expect('code' in check ? `${check.stdout}${check.stderr}` : 'up to date').toBe('up to date');
   });
 });

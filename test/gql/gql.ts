@@ -18,6 +18,8 @@ type Documents = {
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": typeof types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": typeof types.SeveralNodesDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.SetKeyDocument,
+    "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": typeof types.StatusOfDocument,
+    "\n  query Mine {\n    currentSession { id }\n  }\n": typeof types.MineDocument,
     "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n": typeof types.CreateSessionDocument,
     "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n": typeof types.UpdateSessionDocument,
     "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": typeof types.EndSessionDocument,
@@ -34,6 +36,8 @@ const documents: Documents = {
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": types.SeveralNodesDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.SetKeyDocument,
+    "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": types.StatusOfDocument,
+    "\n  query Mine {\n    currentSession { id }\n  }\n": types.MineDocument,
     "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n": types.CreateSessionDocument,
     "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n": types.UpdateSessionDocument,
     "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": types.EndSessionDocument,
@@ -76,6 +80,14 @@ export function graphql(source: "\n  query SeveralNodes($ids: [ID!]!) {\n    nod
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n"): (typeof documents)["\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n"): (typeof documents)["\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Mine {\n    currentSession { id }\n  }\n"): (typeof documents)["\n  query Mine {\n    currentSession { id }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type App, createApp } from '../../src/app.ts';
-import { type Config, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { createDemoUsers } from '../../src/demo/seed.ts';
 import { createLogger } from '../../src/log.ts';
@@ -29,7 +29,7 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
-  config?: Partial<Config> & Record<string, unknown>;
+  config?: Record<string, unknown>;
   /** SQL run after the demo users table exists and before migrations (e.g. more users, other tables). */
   setup?: (pool: Pool) => Promise<void>;
 }

@@ -30,6 +30,8 @@ export async function nativeSession(
 }
 
 export async function userIdNamed(pool: Pool, username: string): Promise<string> {
-  const result = await pool.query<{ id: number }>('SELECT id FROM public.users WHERE username = $1', [username]);
+  const result = await pool.query<{ id: number }>('SELECT id FROM public.users WHERE username = $1', [
+    username,
+  ]);
   return String(result.rows[0]!.id);
 }

@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { appliedMigrations, latestMigration, migrate } from '../src/db/migrations.ts';
+import { createPool, type Pool } from '../src/db/pool.ts';
+import { createDemoUsers } from '../src/demo/seed.ts';
+import { readUsersCatalog } from '../src/users/catalog.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { startTestApp } from './helpers/app.ts';
+
+const run = promisify(execFile);
+
+describe('configuration', () => {
+  it('should name the setting that is wrong', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(
+      new ConfigError('PORT: expected an integer, got "eighty"'),
+    );
+    expect(() => loadConfig({ PORT: '99999' })).toThrow(/port: Too big/i);
+    expect(() => loadConfig({ MIGRATE_ON_START: 'perhaps' })).toThrow(
+      /MIGRATE_ON_START: expected true or false/,
+    );
+    expect(() => loadConfig({ USERS_TABLE: 'users; drop table x' })).toThrow(
+      /users\.table: must be "table" or "schema\.table"/,
+    );
+    expect(() =>
+      loadConfig(
+        {},
+        {
+          stores: [
+            { kind: 'native', name: 'a' },
+            { kind: 'native', name: 'a' },
+          ],
+        },
+      ),
+    ).toThrow(/the store name "a" is used twice/);
+    expect(() => loadConfig({}, { stores: [{ kind: 'redis' }] })).toThrow(/stores\.0\.kind/);
+  });
+
+  it('should read a JSON config file, with the environment taking precedence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-config-'));
+    const file = join(dir, 'sessiongraph.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ port: 5000, maxPageSize: 50, users: { table: 'accounts', key: 'uid' } }),
+    );
+    const config = loadConfig({ SESSIONGRAPH_CONFIG: file, PORT: '6000' });
+    expect(config).toMatchObject({ port: 6000, maxPageSize: 50, users: { table: 'accounts', key: 'uid' } });
+    writeFileSync(file, '{ not json');
+    expect(() => loadConfig({ SESSIONGRAPH_CONFIG: file })).toThrow(/is not valid JSON/);
+    expect(() => loadConfig({ SESSIONGRAPH_CONFIG: join(dir, 'missing.json') })).toThrow(
+      /SESSIONGRAPH_CONFIG: cannot read/,
+    );
+  });
+
+  it('should read secrets from *_FILE variables', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-secret-'));
+    writeFileSync(join(dir, 'url'), 'postgres://user@db.example/app\n');
+    expect(loadConfig({ DATABASE_URL_FILE: join(dir, 'url') }).databaseUrl).toBe(
+      'postgres://user@db.example/app',
+    );
+  });
+
+  it('should refuse to start on a users table that does not exist, saying how to fix it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-start-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ users: { table: 'public.no_such_users' } }));
+    const database = await createTestDatabase();
+    try {
+      const failure = await run('npx', ['tsx', 'src/main.ts'], {
+        env: { ...process.env, DATABASE_URL: database.url, SESSIONGRAPH_CONFIG: file, PORT: '0' },
+      }).catch((error: { code: number; stderr: string }) => error);
+      expect(failure).toMatchObject({ code: 2 });
+      expect((failure as { stderr: string }).stderr).toContain(
+        'users.table: the table public.no_such_users does not exist',
+      );
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe('users table', () => {
+  it('should expose only listed columns, never secret-looking ones, with types from the catalog', async () => {
+    const t = await startTestApp({
+      config: {
+        users: { columns: ['username', 'password_hash', 'is_staff', 'api_token', 'tags', 'profile'] },
+      },
+      setup: async (pool) => {
+        await pool.query("ALTER TABLE public.users ADD COLUMN api_token text DEFAULT 'tok'");
+        await pool.query("ALTER TABLE public.users ADD COLUMN tags text[] DEFAULT '{a,b}'");
+        await pool.query(`ALTER TABLE public.users ADD COLUMN profile jsonb DEFAULT '{"lang":"fr"}'`);
+      },
+    });
+    try {
+      const { columns, hidden } = t.app.catalog;
+      expect(columns.map((column) => [column.field, column.graphqlType, column.list])).toEqual([
+        ['username', 'String', false],
+        ['isStaff', 'Boolean', false],
+        ['tags', 'String', true],
+        ['profile', 'JSON', false],
+      ]);
+      expect(hidden.map((entry) => entry.column)).toEqual(['password_hash', 'api_token']);
+      const response = await t.fetch({ query: '{ user(id: "1") { username isStaff tags profile } }' });
+      expect(await response.json()).toEqual({
+        data: { user: { username: 'ada', isStaff: true, tags: ['a', 'b'], profile: { lang: 'fr' } } },
+      });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('migrations', () => {
+  let database: TestDatabase;
+  let pool: Pool;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    pool = createPool(database.url, 4);
+    await createDemoUsers(pool);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await database.drop();
+  });
+
+  it('should be idempotent, also when replicas run them at once', async () => {
+    const catalog = await readUsersCatalog(pool, loadConfig({}).users);
+    const results = await Promise.all([migrate(pool, { users: catalog }), migrate(pool, { users: catalog })]);
+    expect(results.flat()).toEqual([latestMigration]);
+    expect(await migrate(pool, { users: catalog })).toEqual([]);
+    expect(await appliedMigrations(pool)).toEqual([latestMigration]);
+  });
+
+  it('should run from the command line: npm run migrate', async () => {
+    const { stdout } = await run('npx', ['tsx', 'src/cli.ts', 'migrate'], {
+      env: { ...process.env, DATABASE_URL: database.url, SESSIONGRAPH_CONFIG: '' },
+    });
+    expect(stdout).toContain(`nothing to do; schema sessiongraph is at version ${latestMigration}`);
+  });
+});
