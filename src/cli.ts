@@ -29,7 +29,9 @@ async function run(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   if (!config.databaseUrl) {
-    process.stderr.write('sessiongraph: DATABASE_URL is not set; the command needs a PostgreSQL to work on\n');
+    process.stderr.write(
+      'sessiongraph: DATABASE_URL is not set; the command needs a PostgreSQL to work on\n',
+    );
     return 2;
   }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -51,7 +53,8 @@ async function run(argv: string[]): Promise<number> {
         const app = await createApp(config, { pool, logger, migrate: false });
         const deleted = await sweepExpired(app);
         const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
-        for (const [store, count] of Object.entries(deleted)) process.stdout.write(`${store}: ${count} deleted\n`);
+        for (const [store, count] of Object.entries(deleted))
+          process.stdout.write(`${store}: ${count} deleted\n`);
         process.stdout.write(`swept ${total} expired session${total === 1 ? '' : 's'}\n`);
         return 0;
       }

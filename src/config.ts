@@ -22,7 +22,11 @@ const nativeStoreSchema = z.object({
   name: identifier.default('native'),
   kind: z.literal('native'),
   cookieName: z.string().min(1).default('sg_session'),
-  defaultTtlSeconds: z.number().int().positive().default(14 * 24 * 3600),
+  defaultTtlSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(14 * 24 * 3600),
 });
 
 export const storeSchema = z.discriminatedUnion('kind', [nativeStoreSchema]);
@@ -44,7 +48,11 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(366 * 24 * 3600),
-  maxDataBytes: z.number().int().positive().default(64 * 1024),
+  maxDataBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** A read presenting a session key refreshes `lastSeenAt` at most this often. */
   touchIntervalSeconds: z.number().int().min(0).default(60),
   poolSize: z.number().int().positive().default(10),
@@ -52,7 +60,9 @@ export const configSchema = z.object({
   stores: z
     .array(storeSchema)
     .min(1)
-    .default([{ name: 'native', kind: 'native', cookieName: 'sg_session', defaultTtlSeconds: 14 * 24 * 3600 }]),
+    .default([
+      { name: 'native', kind: 'native', cookieName: 'sg_session', defaultTtlSeconds: 14 * 24 * 3600 },
+    ]),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -154,7 +164,9 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   };
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    throw new ConfigError(formatIssues(result.error, configPath ? `${configPath} and environment` : 'environment'));
+    throw new ConfigError(
+      formatIssues(result.error, configPath ? `${configPath} and environment` : 'environment'),
+    );
   }
   const config = result.data;
   const names = new Set<string>();

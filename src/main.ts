@@ -23,7 +23,10 @@ async function main() {
     await setupPool.end();
   }
   const pool = createPool(databaseUrl, config.poolSize);
-  const app = await createApp({ ...config, databaseUrl }, { pool, logger, migrate: embedded ? true : undefined });
+  const app = await createApp(
+    { ...config, databaseUrl },
+    { pool, logger, migrate: embedded ? true : undefined },
+  );
   if (embedded) await seedDemoSessions(pool);
 
   const yoga = createServer(app);
@@ -73,11 +76,15 @@ function printBanner(url: string, demo: boolean) {
     '    { sessions(first: 5, status: ACTIVE) { edges { node { id status data user { username email } } } } }',
     '',
     demo ? '  Your "own" session, as a browser would present it (header X-Session-Key):' : '',
-    demo ? `    curl -s ${url} -H 'content-type: application/json' -H 'x-session-key: ${demoSessionKey}' \\` : '',
+    demo
+      ? `    curl -s ${url} -H 'content-type: application/json' -H 'x-session-key: ${demoSessionKey}' \\`
+      : '',
     demo ? `      -d '{"query":"{ currentSession { data user { username } } }"}'` : '',
     '',
   ];
-  process.stdout.write(`${lines.filter((line, index) => line !== '' || lines[index - 1] !== '').join('\n')}\n`);
+  process.stdout.write(
+    `${lines.filter((line, index) => line !== '' || lines[index - 1] !== '').join('\n')}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

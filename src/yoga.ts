@@ -11,9 +11,7 @@ export function createServer(app: App): YogaServerInstance<Record<string, unknow
   return createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(app),
     context: ({ request }) => createContext(app, request),
-    graphiql: app.config.graphiql
-      ? { title: 'sessiongraph', defaultQuery: firstQuery }
-      : false,
+    graphiql: app.config.graphiql ? { title: 'sessiongraph', defaultQuery: firstQuery } : false,
     maskedErrors: {
       maskError(error, message) {
         const original = (error as { originalError?: unknown }).originalError;
@@ -31,7 +29,6 @@ export function createServer(app: App): YogaServerInstance<Record<string, unknow
     },
   });
 }
-
 
 export const firstQuery = `# Sessions, newest first, each with its user (one SQL statement for the users, whatever the page size).
 query FirstLook {

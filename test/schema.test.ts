@@ -41,9 +41,12 @@ describe('schema/schema.graphql', () => {
 
 describe('test/gql', () => {
   it('should hold the typed documents codegen makes from the tests’ operations (`npm run codegen`)', async () => {
-    const check = await promisify(execFile)('npx', ['graphql-codegen', '--config', 'codegen.yml', '--check']).catch(
-      (error: { stdout: string; stderr: string }) => error,
-    );
+    const check = await promisify(execFile)('npx', [
+      'graphql-codegen',
+      '--config',
+      'codegen.yml',
+      '--check',
+    ]).catch((error: { stdout: string; stderr: string }) => error);
     expect('code' in check ? `${check.stdout}${check.stderr}` : 'up to date').toBe('up to date');
   });
 });

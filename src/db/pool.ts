@@ -16,9 +16,7 @@ export interface Queryable {
   query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-export interface StatementListener {
-  (text: string): void;
-}
+export type StatementListener = (text: string) => void;
 
 export function createPool(connectionString: string, max: number): Pool {
   const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000 });

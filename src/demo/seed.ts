@@ -53,7 +53,14 @@ export async function seedDemoSessions(db: Queryable, now = new Date()): Promise
       cart: index % 3 === 0 ? [{ sku: `SKU-${100 + index}`, qty: (index % 4) + 1 }] : [],
       theme: index % 2 === 0 ? 'dark' : 'light',
     };
-    rows.push([hashSessionKey(key), userId, JSON.stringify(data), createdAt, expiresAt, `192.0.2.${index + 1}`]);
+    rows.push([
+      hashSessionKey(key),
+      userId,
+      JSON.stringify(data),
+      createdAt,
+      expiresAt,
+      `192.0.2.${index + 1}`,
+    ]);
   }
   for (const row of rows) {
     await db.query(

@@ -16,7 +16,8 @@ import type { UserRef } from './user.ts';
 /** `Session`, its connection, the session queries and the session mutations. */
 export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
   const SessionStatus = builder.enumType('SessionStatus', {
-    description: 'ACTIVE: usable now. EXPIRED: past its expiry. INVALID: stored, but cannot be decoded or trusted.',
+    description:
+      'ACTIVE: usable now. EXPIRED: past its expiry. INVALID: stored, but cannot be decoded or trusted.',
     values: ['ACTIVE', 'EXPIRED', 'INVALID'] as const,
   });
 
@@ -35,7 +36,10 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         description: 'Why the session is INVALID (tampered, corrupt, unsafe); null otherwise.',
       }),
       data: t.field({ type: 'JSONObject', description: 'The decoded session data.', resolve: (s) => s.data }),
-      userId: t.exposeID('userId', { nullable: true, description: 'The users-table key of the owner, if any.' }),
+      userId: t.exposeID('userId', {
+        nullable: true,
+        description: 'The users-table key of the owner, if any.',
+      }),
       user: t.field({
         type: User,
         nullable: true,
@@ -78,11 +82,16 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         store: t.arg.string({ description: `Defaults to "${app.defaultStore.name}".` }),
         userId: t.arg.id(),
         status: t.arg({ type: SessionStatus }),
-        first: t.arg.int({ description: `At most ${app.config.maxPageSize}; ${app.config.defaultPageSize} by default.` }),
+        first: t.arg.int({
+          description: `At most ${app.config.maxPageSize}; ${app.config.defaultPageSize} by default.`,
+        }),
         after: t.arg.string(),
       },
       resolve: (_root, args, ctx) =>
-        sessions.listSessions(ctx, { ...args, userId: args.userId === null || args.userId === undefined ? null : String(args.userId) }),
+        sessions.listSessions(ctx, {
+          ...args,
+          userId: args.userId === null || args.userId === undefined ? null : String(args.userId),
+        }),
     }),
   }));
 
@@ -103,7 +112,8 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       fields: (t) => ({
         session: t.field({ type: Session, resolve: (payload) => payload.session }),
         sessionKey: t.exposeString('sessionKey', {
-          description: 'The key to give the browser. Returned this one time only; sessiongraph keeps only a hash.',
+          description:
+            'The key to give the browser. Returned this one time only; sessiongraph keeps only a hash.',
         }),
       }),
     });
@@ -117,12 +127,16 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       ttlSeconds: t.int({ description: 'New expiry: now plus this many seconds.' }),
       expiresAt: t.field({ type: 'DateTime', description: 'New expiry.' }),
       extendBySeconds: t.int({ description: 'Push the expiry (from now if already past).' }),
-      expectedVersion: t.int({ description: 'Fail with VersionConflictError unless the session is at this version.' }),
+      expectedVersion: t.int({
+        description: 'Fail with VersionConflictError unless the session is at this version.',
+      }),
     }),
   });
-  const UpdateSessionPayload = builder.objectRef<{ session: SessionRecord }>('UpdateSessionPayload').implement({
-    fields: (t) => ({ session: t.field({ type: Session, resolve: (payload) => payload.session }) }),
-  });
+  const UpdateSessionPayload = builder
+    .objectRef<{ session: SessionRecord }>('UpdateSessionPayload')
+    .implement({
+      fields: (t) => ({ session: t.field({ type: Session, resolve: (payload) => payload.session }) }),
+    });
 
   const EndSessionInput = builder.inputType('EndSessionInput', {
     fields: (t) => ({ id: t.id({ required: true }) }),
@@ -156,7 +170,10 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         union: { name: 'CreateSessionResult' },
       },
       resolve: (_root, { input }, ctx) =>
-        sessions.createSession(ctx, { ...input, userId: input.userId === null || input.userId === undefined ? null : String(input.userId) }),
+        sessions.createSession(ctx, {
+          ...input,
+          userId: input.userId === null || input.userId === undefined ? null : String(input.userId),
+        }),
     }),
     updateSession: t.field({
       type: UpdateSessionPayload,
@@ -184,7 +201,10 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         sessions.endUserSessions(ctx, {
           userId: String(input.userId),
           store: input.store,
-          keepSessionId: input.keepSessionId === null || input.keepSessionId === undefined ? null : String(input.keepSessionId),
+          keepSessionId:
+            input.keepSessionId === null || input.keepSessionId === undefined
+              ? null
+              : String(input.keepSessionId),
         }),
     }),
   }));

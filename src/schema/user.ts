@@ -17,7 +17,11 @@ export function addUserType(builder: Builder, app: App) {
     description: `A row of ${catalog.table}. Secret-looking columns are never exposed.`,
     id: { resolve: (user: UserRow) => user.__key },
     isTypeOf: (value) => typeof value === 'object' && value !== null && '__key' in value,
-    load: (ids: string[], ctx) => app.users.usersByIds(ctx.db, ids.map((id) => clientUserKey(app, id) ?? '')),
+    load: (ids: string[], ctx) =>
+      app.users.usersByIds(
+        ctx.db,
+        ids.map((id) => clientUserKey(app, id) ?? ''),
+      ),
     sort: (user) => user.__key,
     fields: (t) => {
       const fields: Record<string, ReturnType<typeof t.field>> = {
@@ -60,7 +64,9 @@ export function addUserType(builder: Builder, app: App) {
           }
         }
         const rows = limit === 0 ? [] : await app.users.usersPage(ctx.db, after, limit + 1);
-        const edges = rows.slice(0, limit).map((node) => ({ cursor: Buffer.from(node.__key).toString('base64url'), node }));
+        const edges = rows
+          .slice(0, limit)
+          .map((node) => ({ cursor: Buffer.from(node.__key).toString('base64url'), node }));
         return {
           edges,
           pageInfo: {

@@ -29,7 +29,7 @@ export function assertStorable(value: JsonValue, limits: DataLimits, root = 'dat
     }
     if (node === null || typeof node === 'boolean') return;
     if (Array.isArray(node)) {
-      node.forEach((item, index) => visit(item, `${path}[${index}]`, depth + 1));
+      for (const [index, item] of node.entries()) visit(item, `${path}[${index}]`, depth + 1);
       return;
     }
     for (const [key, item] of Object.entries(node)) {
@@ -76,4 +76,6 @@ export function applyPatch(current: JsonObject, patch: DataPatch): JsonObject {
 }
 
 export const isEmptyPatch = (patch: DataPatch) =>
-  !patch.replace && (!patch.set || Object.keys(patch.set).length === 0) && (!patch.unset || patch.unset.length === 0);
+  !patch.replace &&
+  (!patch.set || Object.keys(patch.set).length === 0) &&
+  (!patch.unset || patch.unset.length === 0);

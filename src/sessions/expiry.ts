@@ -20,7 +20,10 @@ export function parseExpiryChange(input: ExpiryInput): ExpiryChange | null {
     (value) => value !== null && value !== undefined,
   );
   if (given.length > 1) {
-    throw new InvalidInputError('expiresAt', 'give at most one of `ttlSeconds`, `expiresAt`, `extendBySeconds`');
+    throw new InvalidInputError(
+      'expiresAt',
+      'give at most one of `ttlSeconds`, `expiresAt`, `extendBySeconds`',
+    );
   }
   if (input.ttlSeconds !== null && input.ttlSeconds !== undefined) {
     if (input.ttlSeconds <= 0) throw new InvalidInputError('ttlSeconds', '`ttlSeconds` must be positive');
@@ -42,9 +45,9 @@ export function resolveExpiry(
   current: Date | null,
   maxTtlSeconds: number,
 ): Date {
-  const base = change.kind === 'extend' ? Math.max(current?.getTime() ?? now.getTime(), now.getTime()) : now.getTime();
-  const at =
-    change.kind === 'at' ? change.at : new Date(base + change.seconds * 1000);
+  const base =
+    change.kind === 'extend' ? Math.max(current?.getTime() ?? now.getTime(), now.getTime()) : now.getTime();
+  const at = change.kind === 'at' ? change.at : new Date(base + change.seconds * 1000);
   if (at.getTime() <= now.getTime()) {
     throw new InvalidInputError('expiresAt', '`expiresAt` must be in the future');
   }

@@ -55,11 +55,18 @@ export interface SessionEdge {
 
 export interface SessionPage {
   edges: SessionEdge[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
 }
 
 export function toPage(records: SessionRecord[], limit: number, hasPrevious: boolean): SessionPage {
-  const edges = records.slice(0, limit).map((node) => ({ cursor: encodeCursor(node.store, node.cursor), node }));
+  const edges = records
+    .slice(0, limit)
+    .map((node) => ({ cursor: encodeCursor(node.store, node.cursor), node }));
   return {
     edges,
     pageInfo: {
@@ -257,7 +264,12 @@ export async function sweepExpired(app: App, db: Queryable = app.pool): Promise<
 export { encodeSessionId };
 
 /** One loader per (store, status, page size) in a request: every user of a page in one statement. */
-export function userSessionsLoader(ctx: Context, store: SessionStore, status: SessionStatus | null, limit: number) {
+export function userSessionsLoader(
+  ctx: Context,
+  store: SessionStore,
+  status: SessionStatus | null,
+  limit: number,
+) {
   const cacheKey = `${store.name}|${status ?? ''}|${limit}`;
   let loader = ctx.userSessionLoaders.get(cacheKey);
   if (!loader) {

@@ -161,7 +161,9 @@ export function createNativeQueries(keyType: string) {
   }
 
   async function deleteSession(tx: Queryable, id: string): Promise<boolean> {
-    const result = await tx.query(`/* deleteSession */ DELETE FROM sessiongraph.sessions WHERE id = $1`, [id]);
+    const result = await tx.query(`/* deleteSession */ DELETE FROM sessiongraph.sessions WHERE id = $1`, [
+      id,
+    ]);
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -186,7 +188,18 @@ export function createNativeQueries(keyType: string) {
     return result.rowCount ?? 0;
   }
 
-  return { findSessionsByIds, findLiveSessionByKeyHash, findSessionsPage, findSessionsOfUsers, insertSession, lockSession, updateSessionRow, deleteSession, deleteSessionsOfUser, deleteExpiredSessions };
+  return {
+    findSessionsByIds,
+    findLiveSessionByKeyHash,
+    findSessionsPage,
+    findSessionsOfUsers,
+    insertSession,
+    lockSession,
+    updateSessionRow,
+    deleteSession,
+    deleteSessionsOfUser,
+    deleteExpiredSessions,
+  };
 }
 
 export type NativeQueries = ReturnType<typeof createNativeQueries>;

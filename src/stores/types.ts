@@ -72,13 +72,28 @@ export interface SessionStore {
   isCursor(parts: unknown[]): parts is string[];
   findByRefs(db: Queryable, refs: readonly string[], now: Date): Promise<(SessionRecord | null)[]>;
   /** The live session a presented key opens, or null (unknown, expired, malformed: all alike). */
-  findByKey(db: Queryable, key: string, now: Date, touchIntervalSeconds: number): Promise<SessionRecord | null>;
+  findByKey(
+    db: Queryable,
+    key: string,
+    now: Date,
+    touchIntervalSeconds: number,
+  ): Promise<SessionRecord | null>;
   list(db: Queryable, query: ListQuery): Promise<SessionRecord[]>;
   /** One batch for many users: each user's first `limit` sessions in newest-first order. */
-  listForUsers(db: Queryable, userIds: readonly string[], query: Omit<ListQuery, 'userId' | 'after'>): Promise<Map<string, SessionRecord[]>>;
+  listForUsers(
+    db: Queryable,
+    userIds: readonly string[],
+    query: Omit<ListQuery, 'userId' | 'after'>,
+  ): Promise<Map<string, SessionRecord[]>>;
 
   create(tx: Queryable, input: CreateInput, now: Date): Promise<{ record: SessionRecord; key: string }>;
-  update(tx: Queryable, ref: string, input: UpdateInput, now: Date, limits: StoreLimits): Promise<UpdateOutcome>;
+  update(
+    tx: Queryable,
+    ref: string,
+    input: UpdateInput,
+    now: Date,
+    limits: StoreLimits,
+  ): Promise<UpdateOutcome>;
   /** Returns whether a row was deleted. */
   end(tx: Queryable, ref: string): Promise<boolean>;
   endUserSessions(tx: Queryable, userId: string, keepRef: string | null): Promise<number>;

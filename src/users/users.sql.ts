@@ -34,7 +34,8 @@ export type UserRow = Record<string, unknown> & { __key: string };
 function selectList(catalog: UsersCatalog): string {
   const columns = catalog.columns.map((column) => {
     const quoted = quoteIdent(column.column);
-    const needsText = column.graphqlType === 'String' && !['text', 'varchar', 'bpchar'].includes(column.pgType);
+    const needsText =
+      column.graphqlType === 'String' && !['text', 'varchar', 'bpchar'].includes(column.pgType);
     return needsText && !column.list ? `${quoted}::text AS ${quoted}` : quoted;
   });
   return [`${quoteIdent(catalog.key)}::text AS __key`, ...columns].join(', ');
