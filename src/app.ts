@@ -2,7 +2,12 @@ import type { Config } from './config.ts';
 import { migrate } from './db/migrations.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { createLogger, type Logger } from './log.ts';
+import type { Queryable } from './db/pool.ts';
+import { createDjangoStore } from './stores/django.ts';
+import { createExpressStore } from './stores/express.ts';
+import { createJsonCacheStore } from './stores/json-cache.ts';
 import { createNativeStore } from './stores/native.ts';
+import { createWebpyStore } from './stores/webpy.ts';
 import type { SessionStore } from './stores/types.ts';
 import { readUsersCatalog, type UsersCatalog } from './users/catalog.ts';
 import { createUsersQueries, type UsersQueries } from './users/users.sql.ts';
@@ -33,14 +38,31 @@ export interface AppOptions {
   migrate?: boolean;
 }
 
-export function createStores(config: Config, catalog: UsersCatalog): Map<string, SessionStore> {
+/** Builds each configured store, checking its table against the catalog (a mismatch stops start-up). */
+export async function createStores(
+  db: Queryable,
+  config: Config,
+  catalog: UsersCatalog,
+  users: UsersQueries,
+): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
+  const deps = { catalog, users, decodeCacheBytes: config.decodeCacheBytes };
   for (const storeConfig of config.stores) {
-    switch (storeConfig.kind) {
-      case 'native':
-        stores.set(storeConfig.name, createNativeStore(storeConfig, catalog.keyPgType));
-        break;
-    }
+    const store = await (async (): Promise<SessionStore> => {
+      switch (storeConfig.kind) {
+        case 'native':
+          return createNativeStore(storeConfig, catalog.keyPgType);
+        case 'django':
+          return createDjangoStore(db, storeConfig, deps);
+        case 'webpy':
+          return createWebpyStore(db, storeConfig, deps);
+        case 'express':
+          return createExpressStore(db, storeConfig, deps);
+        case 'json-cache':
+          return createJsonCacheStore(db, storeConfig, deps);
+      }
+    })();
+    stores.set(storeConfig.name, store);
   }
   return stores;
 }
@@ -59,13 +81,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const applied = await migrate(pool, { users: catalog });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
-  const stores = createStores(config, catalog);
+  const users = createUsersQueries(catalog);
+  const stores = await createStores(pool, config, catalog, users);
   return {
     config,
     pool,
     logger,
     catalog,
-    users: createUsersQueries(catalog),
+    users,
     stores,
     defaultStore: stores.values().next().value!,
     clock: options.clock ?? (() => new Date()),

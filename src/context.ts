@@ -20,6 +20,22 @@ export interface Context {
   sessionLoader: DataLoader<string, SessionRecord | null>;
   /** `User.sessions` loaders, one per (store, status, page size). */
   userSessionLoaders: Map<string, DataLoader<string, SessionRecord[]>>;
+  /** Other per-request loaders, made on first use by `requestLoader`. */
+  loaders: Map<string, DataLoader<string, unknown>>;
+}
+
+/** The request's loader named `name`, made with `batch` on first use. */
+export function requestLoader<V>(
+  ctx: Context,
+  name: string,
+  batch: (keys: readonly string[]) => Promise<(V | Error)[]>,
+): DataLoader<string, V> {
+  let loader = ctx.loaders.get(name) as DataLoader<string, V> | undefined;
+  if (!loader) {
+    loader = new DataLoader<string, V>(batch);
+    ctx.loaders.set(name, loader as DataLoader<string, unknown>);
+  }
+  return loader;
 }
 
 const MAX_KEY_LENGTH = 512;
@@ -59,5 +75,6 @@ export function createContext(app: App, request: Request): Context {
     presented: { header: header && header.length <= MAX_KEY_LENGTH ? header : null, cookies },
     sessionLoader: createSessionLoader(app, db, now),
     userSessionLoaders: new Map(),
+    loaders: new Map(),
   };
 }

@@ -28,4 +28,8 @@ export interface DecodeSuccess<T> {
 export type Decoded<T> = DecodeSuccess<T> | DecodeFailure;
 
 export const decoded = <T>(value: T): DecodeSuccess<T> => ({ ok: true, value });
-export const failure = (problem: DecodeProblem, detail: string): DecodeFailure => ({ ok: false, problem, detail });
+export const failure = (problem: DecodeProblem, detail: string): DecodeFailure => ({
+  ok: false,
+  problem,
+  detail,
+});

@@ -9,12 +9,38 @@ import {
 } from '../errors/domain.ts';
 import { decodeSessionId, sessionNodeId } from '../sessions/ids.ts';
 import * as sessions from '../sessions/service.ts';
-import type { SessionRecord } from '../stores/types.ts';
+import type { Context } from '../context.ts';
+import { requestLoader } from '../context.ts';
+import { typedValue, type WhereCondition } from '../sessions/fields.ts';
+import type { DjangoAuthCheck } from '../stores/django.ts';
+import type { SessionRecord, SessionStore } from '../stores/types.ts';
+
+interface DjangoExtras {
+  authCheck: DjangoAuthCheck;
+  passwordColumn: string;
+}
 import type { Builder } from './builder.ts';
 import type { UserRef } from './user.ts';
 
+const FILTERABLE = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
+
+/** Whether a Django session's auth hash matches its user's current password hash (batched per request). */
+async function djangoAuthHashValid(ctx: Context, app: App, session: SessionRecord): Promise<boolean | null> {
+  const store = app.stores.get(session.store) as (SessionStore & Partial<DjangoExtras>) | undefined;
+  if (!store?.authCheck || !store.passwordColumn || session.userId === null) return null;
+  const authHash = session.managed?.['_auth_user_hash'];
+  if (typeof authHash !== 'string') return false;
+  const passwordColumn = store.passwordColumn;
+  const password = await requestLoader<string | null>(ctx, `password:${passwordColumn}`, async (ids) => {
+    const found = await app.users.secretColumnByIds(ctx.db, passwordColumn, ids);
+    return ids.map((id) => found.get(id) ?? null);
+  }).load(session.userId);
+  return password !== null && store.authCheck.matches(authHash, password);
+}
+
 /** `Session`, its connection, the session queries and the session mutations. */
 export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
+
   const SessionStatus = builder.enumType('SessionStatus', {
     description:
       'ACTIVE: usable now. EXPIRED: past its expiry. INVALID: stored, but cannot be decoded or trusted.',
@@ -52,10 +78,53 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       version: t.exposeInt('version', { description: 'Increases by one with every change.' }),
       ip: t.exposeString('ip', { nullable: true }),
       userAgent: t.exposeString('userAgent', { nullable: true }),
+      decodeNote: t.string({
+        nullable: true,
+        description: 'Something worth knowing about a session that decoded (legacy format, Python 2 bytes).',
+        resolve: (session) => session.note ?? null,
+      }),
+      authHashValid: t.boolean({
+        nullable: true,
+        description:
+          'Django only: whether the session’s `_auth_user_hash` still matches the user’s current password ' +
+          'hash. False means Django no longer treats it as logged in (the password changed). Null elsewhere.',
+        resolve: (session, _args, ctx) => djangoAuthHashValid(ctx, app, session),
+      }),
+      ...Object.fromEntries(
+        app.config.fields.map((field) => [
+          field.name,
+          t.field({
+            type: field.type as 'String',
+            nullable: true,
+            description: field.description ?? `\`${field.path.join('.')}\` in the session data, as ${field.type}.`,
+            resolve: (session) =>
+              session.status === 'INVALID' ? null : (typedValue(field, session.data) as string | null),
+          }),
+        ]),
+      ),
     }),
   });
 
   const SessionConnection = builder.connectionObject({ type: Session, name: 'SessionConnection' });
+
+  const filterable = app.config.fields.filter((field) => FILTERABLE.has(field.type));
+  const SessionWhere =
+    filterable.length === 0
+      ? null
+      : builder.inputType('SessionWhere', {
+          description: 'Typed-field conditions; all given must hold (equality).',
+          fields: (t) =>
+            Object.fromEntries(
+              filterable.map((field) => [field.name, t.field({ type: field.type as 'String', required: false })]),
+            ),
+        });
+  const whereConditions = (where: unknown): WhereCondition[] => {
+    if (!where || typeof where !== 'object') return [];
+    const given = where as Record<string, unknown>;
+    return filterable
+      .filter((field) => given[field.name] !== undefined && given[field.name] !== null)
+      .map((field) => ({ field, value: given[field.name] as string | number | boolean }));
+  };
 
   builder.queryFields((t) => ({
     currentSession: t.field({
@@ -86,11 +155,13 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
           description: `At most ${app.config.maxPageSize}; ${app.config.defaultPageSize} by default.`,
         }),
         after: t.arg.string(),
+        ...((SessionWhere ? { where: t.arg({ type: SessionWhere }) } : {}) as Record<string, never>),
       },
       resolve: (_root, args, ctx) =>
         sessions.listSessions(ctx, {
           ...args,
           userId: args.userId === null || args.userId === undefined ? null : String(args.userId),
+          where: whereConditions((args as { where?: unknown }).where),
         }),
     }),
   }));

@@ -15,6 +15,7 @@ import type { SessionRecord, SessionStatus, SessionStore } from '../stores/types
 import { parseUserKey } from '../users/catalog.ts';
 import { assertStorable, type DataPatch, validatePatch } from './data.ts';
 import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
+import type { WhereCondition } from './fields.ts';
 import { decodeCursor, decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
 
 /**
@@ -80,6 +81,7 @@ export function toPage(records: SessionRecord[], limit: number, hasPrevious: boo
 
 export interface ListArgs {
   store?: string | null;
+  where?: readonly WhereCondition[];
   userId?: string | null;
   status?: SessionStatus | null;
   first?: number | null;
@@ -111,6 +113,7 @@ export async function listSessions(ctx: Context, args: ListArgs): Promise<Sessio
     limit: limit + 1,
     after,
     now: ctx.now,
+    where: args.where ?? [],
   });
   return toPage(records, limit, after !== null);
 }

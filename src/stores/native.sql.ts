@@ -18,6 +18,25 @@ export type NativeRow = {
 const columns = `id, user_id::text AS user_id, data, created_at, expires_at, last_seen_at, host(ip) AS ip,
   user_agent, version`;
 
+/**
+ * A typed-field condition for SQL: the path into `data`, how to compare (`json`: the exact JSON value;
+ * `text`: its text, for ID fields stored as numbers or strings) and the value.
+ */
+export interface SqlCondition {
+  p: string[];
+  k: 'json' | 'text';
+  v: unknown;
+}
+
+/** Every condition in the jsonb array parameter holds for `data`. */
+const whereFilter = (param: string) => `NOT EXISTS (
+  SELECT 1 FROM jsonb_array_elements(${param}) AS c(cond),
+       LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(c.cond->'p')) AS path) AS p
+   WHERE NOT COALESCE(CASE c.cond->>'k'
+           WHEN 'json' THEN data #> p.path = c.cond->'v'
+           ELSE jsonb_typeof(data #> p.path) IN ('string', 'number') AND data #>> p.path = c.cond->>'v'
+         END, false))`;
+
 const statusFilter = `($2::text IS NULL
   OR ($2 = 'ACTIVE' AND expires_at > $3)
   OR ($2 = 'EXPIRED' AND expires_at <= $3)
@@ -72,6 +91,7 @@ export function createNativeQueries(keyType: string) {
     now: Date,
     after: [Date, string] | null,
     limit: number,
+    where: readonly SqlCondition[] | null,
   ): Promise<NativeRow[]> {
     const result = await db.query<NativeRow>(
       `/* findSessionsPage */
@@ -79,9 +99,10 @@ export function createNativeQueries(keyType: string) {
         WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
           AND ${statusFilter}
           AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+          AND ($7::jsonb IS NULL OR ${whereFilter('$7')})
         ORDER BY created_at DESC, id DESC
         LIMIT $6`,
-      [userId, status, now, after?.[0] ?? null, after?.[1] ?? null, limit],
+      [userId, status, now, after?.[0] ?? null, after?.[1] ?? null, limit, where ? JSON.stringify(where) : null],
     );
     return result.rows;
   }

@@ -71,7 +71,15 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
     async list(db, query) {
       const after = query.after ? ([new Date(query.after[0]!), query.after[1]!] as [Date, string]) : null;
       if (query.status === 'INVALID') return [];
-      const rows = await sql.findSessionsPage(db, query.userId, query.status, query.now, after, query.limit);
+      const where =
+        query.where.length === 0
+          ? null
+          : query.where.map(({ field, value }) => ({
+              p: field.path,
+              k: field.type === 'ID' ? ('text' as const) : ('json' as const),
+              v: value,
+            }));
+      const rows = await sql.findSessionsPage(db, query.userId, query.status, query.now, after, query.limit, where);
       return rows.map((row) => toRecord(row, query.now));
     },
 

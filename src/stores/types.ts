@@ -2,6 +2,7 @@ import type { JsonObject } from '../codecs/result.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { DataPatch } from '../sessions/data.ts';
 import type { ExpiryChange } from '../sessions/expiry.ts';
+import type { WhereCondition } from '../sessions/fields.ts';
 
 /**
  * The shape every store adapter (native, Django, web.py, express, json-cache) gives the GraphQL layer.
@@ -16,6 +17,8 @@ export interface SessionRecord {
   ref: string;
   status: SessionStatus;
   problem: string | null;
+  /** Something worth knowing about a session that did decode (a legacy format, Python 2 bytes). */
+  note?: string | null;
   data: JsonObject;
   userId: string | null;
   createdAt: Date | null;
@@ -24,6 +27,8 @@ export interface SessionRecord {
   version: number;
   ip: string | null;
   userAgent: string | null;
+  /** Keys the framework manages, hidden from `data` (e.g. Django's `_auth_user_hash`); never exposed. */
+  managed?: JsonObject;
   /** The keyset position of this row in its store's newest-first order. */
   cursor: string[];
 }
@@ -35,6 +40,8 @@ export interface ListQuery {
   limit: number;
   after: string[] | null;
   now: Date;
+  /** Typed-field conditions that must all hold (`sessions(where:)`). */
+  where: readonly WhereCondition[];
 }
 
 export interface CreateInput {
@@ -83,7 +90,7 @@ export interface SessionStore {
   listForUsers(
     db: Queryable,
     userIds: readonly string[],
-    query: Omit<ListQuery, 'userId' | 'after'>,
+    query: Omit<ListQuery, 'userId' | 'after' | 'where'>,
   ): Promise<Map<string, SessionRecord[]>>;
 
   create(tx: Queryable, input: CreateInput, now: Date): Promise<{ record: SessionRecord; key: string }>;

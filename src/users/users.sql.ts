@@ -47,6 +47,7 @@ export function createUsersQueries(catalog: UsersCatalog) {
   const byIds = `/* usersByIds */ SELECT ${select} FROM ${catalog.table} WHERE ${key} = ANY($1::${catalog.keyPgType}[])`;
   const page = `/* usersPage */ SELECT ${select} FROM ${catalog.table}
     WHERE ($1::text IS NULL OR ${key} > $1::${catalog.keyPgType}) ORDER BY ${key} LIMIT $2`;
+  const secretColumnStatements = new Map<string, string>();
   const exists = `/* userExists */ SELECT 1 FROM ${catalog.table} WHERE ${key} = $1::${catalog.keyPgType}`;
   return {
     /** Loader batch: rows in the order asked, `null` for a missing user. */
@@ -58,6 +59,20 @@ export function createUsersQueries(catalog: UsersCatalog) {
     async usersPage(db: Queryable, after: string | null, limit: number): Promise<UserRow[]> {
       const result = await db.query<UserRow>(page, [after, limit]);
       return result.rows;
+    },
+    /**
+     * A column the API never exposes (Django's password hash), read for one purpose: computing and checking
+     * `_auth_user_hash`. Keyed by user id; missing users are absent from the map.
+     */
+    async secretColumnByIds(db: Queryable, column: string, ids: readonly string[]): Promise<Map<string, string>> {
+      let text = secretColumnStatements.get(column);
+      if (!text) {
+        text = `/* userSecretColumn */ SELECT ${key}::text AS id, ${quoteIdent(column)}::text AS value
+          FROM ${catalog.table} WHERE ${key} = ANY($1::${catalog.keyPgType}[])`;
+        secretColumnStatements.set(column, text);
+      }
+      const result = await db.query<{ id: string; value: string | null }>(text, [ids]);
+      return new Map(result.rows.filter((row) => row.value !== null).map((row) => [row.id, row.value!]));
     },
     async userExists(db: Queryable, id: string): Promise<boolean> {
       const result = await db.query(exists, [id]);

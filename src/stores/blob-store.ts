@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import type { Decoded, JsonObject } from '../codecs/result.ts';
+import type { Queryable } from '../db/pool.ts';
+import { InvalidInputError } from '../errors/domain.ts';
+import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
+import { resolveExpiry } from '../sessions/expiry.ts';
+import { matchesWhere } from '../sessions/fields.ts';
+import type { BlobQueries, BlobRow } from './blob.sql.ts';
+import { DecodeCache } from './decode-cache.ts';
+import type { CreateInput, SessionRecord, SessionStatus, SessionStore } from './types.ts';
+
+/**
+ * A store over a framework's own table, where the session is a blob: Django, web.py, express,
+ * json-cache. The format (codec, key shape, user rule, keys it manages itself) comes from a
+ * `BlobFormat`; this module does what is common: decoding through the cache, statuses, keyset pages that
+ * stay full when rows are filtered after decoding, and read-modify-write updates under a row lock.
+ */
+
+export interface DecodedSession {
+  /** Every key, as the framework has it (what is written back). */
+  full: JsonObject;
+  /** What the store keeps for re-encoding beyond the JSON view (e.g. the pickle tree). */
+  state?: unknown;
+  /** A note about a decode that worked but needed care (e.g. "py2 bytes"). */
+  note?: string | null;
+}
+
+export interface BlobFormat {
+  kind: string;
+  /** Keys the framework manages (hashes, the key itself, the cookie): hidden from `data`, kept on write. */
+  hiddenKeys: ReadonlySet<string>;
+  decode(blob: string): Decoded<DecodedSession>;
+  encode(full: JsonObject, state: unknown, now: Date, expiresAt: Date): string;
+  userIdOf(full: JsonObject): string | null;
+  generateKey(): string;
+  /** The stored key a presented credential stands for (a cookie value or the header), or null. */
+  presentedKey(raw: string, source: 'cookie' | 'header'): string | null;
+  /** The blob contents of a new session (adds the framework's own keys, e.g. Django's auth hash). */
+  newSession(tx: Queryable, input: CreateInput & { key: string; now: Date }): Promise<JsonObject>;
+  /** The latest expiry the store can represent for a row created at `createdAt` (json-cache's window). */
+  latestExpiry?(createdAt: Date | null, now: Date): Date;
+  /** Adjust managed keys after an update changed data or expiry (e.g. express's cookie.expires). */
+  afterUpdate?(full: JsonObject, expiresAt: Date, now: Date): JsonObject;
+}
+
+export interface BlobStoreOptions {
+  name: string;
+  cookieName: string;
+  defaultTtlSeconds: number;
+  decodeCacheBytes: number;
+  sql: BlobQueries;
+  format: BlobFormat;
+}
+
+const REF = /^[0-9a-f]{64}$/;
+const SCAN_CHUNK = 500;
+
+/** A 31-bit fingerprint of the stored blob: framework tables keep no version counter. */
+export const blobVersion = (blob: string | null) =>
+  createHash('sha256')
+    .update(blob ?? '')
+    .digest()
+    .readUInt32BE(0) & 0x7fffffff;
+
+type Outcome = { ok: true; session: DecodedSession } | { ok: false; problem: string };
+
+function onlyHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObject | undefined {
+  let managed: JsonObject | undefined;
+  for (const key of hidden) {
+    if (Object.hasOwn(full, key)) {
+      managed ??= {};
+      managed[key] = full[key]!;
+    }
+  }
+  return managed;
+}
+
+function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObject {
+  if (hidden.size === 0) return full;
+  const view: JsonObject = {};
+  for (const [key, value] of Object.entries(full)) {
+    if (!hidden.has(key)) Object.defineProperty(view, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return view;
+}
+
+export function createBlobStore(options: BlobStoreOptions): SessionStore & {
+  decodeRow(row: BlobRow, now: Date): SessionRecord;
+} {
+  const { format, sql, name } = options;
+  const cache = new DecodeCache<Outcome>(options.decodeCacheBytes);
+  const decodeBlob = (blob: string): Outcome => {
+    const result = format.decode(blob);
+    return result.ok ? { ok: true, session: result.value } : { ok: false, problem: `${result.problem}: ${result.detail}` };
+  };
+
+  const decodeRow = (row: BlobRow, now: Date): SessionRecord => {
+    const outcome: Outcome =
+      row.blob === null ? { ok: false, problem: 'corrupt: no session data' } : cache.get(row.blob, decodeBlob);
+    const expired = row.expires_at !== null && row.expires_at.getTime() <= now.getTime();
+    const status: SessionStatus = !outcome.ok ? 'INVALID' : expired ? 'EXPIRED' : 'ACTIVE';
+    return {
+      store: name,
+      ref: row.ref,
+      status,
+      problem: outcome.ok ? null : outcome.problem,
+      note: outcome.ok ? (outcome.session.note ?? null) : null,
+      data: outcome.ok ? withoutHidden(outcome.session.full, format.hiddenKeys) : {},
+      userId: outcome.ok ? format.userIdOf(outcome.session.full) : null,
+      managed: outcome.ok ? onlyHidden(outcome.session.full, format.hiddenKeys) : undefined,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      lastSeenAt: row.last_seen_at,
+      version: blobVersion(row.blob),
+      ip: null,
+      userAgent: null,
+      cursor: [(row.sort_at ?? new Date(0)).toISOString(), row.ref],
+    };
+  };
+
+  /**
+   * Pages in keyset order, keeping only rows that pass `keep`: reads chunks until the page is full or the
+   * table ends, so filters applied after decoding (status INVALID, user, typed fields) never shorten it.
+   */
+  async function filteredPage(
+    db: Queryable,
+    sqlStatus: SessionStatus | null,
+    keep: (record: SessionRecord) => boolean,
+    now: Date,
+    after: [Date, string] | null,
+    limit: number,
+  ): Promise<SessionRecord[]> {
+    const out: SessionRecord[] = [];
+    let position = after;
+    const chunk = Math.max(limit, SCAN_CHUNK);
+    for (;;) {
+      const rows = await sql.page(db, sqlStatus, now, position, chunk);
+      for (const row of rows) {
+        const record = decodeRow(row, now);
+        if (keep(record)) {
+          out.push(record);
+          if (out.length === limit) return out;
+        }
+      }
+      if (rows.length < chunk) return out;
+      const last = rows.at(-1)!;
+      position = [last.sort_at ?? new Date(0), last.ref];
+    }
+  }
+
+  const sqlStatusFor = (status: SessionStatus | null) => (status === 'INVALID' ? null : status);
+  const statusMatches = (status: SessionStatus | null) => (record: SessionRecord) =>
+    status === null || record.status === status;
+
+  async function lockDecoded(tx: Queryable, ref: string, now: Date) {
+    const row = REF.test(ref) ? await sql.lockByRef(tx, ref) : null;
+    if (!row) return null;
+    const outcome = row.blob === null ? null : decodeBlob(row.blob);
+    return { row, outcome, record: decodeRow(row, now) };
+  }
+
+  return {
+    name,
+    kind: format.kind,
+    cookieName: options.cookieName,
+    defaultTtlSeconds: options.defaultTtlSeconds,
+    decodeRow,
+
+    isCursor(parts): parts is string[] {
+      return (
+        parts.length === 2 &&
+        typeof parts[0] === 'string' &&
+        !Number.isNaN(Date.parse(parts[0])) &&
+        typeof parts[1] === 'string' &&
+        REF.test(parts[1])
+      );
+    },
+
+    async findByRefs(db, refs, now) {
+      const valid = refs.filter((ref) => REF.test(ref));
+      const rows = valid.length > 0 ? await sql.byRefs(db, valid) : [];
+      const byRef = new Map(rows.map((row) => [row.ref, row]));
+      return refs.map((ref) => {
+        const row = byRef.get(ref);
+        return row ? decodeRow(row, now) : null;
+      });
+    },
+
+    async findByKey(db, raw, now) {
+      const key = format.presentedKey(raw, 'cookie');
+      if (key === null) return null;
+      const row = await sql.byKey(db, key);
+      return row ? decodeRow(row, now) : null;
+    },
+
+    async list(db, query) {
+      const after = query.after ? ([new Date(query.after[0]!), query.after[1]!] as [Date, string]) : null;
+      const keepStatus = statusMatches(query.status);
+      const keep = (record: SessionRecord) =>
+        keepStatus(record) &&
+        (query.userId === null || record.userId === query.userId) &&
+        (query.where.length === 0 || (record.status !== 'INVALID' && matchesWhere(record.data, query.where)));
+      return filteredPage(db, sqlStatusFor(query.status), keep, query.now, after, query.limit);
+    },
+
+    async listForUsers(db, userIds, query) {
+      const wanted = new Set(userIds);
+      const byUser = new Map<string, SessionRecord[]>(userIds.map((id) => [id, []]));
+      const keepStatus = statusMatches(query.status);
+      let full = 0;
+      // One scan serves every user of the batch; it stops as soon as each has a full page.
+      await filteredPage(
+        db,
+        sqlStatusFor(query.status),
+        (record) => {
+          if (!keepStatus(record) || record.userId === null || !wanted.has(record.userId)) return false;
+          const list = byUser.get(record.userId)!;
+          if (list.length >= query.limit) return false;
+          list.push(record);
+          if (list.length === query.limit) full += 1;
+          return full === wanted.size;
+        },
+        query.now,
+        null,
+        1,
+      );
+      return byUser;
+    },
+
+    async create(tx, input, now) {
+      checkLatest(input.expiresAt, format.latestExpiry?.(now, now));
+      const key = format.generateKey();
+      const full = await format.newSession(tx, { ...input, key, now });
+      const blob = format.encode(full, undefined, now, input.expiresAt);
+      const row = await sql.insert(tx, key, blob, input.expiresAt, now);
+      return { record: decodeRow(row, now), key };
+    },
+
+    async update(tx, ref, input, now, limits) {
+      const locked = await lockDecoded(tx, ref, now);
+      if (!locked) return { kind: 'missing' };
+      const { row, outcome, record } = locked;
+      if (input.expectedVersion !== null && input.expectedVersion !== record.version) {
+        return { kind: 'conflict', actualVersion: record.version };
+      }
+      if (!outcome?.ok) {
+        throw new InvalidInputError('id', `the session cannot be changed: it is INVALID (${record.problem})`);
+      }
+      const { patch } = input;
+      for (const key of [...Object.keys(patch.set ?? {}), ...(patch.unset ?? [])]) {
+        if (format.hiddenKeys.has(key)) {
+          throw new InvalidInputError('set', `"${key}" is managed by ${format.kind} and cannot be changed`);
+        }
+      }
+      const current = outcome.session.full;
+      let full = current;
+      if (!isEmptyPatch(patch)) {
+        const view = applyPatch(withoutHidden(current, format.hiddenKeys), patch);
+        full = { ...view };
+        for (const hidden of format.hiddenKeys) {
+          if (Object.hasOwn(current, hidden)) full[hidden] = current[hidden]!;
+        }
+        assertStorable(view, { maxBytes: limits.maxDataBytes, maxDepth: 32 });
+      }
+      const expiresAt = input.expiry
+        ? resolveExpiry(input.expiry, now, row.expires_at, limits.maxTtlSeconds)
+        : (row.expires_at ?? new Date(now.getTime() + options.defaultTtlSeconds * 1000));
+      checkLatest(expiresAt, format.latestExpiry?.(row.created_at, now));
+      if (format.afterUpdate) full = format.afterUpdate(full, expiresAt, now);
+      const blob = format.encode(full, outcome.session.state, now, expiresAt);
+      const updated = await sql.update(tx, row.key, blob, expiresAt);
+      return { kind: 'updated', record: decodeRow(updated, now) };
+    },
+
+    end: (tx, ref) => (REF.test(ref) ? sql.deleteByRef(tx, ref) : Promise.resolve(false)),
+
+    async endUserSessions(tx, userId, keepRef) {
+      // The user id hides inside each blob: decode them all (a scan until the projection indexes it).
+      const keys: string[] = [];
+      let position: [Date, string] | null = null;
+      const now = new Date();
+      for (;;) {
+        const rows = await sql.page(tx, null, now, position, SCAN_CHUNK);
+        for (const row of rows) {
+          if (row.ref === keepRef) continue;
+          if (decodeRow(row, now).userId === userId) keys.push(row.key);
+        }
+        if (rows.length < SCAN_CHUNK) break;
+        const last = rows.at(-1)!;
+        position = [last.sort_at ?? new Date(0), last.ref];
+      }
+      return sql.deleteByKeys(tx, keys);
+    },
+
+    sweep: (db, now, batchSize) => sql.deleteExpired(db, now, batchSize),
+  };
+}
+
+function checkLatest(expiresAt: Date, latest: Date | undefined) {
+  if (latest && expiresAt.getTime() > latest.getTime()) {
+    throw new InvalidInputError('expiresAt', `this store's sessions cannot outlive ${latest.toISOString()}`);
+  }
+}

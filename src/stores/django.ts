@@ -1,0 +1,119 @@
+import { randomInt } from 'node:crypto';
+import { createDjangoCodec, djangoSessionAuthHash } from '../codecs/django.ts';
+import { decoded, type JsonObject } from '../codecs/result.ts';
+import { ConfigError, type DjangoStoreConfig, secretText } from '../config.ts';
+import type { Queryable } from '../db/pool.ts';
+import { InvalidInputError, UserNotFoundError } from '../errors/domain.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import type { UsersQueries } from '../users/users.sql.ts';
+import { type BlobFormat, createBlobStore } from './blob-store.ts';
+import { createBlobQueries } from './blob.sql.ts';
+import { readStoreTable } from './table-catalog.ts';
+
+/**
+ * Django's `django_session` (db and cached_db engines): signed, maybe compressed, base64url JSON; the user
+ * in `_auth_user_id`; expiry in `expire_date`. A session created for a user carries the auth hash of the
+ * user's current password, so Django treats it as logged in. See FORMATS.md §1.
+ */
+
+const KEY_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const PRESENTED_KEY = /^[a-z0-9]{8,40}$/;
+const AUTH_KEYS = ['_auth_user_id', '_auth_user_backend', '_auth_user_hash'];
+
+export interface DjangoAuthCheck {
+  /** Whether `authHash` is what Django computes for `passwordHash` under any configured secret. */
+  matches(authHash: string, passwordHash: string): boolean;
+}
+
+export async function createDjangoStore(
+  db: Queryable,
+  config: DjangoStoreConfig,
+  deps: { catalog: UsersCatalog; users: UsersQueries; decodeCacheBytes: number },
+) {
+  const { columns } = config;
+  const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
+  const passwordKnown = await db.query(
+    'SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped',
+    [deps.catalog.table.replaceAll('"', ''), config.passwordColumn],
+  );
+  if ((passwordKnown.rowCount ?? 0) === 0) {
+    throw new ConfigError(
+      `stores.${config.name}.passwordColumn: the users table ${deps.catalog.table} has no column ` +
+        `"${config.passwordColumn}" (Django keeps its password hashes in "password")`,
+    );
+  }
+  const secretKey = secretText(config.secretKey);
+  const fallbackKeys = config.fallbackKeys.map((key) => secretText(key));
+  const codec = createDjangoCodec({
+    secretKey,
+    fallbackKeys,
+    salt: config.salt,
+    legacySalt: config.legacySalt,
+    writeLegacy: config.writeLegacy,
+  });
+  const expires = table.time(columns.expires);
+  const sql = createBlobQueries({
+    table: table.table,
+    key: table.column(columns.key),
+    blob: table.column(columns.data),
+    blobColumn: table.column(columns.data),
+    blobCast: 'text',
+    expiresAt: expires.read,
+    sortAt: expires.read,
+    createdAt: 'NULL::timestamptz',
+    lastSeenAt: 'NULL::timestamptz',
+    active: (p) => `${table.column(columns.expires)} > ${expires.write(p)}`,
+    expired: (p) => `${table.column(columns.expires)} <= ${expires.write(p)}`,
+    expiresAssignments: (p) => [[table.column(columns.expires), expires.write(p)]],
+  });
+
+  const format: BlobFormat = {
+    kind: 'django',
+    // The auth hash proves the password; the CSRF secret is a secret. Both stay inside the blob.
+    hiddenKeys: new Set(['_auth_user_hash', '_csrftoken']),
+    decode(blob) {
+      const result = codec.decode(blob);
+      if (!result.ok) return result;
+      const note = result.value.format === 'legacy' ? 'legacy (pre-3.1) format' : null;
+      return decoded({ full: result.value.data, note });
+    },
+    encode: (full, _state, now) => codec.encode(full, now),
+    userIdOf(full) {
+      const id = full['_auth_user_id'];
+      return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
+    },
+    generateKey: () => Array.from({ length: 32 }, () => KEY_ALPHABET[randomInt(KEY_ALPHABET.length)]).join(''),
+    presentedKey: (raw) => (PRESENTED_KEY.test(raw) ? raw : null),
+    async newSession(tx, input) {
+      for (const key of AUTH_KEYS) {
+        if (Object.hasOwn(input.data, key)) {
+          throw new InvalidInputError('data', `"${key}" is set by sessiongraph from userId; leave it out of data`);
+        }
+      }
+      if (input.userId === null) return { ...input.data };
+      const passwords = await deps.users.secretColumnByIds(tx, config.passwordColumn, [input.userId]);
+      const password = passwords.get(input.userId);
+      if (password === undefined) throw new UserNotFoundError(input.userId);
+      return {
+        ...input.data,
+        _auth_user_id: input.userId,
+        _auth_user_backend: config.authBackend,
+        _auth_user_hash: djangoSessionAuthHash(password, secretKey),
+      } satisfies JsonObject;
+    },
+  };
+
+  const store = createBlobStore({
+    name: config.name,
+    cookieName: config.cookieName ?? 'sessionid',
+    defaultTtlSeconds: config.defaultTtlSeconds ?? config.cookieAgeSeconds,
+    decodeCacheBytes: deps.decodeCacheBytes,
+    sql,
+    format,
+  });
+  const authCheck: DjangoAuthCheck = {
+    matches: (authHash, passwordHash) =>
+      [secretKey, ...fallbackKeys].some((secret) => djangoSessionAuthHash(passwordHash, secret) === authHash),
+  };
+  return Object.assign(store, { authCheck, passwordColumn: config.passwordColumn });
+}

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { unsign } from 'cookie-signature';
+import { decoded, failure, type JsonObject } from '../codecs/result.ts';
+import { secretText, type ExpressStoreConfig } from '../config.ts';
+import type { Queryable } from '../db/pool.ts';
+import { InvalidInputError } from '../errors/domain.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import { type BlobFormat, createBlobStore } from './blob-store.ts';
+import { createBlobQueries } from './blob.sql.ts';
+import { readStoreTable } from './table-catalog.ts';
+import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
+
+/**
+ * express-session + connect-pg-simple: `session(sid, sess json, expire timestamp)`. `sess` is plain JSON
+ * with a `cookie` object whose `expires` must agree with the `expire` column, which connect-pg-simple
+ * writes as `to_timestamp(ceil(expires / 1000))`. Browsers present `s:<sid>.<hmac>`. See FORMATS.md §3.
+ */
+
+/** Largest `sess` accepted; PostgreSQL's json has no limit, our memory has. */
+const MAX_SESS_CHARS = 1024 * 1024;
+
+export function parseSess(blob: string) {
+  if (blob.length > MAX_SESS_CHARS) return failure('corrupt', 'sess is larger than 1 MiB');
+  try {
+    const value: unknown = JSON.parse(blob);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return failure('corrupt', 'sess is not a JSON object');
+    }
+    return decoded(value as JsonObject);
+  } catch {
+    return failure('corrupt', 'sess is not valid JSON');
+  }
+}
+
+/** `Cookie.toJSON()` of express-session for a cookie expiring at `expiresAt`, keeping what was there. */
+export function expressCookie(previous: unknown, expiresAt: Date, now: Date): JsonObject {
+  const base =
+    typeof previous === 'object' && previous !== null && !Array.isArray(previous)
+      ? (previous as JsonObject)
+      : { originalMaxAge: null, httpOnly: true, path: '/' };
+  const cookie: JsonObject = {};
+  const originalMaxAge =
+    base['originalMaxAge'] === undefined || base['originalMaxAge'] === null
+      ? expiresAt.getTime() - now.getTime()
+      : base['originalMaxAge'];
+  // Keep express-session's member order: originalMaxAge, partitioned, priority, expires, then the rest.
+  cookie['originalMaxAge'] = originalMaxAge;
+  for (const key of ['partitioned', 'priority'] as const) if (base[key] !== undefined) cookie[key] = base[key];
+  cookie['expires'] = expiresAt.toISOString();
+  for (const [key, value] of Object.entries(base)) {
+    if (!(key in cookie) && key !== 'expires') cookie[key] = value;
+  }
+  return cookie;
+}
+
+export async function createExpressStore(
+  db: Queryable,
+  config: ExpressStoreConfig,
+  deps: { catalog: UsersCatalog; decodeCacheBytes: number },
+) {
+  const { columns } = config;
+  const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
+  const expire = table.time(columns.expires);
+  const sessType = table.types.get(columns.data);
+  const secrets = config.secrets.map((secret) => secretText(secret));
+  const sql = createBlobQueries({
+    table: table.table,
+    key: table.column(columns.key),
+    blob: `${table.column(columns.data)}::text`,
+    blobColumn: table.column(columns.data),
+    blobCast: sessType === 'jsonb' ? 'jsonb' : sessType === 'json' ? 'json' : 'text',
+    expiresAt: expire.read,
+    sortAt: expire.read,
+    createdAt: 'NULL::timestamptz',
+    lastSeenAt: 'NULL::timestamptz',
+    active: (p) => `${table.column(columns.expires)} > ${expire.write(p)}`,
+    expired: (p) => `${table.column(columns.expires)} <= ${expire.write(p)}`,
+    // Whole seconds, rounded up, exactly as connect-pg-simple's `to_timestamp(ceil(ms / 1000))`.
+    expiresAssignments: (p) => [
+      [table.column(columns.expires), expire.write(`to_timestamp(ceil(extract(epoch FROM ${p}::timestamptz)))`)],
+    ],
+  });
+
+  const format: BlobFormat = {
+    kind: 'express',
+    hiddenKeys: new Set(['cookie']),
+    decode(blob) {
+      const result = parseSess(blob);
+      return result.ok ? decoded({ full: result.value }) : result;
+    },
+    encode: (full) => JSON.stringify(full),
+    userIdOf: (full) => userIdAt(full, config.userPaths),
+    afterUpdate: (full, expiresAt, now) => ({ ...full, cookie: expressCookie(full['cookie'], expiresAt, now) }),
+    generateKey: () => randomBytes(24).toString('base64url'),
+    presentedKey(raw) {
+      if (raw.startsWith('s:')) {
+        for (const secret of secrets) {
+          const sid = unsign(raw.slice(2), secret);
+          if (sid !== false) return sid;
+        }
+        return null;
+      }
+      // An unsigned id is only taken where the deployment gave no secret to check a signature with.
+      return secrets.length === 0 && raw.length > 0 && raw.length <= 256 ? raw : null;
+    },
+    async newSession(_tx, input) {
+      if (Object.hasOwn(input.data, 'cookie')) {
+        throw new InvalidInputError('data', '"cookie" is written by express-session; leave it out of data');
+      }
+      const cookie = expressCookie(
+        { originalMaxAge: input.expiresAt.getTime() - input.now.getTime(), httpOnly: true, path: '/' },
+        input.expiresAt,
+        input.now,
+      );
+      let full: JsonObject = { cookie, ...input.data };
+      const userPath = config.userPaths[0];
+      if (input.userId !== null && userPath) {
+        full = withValueAt(full, userPath, typedUserId(input.userId, deps.catalog.keyPgType));
+      }
+      return full;
+    },
+  };
+
+  return Object.assign(
+    createBlobStore({
+      name: config.name,
+      cookieName: config.cookieName ?? 'connect.sid',
+      defaultTtlSeconds: config.defaultTtlSeconds ?? 86_400,
+      decodeCacheBytes: deps.decodeCacheBytes,
+      sql,
+      format,
+    }),
+    { secrets },
+  );
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { decoded, failure, type JsonObject } from '../codecs/result.ts';
+import type { JsonCacheStoreConfig } from '../config.ts';
+import type { Queryable } from '../db/pool.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import { type BlobFormat, createBlobStore } from './blob-store.ts';
+import { createBlobQueries } from './blob.sql.ts';
+import { readStoreTable } from './table-catalog.ts';
+import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
+
+/**
+ * A home-made cache table like the seed's `session_cache(sessionid, userdict, session_startutc,
+ * session_endutc)`: UUID keys, the user dict as JSON text, valid from its start for a fixed window and
+ * never past its end. See FORMATS.md §9.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_CHARS = 1024 * 1024;
+
+export async function createJsonCacheStore(
+  db: Queryable,
+  config: JsonCacheStoreConfig,
+  deps: { catalog: UsersCatalog; decodeCacheBytes: number },
+) {
+  const { columns } = config;
+  const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
+  const start = table.time(columns.start);
+  const end = table.time(columns.end);
+  const window = `make_interval(secs => ${config.windowSeconds})`;
+  const expires = `LEAST(${end.read}, ${start.read} + ${window})`;
+  const dataType = table.types.get(columns.data);
+  const keyType = table.types.get(columns.key);
+  const sql = createBlobQueries({
+    table: table.table,
+    key: keyType === 'uuid' ? `${table.column(columns.key)}::text` : table.column(columns.key),
+    blob: `${table.column(columns.data)}::text`,
+    blobColumn: table.column(columns.data),
+    blobCast: dataType === 'jsonb' || dataType === 'json' ? dataType : 'text',
+    expiresAt: expires,
+    sortAt: start.read,
+    createdAt: start.read,
+    lastSeenAt: 'NULL::timestamptz',
+    active: (p) => `${expires} > ${p}::timestamptz`,
+    expired: (p) => `${expires} <= ${p}::timestamptz`,
+    expiresAssignments: (p) => [[table.column(columns.end), end.write(p)]],
+    createdAssignments: (p) => [[table.column(columns.start), start.write(p)]],
+  });
+
+  const format: BlobFormat = {
+    kind: 'json-cache',
+    hiddenKeys: new Set(),
+    decode(blob) {
+      if (blob.length > MAX_CHARS) return failure('corrupt', 'the user dict is larger than 1 MiB');
+      try {
+        const value: unknown = JSON.parse(blob);
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+          return failure('corrupt', 'the user dict is not a JSON object');
+        }
+        return decoded({ full: value as JsonObject });
+      } catch {
+        return failure('corrupt', 'the user dict is not valid JSON');
+      }
+    },
+    encode: (full) => JSON.stringify(full),
+    userIdOf: (full) => userIdAt(full, [config.userPath]),
+    latestExpiry: (createdAt, now) => new Date((createdAt ?? now).getTime() + config.windowSeconds * 1000),
+    generateKey: () => randomUUID(),
+    // Anything but a UUID is refused before it reaches SQL, where a uuid column would fail the cast.
+    presentedKey: (raw) => (UUID.test(raw) ? raw.toLowerCase() : null),
+    async newSession(_tx, input) {
+      return input.userId === null
+        ? { ...input.data }
+        : withValueAt(input.data, config.userPath, typedUserId(input.userId, deps.catalog.keyPgType));
+    },
+  };
+
+  return createBlobStore({
+    name: config.name,
+    cookieName: config.cookieName ?? 'session_id',
+    defaultTtlSeconds: config.defaultTtlSeconds ?? config.windowSeconds,
+    decodeCacheBytes: deps.decodeCacheBytes,
+    sql,
+    format,
+  });
+}

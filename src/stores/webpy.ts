@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import type { PyValue } from '../codecs/pickle.ts';
+import { decoded, type JsonObject } from '../codecs/result.ts';
+import { decodeWebpySession, encodeWebpySession } from '../codecs/webpy.ts';
+import type { WebpyStoreConfig } from '../config.ts';
+import type { Queryable } from '../db/pool.ts';
+import { InvalidInputError } from '../errors/domain.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import { type BlobFormat, createBlobStore } from './blob-store.ts';
+import { createBlobQueries } from './blob.sql.ts';
+import { readStoreTable } from './table-catalog.ts';
+import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
+
+/**
+ * web.py's `DBStore`: `sessions(session_id, atime, data)`, data a base64 pickle read by our own safe
+ * reader. No expiry at read time: a row lives until `cleanup` deletes it, `timeout` after its last access,
+ * so `expiresAt` is `atime + timeout` and setting an expiry moves `atime`. See FORMATS.md §2.
+ */
+const PRESENTED_KEY = /^[0-9a-fA-F]{1,128}$/;
+
+export async function createWebpyStore(
+  db: Queryable,
+  config: WebpyStoreConfig,
+  deps: { catalog: UsersCatalog; decodeCacheBytes: number },
+) {
+  const { columns } = config;
+  const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
+  const atime = table.time(columns.atime);
+  const timeout = `make_interval(secs => ${config.timeoutSeconds})`;
+  const dataColumn = table.column(columns.data);
+  const binary = table.types.get(columns.data) === 'bytea';
+  const sql = createBlobQueries({
+    table: table.table,
+    key: table.column(columns.key),
+    blob: binary ? `encode(${dataColumn}, 'escape')` : dataColumn,
+    blobColumn: dataColumn,
+    blobCast: binary ? 'bytea' : 'text',
+    expiresAt: `(${atime.read} + ${timeout})`,
+    sortAt: atime.read,
+    createdAt: 'NULL::timestamptz',
+    lastSeenAt: atime.read,
+    active: (p) => `${table.column(columns.atime)} > ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
+    expired: (p) => `${table.column(columns.atime)} <= ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
+    expiresAssignments: (p) => [[table.column(columns.atime), atime.write(`(${p}::timestamptz - ${timeout})`)]],
+  });
+
+  const format: BlobFormat = {
+    kind: 'webpy',
+    // web.py copies the session id — the cookie value, a bearer credential — into the pickled dict.
+    hiddenKeys: new Set(['session_id']),
+    decode(blob) {
+      const result = decodeWebpySession(blob);
+      if (!result.ok) return result;
+      const { data, tree, notes } = result.value;
+      return decoded({ full: data, state: tree, note: notes.length > 0 ? notes.join('; ') : null });
+    },
+    encode: (full, state) => encodeWebpySession(full, state as PyValue | undefined),
+    userIdOf: (full) => userIdAt(full, [config.userPath]),
+    generateKey: () => randomBytes(20).toString('hex'),
+    presentedKey: (raw) => (PRESENTED_KEY.test(raw) ? raw : null),
+    async newSession(_tx, input) {
+      if (Object.hasOwn(input.data, 'session_id')) {
+        throw new InvalidInputError('data', '"session_id" is set by web.py; leave it out of data');
+      }
+      let full: JsonObject = { ...input.data, session_id: input.key, ip: input.data['ip'] ?? input.ip ?? null };
+      if (input.userId !== null) {
+        full = withValueAt(full, config.userPath, typedUserId(input.userId, deps.catalog.keyPgType));
+      }
+      return full;
+    },
+  };
+
+  return createBlobStore({
+    name: config.name,
+    cookieName: config.cookieName ?? 'webpy_session_id',
+    defaultTtlSeconds: config.defaultTtlSeconds ?? config.timeoutSeconds,
+    decodeCacheBytes: deps.decodeCacheBytes,
+    sql,
+    format,
+  });
+}
