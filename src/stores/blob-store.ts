@@ -35,6 +35,8 @@ export interface BlobFormat {
   generateKey(): string;
   /** The stored key a presented credential stands for (a cookie value or the header), or null. */
   presentedKey(raw: string, source: 'cookie' | 'header'): string | null;
+  /** What the browser presents for a stored key (express signs it); the stored key itself by default. */
+  presentableKey?(key: string): string;
   /** The blob contents of a new session (adds the framework's own keys, e.g. Django's auth hash). */
   newSession(tx: Queryable, input: CreateInput & { key: string; now: Date }): Promise<JsonObject>;
   /** The latest expiry the store can represent for a row created at `createdAt` (json-cache's window). */
@@ -233,7 +235,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
       const full = await format.newSession(tx, { ...input, key, now });
       const blob = format.encode(full, undefined, now, input.expiresAt);
       const row = await sql.insert(tx, key, blob, input.expiresAt, now);
-      return { record: decodeRow(row, now), key };
+      return { record: decodeRow(row, now), key: format.presentableKey?.(key) ?? key };
     },
 
     async update(tx, ref, input, now, limits) {

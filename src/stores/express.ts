@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { unsign } from 'cookie-signature';
+import { sign, unsign } from 'cookie-signature';
 import { decoded, failure, type JsonObject } from '../codecs/result.ts';
 import { secretText, type ExpressStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
@@ -92,6 +92,8 @@ export async function createExpressStore(
     userIdOf: (full) => userIdAt(full, config.userPaths),
     afterUpdate: (full, expiresAt, now) => ({ ...full, cookie: expressCookie(full['cookie'], expiresAt, now) }),
     generateKey: () => randomBytes(24).toString('base64url'),
+    // The cookie value express-session sets (before URL encoding): signed with the first secret.
+    presentableKey: (sid) => (secrets[0] ? `s:${sign(sid, secrets[0])}` : sid),
     presentedKey(raw) {
       if (raw.startsWith('s:')) {
         for (const secret of secrets) {
