@@ -41,7 +41,10 @@ const secretSchema = z.union([
 
 /** A JSON path into session data: `passport.user` or `["passport", "user"]`. */
 const pathSchema = z.union([
-  z.string().min(1).transform((path) => path.split('.')),
+  z
+    .string()
+    .min(1)
+    .transform((path) => path.split('.')),
   z.array(z.string().min(1)).min(1),
 ]);
 
@@ -60,7 +63,11 @@ const djangoStoreSchema = z.object({
   kind: z.literal('django'),
   table: qualifiedName.default('django_session'),
   columns: z
-    .object({ key: identifier.default('session_key'), data: identifier.default('session_data'), expires: identifier.default('expire_date') })
+    .object({
+      key: identifier.default('session_key'),
+      data: identifier.default('session_data'),
+      expires: identifier.default('expire_date'),
+    })
     .default({ key: 'session_key', data: 'session_data', expires: 'expire_date' }),
   secretKey: secretSchema.optional(),
   fallbackKeys: z.array(secretSchema).default([]),
@@ -79,7 +86,11 @@ const webpyStoreSchema = z.object({
   kind: z.literal('webpy'),
   table: qualifiedName.default('sessions'),
   columns: z
-    .object({ key: identifier.default('session_id'), atime: identifier.default('atime'), data: identifier.default('data') })
+    .object({
+      key: identifier.default('session_id'),
+      atime: identifier.default('atime'),
+      data: identifier.default('data'),
+    })
     .default({ key: 'session_id', atime: 'atime', data: 'data' }),
   /** web.py's `session_parameters.timeout`: a session lives this long after its last access. */
   timeoutSeconds: z.number().int().positive().default(86_400),
@@ -91,7 +102,11 @@ const expressStoreSchema = z.object({
   kind: z.literal('express'),
   table: qualifiedName.default('session'),
   columns: z
-    .object({ key: identifier.default('sid'), data: identifier.default('sess'), expires: identifier.default('expire') })
+    .object({
+      key: identifier.default('sid'),
+      data: identifier.default('sess'),
+      expires: identifier.default('expire'),
+    })
     .default({ key: 'sid', data: 'sess', expires: 'expire' }),
   /** express-session's `secret` (first signs, all verify): needed to accept the signed cookie. */
   secrets: z.array(secretSchema).default([]),
@@ -159,7 +174,11 @@ export const configSchema = z.object({
   users: usersSchema.default({ table: 'public.users', key: 'id', columns: [] }),
   fields: z.array(fieldSchema).default([]),
   /** Bytes of decoded blobs kept in memory, keyed by the stored text (0 turns the cache off). */
-  decodeCacheBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+  decodeCacheBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024 * 1024),
   stores: z
     .array(storeSchema)
     .min(1)
@@ -288,7 +307,8 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   }
   const fieldNames = new Set<string>();
   for (const field of config.fields) {
-    if (fieldNames.has(field.name)) throw new ConfigError(`fields: the field name "${field.name}" is used twice`);
+    if (fieldNames.has(field.name))
+      throw new ConfigError(`fields: the field name "${field.name}" is used twice`);
     fieldNames.add(field.name);
   }
   config.stores = config.stores.map((store) => resolveStoreSecrets(store, env));
@@ -323,13 +343,17 @@ function resolveStoreSecrets(store: StoreConfig, env: Env): StoreConfig {
       return {
         ...store,
         secretKey: resolveSecret(store.secretKey, env, `${where}.secretKey`),
-        fallbackKeys: store.fallbackKeys.map((key, index) => resolveSecret(key, env, `${where}.fallbackKeys.${index}`)),
+        fallbackKeys: store.fallbackKeys.map((key, index) =>
+          resolveSecret(key, env, `${where}.fallbackKeys.${index}`),
+        ),
       };
     }
     case 'express':
       return {
         ...store,
-        secrets: store.secrets.map((secret, index) => resolveSecret(secret, env, `${where}.secrets.${index}`)),
+        secrets: store.secrets.map((secret, index) =>
+          resolveSecret(secret, env, `${where}.secrets.${index}`),
+        ),
       };
     default:
       return store;

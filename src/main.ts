@@ -3,6 +3,7 @@ import { type App, createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startEmbeddedDatabase } from './db/embedded.ts';
 import { createPool } from './db/pool.ts';
+import { demoConfigOverrides } from './demo/config.ts';
 import { createDemoUsers, demoSessionKey, seedDemoSessions } from './demo/seed.ts';
 import { createLogger } from './log.ts';
 import { sweepExpired } from './sessions/service.ts';
@@ -11,7 +12,11 @@ import { createServer } from './yoga.ts';
 
 /** Starts the server: on DATABASE_URL if set, else on an embedded PGlite filled with demo data. */
 async function main() {
-  const config = loadConfig();
+  // The demo's typed fields apply only when nothing else configures fields.
+  const config =
+    process.env['DATABASE_URL'] || process.env['DATABASE_URL_FILE']
+      ? loadConfig()
+      : loadConfig(process.env, demoConfigOverrides);
   const logger = createLogger(config.logLevel);
   let embedded: Awaited<ReturnType<typeof startEmbeddedDatabase>> | null = null;
   let databaseUrl = config.databaseUrl;

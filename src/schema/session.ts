@@ -40,7 +40,6 @@ async function djangoAuthHashValid(ctx: Context, app: App, session: SessionRecor
 
 /** `Session`, its connection, the session queries and the session mutations. */
 export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
-
   const SessionStatus = builder.enumType('SessionStatus', {
     description:
       'ACTIVE: usable now. EXPIRED: past its expiry. INVALID: stored, but cannot be decoded or trusted.',
@@ -96,7 +95,8 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
           t.field({
             type: field.type as 'String',
             nullable: true,
-            description: field.description ?? `\`${field.path.join('.')}\` in the session data, as ${field.type}.`,
+            description:
+              field.description ?? `\`${field.path.join('.')}\` in the session data, as ${field.type}.`,
             resolve: (session) =>
               session.status === 'INVALID' ? null : (typedValue(field, session.data) as string | null),
           }),
@@ -115,7 +115,10 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
           description: 'Typed-field conditions; all given must hold (equality).',
           fields: (t) =>
             Object.fromEntries(
-              filterable.map((field) => [field.name, t.field({ type: field.type as 'String', required: false })]),
+              filterable.map((field) => [
+                field.name,
+                t.field({ type: field.type as 'String', required: false }),
+              ]),
             ),
         });
   const whereConditions = (where: unknown): WhereCondition[] => {

@@ -21,9 +21,13 @@ export function typedValue(field: Pick<FieldConfig, 'type' | 'path'>, data: Json
     case 'String':
       return typeof raw === 'string' ? raw : null;
     case 'ID':
-      return typeof raw === 'string' || (typeof raw === 'number' && Number.isInteger(raw)) ? String(raw) : null;
+      return typeof raw === 'string' || (typeof raw === 'number' && Number.isInteger(raw))
+        ? String(raw)
+        : null;
     case 'Int':
-      return typeof raw === 'number' && Number.isInteger(raw) && raw >= INT_MIN && raw <= INT_MAX ? raw : null;
+      return typeof raw === 'number' && Number.isInteger(raw) && raw >= INT_MIN && raw <= INT_MAX
+        ? raw
+        : null;
     case 'Float':
       return typeof raw === 'number' && Number.isFinite(raw) ? raw : null;
     case 'Boolean':

@@ -81,7 +81,8 @@ function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObjec
   if (hidden.size === 0) return full;
   const view: JsonObject = {};
   for (const [key, value] of Object.entries(full)) {
-    if (!hidden.has(key)) Object.defineProperty(view, key, { value, enumerable: true, writable: true, configurable: true });
+    if (!hidden.has(key))
+      Object.defineProperty(view, key, { value, enumerable: true, writable: true, configurable: true });
   }
   return view;
 }
@@ -93,12 +94,16 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
   const cache = new DecodeCache<Outcome>(options.decodeCacheBytes);
   const decodeBlob = (blob: string): Outcome => {
     const result = format.decode(blob);
-    return result.ok ? { ok: true, session: result.value } : { ok: false, problem: `${result.problem}: ${result.detail}` };
+    return result.ok
+      ? { ok: true, session: result.value }
+      : { ok: false, problem: `${result.problem}: ${result.detail}` };
   };
 
   const decodeRow = (row: BlobRow, now: Date): SessionRecord => {
     const outcome: Outcome =
-      row.blob === null ? { ok: false, problem: 'corrupt: no session data' } : cache.get(row.blob, decodeBlob);
+      row.blob === null
+        ? { ok: false, problem: 'corrupt: no session data' }
+        : cache.get(row.blob, decodeBlob);
     const expired = row.expires_at !== null && row.expires_at.getTime() <= now.getTime();
     const status: SessionStatus = !outcome.ok ? 'INVALID' : expired ? 'EXPIRED' : 'ACTIVE';
     return {

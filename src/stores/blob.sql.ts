@@ -45,7 +45,11 @@ export function createBlobQueries(spec: BlobTableSql) {
   const columns = `${ref} AS ref, ${spec.key}::text AS key, ${spec.blob} AS blob, ${spec.expiresAt} AS expires_at,
     ${spec.sortAt} AS sort_at, ${spec.createdAt} AS created_at, ${spec.lastSeenAt} AS last_seen_at`;
   const statusFilter = (status: string | null, p: string) =>
-    status === 'ACTIVE' ? spec.active(p) : status === 'EXPIRED' ? spec.expired(p) : 'true';
+    status === 'ACTIVE'
+      ? spec.active(p)
+      : status === 'EXPIRED'
+        ? spec.expired(p)
+        : `${p}::timestamptz IS NOT NULL`;
   const expiryAssignments = (p: string) => spec.expiresAssignments(p);
 
   const pageStatements = new Map<string, string>();
@@ -122,7 +126,10 @@ export function createBlobQueries(spec: BlobTableSql) {
     },
 
     async update(tx: Queryable, key: string, blob: string, expiresAt: Date): Promise<BlobRow> {
-      const sets = [`${spec.blobColumn} = $2::${spec.blobCast}`, ...assignments.map(([c, v]) => `${c} = ${v}`)];
+      const sets = [
+        `${spec.blobColumn} = $2::${spec.blobCast}`,
+        ...assignments.map(([c, v]) => `${c} = ${v}`),
+      ];
       const result = await tx.query<BlobRow>(
         `/* updateFrameworkSession */ UPDATE ${spec.table} SET ${sets.join(', ')} WHERE ${spec.key} = $1
          RETURNING ${columns}`,
@@ -132,9 +139,10 @@ export function createBlobQueries(spec: BlobTableSql) {
     },
 
     async deleteByRef(tx: Queryable, sessionRef: string): Promise<boolean> {
-      const result = await tx.query(`/* deleteFrameworkSession */ DELETE FROM ${spec.table} WHERE ${ref} = $1`, [
-        sessionRef,
-      ]);
+      const result = await tx.query(
+        `/* deleteFrameworkSession */ DELETE FROM ${spec.table} WHERE ${ref} = $1`,
+        [sessionRef],
+      );
       return (result.rowCount ?? 0) > 0;
     },
 

@@ -10,7 +10,10 @@ export class DecodeCache<V extends object> {
   constructor(maxBytes: number) {
     this.cache =
       maxBytes > 0
-        ? new LRUCache<string, V>({ maxSize: maxBytes, sizeCalculation: (_value, key) => key.length * 3 + 256 })
+        ? new LRUCache<string, V>({
+            maxSize: maxBytes,
+            sizeCalculation: (_value, key) => key.length * 3 + 256,
+          })
         : null;
   }
 

@@ -82,12 +82,16 @@ export async function createDjangoStore(
       const id = full['_auth_user_id'];
       return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
     },
-    generateKey: () => Array.from({ length: 32 }, () => KEY_ALPHABET[randomInt(KEY_ALPHABET.length)]).join(''),
+    generateKey: () =>
+      Array.from({ length: 32 }, () => KEY_ALPHABET[randomInt(KEY_ALPHABET.length)]).join(''),
     presentedKey: (raw) => (PRESENTED_KEY.test(raw) ? raw : null),
     async newSession(tx, input) {
       for (const key of AUTH_KEYS) {
         if (Object.hasOwn(input.data, key)) {
-          throw new InvalidInputError('data', `"${key}" is set by sessiongraph from userId; leave it out of data`);
+          throw new InvalidInputError(
+            'data',
+            `"${key}" is set by sessiongraph from userId; leave it out of data`,
+          );
         }
       }
       if (input.userId === null) return { ...input.data };

@@ -45,7 +45,8 @@ export function expressCookie(previous: unknown, expiresAt: Date, now: Date): Js
       : base['originalMaxAge'];
   // Keep express-session's member order: originalMaxAge, partitioned, priority, expires, then the rest.
   cookie['originalMaxAge'] = originalMaxAge;
-  for (const key of ['partitioned', 'priority'] as const) if (base[key] !== undefined) cookie[key] = base[key];
+  for (const key of ['partitioned', 'priority'] as const)
+    if (base[key] !== undefined) cookie[key] = base[key];
   cookie['expires'] = expiresAt.toISOString();
   for (const [key, value] of Object.entries(base)) {
     if (!(key in cookie) && key !== 'expires') cookie[key] = value;
@@ -77,7 +78,10 @@ export async function createExpressStore(
     expired: (p) => `${table.column(columns.expires)} <= ${expire.write(p)}`,
     // Whole seconds, rounded up, exactly as connect-pg-simple's `to_timestamp(ceil(ms / 1000))`.
     expiresAssignments: (p) => [
-      [table.column(columns.expires), expire.write(`to_timestamp(ceil(extract(epoch FROM ${p}::timestamptz)))`)],
+      [
+        table.column(columns.expires),
+        expire.write(`to_timestamp(ceil(extract(epoch FROM ${p}::timestamptz)))`),
+      ],
     ],
   });
 
@@ -90,7 +94,10 @@ export async function createExpressStore(
     },
     encode: (full) => JSON.stringify(full),
     userIdOf: (full) => userIdAt(full, config.userPaths),
-    afterUpdate: (full, expiresAt, now) => ({ ...full, cookie: expressCookie(full['cookie'], expiresAt, now) }),
+    afterUpdate: (full, expiresAt, now) => ({
+      ...full,
+      cookie: expressCookie(full['cookie'], expiresAt, now),
+    }),
     generateKey: () => randomBytes(24).toString('base64url'),
     // The cookie value express-session sets (before URL encoding): signed with the first secret.
     presentableKey: (sid) => (secrets[0] ? `s:${sign(sid, secrets[0])}` : sid),

@@ -102,7 +102,15 @@ export function createNativeQueries(keyType: string) {
           AND ($7::jsonb IS NULL OR ${whereFilter('$7')})
         ORDER BY created_at DESC, id DESC
         LIMIT $6`,
-      [userId, status, now, after?.[0] ?? null, after?.[1] ?? null, limit, where ? JSON.stringify(where) : null],
+      [
+        userId,
+        status,
+        now,
+        after?.[0] ?? null,
+        after?.[1] ?? null,
+        limit,
+        where ? JSON.stringify(where) : null,
+      ],
     );
     return result.rows;
   }

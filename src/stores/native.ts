@@ -79,7 +79,15 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
               k: field.type === 'ID' ? ('text' as const) : ('json' as const),
               v: value,
             }));
-      const rows = await sql.findSessionsPage(db, query.userId, query.status, query.now, after, query.limit, where);
+      const rows = await sql.findSessionsPage(
+        db,
+        query.userId,
+        query.status,
+        query.now,
+        after,
+        query.limit,
+        where,
+      );
       return rows.map((row) => toRecord(row, query.now));
     },
 

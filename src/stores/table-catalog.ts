@@ -48,9 +48,14 @@ export async function readStoreTable(
     }
   }
   if (timeZone !== undefined) {
-    const check = await db.query('SELECT 1 FROM pg_timezone_names WHERE name = $1 UNION SELECT 1 WHERE $1 = \'UTC\'', [timeZone]);
+    const check = await db.query(
+      "SELECT 1 FROM pg_timezone_names WHERE name = $1 UNION SELECT 1 WHERE $1 = 'UTC'",
+      [timeZone],
+    );
     if ((check.rowCount ?? 0) === 0) {
-      throw new ConfigError(`stores.${storeName}.timeZone: PostgreSQL does not know the time zone "${timeZone}"`);
+      throw new ConfigError(
+        `stores.${storeName}.timeZone: PostgreSQL does not know the time zone "${timeZone}"`,
+      );
     }
   }
   return {
@@ -62,7 +67,9 @@ export async function readStoreTable(
       const type = types.get(name);
       if (type === 'timestamptz') return { read: quoted, write: (param) => `${param}::timestamptz` };
       if (type !== 'timestamp') {
-        throw new ConfigError(`stores.${storeName}: column "${name}" of ${qualified} must be a timestamp, not ${type}`);
+        throw new ConfigError(
+          `stores.${storeName}: column "${name}" of ${qualified} must be a timestamp, not ${type}`,
+        );
       }
       return timeZone
         ? {

@@ -4,7 +4,8 @@ import type { JsonObject, JsonValue } from '../codecs/result.ts';
 export function valueAt(data: JsonObject, path: readonly string[]): JsonValue | undefined {
   let node: JsonValue | undefined = data;
   for (const key of path) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node) || !Object.hasOwn(node, key)) return undefined;
+    if (typeof node !== 'object' || node === null || Array.isArray(node) || !Object.hasOwn(node, key))
+      return undefined;
     node = node[key];
   }
   return node;
@@ -29,7 +30,11 @@ export function withValueAt(data: JsonObject, path: readonly string[], value: Js
   const next =
     rest.length === 0
       ? value
-      : withValueAt(typeof child === 'object' && child !== null && !Array.isArray(child) ? child : {}, rest, value);
+      : withValueAt(
+          typeof child === 'object' && child !== null && !Array.isArray(child) ? child : {},
+          rest,
+          value,
+        );
   Object.defineProperty(copy, head, { value: next, enumerable: true, writable: true, configurable: true });
   return copy;
 }

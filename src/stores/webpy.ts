@@ -41,7 +41,9 @@ export async function createWebpyStore(
     lastSeenAt: atime.read,
     active: (p) => `${table.column(columns.atime)} > ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
     expired: (p) => `${table.column(columns.atime)} <= ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
-    expiresAssignments: (p) => [[table.column(columns.atime), atime.write(`(${p}::timestamptz - ${timeout})`)]],
+    expiresAssignments: (p) => [
+      [table.column(columns.atime), atime.write(`(${p}::timestamptz - ${timeout})`)],
+    ],
   });
 
   const format: BlobFormat = {
@@ -62,7 +64,11 @@ export async function createWebpyStore(
       if (Object.hasOwn(input.data, 'session_id')) {
         throw new InvalidInputError('data', '"session_id" is set by web.py; leave it out of data');
       }
-      let full: JsonObject = { ...input.data, session_id: input.key, ip: input.data['ip'] ?? input.ip ?? null };
+      let full: JsonObject = {
+        ...input.data,
+        session_id: input.key,
+        ip: input.data['ip'] ?? input.ip ?? null,
+      };
       if (input.userId !== null) {
         full = withValueAt(full, config.userPath, typedUserId(input.userId, deps.catalog.keyPgType));
       }

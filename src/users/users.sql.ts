@@ -64,7 +64,11 @@ export function createUsersQueries(catalog: UsersCatalog) {
      * A column the API never exposes (Django's password hash), read for one purpose: computing and checking
      * `_auth_user_hash`. Keyed by user id; missing users are absent from the map.
      */
-    async secretColumnByIds(db: Queryable, column: string, ids: readonly string[]): Promise<Map<string, string>> {
+    async secretColumnByIds(
+      db: Queryable,
+      column: string,
+      ids: readonly string[],
+    ): Promise<Map<string, string>> {
       let text = secretColumnStatements.get(column);
       if (!text) {
         text = `/* userSecretColumn */ SELECT ${key}::text AS id, ${quoteIdent(column)}::text AS value

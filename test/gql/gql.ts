@@ -20,6 +20,10 @@ type Documents = {
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.SetKeyDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": typeof types.StatusOfDocument,
     "\n  query Mine {\n    currentSession { id }\n  }\n": typeof types.MineDocument,
+    "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n": typeof types.CacheSessionsDocument,
+    "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n": typeof types.CacheCurrentDocument,
+    "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.CacheCreateDocument,
+    "\n  mutation CacheUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { data expiresAt version } }\n      ... on Error { code message }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.CacheUpdateDocument,
     "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n": typeof types.CreateSessionDocument,
     "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n": typeof types.UpdateSessionDocument,
     "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": typeof types.EndSessionDocument,
@@ -38,6 +42,10 @@ const documents: Documents = {
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.SetKeyDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": types.StatusOfDocument,
     "\n  query Mine {\n    currentSession { id }\n  }\n": types.MineDocument,
+    "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n": types.CacheSessionsDocument,
+    "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n": types.CacheCurrentDocument,
+    "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": types.CacheCreateDocument,
+    "\n  mutation CacheUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { data expiresAt version } }\n      ... on Error { code message }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.CacheUpdateDocument,
     "\n  mutation CreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id status data userId expiresAt version user { username } } }\n      ... on Error { message code }\n      ... on UserNotFoundError { userId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n      ... on StoreNotFoundError { store }\n    }\n  }\n": types.CreateSessionDocument,
     "\n  mutation UpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id data expiresAt version } }\n      ... on Error { message code }\n      ... on VersionConflictError { expectedVersion actualVersion sessionId }\n      ... on SessionNotFoundError { sessionId }\n      ... on InvalidInputError { field }\n      ... on InvalidSessionDataError { path }\n    }\n  }\n": types.UpdateSessionDocument,
     "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": types.EndSessionDocument,
@@ -88,6 +96,22 @@ export function graphql(source: "\n  query StatusOf($id: ID!) {\n    session(id:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Mine {\n    currentSession { id }\n  }\n"): (typeof documents)["\n  query Mine {\n    currentSession { id }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n"): (typeof documents)["\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n"): (typeof documents)["\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CacheUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { data expiresAt version } }\n      ... on Error { code message }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n"): (typeof documents)["\n  mutation CacheUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { data expiresAt version } }\n      ... on Error { code message }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

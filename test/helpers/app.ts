@@ -44,7 +44,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig({ DATABASE_URL: database.url }, { logLevel: 'silent', ...options.config });
   const app = await createApp(config, {
     pool,
-    logger: createLogger('silent'),
+    logger: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
     migrate: true,
     clock: () => fixedNow ?? new Date(),
     onStatement: (text) => statements.push(text),

@@ -2,6 +2,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
+import { demoConfigOverrides } from '../../src/demo/config.ts';
 import { createDemoUsers } from '../../src/demo/seed.ts';
 import { createLogger } from '../../src/log.ts';
 import { printSortedSchema } from '../../src/schema/index.ts';
@@ -12,7 +13,10 @@ export async function demoSchemaText(existingPool?: Pool): Promise<string> {
   const pool = existingPool ?? createPool(embedded!.url, 2);
   try {
     if (!existingPool) await createDemoUsers(pool);
-    const config = loadConfig({ DATABASE_URL: 'postgres://localhost/unused' }, { logLevel: 'silent' });
+    const config = loadConfig(
+      { DATABASE_URL: 'postgres://localhost/unused' },
+      { logLevel: 'silent', ...demoConfigOverrides },
+    );
     const app = await createApp(config, { pool, logger: createLogger('silent'), migrate: false });
     return printSortedSchema(app);
   } finally {
