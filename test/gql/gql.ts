@@ -20,6 +20,13 @@ type Documents = {
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.SetKeyDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": typeof types.StatusOfDocument,
     "\n  query Mine {\n    currentSession { id }\n  }\n": typeof types.MineDocument,
+    "\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n": typeof types.DjangoSessionsDocument,
+    "\n  query DjangoSessionById($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n  }\n": typeof types.DjangoSessionByIdDocument,
+    "\n  query DjangoCurrentSession {\n    currentSession { id store status data userId user { username } }\n  }\n": typeof types.DjangoCurrentSessionDocument,
+    "\n  mutation DjangoCreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload {\n        sessionKey\n        session { id store status data userId authHashValid expiresAt version user { username } }\n      }\n      ... on Error { code message }\n    }\n  }\n": typeof types.DjangoCreateSessionDocument,
+    "\n  mutation DjangoUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId authHashValid expiresAt version decodeNote } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.DjangoUpdateSessionDocument,
+    "\n  mutation DjangoEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on Error { code message }\n    }\n  }\n": typeof types.DjangoEndSessionDocument,
+    "\n  mutation DjangoEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": typeof types.DjangoEndUserSessionsDocument,
     "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n": typeof types.CacheSessionsDocument,
     "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n": typeof types.CacheCurrentDocument,
     "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.CacheCreateDocument,
@@ -34,6 +41,7 @@ type Documents = {
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": typeof types.NodeByIdDocument,
     "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n": typeof types.CurrentSessionDocument,
     "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": typeof types.UserByIdDocument,
+    "\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.ByRoleDocument,
 };
 const documents: Documents = {
     "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n": types.PageWithUsersDocument,
@@ -42,6 +50,13 @@ const documents: Documents = {
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.SetKeyDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": types.StatusOfDocument,
     "\n  query Mine {\n    currentSession { id }\n  }\n": types.MineDocument,
+    "\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n": types.DjangoSessionsDocument,
+    "\n  query DjangoSessionById($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n  }\n": types.DjangoSessionByIdDocument,
+    "\n  query DjangoCurrentSession {\n    currentSession { id store status data userId user { username } }\n  }\n": types.DjangoCurrentSessionDocument,
+    "\n  mutation DjangoCreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload {\n        sessionKey\n        session { id store status data userId authHashValid expiresAt version user { username } }\n      }\n      ... on Error { code message }\n    }\n  }\n": types.DjangoCreateSessionDocument,
+    "\n  mutation DjangoUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId authHashValid expiresAt version decodeNote } }\n      ... on Error { code message }\n    }\n  }\n": types.DjangoUpdateSessionDocument,
+    "\n  mutation DjangoEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on Error { code message }\n    }\n  }\n": types.DjangoEndSessionDocument,
+    "\n  mutation DjangoEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": types.DjangoEndUserSessionsDocument,
     "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n": types.CacheSessionsDocument,
     "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n": types.CacheCurrentDocument,
     "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": types.CacheCreateDocument,
@@ -56,6 +71,7 @@ const documents: Documents = {
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": types.NodeByIdDocument,
     "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n": types.CurrentSessionDocument,
     "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": types.UserByIdDocument,
+    "\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.ByRoleDocument,
 };
 
 /**
@@ -96,6 +112,34 @@ export function graphql(source: "\n  query StatusOf($id: ID!) {\n    session(id:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Mine {\n    currentSession { id }\n  }\n"): (typeof documents)["\n  query Mine {\n    currentSession { id }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n"): (typeof documents)["\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DjangoSessionById($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n  }\n"): (typeof documents)["\n  query DjangoSessionById($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DjangoCurrentSession {\n    currentSession { id store status data userId user { username } }\n  }\n"): (typeof documents)["\n  query DjangoCurrentSession {\n    currentSession { id store status data userId user { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DjangoCreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload {\n        sessionKey\n        session { id store status data userId authHashValid expiresAt version user { username } }\n      }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation DjangoCreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload {\n        sessionKey\n        session { id store status data userId authHashValid expiresAt version user { username } }\n      }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DjangoUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId authHashValid expiresAt version decodeNote } }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation DjangoUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId authHashValid expiresAt version decodeNote } }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DjangoEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation DjangoEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DjangoEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation DjangoEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -152,6 +196,10 @@ export function graphql(source: "\n  query CurrentSession {\n    currentSession 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n"): (typeof documents)["\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
