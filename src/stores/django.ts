@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, createHmac, randomInt } from 'node:crypto';
 import { createDjangoCodec, djangoSessionAuthHash } from '../codecs/django.ts';
 import { decoded, type JsonObject } from '../codecs/result.ts';
 import { ConfigError, type DjangoStoreConfig, secretText } from '../config.ts';
@@ -19,6 +19,18 @@ import { readStoreTable } from './table-catalog.ts';
 const KEY_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const PRESENTED_KEY = /^[a-z0-9]{8,40}$/;
 const AUTH_KEYS = ['_auth_user_id', '_auth_user_backend', '_auth_user_hash'];
+const AUTH_HASH_SALT = 'django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash';
+
+/**
+ * The SHA-1 auth hash of Django before 3.1 (and of 3.1/3.2 under DEFAULT_HASHING_ALGORITHM = 'sha1'): 40 hex.
+ * Django 3.1/3.2 `get_user` still accepts it (`AbstractBaseUser._legacy_get_session_auth_hash`); 4.0 does not.
+ */
+function legacySessionAuthHash(passwordHash: string, secretKey: string): string {
+  const key = createHash('sha1')
+    .update(AUTH_HASH_SALT + secretKey, 'utf8')
+    .digest();
+  return createHmac('sha1', key).update(passwordHash, 'utf8').digest('hex');
+}
 
 export interface DjangoAuthCheck {
   /** Whether `authHash` is what Django computes for `passwordHash` under any configured secret. */
@@ -102,7 +114,10 @@ export async function createDjangoStore(
         ...input.data,
         _auth_user_id: input.userId,
         _auth_user_backend: config.authBackend,
-        _auth_user_hash: djangoSessionAuthHash(password, secretKey),
+        // A Django that writes the legacy format (sha1 setting) also computes the auth hash with SHA-1.
+        _auth_user_hash: config.writeLegacy
+          ? legacySessionAuthHash(password, secretKey)
+          : djangoSessionAuthHash(password, secretKey),
       } satisfies JsonObject;
     },
   };
@@ -117,7 +132,11 @@ export async function createDjangoStore(
   });
   const authCheck: DjangoAuthCheck = {
     matches: (authHash, passwordHash) =>
-      [secretKey, ...fallbackKeys].some((secret) => djangoSessionAuthHash(passwordHash, secret) === authHash),
+      [secretKey, ...fallbackKeys].some(
+        (secret) =>
+          djangoSessionAuthHash(passwordHash, secret) === authHash ||
+          (authHash.length === 40 && legacySessionAuthHash(passwordHash, secret) === authHash),
+      ),
   };
   return Object.assign(store, { authCheck, passwordColumn: config.passwordColumn });
 }
