@@ -3,6 +3,9 @@ import { migrate } from './db/migrations.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Queryable } from './db/pool.ts';
+import type { ProjectableStore } from './projection/projector.ts';
+import { Projector } from './projection/projector.ts';
+import { ensureProjection } from './projection/schema.ts';
 import { createDjangoStore } from './stores/django.ts';
 import { createExpressStore } from './stores/express.ts';
 import { createJsonCacheStore } from './stores/json-cache.ts';
@@ -23,6 +26,9 @@ export interface App {
   catalog: UsersCatalog;
   users: UsersQueries;
   stores: ReadonlyMap<string, SessionStore>;
+  /** The stores over framework tables, which the projection mirrors. */
+  frameworkStores: ReadonlyMap<string, SessionStore & ProjectableStore>;
+  projector: Projector;
   defaultStore: SessionStore;
   clock: () => Date;
   /** Sees every SQL statement any request runs (tests count them; metrics will too). */
@@ -44,9 +50,10 @@ export async function createStores(
   config: Config,
   catalog: UsersCatalog,
   users: UsersQueries,
+  projector: Projector,
 ): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
-  const deps = { catalog, users, decodeCacheBytes: config.decodeCacheBytes };
+  const deps = { catalog, users, decodeCacheBytes: config.decodeCacheBytes, projection: projector };
   for (const storeConfig of config.stores) {
     const store = await (async (): Promise<SessionStore> => {
       switch (storeConfig.kind) {
@@ -80,9 +87,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (options.migrate ?? config.migrateOnStart) {
     const applied = await migrate(pool, { users: catalog });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    await ensureProjection(pool, config);
   }
   const users = createUsersQueries(catalog);
-  const stores = await createStores(pool, config, catalog, users);
+  const projector = new Projector(config, catalog);
+  const stores = await createStores(pool, config, catalog, users, projector);
+  await projector.refreshReady(pool);
   return {
     config,
     pool,
@@ -90,6 +100,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     catalog,
     users,
     stores,
+    projector,
+    frameworkStores: new Map(
+      [...stores].filter((entry): entry is [string, SessionStore & ProjectableStore] => 'sql' in entry[1]),
+    ),
     defaultStore: stores.values().next().value!,
     clock: options.clock ?? (() => new Date()),
     onStatement: options.onStatement,

@@ -144,6 +144,10 @@ const fieldSchema = z.object({
   path: pathSchema,
   type: z.enum(['String', 'Int', 'Float', 'Boolean', 'ID', 'DateTime', 'JSON']),
   description: z.string().optional(),
+  /** Index the field's projection column, for filters and joins on it. */
+  indexed: z.boolean().default(false),
+  /** Like a foreign key: a value set through the API must exist in this table's column. */
+  references: z.object({ table: qualifiedName, column: identifier }).strict().optional(),
 });
 
 export const configSchema = z.object({
@@ -171,6 +175,9 @@ export const configSchema = z.object({
   /** A read presenting a session key refreshes `lastSeenAt` at most this often. */
   touchIntervalSeconds: z.number().int().min(0).default(60),
   poolSize: z.number().int().positive().default(10),
+  /** Run the projection's sync worker inside the server (off when a separate `sessiongraph sync` runs). */
+  syncInServer: z.boolean().default(true),
+  syncBatchSize: z.number().int().positive().max(10_000).default(500),
   users: usersSchema.default({ table: 'public.users', key: 'id', columns: [] }),
   fields: z.array(fieldSchema).default([]),
   /** Bytes of decoded blobs kept in memory, keyed by the stored text (0 turns the cache off). */
@@ -283,6 +290,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS'),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),
+    syncInServer: boolean(env, 'SYNC_IN_SERVER'),
   });
   const merged = {
     ...fromFile,

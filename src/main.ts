@@ -3,6 +3,7 @@ import { type App, createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startEmbeddedDatabase } from './db/embedded.ts';
 import { createPool } from './db/pool.ts';
+import { SyncWorker } from './projection/worker.ts';
 import { demoConfigOverrides } from './demo/config.ts';
 import { createDemoUsers, demoSessionKey, seedDemoSessions } from './demo/seed.ts';
 import { createLogger } from './log.ts';
@@ -48,10 +49,18 @@ async function main() {
   logger.info({ url, embedded: embedded !== null, stores: [...app.stores.keys()] }, 'sessiongraph listening');
 
   const sweeper = startSweeper(app);
+  const worker =
+    config.syncInServer && app.frameworkStores.size > 0
+      ? new SyncWorker(pool, databaseUrl, app.projector, app.frameworkStores, logger, {
+          batchSize: config.syncBatchSize,
+        })
+      : null;
+  worker?.start();
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     if (sweeper) clearInterval(sweeper);
     server.close();
+    await worker?.stop();
     await pool.end();
     await embedded?.stop();
     process.exit(0);

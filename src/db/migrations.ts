@@ -42,6 +42,50 @@ export const migrations: Migration[] = [
       `CREATE INDEX IF NOT EXISTS sessions_expires_idx ON sessiongraph.sessions (expires_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'decoded projection of framework stores',
+    statements: ({ users }) => [
+      // Every insert, update and delete on a framework table lands here (by trigger) until a sync worker
+      // claims it with FOR UPDATE SKIP LOCKED, so replicas share the queue without double work.
+      `CREATE TABLE IF NOT EXISTS sessiongraph.changes (
+         id bigserial PRIMARY KEY,
+         store text NOT NULL,
+         session_key text NOT NULL,
+         changed_at timestamptz NOT NULL DEFAULT now()
+       )`,
+      `CREATE TABLE IF NOT EXISTS sessiongraph.projection (
+         store text NOT NULL,
+         ref text NOT NULL,
+         session_key text NOT NULL,
+         user_id ${users.keyPgType},
+         valid boolean NOT NULL,
+         problem text,
+         note text,
+         data jsonb,
+         expires_at timestamptz,
+         sort_at timestamptz,
+         created_at timestamptz,
+         last_seen_at timestamptz,
+         version integer NOT NULL,
+         synced_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (store, ref)
+       )`,
+      `CREATE UNIQUE INDEX IF NOT EXISTS projection_key_idx ON sessiongraph.projection (store, session_key)`,
+      `CREATE INDEX IF NOT EXISTS projection_user_idx
+         ON sessiongraph.projection (store, user_id, sort_at DESC, ref DESC)`,
+      `CREATE INDEX IF NOT EXISTS projection_sort_idx ON sessiongraph.projection (store, sort_at DESC, ref DESC)`,
+      `CREATE INDEX IF NOT EXISTS projection_expires_idx ON sessiongraph.projection (store, expires_at)`,
+      `CREATE INDEX IF NOT EXISTS projection_all_users_idx ON sessiongraph.projection (user_id)`,
+      // One row per store: whether its projection is complete, and where an interrupted backfill stopped.
+      `CREATE TABLE IF NOT EXISTS sessiongraph.projection_state (
+         store text PRIMARY KEY,
+         backfill_after text,
+         backfilled_at timestamptz,
+         started_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    ],
+  },
 ];
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));

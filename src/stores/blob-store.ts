@@ -7,7 +7,7 @@ import { resolveExpiry } from '../sessions/expiry.ts';
 import { matchesWhere } from '../sessions/fields.ts';
 import type { BlobQueries, BlobRow } from './blob.sql.ts';
 import { DecodeCache } from './decode-cache.ts';
-import type { CreateInput, SessionRecord, SessionStatus, SessionStore } from './types.ts';
+import type { CreateInput, ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
 
 /**
  * A store over a framework's own table, where the session is a blob: Django, web.py, express,
@@ -45,8 +45,25 @@ export interface BlobFormat {
   afterUpdate?(full: JsonObject, expiresAt: Date, now: Date): JsonObject;
 }
 
+/** What a blob store needs of the projection (see src/projection/projector.ts). */
+export interface ProjectionAccess {
+  isReady(store: string): boolean;
+  readonly userKeyType: string;
+  upsert(tx: Queryable, store: ProjectableBlobStore, rows: readonly BlobRow[], now: Date): Promise<void>;
+  remove(tx: Queryable, store: string, refs: readonly string[]): Promise<number>;
+  whereSql(conditions: ListQuery['where'], first: number): { conditions: string; params: unknown[] };
+}
+
+export interface ProjectableBlobStore {
+  name: string;
+  sql: BlobQueries;
+  decodeRow(row: BlobRow, now: Date): SessionRecord;
+}
+
 export interface BlobStoreOptions {
   name: string;
+  /** The projection, when the deployment keeps one; reads use it once the store's backfill is done. */
+  projection?: ProjectionAccess;
   cookieName: string;
   defaultTtlSeconds: number;
   decodeCacheBytes: number;
@@ -87,9 +104,7 @@ function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObjec
   return view;
 }
 
-export function createBlobStore(options: BlobStoreOptions): SessionStore & {
-  decodeRow(row: BlobRow, now: Date): SessionRecord;
-} {
+export function createBlobStore(options: BlobStoreOptions): SessionStore & ProjectableBlobStore {
   const { format, sql, name } = options;
   const cache = new DecodeCache<Outcome>(options.decodeCacheBytes);
   const decodeBlob = (blob: string): Outcome => {
@@ -121,9 +136,40 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
       version: blobVersion(row.blob),
       ip: null,
       userAgent: null,
-      cursor: [(row.sort_at ?? new Date(0)).toISOString(), row.ref],
+      cursor: [(row.page_sort ?? row.sort_at ?? new Date(0)).toISOString(), row.ref],
     };
   };
+
+  const projection = options.projection;
+  const self: ProjectableBlobStore = { name, sql, decodeRow };
+  /** Reads go through the projection's indexes once it is complete for this store. */
+  const projected = () => (projection?.isReady(name) ? projection : null);
+
+  /** API writes change the projection themselves, in their own transaction, and skip the change queue. */
+  async function asApi(tx: Queryable) {
+    if (projection)
+      await tx.query("/* markApiWrite */ SELECT set_config('sessiongraph.origin', 'api', true)");
+  }
+
+  async function projectedPage(
+    db: Queryable,
+    via: ProjectionAccess,
+    query: Pick<ListQuery, 'status' | 'now' | 'where'> & { userId: string | null },
+    after: [Date, string] | null,
+    limit: number,
+  ): Promise<SessionRecord[]> {
+    const where = via.whereSql(query.where, 7);
+    const rows = await sql.projectedPage(
+      db,
+      name,
+      { userId: query.userId, status: query.status, ...where },
+      query.now,
+      after,
+      limit,
+      via.userKeyType,
+    );
+    return rows.map((row) => decodeRow(row, query.now));
+  }
 
   /**
    * Pages in keyset order, keeping only rows that pass `keep`: reads chunks until the page is full or the
@@ -159,8 +205,28 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
   const statusMatches = (status: SessionStatus | null) => (record: SessionRecord) =>
     status === null || record.status === status;
 
+  /**
+   * A ref through the projection (an index look-up); on a miss, the hashing scan only while the sync
+   * worker has changes of this store pending (the session may be newer than the projection).
+   */
+  async function viaRefs<T>(
+    db: Queryable,
+    run: (viaStore: string | null) => Promise<T>,
+    missed: (found: T) => boolean,
+  ) {
+    if (!projected()) return run(null);
+    const found = await run(name);
+    return missed(found) && (await sql.pendingChanges(db, name)) ? run(null) : found;
+  }
+
   async function lockDecoded(tx: Queryable, ref: string, now: Date) {
-    const row = REF.test(ref) ? await sql.lockByRef(tx, ref) : null;
+    const row = REF.test(ref)
+      ? await viaRefs(
+          tx,
+          (via) => sql.lockByRef(tx, ref, via),
+          (found) => found === null,
+        )
+      : null;
     if (!row) return null;
     const outcome = row.blob === null ? null : decodeBlob(row.blob);
     return { row, outcome, record: decodeRow(row, now) };
@@ -172,6 +238,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
     cookieName: options.cookieName,
     defaultTtlSeconds: options.defaultTtlSeconds,
     decodeRow,
+    sql,
 
     isCursor(parts): parts is string[] {
       return (
@@ -185,7 +252,14 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
 
     async findByRefs(db, refs, now) {
       const valid = refs.filter((ref) => REF.test(ref));
-      const rows = valid.length > 0 ? await sql.byRefs(db, valid) : [];
+      const rows =
+        valid.length > 0
+          ? await viaRefs(
+              db,
+              (via) => sql.byRefs(db, valid, via),
+              (found) => found.length < valid.length,
+            )
+          : [];
       const byRef = new Map(rows.map((row) => [row.ref, row]));
       return refs.map((ref) => {
         const row = byRef.get(ref);
@@ -202,6 +276,8 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
 
     async list(db, query) {
       const after = query.after ? ([new Date(query.after[0]!), query.after[1]!] as [Date, string]) : null;
+      const via = projected();
+      if (via) return projectedPage(db, via, query, after, query.limit);
       const keepStatus = statusMatches(query.status);
       const keep = (record: SessionRecord) =>
         keepStatus(record) &&
@@ -213,6 +289,19 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
     async listForUsers(db, userIds, query) {
       const wanted = new Set(userIds);
       const byUser = new Map<string, SessionRecord[]>(userIds.map((id) => [id, []]));
+      const via = projected();
+      if (via) {
+        // Index look-ups per user; a page of users is a handful, each served by (store, user_id, sort_at).
+        await Promise.all(
+          userIds.map(async (userId) => {
+            byUser.set(
+              userId,
+              await projectedPage(db, via, { ...query, userId, where: [] }, null, query.limit),
+            );
+          }),
+        );
+        return byUser;
+      }
       const keepStatus = statusMatches(query.status);
       let full = 0;
       // One scan serves every user of the batch; it stops as soon as each has a full page.
@@ -239,7 +328,9 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
       const key = format.generateKey();
       const full = await format.newSession(tx, { ...input, key, now });
       const blob = format.encode(full, undefined, now, input.expiresAt);
+      await asApi(tx);
       const row = await sql.insert(tx, key, blob, input.expiresAt, now);
+      await projection?.upsert(tx, self, [row], now);
       return { record: decodeRow(row, now), key: format.presentableKey?.(key) ?? key };
     },
 
@@ -254,9 +345,16 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
         throw new InvalidInputError('id', `the session cannot be changed: it is INVALID (${record.problem})`);
       }
       const { patch } = input;
-      for (const key of [...Object.keys(patch.set ?? {}), ...(patch.unset ?? [])]) {
+      for (const key of [
+        ...Object.keys(patch.set ?? {}),
+        ...(patch.unset ?? []),
+        ...Object.keys(patch.replace ?? {}),
+      ]) {
         if (format.hiddenKeys.has(key)) {
-          throw new InvalidInputError('set', `"${key}" is managed by ${format.kind} and cannot be changed`);
+          throw new InvalidInputError(
+            patch.replace ? 'replace' : 'set',
+            `"${key}" is managed by ${format.kind} and cannot be changed`,
+          );
         }
       }
       const current = outcome.session.full;
@@ -275,28 +373,53 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & {
       checkLatest(expiresAt, format.latestExpiry?.(row.created_at, now));
       if (format.afterUpdate) full = format.afterUpdate(full, expiresAt, now);
       const blob = format.encode(full, outcome.session.state, now, expiresAt);
+      await asApi(tx);
       const updated = await sql.update(tx, row.key, blob, expiresAt);
+      await projection?.upsert(tx, self, [updated], now);
       return { kind: 'updated', record: decodeRow(updated, now) };
     },
 
-    end: (tx, ref) => (REF.test(ref) ? sql.deleteByRef(tx, ref) : Promise.resolve(false)),
+    async end(tx, ref) {
+      if (!REF.test(ref)) return false;
+      await asApi(tx);
+      const ended = await viaRefs(
+        tx,
+        (via) => sql.deleteByRef(tx, ref, via),
+        (found) => !found,
+      );
+      await projection?.remove(tx, name, [ref]);
+      return ended;
+    },
 
     async endUserSessions(tx, userId, keepRef) {
+      const via = projected();
+      if (via) {
+        await asApi(tx);
+        // One statement: the user's rows found through the projection's index, deleted in both tables.
+        return (await sql.deleteProjectedUserSessions(tx, name, userId, keepRef, via.userKeyType)).length;
+      }
       // The user id hides inside each blob: decode them all (a scan until the projection indexes it).
       const keys: string[] = [];
+      const refs: string[] = [];
       let position: [Date, string] | null = null;
       const now = new Date();
       for (;;) {
         const rows = await sql.page(tx, null, now, position, SCAN_CHUNK);
         for (const row of rows) {
           if (row.ref === keepRef) continue;
-          if (decodeRow(row, now).userId === userId) keys.push(row.key);
+          if (decodeRow(row, now).userId === userId) {
+            keys.push(row.key);
+            refs.push(row.ref);
+          }
         }
         if (rows.length < SCAN_CHUNK) break;
         const last = rows.at(-1)!;
         position = [last.sort_at ?? new Date(0), last.ref];
       }
-      return sql.deleteByKeys(tx, keys);
+      await asApi(tx);
+      const ended = await sql.deleteByKeys(tx, keys);
+      await projection?.remove(tx, name, refs);
+      return ended;
     },
 
     sweep: (db, now, batchSize) => sql.deleteExpired(db, now, batchSize),

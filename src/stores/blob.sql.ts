@@ -11,6 +11,8 @@ export interface BlobTableSql {
   table: string;
   /** The key column. */
   key: string;
+  /** Its SQL type, so key parameters compare as the column's own type and its index serves them. */
+  keyType: string;
   /** The blob, as text. */
   blob: string;
   /** The column the blob is written to, and the cast its parameter needs. */
@@ -38,12 +40,18 @@ export type BlobRow = {
   sort_at: Date | null;
   created_at: Date | null;
   last_seen_at: Date | null;
+  /** The projection's sort time, on rows of a projected page (their cursor position). */
+  page_sort?: Date | null;
 };
 
 export function createBlobQueries(spec: BlobTableSql) {
   const ref = `encode(sha256(convert_to(${spec.key}::text, 'UTF8')), 'hex')`;
   const columns = `${ref} AS ref, ${spec.key}::text AS key, ${spec.blob} AS blob, ${spec.expiresAt} AS expires_at,
     ${spec.sortAt} AS sort_at, ${spec.createdAt} AS created_at, ${spec.lastSeenAt} AS last_seen_at`;
+  // Cursors carry the sort time as a JavaScript Date (milliseconds) while the columns keep microseconds:
+  // order and compare at millisecond precision (ties broken by ref), or rows that share the cursor row's
+  // millisecond but sort after it would be skipped by the next page.
+  const sortKey = `date_trunc('milliseconds', ${spec.sortAt})`;
   const statusFilter = (status: string | null, p: string) =>
     status === 'ACTIVE'
       ? spec.active(p)
@@ -60,9 +68,9 @@ export function createBlobQueries(spec: BlobTableSql) {
       text = `/* findFrameworkSessionsPage */
         SELECT ${columns} FROM ${spec.table}
          WHERE ${statusFilter(status, '$1')}
-           AND ($2::timestamptz IS NULL OR ${spec.sortAt} < $2
-                OR (${spec.sortAt} = $2 AND ${ref} < $3))
-         ORDER BY ${spec.sortAt} DESC NULLS LAST, ${ref} DESC
+           AND ($2::timestamptz IS NULL OR ${sortKey} < $2
+                OR (${sortKey} = $2 AND ${ref} < $3))
+         ORDER BY ${sortKey} DESC NULLS LAST, ${ref} DESC
          LIMIT $4`;
       pageStatements.set(cacheKey, text);
     }
@@ -91,12 +99,31 @@ export function createBlobQueries(spec: BlobTableSql) {
       return result.rows;
     },
 
-    async byRefs(db: Queryable, refs: readonly string[]): Promise<BlobRow[]> {
-      const result = await db.query<BlobRow>(
-        `/* findFrameworkSessionsByRefs */ SELECT ${columns} FROM ${spec.table} WHERE ${ref} = ANY($1::text[])`,
-        [refs],
-      );
+    /**
+     * Rows by ref. With `viaStore`, the projection turns refs into keys (a ref never changes for a key), so
+     * the framework table is read by its primary key; without it every key is hashed (a scan).
+     */
+    async byRefs(db: Queryable, refs: readonly string[], viaStore: string | null): Promise<BlobRow[]> {
+      const result = viaStore
+        ? await db.query<BlobRow>(
+            `/* findFrameworkSessionsByProjectedRefs */ SELECT ${columns} FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(
+               SELECT session_key::${spec.keyType} FROM sessiongraph.projection WHERE store = $2 AND ref = ANY($1::text[])))`,
+            [refs, viaStore],
+          )
+        : await db.query<BlobRow>(
+            `/* findFrameworkSessionsByRefs */ SELECT ${columns} FROM ${spec.table} WHERE ${ref} = ANY($1::text[])`,
+            [refs],
+          );
       return result.rows;
+    },
+
+    /** Whether the sync worker still has changes of this store to apply (a projection miss may be one). */
+    async pendingChanges(db: Queryable, store: string): Promise<boolean> {
+      const result = await db.query<{ pending: boolean }>(
+        '/* pendingChanges */ SELECT EXISTS (SELECT 1 FROM sessiongraph.changes WHERE store = $1) AS pending',
+        [store],
+      );
+      return result.rows[0]?.pending === true;
     },
 
     async byKey(db: Queryable, key: string): Promise<BlobRow | null> {
@@ -107,11 +134,108 @@ export function createBlobQueries(spec: BlobTableSql) {
       return result.rows[0] ?? null;
     },
 
-    async lockByRef(tx: Queryable, sessionRef: string): Promise<BlobRow | null> {
-      const result = await tx.query<BlobRow>(
-        `/* lockFrameworkSession */ SELECT ${columns} FROM ${spec.table} WHERE ${ref} = $1 FOR UPDATE`,
-        [sessionRef],
+    /** Rows by key, for the sync worker (keys as the change queue recorded them). */
+    async byKeys(db: Queryable, keys: readonly string[]): Promise<BlobRow[]> {
+      if (keys.length === 0) return [];
+      const result = await db.query<BlobRow>(
+        `/* findFrameworkSessionsByKeys */ SELECT ${columns} FROM ${spec.table} WHERE ${spec.key} = ANY($1::${spec.keyType}[])`,
+        [keys],
       );
+      return result.rows;
+    },
+
+    async countRows(db: Queryable): Promise<number> {
+      const result = await db.query<{ count: string }>(
+        `/* countFrameworkSessions */ SELECT count(*) AS count FROM ${spec.table}`,
+      );
+      return Number(result.rows[0]?.count ?? 0);
+    },
+
+    /** The table in key order, for backfill and verify: resumable from any key. */
+    async scanByKey(db: Queryable, afterKey: string | null, limit: number): Promise<BlobRow[]> {
+      const result = await db.query<BlobRow>(
+        `/* scanFrameworkSessions */
+         SELECT ${columns} FROM ${spec.table}
+          WHERE $1::text IS NULL OR ${spec.key} > $1::${spec.keyType}
+          ORDER BY ${spec.key} LIMIT $2`,
+        [afterKey, limit],
+      );
+      return result.rows;
+    },
+
+    /**
+     * A page chosen in the projection's indexes (by user, typed fields, status), its rows read fresh from
+     * the framework table. `conditions` are extra SQL on the projection row `p` using parameters from $7.
+     */
+    async projectedPage(
+      db: Queryable,
+      store: string,
+      filter: { userId: string | null; status: string | null; conditions: string; params: unknown[] },
+      now: Date,
+      after: [Date, string] | null,
+      limit: number,
+      userKeyType: string,
+    ): Promise<BlobRow[]> {
+      const statusSql =
+        filter.status === 'ACTIVE'
+          ? 'p.valid AND p.expires_at > $3'
+          : filter.status === 'EXPIRED'
+            ? 'p.valid AND p.expires_at <= $3'
+            : filter.status === 'INVALID'
+              ? 'NOT p.valid'
+              : '$3::timestamptz IS NOT NULL';
+      const result = await db.query<BlobRow>(
+        `/* findProjectedSessionsPage */
+         WITH page(k, s, r) AS (
+           SELECT p.session_key, p.sort_at, p.ref FROM sessiongraph.projection p
+            WHERE p.store = $1 AND ($2::${userKeyType} IS NULL OR p.user_id = $2::${userKeyType})
+              AND ${statusSql}
+              AND ($4::timestamptz IS NULL OR (p.sort_at, p.ref) < ($4, $5))
+              ${filter.conditions}
+            ORDER BY p.sort_at DESC, p.ref DESC
+            LIMIT $6
+         )
+         SELECT ${columns}, page.s AS page_sort FROM page JOIN ${spec.table} ON ${spec.key} = page.k::${spec.keyType}
+          ORDER BY page.s DESC, page.r DESC`,
+        [store, filter.userId, now, after?.[0] ?? null, after?.[1] ?? null, limit, ...filter.params],
+      );
+      return result.rows;
+    },
+
+    async deleteProjectedUserSessions(
+      tx: Queryable,
+      store: string,
+      userId: string,
+      keepRef: string | null,
+      userKeyType: string,
+    ): Promise<string[]> {
+      const result = await tx.query<{ ref: string }>(
+        `/* deleteProjectedUserSessions */
+         WITH gone AS (
+           DELETE FROM sessiongraph.projection p
+            WHERE p.store = $1 AND p.user_id = $2::${userKeyType} AND ($3::text IS NULL OR p.ref <> $3)
+           RETURNING p.session_key, p.ref
+         ), deleted AS (
+           DELETE FROM ${spec.table} WHERE ${spec.key} IN (SELECT k FROM (SELECT session_key::${spec.keyType} AS k FROM gone) AS keys)
+           RETURNING 1
+         )
+         SELECT ref FROM gone`,
+        [store, userId, keepRef],
+      );
+      return result.rows.map((row) => row.ref);
+    },
+
+    async lockByRef(tx: Queryable, sessionRef: string, viaStore: string | null): Promise<BlobRow | null> {
+      const result = viaStore
+        ? await tx.query<BlobRow>(
+            `/* lockFrameworkSessionByProjectedRef */ SELECT ${columns} FROM ${spec.table} WHERE ${spec.key} = (
+               SELECT session_key::${spec.keyType} FROM sessiongraph.projection WHERE store = $2 AND ref = $1) FOR UPDATE`,
+            [sessionRef, viaStore],
+          )
+        : await tx.query<BlobRow>(
+            `/* lockFrameworkSession */ SELECT ${columns} FROM ${spec.table} WHERE ${ref} = $1 FOR UPDATE`,
+            [sessionRef],
+          );
       return result.rows[0] ?? null;
     },
 
@@ -138,18 +262,23 @@ export function createBlobQueries(spec: BlobTableSql) {
       return result.rows[0]!;
     },
 
-    async deleteByRef(tx: Queryable, sessionRef: string): Promise<boolean> {
-      const result = await tx.query(
-        `/* deleteFrameworkSession */ DELETE FROM ${spec.table} WHERE ${ref} = $1`,
-        [sessionRef],
-      );
+    async deleteByRef(tx: Queryable, sessionRef: string, viaStore: string | null): Promise<boolean> {
+      const result = viaStore
+        ? await tx.query(
+            `/* deleteFrameworkSessionByProjectedRef */ DELETE FROM ${spec.table} WHERE ${spec.key} = (
+               SELECT session_key::${spec.keyType} FROM sessiongraph.projection WHERE store = $2 AND ref = $1)`,
+            [sessionRef, viaStore],
+          )
+        : await tx.query(`/* deleteFrameworkSession */ DELETE FROM ${spec.table} WHERE ${ref} = $1`, [
+            sessionRef,
+          ]);
       return (result.rowCount ?? 0) > 0;
     },
 
     async deleteByKeys(tx: Queryable, keys: readonly string[]): Promise<number> {
       if (keys.length === 0) return 0;
       const result = await tx.query(
-        `/* deleteFrameworkSessionsByKeys */ DELETE FROM ${spec.table} WHERE ${spec.key} = ANY($1::text[])`,
+        `/* deleteFrameworkSessionsByKeys */ DELETE FROM ${spec.table} WHERE ${spec.key} = ANY($1::${spec.keyType}[])`,
         [keys],
       );
       return result.rowCount ?? 0;

@@ -6,7 +6,7 @@ import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError, UserNotFoundError } from '../errors/domain.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import type { UsersQueries } from '../users/users.sql.ts';
-import { type BlobFormat, createBlobStore } from './blob-store.ts';
+import { type BlobFormat, createBlobStore, type ProjectionAccess } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 
@@ -40,7 +40,12 @@ export interface DjangoAuthCheck {
 export async function createDjangoStore(
   db: Queryable,
   config: DjangoStoreConfig,
-  deps: { catalog: UsersCatalog; users: UsersQueries; decodeCacheBytes: number },
+  deps: {
+    catalog: UsersCatalog;
+    users: UsersQueries;
+    decodeCacheBytes: number;
+    projection?: ProjectionAccess;
+  },
 ) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
@@ -67,6 +72,7 @@ export async function createDjangoStore(
   const sql = createBlobQueries({
     table: table.table,
     key: table.column(columns.key),
+    keyType: table.types.get(columns.key) ?? 'text',
     blob: table.column(columns.data),
     blobColumn: table.column(columns.data),
     blobCast: 'text',
@@ -127,6 +133,7 @@ export async function createDjangoStore(
     cookieName: config.cookieName ?? 'sessionid',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.cookieAgeSeconds,
     decodeCacheBytes: deps.decodeCacheBytes,
+    projection: deps.projection,
     sql,
     format,
   });

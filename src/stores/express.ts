@@ -5,7 +5,7 @@ import { secretText, type ExpressStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
-import { type BlobFormat, createBlobStore } from './blob-store.ts';
+import { type BlobFormat, createBlobStore, type ProjectionAccess } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
@@ -54,10 +54,17 @@ export function expressCookie(previous: unknown, expiresAt: Date, now: Date): Js
   return cookie;
 }
 
+/** express-session's cookie without maxAge: `expires` is null, and the cookie ends with the browser. */
+const isBrowserSessionCookie = (cookie: unknown) =>
+  typeof cookie === 'object' &&
+  cookie !== null &&
+  !Array.isArray(cookie) &&
+  (cookie as JsonObject)['expires'] === null;
+
 export async function createExpressStore(
   db: Queryable,
   config: ExpressStoreConfig,
-  deps: { catalog: UsersCatalog; decodeCacheBytes: number },
+  deps: { catalog: UsersCatalog; decodeCacheBytes: number; projection?: ProjectionAccess },
 ) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
@@ -67,6 +74,7 @@ export async function createExpressStore(
   const sql = createBlobQueries({
     table: table.table,
     key: table.column(columns.key),
+    keyType: table.types.get(columns.key) ?? 'text',
     blob: `${table.column(columns.data)}::text`,
     blobColumn: table.column(columns.data),
     blobCast: sessType === 'jsonb' ? 'jsonb' : sessType === 'json' ? 'json' : 'text',
@@ -94,10 +102,12 @@ export async function createExpressStore(
     },
     encode: (full) => JSON.stringify(full),
     userIdOf: (full) => userIdAt(full, config.userPaths),
-    afterUpdate: (full, expiresAt, now) => ({
-      ...full,
-      cookie: expressCookie(full['cookie'], expiresAt, now),
-    }),
+    // A browser-session cookie (no maxAge: `expires: null`) stays one: giving it an `expires` would make
+    // express send a persistent cookie on its next change. Its expiry lives in the `expire` column alone.
+    afterUpdate: (full, expiresAt, now) =>
+      isBrowserSessionCookie(full['cookie'])
+        ? full
+        : { ...full, cookie: expressCookie(full['cookie'], expiresAt, now) },
     generateKey: () => randomBytes(24).toString('base64url'),
     // The cookie value express-session sets (before URL encoding): signed with the first secret.
     presentableKey: (sid) => (secrets[0] ? `s:${sign(sid, secrets[0])}` : sid),
@@ -136,6 +146,7 @@ export async function createExpressStore(
       cookieName: config.cookieName ?? 'connect.sid',
       defaultTtlSeconds: config.defaultTtlSeconds ?? 86_400,
       decodeCacheBytes: deps.decodeCacheBytes,
+      projection: deps.projection,
       sql,
       format,
     }),

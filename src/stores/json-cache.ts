@@ -3,7 +3,7 @@ import { decoded, failure, type JsonObject } from '../codecs/result.ts';
 import type { JsonCacheStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
-import { type BlobFormat, createBlobStore } from './blob-store.ts';
+import { type BlobFormat, createBlobStore, type ProjectionAccess } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
@@ -19,7 +19,7 @@ const MAX_CHARS = 1024 * 1024;
 export async function createJsonCacheStore(
   db: Queryable,
   config: JsonCacheStoreConfig,
-  deps: { catalog: UsersCatalog; decodeCacheBytes: number },
+  deps: { catalog: UsersCatalog; decodeCacheBytes: number; projection?: ProjectionAccess },
 ) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
@@ -32,6 +32,7 @@ export async function createJsonCacheStore(
   const sql = createBlobQueries({
     table: table.table,
     key: keyType === 'uuid' ? `${table.column(columns.key)}::text` : table.column(columns.key),
+    keyType: keyType === 'uuid' ? 'text' : (keyType ?? 'text'),
     blob: `${table.column(columns.data)}::text`,
     blobColumn: table.column(columns.data),
     blobCast: dataType === 'jsonb' || dataType === 'json' ? dataType : 'text',
@@ -78,6 +79,7 @@ export async function createJsonCacheStore(
     cookieName: config.cookieName ?? 'session_id',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.windowSeconds,
     decodeCacheBytes: deps.decodeCacheBytes,
+    projection: deps.projection,
     sql,
     format,
   });

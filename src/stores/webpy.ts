@@ -6,7 +6,7 @@ import type { WebpyStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
-import { type BlobFormat, createBlobStore } from './blob-store.ts';
+import { type BlobFormat, createBlobStore, type ProjectionAccess } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
@@ -21,7 +21,7 @@ const PRESENTED_KEY = /^[0-9a-fA-F]{1,128}$/;
 export async function createWebpyStore(
   db: Queryable,
   config: WebpyStoreConfig,
-  deps: { catalog: UsersCatalog; decodeCacheBytes: number },
+  deps: { catalog: UsersCatalog; decodeCacheBytes: number; projection?: ProjectionAccess },
 ) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
@@ -32,6 +32,7 @@ export async function createWebpyStore(
   const sql = createBlobQueries({
     table: table.table,
     key: table.column(columns.key),
+    keyType: table.types.get(columns.key) ?? 'text',
     blob: binary ? `encode(${dataColumn}, 'escape')` : dataColumn,
     blobColumn: dataColumn,
     blobCast: binary ? 'bytea' : 'text',
@@ -81,6 +82,7 @@ export async function createWebpyStore(
     cookieName: config.cookieName ?? 'webpy_session_id',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.timeoutSeconds,
     decodeCacheBytes: deps.decodeCacheBytes,
+    projection: deps.projection,
     sql,
     format,
   });

@@ -1,0 +1,196 @@
+import type { FieldConfig } from '../config.ts';
+import type { Queryable } from '../db/pool.ts';
+import { fieldColumn, fieldSqlType, type ProjectionRow } from './rows.ts';
+
+/** All SQL of the projection: the change queue, the projected rows, the per-store state. */
+
+export type ClaimedChange = {
+  store: string;
+  session_key: string;
+};
+
+export function createProjectionQueries(fields: readonly FieldConfig[], userKeyType: string) {
+  const fieldColumns = fields.map(fieldColumn);
+  const fieldTypes = fields.map((field) => fieldSqlType[field.type]);
+  const columns = [
+    'ref',
+    'session_key',
+    'user_id',
+    'valid',
+    'problem',
+    'note',
+    'data',
+    'expires_at',
+    'sort_at',
+    'created_at',
+    'last_seen_at',
+    'version',
+    ...fieldColumns,
+  ];
+  const types = [
+    'text',
+    'text',
+    userKeyType,
+    'boolean',
+    'text',
+    'text',
+    'jsonb',
+    'timestamptz',
+    'timestamptz',
+    'timestamptz',
+    'timestamptz',
+    'integer',
+    ...fieldTypes,
+  ];
+  // One statement per batch: each column travels as an array and unnest zips them into rows.
+  const upsert = `/* upsertProjection */
+    INSERT INTO sessiongraph.projection (store, ${columns.join(', ')}, synced_at)
+    SELECT $1, u.*, now() FROM unnest(${types.map((type, index) => `$${index + 2}::${type}[]`).join(', ')}) AS u
+    ON CONFLICT (store, ref) DO UPDATE SET ${columns
+      .filter((column) => column !== 'ref')
+      .map((column) => `${column} = EXCLUDED.${column}`)
+      .join(', ')}, synced_at = now()`;
+
+  const toArrays = (rows: readonly ProjectionRow[]) => {
+    const arrays: unknown[][] = columns.map(() => []);
+    for (const row of rows) {
+      const values = [
+        row.ref,
+        row.key,
+        row.userId,
+        row.valid,
+        row.problem,
+        row.note,
+        row.data === null ? null : JSON.stringify(row.data),
+        row.expiresAt,
+        row.sortAt,
+        row.createdAt,
+        row.lastSeenAt,
+        row.version,
+        ...row.fields,
+      ];
+      values.forEach((value, index) => {
+        arrays[index]!.push(value);
+      });
+    }
+    return arrays;
+  };
+
+  return {
+    async upsertRows(db: Queryable, store: string, rows: readonly ProjectionRow[]): Promise<void> {
+      if (rows.length === 0) return;
+      await db.query(upsert, [store, ...toArrays(rows)]);
+    },
+
+    async deleteKeys(db: Queryable, store: string, keys: readonly string[]): Promise<number> {
+      if (keys.length === 0) return 0;
+      const result = await db.query(
+        `/* deleteProjectionKeys */ DELETE FROM sessiongraph.projection WHERE store = $1 AND session_key = ANY($2::text[])`,
+        [store, keys],
+      );
+      return result.rowCount ?? 0;
+    },
+
+    async deleteRefs(db: Queryable, store: string, refs: readonly string[]): Promise<number> {
+      if (refs.length === 0) return 0;
+      const result = await db.query(
+        `/* deleteProjectionRefs */ DELETE FROM sessiongraph.projection WHERE store = $1 AND ref = ANY($2::text[])`,
+        [store, refs],
+      );
+      return result.rowCount ?? 0;
+    },
+
+    /** Claims up to `limit` queued changes; they leave the queue when the claiming transaction commits. */
+    async claimChanges(tx: Queryable, limit: number): Promise<ClaimedChange[]> {
+      const result = await tx.query<ClaimedChange>(
+        `/* claimChanges */
+         DELETE FROM sessiongraph.changes WHERE id IN (
+           SELECT id FROM sessiongraph.changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+         ) RETURNING store, session_key`,
+        [limit],
+      );
+      return result.rows;
+    },
+
+    /**
+     * Serialises work on the same sessions (sorted, so two batches never deadlock): whoever holds the
+     * locks reads the framework rows after every earlier writer committed, so the last upsert is the
+     * freshest. Locks are per session key, never global.
+     */
+    async lockKeys(tx: Queryable, store: string, keys: readonly string[]): Promise<void> {
+      if (keys.length === 0) return;
+      await tx.query(
+        `/* lockProjectionKeys */
+         SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || k, 0)) FROM unnest($2::text[]) AS k ORDER BY k`,
+        [store, [...keys].sort()],
+      );
+    },
+
+    async oldestChangeAge(db: Queryable): Promise<number | null> {
+      const result = await db.query<{ age: number | null }>(
+        `/* oldestChangeAge */ SELECT extract(epoch FROM now() - min(changed_at))::float8 AS age FROM sessiongraph.changes`,
+      );
+      return result.rows[0]?.age ?? null;
+    },
+
+    async states(db: Queryable): Promise<Map<string, { after: string | null; done: boolean }>> {
+      const result = await db.query<{
+        store: string;
+        backfill_after: string | null;
+        backfilled_at: Date | null;
+      }>(
+        '/* projectionStates */ SELECT store, backfill_after, backfilled_at FROM sessiongraph.projection_state',
+      );
+      return new Map(
+        result.rows.map((row) => [
+          row.store,
+          { after: row.backfill_after, done: row.backfilled_at !== null },
+        ]),
+      );
+    },
+
+    async saveProgress(db: Queryable, store: string, after: string | null, done: boolean): Promise<void> {
+      await db.query(
+        `/* saveBackfillProgress */
+         INSERT INTO sessiongraph.projection_state (store, backfill_after, backfilled_at)
+         VALUES ($1, $2, CASE WHEN $3 THEN now() END)
+         ON CONFLICT (store) DO UPDATE SET backfill_after = $2, backfilled_at = CASE WHEN $3 THEN now() END`,
+        [store, after, done],
+      );
+    },
+
+    async resetStore(db: Queryable, store: string): Promise<void> {
+      await db.query(
+        '/* resetProjectionStore */ DELETE FROM sessiongraph.projection_state WHERE store = $1',
+        [store],
+      );
+    },
+
+    async refsAndVersions(
+      db: Queryable,
+      store: string,
+      afterKey: string | null,
+      upToKey: string | null,
+      limit: number,
+    ): Promise<
+      { session_key: string; ref: string; version: number; user_id: string | null; valid: boolean }[]
+    > {
+      const result = await db.query<{
+        session_key: string;
+        ref: string;
+        version: number;
+        user_id: string | null;
+        valid: boolean;
+      }>(
+        `/* projectionKeysPage */
+         SELECT session_key, ref, version, user_id::text AS user_id, valid FROM sessiongraph.projection
+          WHERE store = $1 AND ($2::text IS NULL OR session_key > $2) AND ($3::text IS NULL OR session_key <= $3)
+          ORDER BY session_key LIMIT $4`,
+        [store, afterKey, upToKey, limit],
+      );
+      return result.rows;
+    },
+  };
+}
+
+export type ProjectionQueries = ReturnType<typeof createProjectionQueries>;

@@ -1,0 +1,237 @@
+import type { Config } from '../config.ts';
+import type { Pool, Queryable } from '../db/pool.ts';
+import { withTransaction } from '../db/pool.ts';
+import type { WhereCondition } from '../sessions/fields.ts';
+import type { BlobQueries, BlobRow } from '../stores/blob.sql.ts';
+import type { SessionRecord } from '../stores/types.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import { type ClaimedChange, createProjectionQueries } from './projection.sql.ts';
+import { fieldColumn, fieldSqlType, type ProjectionRow, projectionRow } from './rows.ts';
+
+/**
+ * Keeps `sessiongraph.projection` equal to what the framework tables decode to: applies queued changes
+ * (the sync worker's batch), backfills and verifies whole tables, and lets API writes update it in their
+ * own transaction. Stores read through it once their backfill is complete.
+ */
+
+export interface ProjectableStore {
+  name: string;
+  sql: BlobQueries;
+  decodeRow(row: BlobRow, now: Date): SessionRecord;
+}
+
+export interface BackfillProgress {
+  store: string;
+  rows: number;
+  total: number;
+  done: boolean;
+}
+
+export interface VerifyReport {
+  store: string;
+  checked: number;
+  missing: number;
+  stale: number;
+  orphaned: number;
+}
+
+const sortOf = (row: BlobRow) => (row.sort_at === null ? null : new Date(Math.floor(row.sort_at.getTime())));
+
+export class Projector {
+  readonly sql;
+  private readonly ready = new Set<string>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly catalog: UsersCatalog,
+  ) {
+    this.sql = createProjectionQueries(config.fields, catalog.keyPgType);
+  }
+
+  get userKeyType() {
+    return this.catalog.keyPgType;
+  }
+
+  isReady(store: string) {
+    return this.ready.has(store);
+  }
+
+  /** Which stores have a complete projection (another replica may have finished a backfill). */
+  async refreshReady(db: Queryable): Promise<void> {
+    const states = await this.sql.states(db).catch((error: { code?: string }) => {
+      // Not migrated yet (e.g. printing the schema): nothing is projected.
+      if (error.code === '42P01') return new Map<string, { done: boolean }>();
+      throw error;
+    });
+    for (const [store, state] of states) if (state.done) this.ready.add(store);
+  }
+
+  rows(store: ProjectableStore, rows: readonly BlobRow[], now: Date): ProjectionRow[] {
+    return rows.map((row) =>
+      projectionRow(store.decodeRow(row, now), row.key, sortOf(row), this.config.fields, this.catalog),
+    );
+  }
+
+  /** Part of an API write: the projection changes in the writer's transaction. */
+  async upsert(tx: Queryable, store: ProjectableStore, rows: readonly BlobRow[], now: Date): Promise<void> {
+    await this.sql.upsertRows(tx, store.name, this.rows(store, rows, now));
+  }
+
+  remove(tx: Queryable, store: string, refs: readonly string[]): Promise<number> {
+    return this.sql.deleteRefs(tx, store, refs);
+  }
+
+  /** Typed-field conditions as SQL on the projection row `p`, with parameters numbered from `first`. */
+  whereSql(conditions: readonly WhereCondition[], first: number): { conditions: string; params: unknown[] } {
+    const parts = conditions.map(
+      ({ field }, index) => `AND p.${fieldColumn(field)} = $${first + index}::${fieldSqlType[field.type]}`,
+    );
+    return { conditions: parts.join(' '), params: conditions.map(({ value }) => value) };
+  }
+
+  /**
+   * One batch of the change queue, in one transaction: claim, lock the keys, read the framework rows,
+   * upsert what exists and delete what does not. Returns how many changes it applied.
+   */
+  async syncBatch(pool: Pool, stores: ReadonlyMap<string, ProjectableStore>, limit: number): Promise<number> {
+    return withTransaction(pool, async (tx) => {
+      const claimed = await this.sql.claimChanges(tx, limit);
+      const byStore = new Map<string, Set<string>>();
+      for (const change of claimed as ClaimedChange[]) {
+        const keys = byStore.get(change.store) ?? new Set<string>();
+        keys.add(change.session_key);
+        byStore.set(change.store, keys);
+      }
+      const now = new Date();
+      for (const [name, keySet] of byStore) {
+        const store = stores.get(name);
+        if (!store) continue; // a store no longer configured: its changes are dropped
+        const keys = [...keySet];
+        await this.sql.lockKeys(tx, name, keys);
+        const rows = await store.sql.byKeys(tx, keys);
+        await this.upsert(tx, store, rows, now);
+        const present = new Set(rows.map((row) => row.key));
+        await this.sql.deleteKeys(
+          tx,
+          name,
+          keys.filter((key) => !present.has(key.trimEnd())),
+        );
+      }
+      return claimed.length;
+    });
+  }
+
+  /**
+   * Builds a store's projection from its table in key order, committing every batch and recording where
+   * it got to, so an interrupted backfill resumes there.
+   */
+  async backfill(
+    pool: Pool,
+    store: ProjectableStore,
+    options: {
+      batchSize?: number;
+      restart?: boolean;
+      onProgress?: (progress: BackfillProgress) => void;
+    } = {},
+  ): Promise<BackfillProgress> {
+    const batchSize = options.batchSize ?? 2000;
+    if (options.restart) await this.sql.resetStore(pool, store.name);
+    const state = (await this.sql.states(pool)).get(store.name);
+    let after = state?.done ? null : (state?.after ?? null);
+    const total = await estimateRows(pool, store);
+    let rows = 0;
+    if (state?.done && !options.restart) {
+      this.ready.add(store.name);
+      return { store: store.name, rows: 0, total, done: true };
+    }
+    for (;;) {
+      const batch = await store.sql.scanByKey(pool, after, batchSize);
+      if (batch.length > 0) {
+        const last = batch.at(-1)!.key;
+        await withTransaction(pool, async (tx) => {
+          await this.upsert(tx, store, batch, new Date());
+          await this.sql.saveProgress(tx, store.name, last, false);
+        });
+        after = last;
+        rows += batch.length;
+      }
+      const done = batch.length < batchSize;
+      if (done) {
+        await this.sql.saveProgress(pool, store.name, after, true);
+        this.ready.add(store.name);
+      }
+      options.onProgress?.({ store: store.name, rows, total, done });
+      if (done) return { store: store.name, rows, total, done };
+    }
+  }
+
+  /**
+   * Compares the projection with the table and repairs drift: rows missing from the projection, rows whose
+   * stored blob changed since they were projected, and projected rows whose session is gone.
+   */
+  async verify(pool: Pool, store: ProjectableStore, batchSize = 2000): Promise<VerifyReport> {
+    const report: VerifyReport = { store: store.name, checked: 0, missing: 0, stale: 0, orphaned: 0 };
+    const now = new Date();
+    let after: string | null = null;
+    for (;;) {
+      const batch: BlobRow[] = await store.sql.scanByKey(pool, after, batchSize);
+      if (batch.length === 0) break;
+      const last = batch.at(-1)!.key;
+      const projected = await this.projectedBetween(pool, store.name, after, last);
+      const byKey = new Map(projected.map((row) => [row.session_key, row]));
+      const repair: BlobRow[] = [];
+      for (const row of batch) {
+        const expected = projectionRow(
+          store.decodeRow(row, now),
+          row.key,
+          sortOf(row),
+          this.config.fields,
+          this.catalog,
+        );
+        const actual = byKey.get(row.key);
+        byKey.delete(row.key);
+        if (!actual) report.missing += 1;
+        else if (
+          actual.version !== expected.version ||
+          actual.ref !== expected.ref ||
+          actual.user_id !== expected.userId
+        ) {
+          report.stale += 1;
+        } else continue;
+        repair.push(row);
+      }
+      const orphans = [...byKey.keys()];
+      report.orphaned += orphans.length;
+      await withTransaction(pool, async (tx) => {
+        await this.upsert(tx, store, repair, now);
+        await this.sql.deleteKeys(tx, store.name, orphans);
+      });
+      report.checked += batch.length;
+      after = last;
+      if (batch.length < batchSize) break;
+    }
+    // Projected keys beyond the table's last key belong to sessions that are gone.
+    const tail = await this.projectedBetween(pool, store.name, after, null);
+    report.orphaned += tail.length;
+    await this.sql.deleteKeys(
+      pool,
+      store.name,
+      tail.map((row) => row.session_key),
+    );
+    return report;
+  }
+
+  /** Projected rows with keys in (after, upTo], compared in SQL so the collation is the table's. */
+  private async projectedBetween(db: Queryable, store: string, after: string | null, upTo: string | null) {
+    const rows: { session_key: string; ref: string; version: number; user_id: string | null }[] = [];
+    let cursor = after;
+    for (;;) {
+      const page = await this.sql.refsAndVersions(db, store, cursor, upTo, 5000);
+      rows.push(...page);
+      if (page.length < 5000) return rows;
+      cursor = page.at(-1)!.session_key;
+    }
+  }
+}
+
+const estimateRows = (db: Queryable, store: ProjectableStore) => store.sql.countRows(db);

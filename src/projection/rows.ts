@@ -1,0 +1,105 @@
+import type { JsonObject, JsonValue } from '../codecs/result.ts';
+import type { FieldConfig } from '../config.ts';
+import { typedValue } from '../sessions/fields.ts';
+import type { SessionRecord } from '../stores/types.ts';
+import { parseUserKey, type UsersCatalog } from '../users/catalog.ts';
+
+/**
+ * Pure rules for turning a decoded session into its projection row: the user id typed like the users
+ * key (or null when it cannot be one), data that jsonb accepts, and one typed value per declared field.
+ */
+
+/** jsonb refuses NUL characters and very deep nesting, both of which real sessions can hold. */
+const MAX_JSONB_DEPTH = 64;
+
+export function jsonbSafe(data: JsonObject): { data: JsonObject; note: string | null } {
+  let changed = false;
+  const visit = (node: JsonValue, depth: number): JsonValue => {
+    if (typeof node === 'string') {
+      if (!node.includes('\u0000')) return node;
+      changed = true;
+      return node.replaceAll('\u0000', '\uFFFD');
+    }
+    if (node === null || typeof node !== 'object') return node;
+    if (depth >= MAX_JSONB_DEPTH) {
+      changed = true;
+      return null;
+    }
+    if (Array.isArray(node)) return node.map((item) => visit(item, depth + 1));
+    const out: JsonObject = {};
+    for (const [key, value] of Object.entries(node)) {
+      const safeKey = key.includes('\u0000') ? ((changed = true), key.replaceAll('\u0000', '\uFFFD')) : key;
+      Object.defineProperty(out, safeKey, {
+        value: visit(value, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  };
+  const safe = visit(data, 0) as JsonObject;
+  return changed
+    ? { data: safe, note: 'the projection replaced NUL characters or cut nesting deeper than 64 levels' }
+    : { data, note: null };
+}
+
+export interface ProjectionRow {
+  ref: string;
+  key: string;
+  userId: string | null;
+  valid: boolean;
+  problem: string | null;
+  note: string | null;
+  data: JsonObject | null;
+  expiresAt: Date | null;
+  sortAt: Date | null;
+  createdAt: Date | null;
+  lastSeenAt: Date | null;
+  version: number;
+  fields: unknown[];
+}
+
+export const fieldColumn = (field: Pick<FieldConfig, 'name'>) =>
+  `f_${field.name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()}`;
+
+export const fieldSqlType: Record<FieldConfig['type'], string> = {
+  String: 'text',
+  ID: 'text',
+  Int: 'integer',
+  Float: 'double precision',
+  Boolean: 'boolean',
+  DateTime: 'timestamptz',
+  JSON: 'jsonb',
+};
+
+export function projectionRow(
+  record: SessionRecord,
+  key: string,
+  sortAt: Date | null,
+  fields: readonly FieldConfig[],
+  catalog: Pick<UsersCatalog, 'keyPgType'>,
+): ProjectionRow {
+  const valid = record.status !== 'INVALID';
+  const safe = valid ? jsonbSafe(record.data) : { data: null, note: null };
+  const notes = [record.note, safe.note].filter((note): note is string => Boolean(note));
+  return {
+    ref: record.ref,
+    key,
+    userId: record.userId === null ? null : parseUserKey(catalog, record.userId),
+    valid,
+    problem: record.problem,
+    note: notes.length > 0 ? notes.join('; ') : null,
+    data: safe.data,
+    expiresAt: record.expiresAt,
+    sortAt,
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastSeenAt,
+    version: record.version,
+    fields: fields.map((field) => {
+      if (!valid || !safe.data) return null;
+      const value = typedValue(field, safe.data);
+      return field.type === 'JSON' && value !== null ? JSON.stringify(value) : value;
+    }),
+  };
+}

@@ -1,0 +1,142 @@
+import type { Config, FieldConfig, StoreConfig } from '../config.ts';
+import type { Pool, Queryable } from '../db/pool.ts';
+import { withTransaction } from '../db/pool.ts';
+import { quoteIdent, quoteQualified } from '../users/catalog.ts';
+import { fieldColumn, fieldSqlType } from './rows.ts';
+
+/**
+ * The parts of the projection that depend on the deployment, applied after the migrations and safe to
+ * repeat: one typed column (and optional index) per declared field, a capture trigger on each framework
+ * table, and the `sessiongraph.all_sessions` view that joins native and projected sessions for SQL users.
+ */
+
+export type FrameworkStoreConfig = Exclude<StoreConfig, { kind: 'native' }>;
+
+export const isFrameworkStore = (store: StoreConfig): store is FrameworkStoreConfig =>
+  store.kind !== 'native';
+
+export const storeTable = (store: FrameworkStoreConfig) =>
+  quoteQualified(store.table.includes('.') ? store.table : `public.${store.table}`);
+
+const captureFunction = (store: FrameworkStoreConfig) =>
+  `sessiongraph.${quoteIdent(`capture_${store.name}`)}`;
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * Each write to a framework table queues its key and wakes the sync workers. Writes sessiongraph makes
+ * itself set `sessiongraph.origin = 'api'` and update the projection in the same transaction, so they
+ * skip the queue.
+ */
+function captureStatements(store: FrameworkStoreConfig): string[] {
+  const key = quoteIdent(store.columns.key);
+  const name = literal(store.name);
+  return [
+    `CREATE OR REPLACE FUNCTION ${captureFunction(store)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+     BEGIN
+       IF current_setting('sessiongraph.origin', true) = 'api' THEN RETURN NULL; END IF;
+       IF TG_OP <> 'INSERT' THEN
+         INSERT INTO sessiongraph.changes (store, session_key) VALUES (${name}, OLD.${key}::text);
+       END IF;
+       IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND OLD.${key} IS DISTINCT FROM NEW.${key}) THEN
+         INSERT INTO sessiongraph.changes (store, session_key) VALUES (${name}, NEW.${key}::text);
+       END IF;
+       PERFORM pg_notify('sessiongraph_changes', ${name});
+       RETURN NULL;
+     END
+     $fn$`,
+    `DROP TRIGGER IF EXISTS sessiongraph_capture ON ${storeTable(store)}`,
+    `CREATE TRIGGER sessiongraph_capture AFTER INSERT OR UPDATE OR DELETE ON ${storeTable(store)}
+       FOR EACH ROW EXECUTE FUNCTION ${captureFunction(store)}()`,
+  ];
+}
+
+/** SQL reading a declared field from a jsonb `data` with the same rules as `typedValue`. */
+function typedExpression(field: FieldConfig, data: string): string {
+  const path = `${data} #> ${literal(`{${field.path.map((part) => `"${part.replaceAll('"', '\\"')}"`).join(',')}}`)}`;
+  const type = `jsonb_typeof(${path})`;
+  switch (field.type) {
+    case 'String':
+      return `CASE WHEN ${type} = 'string' THEN ${path} #>> '{}' END`;
+    case 'ID':
+      return `CASE WHEN ${type} = 'string' OR (${type} = 'number' AND (${path})::numeric = trunc((${path})::numeric)) THEN ${path} #>> '{}' END`;
+    case 'Int':
+      return `CASE WHEN ${type} = 'number' AND (${path})::numeric = trunc((${path})::numeric) AND (${path})::numeric BETWEEN -2147483648 AND 2147483647 THEN (${path})::integer END`;
+    case 'Float':
+      return `CASE WHEN ${type} = 'number' THEN (${path})::double precision END`;
+    case 'Boolean':
+      return `CASE WHEN ${type} = 'boolean' THEN (${path})::boolean END`;
+    case 'DateTime':
+      return `CASE WHEN ${type} = 'string' AND ${path} #>> '{}' ~ '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})$' THEN (${path} #>> '{}')::timestamptz END`;
+    case 'JSON':
+      return path;
+  }
+}
+
+function viewStatement(config: Config): string {
+  const fields = config.fields;
+  const native = config.stores.find((store) => store.kind === 'native');
+  const typedNative = fields.map((field) => `${typedExpression(field, 's.data')} AS ${fieldColumn(field)}`);
+  const typedProjected = fields.map((field) => `p.${fieldColumn(field)}`);
+  const parts: string[] = [];
+  if (native) {
+    parts.push(`SELECT ${literal(native.name)}::text AS store, s.id::text AS ref, s.user_id,
+        CASE WHEN s.expires_at > now() THEN 'ACTIVE' ELSE 'EXPIRED' END AS status, NULL::text AS problem,
+        s.data, s.created_at, s.expires_at, s.last_seen_at${typedNative.map((column) => `, ${column}`).join('')}
+      FROM sessiongraph.sessions s`);
+  }
+  parts.push(`SELECT p.store, p.ref, p.user_id,
+      CASE WHEN NOT p.valid THEN 'INVALID' WHEN p.expires_at <= now() THEN 'EXPIRED' ELSE 'ACTIVE' END AS status,
+      p.problem, p.data, p.created_at, p.expires_at, p.last_seen_at${typedProjected.map((column) => `, ${column}`).join('')}
+    FROM sessiongraph.projection p`);
+  return `CREATE VIEW sessiongraph.all_sessions AS ${parts.join('\nUNION ALL\n')}`;
+}
+
+export function projectionStatements(config: Config): string[] {
+  const statements: string[] = [];
+  for (const field of config.fields) {
+    const column = fieldColumn(field);
+    statements.push(
+      `ALTER TABLE sessiongraph.projection ADD COLUMN IF NOT EXISTS ${column} ${fieldSqlType[field.type]}`,
+    );
+    if (field.indexed) {
+      statements.push(
+        `CREATE INDEX IF NOT EXISTS ${quoteIdent(`projection_${column}_idx`)} ON sessiongraph.projection (store, ${column})`,
+      );
+    }
+  }
+  for (const store of config.stores.filter(isFrameworkStore)) statements.push(...captureStatements(store));
+  statements.push('DROP VIEW IF EXISTS sessiongraph.all_sessions', viewStatement(config));
+  statements.push(
+    `COMMENT ON VIEW sessiongraph.all_sessions IS 'Every session of every store, decoded, one row each; '
+      'join user_id to the users table. Kept fresh by sessiongraph triggers and its sync worker.'`,
+  );
+  return statements;
+}
+
+/** Applies the deployment's projection DDL in one transaction (replicas serialise on the state table). */
+export async function ensureProjection(pool: Pool, config: Config): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    await client.query('LOCK TABLE sessiongraph.projection_state IN SHARE ROW EXCLUSIVE MODE');
+    for (const statement of projectionStatements(config)) await client.query(statement);
+  });
+}
+
+/** Removes everything sessiongraph installed; the framework tables keep their rows and lose only the triggers. */
+export async function uninstall(db: Queryable, config: Config): Promise<string[]> {
+  const done: string[] = [];
+  for (const store of config.stores.filter(isFrameworkStore)) {
+    await db.query(`DROP TRIGGER IF EXISTS sessiongraph_capture ON ${storeTable(store)}`);
+    done.push(`dropped trigger sessiongraph_capture on ${storeTable(store)}`);
+  }
+  // Triggers of stores no longer configured are found through the catalog, so none is left behind.
+  const leftovers = await db.query<{ relation: string }>(
+    `SELECT tgrelid::regclass::text AS relation FROM pg_trigger WHERE tgname = 'sessiongraph_capture'`,
+  );
+  for (const { relation } of leftovers.rows) {
+    await db.query(`DROP TRIGGER IF EXISTS sessiongraph_capture ON ${relation}`);
+    done.push(`dropped trigger sessiongraph_capture on ${relation}`);
+  }
+  await db.query('DROP SCHEMA IF EXISTS sessiongraph CASCADE');
+  done.push('dropped schema sessiongraph');
+  return done;
+}

@@ -1,0 +1,103 @@
+import pg from 'pg';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../log.ts';
+import type { ProjectableStore, Projector } from './projector.ts';
+
+/**
+ * The sync worker: applies the change queue to the projection in batches, woken by NOTIFY (with a
+ * short poll as a safety net), and backfills any store whose projection is not complete yet. Several
+ * replicas may run it at once: batches are claimed with SKIP LOCKED and keys locked one by one.
+ */
+export interface SyncWorkerOptions {
+  batchSize?: number;
+  pollMilliseconds?: number;
+  /** Backfill incomplete stores before following the queue (the server does; `sync` does too). */
+  backfill?: boolean;
+}
+
+export class SyncWorker {
+  private stopped = false;
+  private listener: pg.Client | null = null;
+  private wake: (() => void) | null = null;
+  private running: Promise<void> | null = null;
+  applied = 0;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly connectionString: string,
+    private readonly projector: Projector,
+    private readonly stores: ReadonlyMap<string, ProjectableStore>,
+    private readonly logger: Logger,
+    private readonly options: SyncWorkerOptions = {},
+  ) {}
+
+  start(): void {
+    this.running = this.run().catch((error: unknown) =>
+      this.logger.error({ err: error }, 'sync worker stopped'),
+    );
+  }
+
+  /** Stops after the batch in hand is committed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+    await this.listener?.end().catch(() => {});
+  }
+
+  /** Applies everything queued now; returns how many changes. */
+  async drain(): Promise<number> {
+    const batchSize = this.options.batchSize ?? 500;
+    let total = 0;
+    for (;;) {
+      const applied = await this.projector.syncBatch(this.pool, this.stores, batchSize);
+      total += applied;
+      if (applied < batchSize) return total;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    try {
+      const client = new pg.Client({ connectionString: this.connectionString });
+      client.on('error', () => {
+        this.listener = null;
+      });
+      await client.connect();
+      await client.query('LISTEN sessiongraph_changes');
+      client.on('notification', () => this.wake?.());
+      this.listener = client;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'sync worker cannot LISTEN; polling instead');
+    }
+  }
+
+  private async run(): Promise<void> {
+    await this.listen();
+    if (this.options.backfill !== false) {
+      for (const store of this.stores.values()) {
+        if (this.stopped) return;
+        if (!this.projector.isReady(store.name)) {
+          const progress = await this.projector.backfill(this.pool, store);
+          this.logger.info({ store: store.name, rows: progress.rows }, 'projection backfilled');
+        }
+      }
+    }
+    const poll = this.options.pollMilliseconds ?? 1000;
+    while (!this.stopped) {
+      try {
+        this.applied += await this.drain();
+      } catch (error) {
+        this.logger.error({ err: error }, 'sync batch failed; retrying');
+      }
+      if (this.stopped) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.listener ? poll : Math.min(poll, 250));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+}
