@@ -27,6 +27,19 @@ type Documents = {
     "\n  mutation DjangoUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId authHashValid expiresAt version decodeNote } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.DjangoUpdateSessionDocument,
     "\n  mutation DjangoEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on Error { code message }\n    }\n  }\n": typeof types.DjangoEndSessionDocument,
     "\n  mutation DjangoEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": typeof types.DjangoEndUserSessionsDocument,
+    "\n  query ExpressSessions($userId: ID, $status: SessionStatus) {\n    sessions(store: \"express\", first: 100, userId: $userId, status: $status) {\n      edges { node { id store status data userId expiresAt user { username } } }\n    }\n  }\n": typeof types.ExpressSessionsDocument,
+    "\n  query ExpressCurrentSession {\n    currentSession { id store status data userId expiresAt user { username } }\n  }\n": typeof types.ExpressCurrentSessionDocument,
+    "\n  mutation ExpressCreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt user { username } } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.ExpressCreateSessionDocument,
+    "\n  mutation ExpressUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.ExpressUpdateSessionDocument,
+    "\n  mutation ExpressEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n": typeof types.ExpressEndSessionDocument,
+    "\n  mutation ExpressEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": typeof types.ExpressEndUserSessionsDocument,
+    "\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.WebpyCreateDocument,
+    "\n  mutation WebpyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.WebpyUpdateDocument,
+    "\n  mutation WebpyEnd($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n": typeof types.WebpyEndDocument,
+    "\n  mutation WebpyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": typeof types.WebpyEndUserDocument,
+    "\n  query WebpyCurrent {\n    currentSession { id store status data userId userRole currentPage user { username } }\n  }\n": typeof types.WebpyCurrentDocument,
+    "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n": typeof types.WebpySessionDocument,
+    "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.WebpyPageDocument,
     "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n": typeof types.CacheSessionsDocument,
     "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n": typeof types.CacheCurrentDocument,
     "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.CacheCreateDocument,
@@ -57,6 +70,19 @@ const documents: Documents = {
     "\n  mutation DjangoUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId authHashValid expiresAt version decodeNote } }\n      ... on Error { code message }\n    }\n  }\n": types.DjangoUpdateSessionDocument,
     "\n  mutation DjangoEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on Error { code message }\n    }\n  }\n": types.DjangoEndSessionDocument,
     "\n  mutation DjangoEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": types.DjangoEndUserSessionsDocument,
+    "\n  query ExpressSessions($userId: ID, $status: SessionStatus) {\n    sessions(store: \"express\", first: 100, userId: $userId, status: $status) {\n      edges { node { id store status data userId expiresAt user { username } } }\n    }\n  }\n": types.ExpressSessionsDocument,
+    "\n  query ExpressCurrentSession {\n    currentSession { id store status data userId expiresAt user { username } }\n  }\n": types.ExpressCurrentSessionDocument,
+    "\n  mutation ExpressCreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt user { username } } }\n      ... on Error { code message }\n    }\n  }\n": types.ExpressCreateSessionDocument,
+    "\n  mutation ExpressUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": types.ExpressUpdateSessionDocument,
+    "\n  mutation ExpressEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n": types.ExpressEndSessionDocument,
+    "\n  mutation ExpressEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": types.ExpressEndUserSessionsDocument,
+    "\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.WebpyCreateDocument,
+    "\n  mutation WebpyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.WebpyUpdateDocument,
+    "\n  mutation WebpyEnd($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n": types.WebpyEndDocument,
+    "\n  mutation WebpyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": types.WebpyEndUserDocument,
+    "\n  query WebpyCurrent {\n    currentSession { id store status data userId userRole currentPage user { username } }\n  }\n": types.WebpyCurrentDocument,
+    "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n": types.WebpySessionDocument,
+    "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.WebpyPageDocument,
     "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n": types.CacheSessionsDocument,
     "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n": types.CacheCurrentDocument,
     "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": types.CacheCreateDocument,
@@ -140,6 +166,58 @@ export function graphql(source: "\n  mutation DjangoEndSession($input: EndSessio
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DjangoEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation DjangoEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExpressSessions($userId: ID, $status: SessionStatus) {\n    sessions(store: \"express\", first: 100, userId: $userId, status: $status) {\n      edges { node { id store status data userId expiresAt user { username } } }\n    }\n  }\n"): (typeof documents)["\n  query ExpressSessions($userId: ID, $status: SessionStatus) {\n    sessions(store: \"express\", first: 100, userId: $userId, status: $status) {\n      edges { node { id store status data userId expiresAt user { username } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExpressCurrentSession {\n    currentSession { id store status data userId expiresAt user { username } }\n  }\n"): (typeof documents)["\n  query ExpressCurrentSession {\n    currentSession { id store status data userId expiresAt user { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExpressCreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt user { username } } }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation ExpressCreateSession($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt user { username } } }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExpressUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation ExpressUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExpressEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n"): (typeof documents)["\n  mutation ExpressEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExpressEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation ExpressEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"): (typeof documents)["\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebpyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"): (typeof documents)["\n  mutation WebpyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebpyEnd($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n"): (typeof documents)["\n  mutation WebpyEnd($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebpyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation WebpyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebpyCurrent {\n    currentSession { id store status data userId userRole currentPage user { username } }\n  }\n"): (typeof documents)["\n  query WebpyCurrent {\n    currentSession { id store status data userId userRole currentPage user { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n"): (typeof documents)["\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
