@@ -523,7 +523,8 @@ describe.each([
     expect(left.data!.sessions.edges).toEqual([]);
   });
 
-  it.runIf(timeZone)(
+  // Only the New York suite has a zone to fall into; the default suite defines no such test.
+  (timeZone ? it : () => {})(
     'should report the real expiry instant although `expire` holds New York wall time',
     async () => {
       const ada = browser();
