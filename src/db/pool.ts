@@ -99,3 +99,13 @@ export class RequestDb extends CountingDb implements TransactionRunner {
 
 export const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
 export const isForeignKeyViolation = (error: unknown) => (error as { code?: string })?.code === '23503';
+
+/** The planner's row estimate for a query: a cheap `estimatedCount`, from statistics, not a scan. */
+export async function plannedRows(db: Queryable, text: string, params: readonly unknown[]): Promise<number> {
+  const result = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
+    `/* estimateRows */ EXPLAIN (FORMAT JSON) ${text}`,
+    params,
+  );
+  const plan = result.rows[0]?.['QUERY PLAN']?.[0]?.Plan;
+  return Math.round(plan?.['Plan Rows'] ?? 0);
+}

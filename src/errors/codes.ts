@@ -8,6 +8,7 @@ export const errorCodes = {
   VERSION_CONFLICT: 'The session changed since the version you expected.',
   INVALID_INPUT: 'The input is not valid.',
   INVALID_SESSION_DATA: 'The session data cannot be stored.',
+  REFERENCE_NOT_FOUND: 'A field that references another table names a row that does not exist.',
   STORE_NOT_FOUND: 'No store has this name.',
   UNSUPPORTED_OPERATION: 'This store does not support the operation.',
   BAD_USER_INPUT: 'An argument is not valid.',

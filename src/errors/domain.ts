@@ -65,3 +65,13 @@ export class UnsupportedOperationError extends DomainError {
     super('UNSUPPORTED_OPERATION', message);
   }
 }
+
+export class ReferenceNotFoundError extends DomainError {
+  constructor(
+    readonly field: string,
+    readonly value: string,
+    readonly references: string,
+  ) {
+    super('REFERENCE_NOT_FOUND', `${field} = ${value} does not exist in ${references}.`);
+  }
+}

@@ -194,3 +194,31 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
 }
 
 export type ProjectionQueries = ReturnType<typeof createProjectionQueries>;
+
+export interface StatsRow {
+  store: string;
+  status: 'ACTIVE' | 'EXPIRED' | 'INVALID';
+  value: unknown;
+  count: number;
+}
+
+/**
+ * Counts by store and status, and by one declared field's column, over `sessiongraph.all_sessions`:
+ * native sessions and every projected framework session in one grouped statement.
+ */
+export async function sessionStats(
+  db: Queryable,
+  store: string | null,
+  status: string | null,
+  column: string | null,
+): Promise<StatsRow[]> {
+  const value = column ?? 'NULL::text';
+  const result = await db.query<{ store: string; status: StatsRow['status']; value: unknown; count: string }>(
+    `/* sessionStats */
+     SELECT store, status, ${value} AS value, count(*) AS count FROM sessiongraph.all_sessions
+      WHERE ($1::text IS NULL OR store = $1) AND ($2::text IS NULL OR status = $2)
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC`,
+    [store, status],
+  );
+  return result.rows.map((row) => ({ ...row, count: Number(row.count) }));
+}

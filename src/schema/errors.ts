@@ -2,6 +2,7 @@ import {
   type DomainError,
   InvalidInputError,
   InvalidSessionDataError,
+  ReferenceNotFoundError,
   SessionNotFoundError,
   StoreNotFoundError,
   UnsupportedOperationError,
@@ -63,6 +64,16 @@ export function addErrorTypes(builder: Builder) {
     description: 'The session data cannot be stored (NUL characters, too deep, too large).',
     interfaces,
     fields: (t) => ({ path: t.exposeString('path') }),
+  });
+  builder.objectType(ReferenceNotFoundError, {
+    name: 'ReferenceNotFoundError',
+    description: 'A field declared to reference a table names a row that does not exist there.',
+    interfaces,
+    fields: (t) => ({
+      field: t.exposeString('field'),
+      value: t.exposeString('value', { description: 'The value as JSON.' }),
+      references: t.exposeString('references', { description: '`table.column` it must exist in.' }),
+    }),
   });
   builder.objectType(UnsupportedOperationError, {
     name: 'UnsupportedOperationError',

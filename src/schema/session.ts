@@ -2,6 +2,7 @@ import type { App } from '../app.ts';
 import {
   InvalidInputError,
   InvalidSessionDataError,
+  ReferenceNotFoundError,
   SessionNotFoundError,
   StoreNotFoundError,
   UserNotFoundError,
@@ -10,6 +11,8 @@ import {
 import { decodeSessionId, sessionNodeId } from '../sessions/ids.ts';
 import * as sessions from '../sessions/service.ts';
 import type { Context } from '../context.ts';
+import { type StatsRow, sessionStats } from '../projection/projection.sql.ts';
+import { fieldColumn } from '../projection/rows.ts';
 import { requestLoader } from '../context.ts';
 import { typedValue, type WhereCondition } from '../sessions/fields.ts';
 import type { DjangoAuthCheck } from '../stores/django.ts';
@@ -21,6 +24,8 @@ interface DjangoExtras {
 }
 import type { Builder } from './builder.ts';
 import type { UserRef } from './user.ts';
+
+const screamingSnake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
 const FILTERABLE = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
 
@@ -105,7 +110,20 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
     }),
   });
 
-  const SessionConnection = builder.connectionObject({ type: Session, name: 'SessionConnection' });
+  const SessionConnection = builder.connectionObject({
+    type: Session,
+    name: 'SessionConnection',
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'Every session the filters match, counted exactly (one extra statement).',
+        resolve: (connection) => (connection as unknown as sessions.SessionPage).count(false),
+      }),
+      estimatedCount: t.int({
+        description: 'The planner’s estimate of `totalCount`, from statistics: cheap on any table size.',
+        resolve: (connection) => (connection as unknown as sessions.SessionPage).count(true),
+      }),
+    }),
+  });
 
   const filterable = app.config.fields.filter((field) => FILTERABLE.has(field.type));
   const SessionWhere =
@@ -166,6 +184,48 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
           userId: args.userId === null || args.userId === undefined ? null : String(args.userId),
           where: whereConditions((args as { where?: unknown }).where),
         }),
+    }),
+  }));
+
+  const SessionStatsGroup = builder.objectRef<StatsRow>('SessionStatsGroup').implement({
+    description: 'How many sessions share a store, a status and (when grouped by a field) a value.',
+    fields: (t) => ({
+      store: t.exposeString('store'),
+      status: t.field({ type: SessionStatus, resolve: (row) => row.status }),
+      value: t.field({ type: 'JSON', nullable: true, resolve: (row) => row.value }),
+      count: t.exposeInt('count'),
+    }),
+  });
+  const SessionField =
+    app.config.fields.length === 0
+      ? null
+      : builder.enumType('SessionField', {
+          description: 'A declared typed field, for grouping.',
+          values: Object.fromEntries(
+            app.config.fields.map((field) => [screamingSnake(field.name), { value: field.name }]),
+          ),
+        });
+  builder.queryFields((t) => ({
+    sessionStats: t.field({
+      type: [SessionStatsGroup],
+      description:
+        'Session counts by store and status, optionally by a declared field (e.g. active sessions per role). ' +
+        'Framework stores count from the projection, so they appear once their backfill is done.',
+      args: {
+        store: t.arg.string(),
+        status: t.arg({ type: SessionStatus }),
+        ...((SessionField ? { groupBy: t.arg({ type: SessionField }) } : {}) as Record<string, never>),
+      },
+      resolve: (_root, args, ctx) => {
+        const groupBy = (args as { groupBy?: string | null }).groupBy;
+        const field = app.config.fields.find((candidate) => candidate.name === groupBy);
+        return sessionStats(
+          ctx.db,
+          args.store ?? null,
+          args.status ?? null,
+          field ? fieldColumn(field) : null,
+        );
+      },
     }),
   }));
 
@@ -240,7 +300,13 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       type: CreateSessionPayload,
       args: { input: t.arg({ type: CreateSessionInput, required: true }) },
       errors: {
-        types: [InvalidInputError, InvalidSessionDataError, UserNotFoundError, StoreNotFoundError],
+        types: [
+          InvalidInputError,
+          InvalidSessionDataError,
+          UserNotFoundError,
+          StoreNotFoundError,
+          ReferenceNotFoundError,
+        ],
         union: { name: 'CreateSessionResult' },
       },
       resolve: (_root, { input }, ctx) =>
@@ -253,7 +319,13 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       type: UpdateSessionPayload,
       args: { input: t.arg({ type: UpdateSessionInput, required: true }) },
       errors: {
-        types: [SessionNotFoundError, VersionConflictError, InvalidInputError, InvalidSessionDataError],
+        types: [
+          SessionNotFoundError,
+          VersionConflictError,
+          InvalidInputError,
+          InvalidSessionDataError,
+          ReferenceNotFoundError,
+        ],
         union: { name: 'UpdateSessionResult' },
       },
       resolve: (_root, { input }, ctx) => sessions.updateSession(ctx, { ...input, id: String(input.id) }),

@@ -23,7 +23,9 @@ export function addUserType(builder: Builder, app: App) {
       const keys = ids.map((id) => clientUserKey(app, id));
       const valid = [...new Set(keys.filter((key): key is string => key !== null))];
       const rows = valid.length > 0 ? await app.users.usersByIds(ctx.db, valid) : [];
-      const byKey = new Map(rows.filter((row): row is UserRow => row !== null).map((row) => [row.__key, row]));
+      const byKey = new Map(
+        rows.filter((row): row is UserRow => row !== null).map((row) => [row.__key, row]),
+      );
       return keys.map((key) => (key === null ? null : (byKey.get(key) ?? null)));
     },
     fields: (t) => {
@@ -119,9 +121,15 @@ export function addUserSessions(builder: Builder, app: App, User: UserRef, types
             extensions: { code: 'BAD_USER_INPUT', argument: 'store' },
           });
         }
-        if (limit === 0) return toPage([], 0, false);
+        const count = (estimate: boolean) =>
+          store.count(
+            ctx.db,
+            { userId: user.__key, status: args.status ?? null, now: ctx.now, where: [] },
+            estimate,
+          );
+        if (limit === 0) return toPage([], 0, false, count);
         const records = await userSessionsLoader(ctx, store, args.status ?? null, limit + 1).load(user.__key);
-        return toPage(records, limit, false);
+        return toPage(records, limit, false, count);
       },
     }),
   }));

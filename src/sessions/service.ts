@@ -16,6 +16,7 @@ import { parseUserKey } from '../users/catalog.ts';
 import { assertStorable, type DataPatch, validatePatch } from './data.ts';
 import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
 import type { WhereCondition } from './fields.ts';
+import { checkReferences } from './references.ts';
 import { decodeCursor, decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
 
 /**
@@ -55,6 +56,8 @@ export interface SessionEdge {
 }
 
 export interface SessionPage {
+  /** `totalCount` / `estimatedCount`, computed only when a client asks for them. */
+  count: (estimate: boolean) => Promise<number>;
   edges: SessionEdge[];
   pageInfo: {
     hasNextPage: boolean;
@@ -64,11 +67,19 @@ export interface SessionPage {
   };
 }
 
-export function toPage(records: SessionRecord[], limit: number, hasPrevious: boolean): SessionPage {
+const noCount = async () => 0;
+
+export function toPage(
+  records: SessionRecord[],
+  limit: number,
+  hasPrevious: boolean,
+  count: (estimate: boolean) => Promise<number> = noCount,
+): SessionPage {
   const edges = records
     .slice(0, limit)
     .map((node) => ({ cursor: encodeCursor(node.store, node.cursor), node }));
   return {
+    count,
     edges,
     pageInfo: {
       hasNextPage: records.length > limit,
@@ -106,16 +117,11 @@ export async function listSessions(ctx: Context, args: ListArgs): Promise<Sessio
     userId = clientUserKey(app, args.userId);
     if (userId === null) return toPage([], limit, after !== null);
   }
-  if (limit === 0) return toPage([], 0, after !== null);
-  const records = await store.list(ctx.db, {
-    userId,
-    status: args.status ?? null,
-    limit: limit + 1,
-    after,
-    now: ctx.now,
-    where: args.where ?? [],
-  });
-  return toPage(records, limit, after !== null);
+  const filter = { userId, status: args.status ?? null, now: ctx.now, where: args.where ?? [] };
+  const count = (estimate: boolean) => store.count(ctx.db, filter, estimate);
+  if (limit === 0) return toPage([], 0, after !== null, count);
+  const records = await store.list(ctx.db, { ...filter, limit: limit + 1, after });
+  return toPage(records, limit, after !== null, count);
 }
 
 /** The caller's own live session: the `X-Session-Key` header first, then each store's cookie. */
@@ -170,13 +176,14 @@ export async function createSession(ctx: Context, input: CreateSessionArgs) {
   if (input.userAgent && input.userAgent.length > 1024) {
     throw new InvalidInputError('userAgent', '`userAgent` must be at most 1024 characters');
   }
-  const created = await ctx.db.transaction((tx) =>
-    store.create(
+  const created = await ctx.db.transaction(async (tx) => {
+    await checkReferences(tx, app.config.fields, data);
+    return store.create(
       tx,
       { userId, data, expiresAt, ip: input.ip ?? null, userAgent: input.userAgent ?? null },
       ctx.now,
-    ),
-  );
+    );
+  });
   ctx.sessionLoader.prime(`${created.record.store}:${created.record.ref}`, created.record);
   return { session: created.record, sessionKey: created.key };
 }
@@ -194,15 +201,16 @@ export async function updateSession(ctx: Context, input: UpdateSessionArgs) {
   if (patch.set) assertStorable(patch.set, dataLimits(app), 'set');
   if (patch.replace) assertStorable(patch.replace, dataLimits(app), 'replace');
   const expiry = parseExpiryChange(input);
-  const outcome = await ctx.db.transaction((tx) =>
-    store.update(
+  const outcome = await ctx.db.transaction(async (tx) => {
+    await checkReferences(tx, app.config.fields, patch.replace ?? patch.set);
+    return store.update(
       tx,
       address.ref,
       { patch, expiry, expectedVersion: input.expectedVersion ?? null },
       ctx.now,
       { maxTtlSeconds: app.config.maxTtlSeconds, maxDataBytes: app.config.maxDataBytes },
-    ),
-  );
+    );
+  });
   forget(ctx, address);
   if (outcome.kind === 'missing') throw new SessionNotFoundError(input.id);
   if (outcome.kind === 'conflict') {

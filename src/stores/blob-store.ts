@@ -286,6 +286,27 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       return filteredPage(db, sqlStatusFor(query.status), keep, query.now, after, query.limit);
     },
 
+    async count(db, query, estimate) {
+      const via = projected();
+      if (via) {
+        const where = via.whereSql(query.where, 4);
+        return sql.countProjected(
+          db,
+          name,
+          { userId: query.userId, status: query.status, ...where },
+          query.now,
+          via.userKeyType,
+          estimate,
+        );
+      }
+      if (estimate && query.userId === null && query.status === null && query.where.length === 0) {
+        return sql.estimateTable(db);
+      }
+      // Not projected yet: the exact answer needs every row decoded.
+      const all = await this.list(db, { ...query, after: null, limit: Number.MAX_SAFE_INTEGER });
+      return all.length;
+    },
+
     async listForUsers(db, userIds, query) {
       const wanted = new Set(userIds);
       const byUser = new Map<string, SessionRecord[]>(userIds.map((id) => [id, []]));

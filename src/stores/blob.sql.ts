@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/pool.ts';
+import { plannedRows, type Queryable } from '../db/pool.ts';
 
 /**
  * All SQL of a framework's session table (Django, web.py, express, json-cache): the table and column
@@ -43,6 +43,16 @@ export type BlobRow = {
   /** The projection's sort time, on rows of a projected page (their cursor position). */
   page_sort?: Date | null;
 };
+
+/** A status filter on the projection row `p`, against the timestamptz parameter $3. */
+const projectedStatus = (status: string | null) =>
+  status === 'ACTIVE'
+    ? 'p.valid AND p.expires_at > $3'
+    : status === 'EXPIRED'
+      ? 'p.valid AND p.expires_at <= $3'
+      : status === 'INVALID'
+        ? '(NOT p.valid AND $3::timestamptz IS NOT NULL)'
+        : '$3::timestamptz IS NOT NULL';
 
 export function createBlobQueries(spec: BlobTableSql) {
   const ref = `encode(sha256(convert_to(${spec.key}::text, 'UTF8')), 'hex')`;
@@ -176,14 +186,7 @@ export function createBlobQueries(spec: BlobTableSql) {
       limit: number,
       userKeyType: string,
     ): Promise<BlobRow[]> {
-      const statusSql =
-        filter.status === 'ACTIVE'
-          ? 'p.valid AND p.expires_at > $3'
-          : filter.status === 'EXPIRED'
-            ? 'p.valid AND p.expires_at <= $3'
-            : filter.status === 'INVALID'
-              ? 'NOT p.valid'
-              : '$3::timestamptz IS NOT NULL';
+      const statusSql = projectedStatus(filter.status);
       const result = await db.query<BlobRow>(
         `/* findProjectedSessionsPage */
          WITH page(k, s, r) AS (
@@ -200,6 +203,36 @@ export function createBlobQueries(spec: BlobTableSql) {
         [store, filter.userId, now, after?.[0] ?? null, after?.[1] ?? null, limit, ...filter.params],
       );
       return result.rows;
+    },
+
+    /** `filter.conditions` number their parameters from $4. */
+    async countProjected(
+      db: Queryable,
+      store: string,
+      filter: { userId: string | null; status: string | null; conditions: string; params: unknown[] },
+      now: Date,
+      userKeyType: string,
+      estimate: boolean,
+    ): Promise<number> {
+      const from = `FROM sessiongraph.projection p
+         WHERE p.store = $1 AND ($2::${userKeyType} IS NULL OR p.user_id = $2::${userKeyType})
+           AND ${projectedStatus(filter.status)} ${filter.conditions}`;
+      const params = [store, filter.userId, now, ...filter.params];
+      return estimate
+        ? plannedRows(db, `SELECT 1 ${from}`, params)
+        : Number(
+            (
+              await db.query<{ n: string }>(
+                `/* countProjectedSessions */ SELECT count(*) AS n ${from}`,
+                params,
+              )
+            ).rows[0]!.n,
+          );
+    },
+
+    /** The planner's estimate of the table's rows (for an unprojected store's `estimatedCount`). */
+    async estimateTable(db: Queryable): Promise<number> {
+      return plannedRows(db, `SELECT 1 FROM ${spec.table}`, []);
     },
 
     async deleteProjectedUserSessions(

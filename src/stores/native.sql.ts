@@ -1,5 +1,5 @@
 import type { JsonObject } from '../codecs/result.ts';
-import type { Queryable } from '../db/pool.ts';
+import { plannedRows, type Queryable } from '../db/pool.ts';
 
 /** All SQL of sessiongraph's own session table. */
 
@@ -115,6 +115,28 @@ export function createNativeQueries(keyType: string) {
     return result.rows;
   }
 
+  /** The rows `findSessionsPage` would page through: counted exactly, or estimated by the planner. */
+  async function countSessions(
+    db: Queryable,
+    userId: string | null,
+    status: string | null,
+    now: Date,
+    where: readonly SqlCondition[] | null,
+    estimate: boolean,
+  ): Promise<number> {
+    const from = `FROM sessiongraph.sessions
+        WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
+          AND ${statusFilter}
+          AND ($4::jsonb IS NULL OR ${whereFilter('$4')})`;
+    const params = [userId, status, now, where ? JSON.stringify(where) : null];
+    return estimate
+      ? plannedRows(db, `SELECT 1 ${from}`, params)
+      : Number(
+          (await db.query<{ n: string }>(`/* countSessions */ SELECT count(*) AS n ${from}`, params)).rows[0]!
+            .n,
+        );
+  }
+
   async function findSessionsOfUsers(
     db: Queryable,
     userIds: readonly string[],
@@ -221,6 +243,7 @@ export function createNativeQueries(keyType: string) {
     findSessionsByIds,
     findLiveSessionByKeyHash,
     findSessionsPage,
+    countSessions,
     findSessionsOfUsers,
     insertSession,
     lockSession,

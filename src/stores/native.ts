@@ -4,8 +4,8 @@ import { UserNotFoundError } from '../errors/domain.ts';
 import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
 import { resolveExpiry } from '../sessions/expiry.ts';
 import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
-import { createNativeQueries, type NativeRow } from './native.sql.ts';
-import type { SessionRecord, SessionStatus, SessionStore } from './types.ts';
+import { createNativeQueries, type NativeRow, type SqlCondition } from './native.sql.ts';
+import type { ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
 
 /**
  * sessiongraph's own store: relational from the start (jsonb data, a user id column with a foreign key,
@@ -17,6 +17,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export function statusAt(expiresAt: Date | null, now: Date): SessionStatus {
   return expiresAt !== null && expiresAt.getTime() <= now.getTime() ? 'EXPIRED' : 'ACTIVE';
 }
+
+const sqlConditions = (where: ListQuery['where']): SqlCondition[] | null =>
+  where.length === 0
+    ? null
+    : where.map(({ field, value }) => ({
+        p: field.path,
+        k: field.type === 'ID' ? 'text' : 'json',
+        v: value,
+      }));
 
 export function createNativeStore(config: NativeStoreConfig, userKeyType: string): SessionStore {
   const sql = createNativeQueries(userKeyType);
@@ -71,14 +80,7 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
     async list(db, query) {
       const after = query.after ? ([new Date(query.after[0]!), query.after[1]!] as [Date, string]) : null;
       if (query.status === 'INVALID') return [];
-      const where =
-        query.where.length === 0
-          ? null
-          : query.where.map(({ field, value }) => ({
-              p: field.path,
-              k: field.type === 'ID' ? ('text' as const) : ('json' as const),
-              v: value,
-            }));
+      const where = sqlConditions(query.where);
       const rows = await sql.findSessionsPage(
         db,
         query.userId,
@@ -89,6 +91,18 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
         where,
       );
       return rows.map((row) => toRecord(row, query.now));
+    },
+
+    async count(db, query, estimate) {
+      if (query.status === 'INVALID') return 0;
+      return sql.countSessions(
+        db,
+        query.userId,
+        query.status,
+        query.now,
+        sqlConditions(query.where),
+        estimate,
+      );
     },
 
     async listForUsers(db, userIds, query) {

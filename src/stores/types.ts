@@ -86,6 +86,8 @@ export interface SessionStore {
     touchIntervalSeconds: number,
   ): Promise<SessionRecord | null>;
   list(db: Queryable, query: ListQuery): Promise<SessionRecord[]>;
+  /** How many sessions `list` would page through: exactly, or the planner's estimate (cheap). */
+  count(db: Queryable, query: Omit<ListQuery, 'after' | 'limit'>, estimate: boolean): Promise<number>;
   /** One batch for many users: each user's first `limit` sessions in newest-first order. */
   listForUsers(
     db: Queryable,

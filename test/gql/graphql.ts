@@ -87,6 +87,7 @@ export type SetKeyMutationVariables = Exact<{
 export type SetKeyMutation = { updateSession:
     | { __typename: 'InvalidInputError' }
     | { __typename: 'InvalidSessionDataError' }
+    | { __typename: 'ReferenceNotFoundError' }
     | { __typename: 'SessionNotFoundError' }
     | { __typename: 'UpdateSessionPayload', session: { version: number } }
     | { __typename: 'VersionConflictError', actualVersion: number }
@@ -133,6 +134,7 @@ export type DjangoCreateSessionMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, store: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, authHashValid: boolean | null, expiresAt: string | null, version: number, user: { username: string | null } | null } }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
+    | { __typename: 'ReferenceNotFoundError', code: string, message: string }
     | { __typename: 'StoreNotFoundError', code: string, message: string }
     | { __typename: 'UserNotFoundError', code: string, message: string }
    };
@@ -145,6 +147,7 @@ export type DjangoUpdateSessionMutationVariables = Exact<{
 export type DjangoUpdateSessionMutation = { updateSession:
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
+    | { __typename: 'ReferenceNotFoundError', code: string, message: string }
     | { __typename: 'SessionNotFoundError', code: string, message: string }
     | { __typename: 'UpdateSessionPayload', session: { id: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, authHashValid: boolean | null, expiresAt: string | null, version: number, decodeNote: string | null } }
     | { __typename: 'VersionConflictError', code: string, message: string }
@@ -194,6 +197,7 @@ export type ExpressCreateSessionMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, store: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, expiresAt: string | null, user: { username: string | null } | null } }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
+    | { __typename: 'ReferenceNotFoundError', code: string, message: string }
     | { __typename: 'StoreNotFoundError', code: string, message: string }
     | { __typename: 'UserNotFoundError', code: string, message: string }
    };
@@ -206,6 +210,7 @@ export type ExpressUpdateSessionMutationVariables = Exact<{
 export type ExpressUpdateSessionMutation = { updateSession:
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
+    | { __typename: 'ReferenceNotFoundError', code: string, message: string }
     | { __typename: 'SessionNotFoundError', code: string, message: string }
     | { __typename: 'UpdateSessionPayload', session: { id: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, expiresAt: string | null } }
     | { __typename: 'VersionConflictError', code: string, message: string }
@@ -242,6 +247,7 @@ export type WebpyCreateMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, store: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, expiresAt: string | null, lastSeenAt: string | null, user: { username: string | null } | null } }
     | { __typename: 'InvalidInputError', code: string, message: string, field: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
+    | { __typename: 'ReferenceNotFoundError', code: string, message: string }
     | { __typename: 'StoreNotFoundError', code: string, message: string }
     | { __typename: 'UserNotFoundError', code: string, message: string }
    };
@@ -254,6 +260,7 @@ export type WebpyUpdateMutationVariables = Exact<{
 export type WebpyUpdateMutation = { updateSession:
     | { __typename: 'InvalidInputError', code: string, message: string, field: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
+    | { __typename: 'ReferenceNotFoundError', code: string, message: string }
     | { __typename: 'SessionNotFoundError', code: string, message: string }
     | { __typename: 'UpdateSessionPayload', session: { id: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, expiresAt: string | null, lastSeenAt: string | null, version: number } }
     | { __typename: 'VersionConflictError', code: string, message: string }
@@ -324,6 +331,7 @@ export type CacheCreateMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, userId: string | null, data: Record<string, unknown>, expiresAt: string | null } }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
+    | { __typename: 'ReferenceNotFoundError', code: string, message: string }
     | { __typename: 'StoreNotFoundError', code: string, message: string }
     | { __typename: 'UserNotFoundError', code: string, message: string }
    };
@@ -336,6 +344,7 @@ export type CacheUpdateMutationVariables = Exact<{
 export type CacheUpdateMutation = { updateSession:
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
+    | { __typename: 'ReferenceNotFoundError', code: string, message: string }
     | { __typename: 'SessionNotFoundError', code: string, message: string }
     | { __typename: 'UpdateSessionPayload', session: { data: Record<string, unknown>, expiresAt: string | null, version: number } }
     | { __typename: 'VersionConflictError', code: string, message: string, actualVersion: number }
@@ -350,6 +359,7 @@ export type CreateSessionMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, expiresAt: string | null, version: number, user: { username: string | null } | null } }
     | { __typename: 'InvalidInputError', message: string, code: string, field: string }
     | { __typename: 'InvalidSessionDataError', message: string, code: string, path: string }
+    | { __typename: 'ReferenceNotFoundError', message: string, code: string }
     | { __typename: 'StoreNotFoundError', message: string, code: string, store: string }
     | { __typename: 'UserNotFoundError', message: string, code: string, userId: string }
    };
@@ -362,6 +372,7 @@ export type UpdateSessionMutationVariables = Exact<{
 export type UpdateSessionMutation = { updateSession:
     | { __typename: 'InvalidInputError', message: string, code: string, field: string }
     | { __typename: 'InvalidSessionDataError', message: string, code: string, path: string }
+    | { __typename: 'ReferenceNotFoundError', message: string, code: string }
     | { __typename: 'SessionNotFoundError', message: string, code: string, sessionId: string }
     | { __typename: 'UpdateSessionPayload', session: { id: string, data: Record<string, unknown>, expiresAt: string | null, version: number } }
     | { __typename: 'VersionConflictError', message: string, code: string, expectedVersion: number, actualVersion: number, sessionId: string }
