@@ -49,6 +49,11 @@ type Documents = {
     "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": typeof types.EndSessionDocument,
     "\n  mutation EndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { message code }\n    }\n  }\n": typeof types.EndUserSessionsDocument,
     "\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n": typeof types.WhoAmIDocument,
+    "\n  query ProjectedSessions($store: String, $userId: ID, $status: SessionStatus, $where: SessionWhere, $first: Int, $after: String) {\n    sessions(store: $store, userId: $userId, status: $status, where: $where, first: $first, after: $after) {\n      totalCount\n      estimatedCount\n      edges { node { id status problem userId userRole data user { username } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.ProjectedSessionsDocument,
+    "\n  query Stats($store: String, $groupBy: SessionField) {\n    sessionStats(store: $store, groupBy: $groupBy) { store status value count }\n  }\n": typeof types.StatsDocument,
+    "\n  mutation ProjectedEndAll($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { count } }\n  }\n": typeof types.ProjectedEndAllDocument,
+    "\n  mutation ProjectedCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id userRole } }\n      ... on ReferenceNotFoundError { field value references code }\n    }\n  }\n": typeof types.ProjectedCreateDocument,
+    "\n  mutation ProjectedUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { userRole data } }\n      ... on ReferenceNotFoundError { field value }\n    }\n  }\n": typeof types.ProjectedUpdateDocument,
     "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": typeof types.SessionsPageDocument,
     "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n": typeof types.SessionByIdDocument,
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": typeof types.NodeByIdDocument,
@@ -92,6 +97,11 @@ const documents: Documents = {
     "\n  mutation EndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { sessionId code }\n    }\n  }\n": types.EndSessionDocument,
     "\n  mutation EndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { message code }\n    }\n  }\n": types.EndUserSessionsDocument,
     "\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n": types.WhoAmIDocument,
+    "\n  query ProjectedSessions($store: String, $userId: ID, $status: SessionStatus, $where: SessionWhere, $first: Int, $after: String) {\n    sessions(store: $store, userId: $userId, status: $status, where: $where, first: $first, after: $after) {\n      totalCount\n      estimatedCount\n      edges { node { id status problem userId userRole data user { username } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.ProjectedSessionsDocument,
+    "\n  query Stats($store: String, $groupBy: SessionField) {\n    sessionStats(store: $store, groupBy: $groupBy) { store status value count }\n  }\n": types.StatsDocument,
+    "\n  mutation ProjectedEndAll($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { count } }\n  }\n": types.ProjectedEndAllDocument,
+    "\n  mutation ProjectedCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id userRole } }\n      ... on ReferenceNotFoundError { field value references code }\n    }\n  }\n": types.ProjectedCreateDocument,
+    "\n  mutation ProjectedUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { userRole data } }\n      ... on ReferenceNotFoundError { field value }\n    }\n  }\n": types.ProjectedUpdateDocument,
     "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": types.SessionsPageDocument,
     "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n": types.SessionByIdDocument,
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": types.NodeByIdDocument,
@@ -254,6 +264,26 @@ export function graphql(source: "\n  mutation EndUserSessions($input: EndUserSes
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n"): (typeof documents)["\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProjectedSessions($store: String, $userId: ID, $status: SessionStatus, $where: SessionWhere, $first: Int, $after: String) {\n    sessions(store: $store, userId: $userId, status: $status, where: $where, first: $first, after: $after) {\n      totalCount\n      estimatedCount\n      edges { node { id status problem userId userRole data user { username } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query ProjectedSessions($store: String, $userId: ID, $status: SessionStatus, $where: SessionWhere, $first: Int, $after: String) {\n    sessions(store: $store, userId: $userId, status: $status, where: $where, first: $first, after: $after) {\n      totalCount\n      estimatedCount\n      edges { node { id status problem userId userRole data user { username } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Stats($store: String, $groupBy: SessionField) {\n    sessionStats(store: $store, groupBy: $groupBy) { store status value count }\n  }\n"): (typeof documents)["\n  query Stats($store: String, $groupBy: SessionField) {\n    sessionStats(store: $store, groupBy: $groupBy) { store status value count }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ProjectedEndAll($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { count } }\n  }\n"): (typeof documents)["\n  mutation ProjectedEndAll($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { count } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ProjectedCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id userRole } }\n      ... on ReferenceNotFoundError { field value references code }\n    }\n  }\n"): (typeof documents)["\n  mutation ProjectedCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id userRole } }\n      ... on ReferenceNotFoundError { field value references code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ProjectedUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { userRole data } }\n      ... on ReferenceNotFoundError { field value }\n    }\n  }\n"): (typeof documents)["\n  mutation ProjectedUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { userRole data } }\n      ... on ReferenceNotFoundError { field value }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -25,6 +25,8 @@ export interface TestApp {
     headers?: Record<string, string>,
   ): Promise<{ data?: R; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
   fetch(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** Backfills every framework store not yet projected, then applies the whole change queue. */
+  sync(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,17 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async graphql(document, variables, headers) {
       const response = await fetchGraphql({ query: print(document), variables }, headers);
       return response.json();
+    },
+    async sync() {
+      for (const store of app.frameworkStores.values()) {
+        if (!app.projector.isReady(store.name)) await app.projector.backfill(pool, store);
+      }
+      let applied = 0;
+      for (;;) {
+        const batch = await app.projector.syncBatch(pool, app.frameworkStores, 500);
+        applied += batch;
+        if (batch === 0) return applied;
+      }
     },
     async close() {
       await pool.end();

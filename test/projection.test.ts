@@ -1,0 +1,407 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.ts';
+import { encodeWebpySession } from '../src/codecs/webpy.ts';
+import { SyncWorker } from '../src/projection/worker.ts';
+import { createLogger } from '../src/log.ts';
+import { graphql } from './gql/index.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+
+/**
+ * The projection: framework rows decoded into `sessiongraph.projection` by backfill, kept fresh by the
+ * capture triggers and the sync worker, and used by reads, counts, stats and the SQL view.
+ * Rows are written straight into the framework tables, in the frameworks' own formats, as the
+ * frameworks would (the trigger cannot tell the difference).
+ */
+
+const SECRET = 'projection-test-secret';
+const django = createDjangoCodec({ secretKey: SECRET });
+
+const createFrameworkTables = `
+  CREATE TABLE django_session (session_key varchar(40) NOT NULL PRIMARY KEY, session_data text NOT NULL,
+    expire_date timestamp with time zone NOT NULL);
+  CREATE INDEX django_session_expire_date_a5c62663 ON django_session (expire_date);
+  CREATE TABLE sessions (session_id char(128) UNIQUE NOT NULL, atime timestamp NOT NULL DEFAULT current_timestamp,
+    data text);`;
+
+const ByStore = graphql(`
+  query ProjectedSessions($store: String, $userId: ID, $status: SessionStatus, $where: SessionWhere, $first: Int, $after: String) {
+    sessions(store: $store, userId: $userId, status: $status, where: $where, first: $first, after: $after) {
+      totalCount
+      estimatedCount
+      edges { node { id status problem userId userRole data user { username } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+const Stats = graphql(`
+  query Stats($store: String, $groupBy: SessionField) {
+    sessionStats(store: $store, groupBy: $groupBy) { store status value count }
+  }
+`);
+
+const EndAll = graphql(`
+  mutation ProjectedEndAll($input: EndUserSessionsInput!) {
+    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { count } }
+  }
+`);
+
+const Create = graphql(`
+  mutation ProjectedCreate($input: CreateSessionInput!) {
+    createSession(input: $input) {
+      __typename
+      ... on CreateSessionPayload { session { id userRole } }
+      ... on ReferenceNotFoundError { field value references code }
+    }
+  }
+`);
+
+const Update = graphql(`
+  mutation ProjectedUpdate($input: UpdateSessionInput!) {
+    updateSession(input: $input) {
+      __typename
+      ... on UpdateSessionPayload { session { userRole data } }
+      ... on ReferenceNotFoundError { field value }
+    }
+  }
+`);
+
+const names = (statements: string[]) =>
+  statements.map((text) => /\/\* (\w+) \*\//.exec(text)?.[1] ?? text.slice(0, 30));
+
+let sequence = 0;
+function djangoRow(userId: number | null, data: Record<string, unknown> = {}, expiresIn = 3600_000) {
+  sequence += 1;
+  const key = `k${String(sequence).padStart(31, '0')}`;
+  const auth =
+    userId === null
+      ? {}
+      : {
+          _auth_user_id: String(userId),
+          _auth_user_backend: 'django.contrib.auth.backends.ModelBackend',
+          _auth_user_hash: djangoSessionAuthHash('x', SECRET),
+        };
+  const now = new Date();
+  return {
+    key,
+    text: django.encode({ ...auth, ...data } as never, now),
+    expires: new Date(now.getTime() + expiresIn),
+  };
+}
+
+describe('projection', () => {
+  let t: TestApp;
+  const users: Record<string, number> = {};
+
+  const insertDjango = async (rows: ReturnType<typeof djangoRow>[]) => {
+    await t.pool.query(
+      'INSERT INTO django_session SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])',
+      [rows.map((row) => row.key), rows.map((row) => row.text), rows.map((row) => row.expires)],
+    );
+  };
+  const changes = async () =>
+    Number((await t.pool.query<{ n: string }>('SELECT count(*) AS n FROM sessiongraph.changes')).rows[0]!.n);
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      config: {
+        stores: [
+          { kind: 'native', name: 'native' },
+          { kind: 'django', name: 'django', secretKey: SECRET, passwordColumn: 'password_hash' },
+          { kind: 'webpy', name: 'webpy', timeoutSeconds: 3600, userPath: 'uid' },
+        ],
+        fields: [
+          { name: 'userRole', path: 'user_role', type: 'String', indexed: true },
+          { name: 'currentPage', path: 'current_page', type: 'String' },
+          { name: 'uid', path: 'uid', type: 'Int', references: { table: 'public.users', column: 'id' } },
+        ],
+      },
+      setup: async (pool) => {
+        await pool.query(createFrameworkTables);
+      },
+    });
+    for (const row of (await t.pool.query<{ id: number; username: string }>('SELECT id, username FROM users'))
+      .rows) {
+      users[row.username] = row.id;
+    }
+  });
+  afterAll(() => t.close());
+
+  it('should backfill existing rows in batches, resuming where an interrupted run stopped', async () => {
+    const rows = Array.from({ length: 1200 }, (_, index) =>
+      djangoRow(index % 3 === 0 ? null : (index % 10) + 1, {
+        user_role: index % 2 === 0 ? 'admin' : 'member',
+      }),
+    );
+    rows[5] = { ...rows[5]!, text: rows[5]!.text.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) };
+    await insertDjango(rows);
+    await t.pool.query('DELETE FROM sessiongraph.changes');
+    const store = t.app.frameworkStores.get('django')!;
+    const interrupted = await t.app.projector
+      .backfill(t.pool, store, {
+        batchSize: 500,
+        onProgress: (progress) => {
+          if (!progress.done) throw new Error('interrupted');
+        },
+      })
+      .catch((error: Error) => error.message);
+    expect(interrupted).toBe('interrupted');
+    const partial = await t.pool.query('SELECT count(*)::int AS n FROM sessiongraph.projection');
+    expect(partial.rows[0]).toEqual({ n: 500 });
+    expect(t.app.projector.isReady('django')).toBe(false);
+    const seen: number[] = [];
+    const final = await t.app.projector.backfill(t.pool, store, {
+      batchSize: 500,
+      onProgress: (progress) => seen.push(progress.rows),
+    });
+    expect(final).toMatchObject({ rows: 700, total: 1200, done: true });
+    expect(seen).toEqual([500, 700]);
+    const counts = await t.pool.query(
+      `SELECT valid, count(*)::int AS n FROM sessiongraph.projection WHERE store = 'django' GROUP BY valid ORDER BY valid`,
+    );
+    expect(counts.rows).toEqual([
+      { valid: false, n: 1 },
+      { valid: true, n: 1199 },
+    ]);
+    expect(t.app.projector.isReady('django')).toBe(true);
+  });
+
+  it('should serve one user’s sessions, typed filters and counts from the projection’s indexes', async () => {
+    t.statements.length = 0;
+    const result = await t.graphql(ByStore, { store: 'django', userId: String(users['ada']), first: 5 });
+    expect(result.errors).toBeUndefined();
+    const page = result.data!.sessions;
+    expect(page.edges).toHaveLength(5);
+    for (const edge of page.edges)
+      expect(edge.node).toMatchObject({ userId: String(users['ada']), user: { username: 'ada' } });
+    expect(page.totalCount).toBe(80);
+    expect(page.estimatedCount).toBeGreaterThan(0);
+    expect(names(t.statements)).toEqual(
+      expect.arrayContaining([
+        'findProjectedSessionsPage',
+        'usersByIds',
+        'countProjectedSessions',
+        'estimateRows',
+      ]),
+    );
+    expect(names(t.statements)).not.toContain('findFrameworkSessionsPage');
+    const admins = await t.graphql(ByStore, { store: 'django', where: { userRole: 'admin' }, first: 100 });
+    expect(admins.data!.sessions.totalCount).toBe(600);
+    expect(admins.data!.sessions.edges.every((edge) => edge.node.userRole === 'admin')).toBe(true);
+    const invalid = await t.graphql(ByStore, { store: 'django', status: 'INVALID' });
+    expect(invalid.data!.sessions.edges.map((edge) => edge.node.problem)).toEqual([
+      expect.stringMatching(/^tampered/),
+    ]);
+  });
+
+  it('should page through every projected session exactly once', async () => {
+    const seen = new Set<string>();
+    let after: string | null = null;
+    for (let pages = 0; pages < 20; pages += 1) {
+      const result: {
+        data?: {
+          sessions: {
+            edges: { node: { id: string } }[];
+            pageInfo: { hasNextPage: boolean; endCursor?: string | null };
+          };
+        };
+      } = await t.graphql(ByStore, { store: 'django', first: 100, after });
+      for (const edge of result.data!.sessions.edges) seen.add(edge.node.id);
+      if (!result.data!.sessions.pageInfo.hasNextPage) break;
+      after = result.data!.sessions.pageInfo.endCursor ?? null;
+    }
+    expect(seen.size).toBe(1200);
+  });
+
+  it('should follow framework inserts, updates and deletes through the trigger and the change queue', async () => {
+    const [row] = [djangoRow(users['grace']!, { user_role: 'auditor' })];
+    await insertDjango([row!]);
+    expect(await changes()).toBe(1);
+    await t.sync();
+    expect(await changes()).toBe(0);
+    const projected = await t.pool.query(
+      `SELECT user_id, f_user_role FROM sessiongraph.projection WHERE store = 'django' AND session_key = $1`,
+      [row!.key],
+    );
+    expect(projected.rows).toEqual([{ user_id: users['grace'], f_user_role: 'auditor' }]);
+    const moved = djangoRow(users['linus']!, { user_role: 'auditor' });
+    await t.pool.query('UPDATE django_session SET session_data = $2 WHERE session_key = $1', [
+      row!.key,
+      moved.text,
+    ]);
+    await t.sync();
+    const after = await t.pool.query(`SELECT user_id FROM sessiongraph.projection WHERE session_key = $1`, [
+      row!.key,
+    ]);
+    expect(after.rows).toEqual([{ user_id: users['linus'] }]);
+    await t.pool.query('DELETE FROM django_session WHERE session_key = $1', [row!.key]);
+    await t.sync();
+    const gone = await t.pool.query(`SELECT 1 FROM sessiongraph.projection WHERE session_key = $1`, [
+      row!.key,
+    ]);
+    expect(gone.rowCount).toBe(0);
+  });
+
+  it('should update the projection in the API’s own transaction, without queueing a change', async () => {
+    const created = await t.graphql(Create, {
+      input: { store: 'django', userId: String(users['ken']), data: { user_role: 'support' } },
+    });
+    expect(created.data!.createSession).toMatchObject({
+      __typename: 'CreateSessionPayload',
+      session: { userRole: 'support' },
+    });
+    expect(await changes()).toBe(0);
+    const projected = await t.pool.query(
+      `SELECT user_id, f_user_role FROM sessiongraph.projection WHERE store = 'django' AND user_id = $1`,
+      [users['ken']],
+    );
+    expect(projected.rows).toContainEqual({ user_id: users['ken'], f_user_role: 'support' });
+  });
+
+  it('should end every Django session of a user in one statement, with no cap', async () => {
+    const before = await t.graphql(ByStore, { store: 'django', userId: String(users['margaret']) });
+    expect(before.data!.sessions.totalCount).toBe(80);
+    t.statements.length = 0;
+    const ended = await t.graphql(EndAll, { input: { userId: String(users['margaret']), store: 'django' } });
+    expect(ended.data!.endUserSessions).toEqual({ __typename: 'EndUserSessionsPayload', count: 80 });
+    expect(names(t.statements).filter((name) => name.startsWith('delete'))).toEqual([
+      'deleteProjectedUserSessions',
+    ]);
+    const left = await t.pool.query(
+      `SELECT count(*)::int AS n FROM django_session WHERE session_data = ANY(
+         SELECT session_data FROM django_session) AND session_key IN (
+         SELECT session_key FROM sessiongraph.projection WHERE user_id = $1)`,
+      [users['margaret']],
+    );
+    expect(left.rows[0]).toEqual({ n: 0 });
+    expect(await changes()).toBe(0);
+  });
+
+  it('should count by store, status and declared field, and join in SQL through the view', async () => {
+    const stats = await t.graphql(Stats, { store: 'django', groupBy: 'USER_ROLE' });
+    const groups = stats.data!.sessionStats;
+    expect(groups).toContainEqual({ store: 'django', status: 'INVALID', value: null, count: 1 });
+    expect(
+      groups.find((group) => group.status === 'ACTIVE' && group.value === 'admin')?.count,
+    ).toBeGreaterThan(500);
+    const joined = await t.pool.query<{ username: string; n: number }>(
+      `SELECT u.username, count(*)::int AS n FROM sessiongraph.all_sessions s JOIN public.users u ON u.id = s.user_id
+        WHERE s.store = 'django' AND s.status = 'ACTIVE' GROUP BY u.username ORDER BY u.username`,
+    );
+    expect(joined.rows.find((row) => row.username === 'ada')).toEqual({ username: 'ada', n: 80 });
+    expect(joined.rows.find((row) => row.username === 'margaret')).toBeUndefined();
+  });
+
+  it('should refuse, like a foreign key, a referencing field set to a row that does not exist', async () => {
+    const bad = await t.graphql(Create, { input: { store: 'django', data: { uid: 999_999 } } });
+    expect(bad.data!.createSession).toEqual({
+      __typename: 'ReferenceNotFoundError',
+      field: 'uid',
+      value: '999999',
+      references: 'public.users.id',
+      code: 'REFERENCE_NOT_FOUND',
+    });
+    const wrongType = await t.graphql(Create, { input: { store: 'native', data: { uid: 'abc' } } });
+    expect(wrongType.data!.createSession).toMatchObject({
+      __typename: 'ReferenceNotFoundError',
+      value: '"abc"',
+    });
+    const good = await t.graphql(Create, { input: { store: 'native', data: { uid: users['ada'] } } });
+    expect(good.data!.createSession.__typename).toBe('CreateSessionPayload');
+    if (good.data!.createSession.__typename !== 'CreateSessionPayload') return;
+    const update = await t.graphql(Update, {
+      input: { id: good.data!.createSession.session.id, set: { uid: 123_456 } },
+    });
+    expect(update.data!.updateSession).toMatchObject({ __typename: 'ReferenceNotFoundError', field: 'uid' });
+  });
+
+  it('should let two workers drain one queue without losing or repeating a change', async () => {
+    const rows = Array.from({ length: 600 }, () => djangoRow(users['radia']!, { user_role: 'busy' }));
+    await insertDjango(rows);
+    expect(await changes()).toBe(600);
+    const [left, right] = await Promise.all([
+      (async () => {
+        let total = 0;
+        for (;;) {
+          const n = await t.app.projector.syncBatch(t.pool, t.app.frameworkStores, 50);
+          total += n;
+          if (n === 0) return total;
+        }
+      })(),
+      (async () => {
+        let total = 0;
+        for (;;) {
+          const n = await t.app.projector.syncBatch(t.pool, t.app.frameworkStores, 50);
+          total += n;
+          if (n === 0) return total;
+        }
+      })(),
+    ]);
+    expect(left + right).toBe(600);
+    const projected = await t.pool.query(
+      `SELECT count(*)::int AS n FROM sessiongraph.projection WHERE user_id = $1`,
+      [users['radia']],
+    );
+    expect(projected.rows[0]!.n).toBe(600 + 80);
+  });
+
+  it('should reflect a framework write within a second through the running worker (NOTIFY)', async () => {
+    // On PostgreSQL the poll is far longer than the deadline, so only NOTIFY can meet it. The embedded
+    // PGlite multiplexes every connection onto one backend and delivers no notifications: it polls.
+    const worker = new SyncWorker(
+      t.pool,
+      t.database.url,
+      t.app.projector,
+      t.app.frameworkStores,
+      createLogger('silent'),
+      {
+        pollMilliseconds: t.database.embedded ? 200 : 5000,
+      },
+    );
+    worker.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const webpyKey = 'ab'.repeat(20);
+      const started = Date.now();
+      await t.pool.query('INSERT INTO sessions (session_id, atime, data) VALUES ($1, now(), $2)', [
+        webpyKey,
+        encodeWebpySession({ session_id: webpyKey, ip: '127.0.0.1', uid: users['ada']!, user_role: 'fresh' }),
+      ]);
+      let lag = Number.POSITIVE_INFINITY;
+      while (Date.now() - started < 3000) {
+        const found = await t.pool.query(
+          `SELECT f_user_role FROM sessiongraph.projection WHERE store = 'webpy'`,
+        );
+        if (found.rows.some((row) => row.f_user_role === 'fresh')) {
+          lag = Date.now() - started;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(lag).toBeLessThan(1000);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('should repair drift with verify and report what it fixed', async () => {
+    const some = await t.pool.query<{ session_key: string }>(
+      `SELECT session_key FROM sessiongraph.projection WHERE store = 'django' ORDER BY session_key LIMIT 3`,
+    );
+    const [a, b] = some.rows.map((row) => row.session_key);
+    await t.pool.query(`DELETE FROM sessiongraph.projection WHERE store = 'django' AND session_key = $1`, [
+      a,
+    ]);
+    await t.pool.query(
+      `UPDATE sessiongraph.projection SET user_id = NULL, version = 1 WHERE session_key = $1`,
+      [b],
+    );
+    await t.pool.query(
+      `INSERT INTO sessiongraph.projection (store, ref, session_key, valid, version) VALUES ('django', 'x', 'zzzz-gone', true, 1)`,
+    );
+    const report = await t.app.projector.verify(t.pool, t.app.frameworkStores.get('django')!, 400);
+    expect(report).toMatchObject({ missing: 1, stale: 1, orphaned: 1 });
+    const again = await t.app.projector.verify(t.pool, t.app.frameworkStores.get('django')!, 400);
+    expect(again).toMatchObject({ missing: 0, stale: 0, orphaned: 0 });
+  });
+});
