@@ -28,7 +28,11 @@ export function jsonbSafe(data: JsonObject): { data: JsonObject; note: string | 
     if (Array.isArray(node)) return node.map((item) => visit(item, depth + 1));
     const out: JsonObject = {};
     for (const [key, value] of Object.entries(node)) {
-      const safeKey = key.includes('\u0000') ? ((changed = true), key.replaceAll('\u0000', '\uFFFD')) : key;
+      let safeKey = key;
+      if (key.includes('\u0000')) {
+        changed = true;
+        safeKey = key.replaceAll('\u0000', '\uFFFD');
+      }
       Object.defineProperty(out, safeKey, {
         value: visit(value, depth + 1),
         enumerable: true,
