@@ -1,134 +1,764 @@
-import { createHash, createHmac } from 'node:crypto';
+/**
+ * Django session data (`django_session.session_data`): decoder and encoder, byte for byte what Django writes.
+ *
+ * Current format (Django 3.1+, `SessionBase.encode` = `signing.dumps(obj, salt=key_salt, compress=True)`):
+ *
+ *     session_data = ["."] B64URL(payload) ":" B62(unix_seconds) ":" B64URL(HMAC_SHA256(K, signed_part))
+ *     signed_part  = everything before the last ":"
+ *     K            = SHA256(salt + "signer" + SECRET_KEY)
+ *     payload      = zlib(json) if len(zlib(json)) < len(json) - 1 else json     ("." marks zlib)
+ *
+ * Legacy format (written before 3.1, read by 3.1/3.2; `SessionBase._legacy_encode`):
+ *
+ *     session_data = BASE64( HEX(HMAC_SHA1(SHA1(legacySalt + SECRET_KEY), json)) ":" json )
+ *
+ * Django 3.1/3.2 also accept a SHA-1 signature in the current format (`Signer.legacy_algorithm`).
+ * JSON is `json.dumps(obj, separators=(",", ":"))` (ASCII only) read back as latin-1.
+ * Sources: django/django `django/core/signing.py` (`Signer.unsign`, `TimestampSigner`, `sign_object`,
+ * `unsign_object`), `django/contrib/sessions/backends/base.py` (`encode`, `decode`, `_legacy_decode`),
+ * `django/utils/crypto.py` (`salted_hmac`); details and test vectors in shared/FORMATS.md section 1.
+ *
+ * Where this reads differently from Django (none of it matters for rows Django itself wrote):
+ * - payload base64 must be clean (Python's decoder skips stray characters, but only a key holder can sign such a
+ *   row); NaN and Infinity, which Python's json writes for float('nan'), are 'unsupported'; integers beyond
+ *   2^53 lose precision, as JSON numbers do in JS;
+ * - the encoder prints floats the JS way (1e-7, not 1e-07) and, like every JS object, lists integer-like keys
+ *   first: Django loads the same dict either way.
+ *
+ * Speed: the hot path (a small compressed row signed with the primary key) allocates little beyond the result:
+ * HMAC-SHA256 as two one-shot hashes over precomputed padded keys, base64 into a scratch buffer, a small
+ * table-driven inflate (this file) into another scratch buffer, then one latin-1 string for JSON.parse. Larger
+ * payloads go to node:zlib, which wins there (crossover measured with django.bench.ts). A HMAC in JS did not pay.
+ */
+import { createHash, createHmac, hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { type Decoded, decoded, failure, type JsonObject } from './result.ts';
 
 export interface DjangoCodecOptions {
   secretKey: string;
+  /** SECRET_KEY_FALLBACKS: accepted when reading, never used for writing. */
   fallbackKeys?: string[];
+  /** Default 'django.contrib.sessions.SessionStore' ("django.contrib.sessions." + the store's __qualname__). */
   salt?: string;
+  /** Default 'django.contrib.sessionsSessionStore' ("django.contrib.sessions" + the store's __name__, no dot). */
   legacySalt?: string;
+  /** Write the pre-3.1 format instead (only for a Django that still runs DEFAULT_HASHING_ALGORITHM = 'sha1'). */
   writeLegacy?: boolean;
+  /** Largest JSON payload accepted, after inflate (zip bombs stop here). Default 1 MiB. */
   maxBytes?: number;
 }
+
 export interface DjangoDecoded {
   data: JsonObject;
   format: 'signed' | 'legacy';
   compressed: boolean;
+  /** The base62 timestamp of the signed format; null for legacy (and for a timestamp beyond Date's range). */
   signedAt: Date | null;
+  /** 0 = primary secret, 1.. = which fallback verified it. */
   keyIndex: number;
 }
+
 export interface DjangoCodec {
   decode(sessionData: string): Decoded<DjangoDecoded>;
   encode(data: JsonObject, now: Date): string;
 }
 
+const DEFAULT_SALT = 'django.contrib.sessions.SessionStore';
+const DEFAULT_LEGACY_SALT = 'django.contrib.sessionsSessionStore';
+const AUTH_HASH_SALT = 'django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash';
+const DEFAULT_MAX_BYTES = 1024 * 1024;
+/** Compressed payloads up to this many bytes use the JS inflate; larger ones zlib's. Measured crossover. */
+const JS_INFLATE_MAX_BYTES = 320;
+
+// ------------------------------------------------------------------------------------------------ base62, base64
+
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-function base62(n: number): string {
-  if (n === 0) return '0';
-  const neg = n < 0;
-  let x = Math.abs(n);
-  let out = '';
-  while (x > 0) {
-    out = B62[x % 62] + out;
-    x = Math.floor(x / 62);
+/** `django.utils.baseconv.base62.encode`: most significant digit first, '-' for negatives, "0" for zero. */
+function base62(value: number): string {
+  if (value === 0) return '0';
+  let rest = Math.abs(value);
+  let digits = '';
+  while (rest > 0) {
+    digits = B62[rest % 62] + digits;
+    rest = Math.floor(rest / 62);
   }
-  return neg ? '-' + out : out;
+  return value < 0 ? '-' + digits : digits;
 }
 
-function parseBase62(s: string): number {
-  let i = 0;
-  let neg = false;
-  if (s.charCodeAt(0) === 45) {
-    neg = true;
-    i = 1;
-  }
-  if (i >= s.length) return Number.NaN;
-  let x = 0;
-  for (; i < s.length; i++) {
+/** `base62.decode` over s[start, end); NaN when Django's would raise. */
+function parseBase62(s: string, start: number, end: number): number {
+  let i = start;
+  const negative = s.charCodeAt(i) === 45;
+  if (negative) i++;
+  if (i >= end) return Number.NaN;
+  let value = 0;
+  for (; i < end; i++) {
     const c = s.charCodeAt(i);
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 65 && c <= 90) d = c - 55;
-    else if (c >= 97 && c <= 122) d = c - 61;
+    let digit: number;
+    if (c >= 48 && c <= 57) digit = c - 48;
+    else if (c >= 65 && c <= 90) digit = c - 55;
+    else if (c >= 97 && c <= 122) digit = c - 61;
     else return Number.NaN;
-    x = x * 62 + d;
+    value = value * 62 + digit;
   }
-  return neg ? -x : x;
+  return negative ? -value : value;
 }
 
-function pyJson(data: JsonObject): string {
-  return JSON.stringify(data).replace(
-    /[\u007f-\uffff]/g,
-    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
-  );
+let scratchIn: Buffer = Buffer.allocUnsafeSlow(4096);
+
+/**
+ * Decodes base64 (either alphabet, as Python's urlsafe_b64decode; padding optional) from s[start, end) into
+ * `scratchIn`, followed by 16 zero bytes (the inflate's read-ahead). Returns the byte count, or -1 where Python
+ * would fail or decode other bytes: a character outside the alphabet, '=' inside, a length one past a multiple
+ * of four. Node's decoder is fast but lenient: it skips characters outside the alphabet (then fewer bytes come
+ * out than the length promises) and reads a non-ASCII character by its low byte (so those are refused first).
+ */
+function decodeBase64Into(s: string, start: number, end: number): number {
+  while (end > start && s.charCodeAt(end - 1) === 61) end--;
+  const chars = end - start;
+  if (chars % 4 === 1) return -1;
+  const bytes = (chars * 3) >> 2;
+  if (scratchIn.length < bytes + 16) {
+    scratchIn = Buffer.allocUnsafeSlow(Math.max(bytes + 16, scratchIn.length * 2));
+  }
+  if (Buffer.byteLength(s, 'utf8') !== s.length) return -1;
+  if (scratchIn.write(s.slice(start, end), 0, bytes, 'base64url') !== bytes) return -1;
+  scratchIn.fill(0, bytes, bytes + 16);
+  return bytes;
 }
 
-function safeEqual(a: string, b: string): boolean {
+// ------------------------------------------------------------------------------------------------ HMAC
+
+/** salted_hmac's keys for one secret, and the HMAC-SHA256 key's padded blocks (RFC 2104) for hmacSha256. */
+interface SecretKeys {
+  sha256: Buffer;
+  sha1: Buffer;
+  legacy: Buffer;
+  /** key ^ 0x36 (64 bytes): the start of the inner hash's input. */
+  innerPad: Buffer;
+  /** key ^ 0x5c (64 bytes) followed by room for the inner digest: the whole outer hash's input. */
+  outerBlock: Buffer;
+}
+
+/** SHA256/SHA1(salt + "signer" + secret) for the current format, SHA1(legacySalt + secret) for the legacy one. */
+function deriveKeys(secret: string, salt: string, legacySalt: string): SecretKeys {
+  const sha256 = createHash('sha256').update(`${salt}signer${secret}`, 'utf8').digest();
+  const innerPad = Buffer.alloc(64, 0x36);
+  const outerBlock = Buffer.alloc(64 + 32, 0x5c);
+  for (let i = 0; i < sha256.length; i++) {
+    innerPad[i]! ^= sha256[i]!;
+    outerBlock[i]! ^= sha256[i]!;
+  }
+  return {
+    sha256,
+    sha1: createHash('sha1').update(`${salt}signer${secret}`, 'utf8').digest(),
+    legacy: createHash('sha1').update(`${legacySalt}${secret}`, 'utf8').digest(),
+    innerPad,
+    outerBlock,
+  };
+}
+
+let hmacInput: Buffer = Buffer.allocUnsafeSlow(4096);
+
+/**
+ * base64url(HMAC-SHA256(key, UTF-8 of value)), the same as createHmac(...).digest('base64url') but as two
+ * one-shot crypto.hash calls over precomputed padded keys: measurably faster per row than creating an Hmac.
+ */
+function hmacSha256(key: SecretKeys, value: string): string {
+  const room = 64 + value.length * 3;
+  if (hmacInput.length < room) hmacInput = Buffer.allocUnsafeSlow(room);
+  hmacInput.set(key.innerPad, 0);
+  const length = hmacInput.write(value, 64, 'utf8');
+  key.outerBlock.set(hash('sha256', hmacInput.subarray(0, 64 + length), 'buffer'), 64);
+  return hash('sha256', key.outerBlock, 'base64url');
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
 
-export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
-  const salt = options.salt ?? 'django.contrib.sessions.SessionStore';
-  const legacySalt = options.legacySalt ?? 'django.contrib.sessionsSessionStore';
-  const maxBytes = options.maxBytes ?? 1024 * 1024;
-  const secrets = [options.secretKey, ...(options.fallbackKeys ?? [])];
-  const keys = secrets.map((secret) => ({
-    sha256: createHash('sha256').update(salt + 'signer' + secret).digest(),
-    sha1: createHash('sha1').update(salt + 'signer' + secret).digest(),
-    legacy: createHash('sha1').update(legacySalt + secret).digest(),
-  }));
-  const primary = keys[0]!;
+// ------------------------------------------------------------------------------------------------ inflate
 
-  function payload(bytes: Buffer, format: 'signed' | 'legacy', rest: Omit<DjangoDecoded, 'data' | 'format'>) {
-    if (bytes[0] === 0x80) return failure('unsupported', 'pickle serializer');
-    let data: unknown;
-    try {
-      data = JSON.parse(bytes.toString('latin1'));
-    } catch {
-      return failure('corrupt', 'payload is not JSON');
+/*
+ * A one-shot zlib (RFC 1950) + DEFLATE (RFC 1951) decoder for small payloads, accepting and rejecting exactly
+ * what zlib's inflate() does for a complete stream (checked against node:zlib by the spec's differential
+ * properties): header check, no preset dictionary, stored/fixed/dynamic blocks, zlib's rules for incomplete
+ * and over-subscribed codes, distances never before the start, Adler-32 at the end; bytes after it are
+ * ignored, as Python's zlib.decompress ignores them.
+ *
+ * Huffman codes decode through one table indexed by the next TABLE_BITS bits (entry = symbol << 4 | length);
+ * an entry of 0 means a longer code (or an unused one) and falls back to canonical decoding bit by bit.
+ */
+const TABLE_BITS = 10;
+const TABLE_SIZE = 1 << TABLE_BITS;
+const LENGTH_BASE = new Uint16Array([
+  3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195,
+  227, 258,
+]);
+const LENGTH_EXTRA = new Uint8Array([
+  0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+]);
+const DIST_BASE = new Uint16Array([
+  1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097,
+  6145, 8193, 12289, 16385, 24577,
+]);
+const DIST_EXTRA = new Uint8Array([
+  0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13,
+]);
+const CODE_LENGTH_ORDER = new Uint8Array([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
+
+/** REVERSE[x] = the 10-bit value x with its bits in reverse order. */
+const REVERSE = new Uint16Array(TABLE_SIZE);
+for (let x = 0; x < TABLE_SIZE; x++) {
+  let reversed = 0;
+  for (let b = 0; b < TABLE_BITS; b++) reversed |= ((x >> b) & 1) << (TABLE_BITS - 1 - b);
+  REVERSE[x] = reversed;
+}
+
+/**
+ * A canonical Huffman code: a table indexed by the next `mask`-selected bits (as many bits as the longest code,
+ * at most TABLE_BITS, so small codes fill small tables), plus counts and sorted symbols for longer codes.
+ */
+class Huffman {
+  readonly table = new Uint16Array(TABLE_SIZE);
+  readonly count = new Uint16Array(16);
+  readonly symbols = new Uint16Array(288);
+  mask = 0;
+  private readonly next = new Uint16Array(16);
+  /** The symbols with a non-zero length, in symbol order, and their lengths (see add). */
+  private readonly used = new Uint16Array(288);
+  private readonly usedLength = new Uint8Array(288);
+  private usedCount = 0;
+
+  /** Starts a new code: then add() each symbol with a non-zero length, in increasing symbol order, and finish(). */
+  reset(): void {
+    this.count.fill(0);
+    this.usedCount = 0;
+  }
+
+  add(symbol: number, length: number): void {
+    this.count[length]!++;
+    this.used[this.usedCount] = symbol;
+    this.usedLength[this.usedCount++] = length;
+  }
+
+  /**
+   * Builds the table. `kind` follows zlib's inflate_table: 'codes' must be complete; 'lens' and 'dists' may be
+   * incomplete only when the longest code has one bit; an empty code (no symbol) is accepted for 'dists' and any
+   * distance then fails to decode. Returns false where zlib fails.
+   */
+  finish(kind: 'codes' | 'lens' | 'dists'): boolean {
+    const { count, next, table, symbols, used, usedLength } = this;
+    let max = 15;
+    while (max > 0 && count[max] === 0) max--;
+    const bits = max < TABLE_BITS ? max : TABLE_BITS;
+    this.mask = (1 << bits) - 1;
+    if (max === 0) {
+      table[0] = 0;
+      return kind === 'dists';
     }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      return failure('corrupt', 'payload is not a JSON object');
+    let left = 1;
+    for (let len = 1; len <= 15; len++) {
+      left = (left << 1) - count[len]!;
+      if (left < 0) return false;
     }
-    return decoded<DjangoDecoded>({ data: data as JsonObject, format, ...rest });
+    if (left > 0) {
+      if (kind === 'codes' || max !== 1) return false;
+      table.fill(0, 0, 1 << bits); // the unused code must fail to decode
+    }
+    next[1] = 0;
+    for (let len = 1; len < max; len++) next[len + 1] = next[len]! + count[len]!;
+    for (let k = 0; k < this.usedCount; k++) symbols[next[usedLength[k]!]!++] = used[k]!;
+    // Canonical codes in (length, symbol) order, stored bit-reversed (DEFLATE sends them MSB first).
+    const size = 1 << bits;
+    let code = 0;
+    let index = 0;
+    for (let len = 1; len <= bits; len++) {
+      const step = 1 << len;
+      const shift = TABLE_BITS - len;
+      for (let k = count[len]!; k > 0; k--) {
+        const entry = (symbols[index++]! << 4) | len;
+        for (let fill = REVERSE[code]! >> shift; fill < size; fill += step) table[fill] = entry;
+        code++;
+      }
+      if (len < bits) code <<= 1;
+    }
+    // The rest of the table are prefixes of longer codes: mark them (the last table's entries are still there).
+    for (; code < size; code++) table[REVERSE[code]! >> (TABLE_BITS - bits)] = 0;
+    return true;
+  }
+
+  /** Builds from a plain array of lengths (the fixed codes). */
+  build(lengths: Uint8Array, kind: 'lens' | 'dists'): boolean {
+    this.reset();
+    for (let symbol = 0; symbol < lengths.length; symbol++) {
+      if (lengths[symbol] !== 0) this.add(symbol, lengths[symbol]!);
+    }
+    return this.finish(kind);
+  }
+
+  /**
+   * Canonical decoding, one bit at a time, of a code longer than the table, from the low bits of `hold` (at
+   * least 15 valid bits). Returns symbol << 4 | length, or -1 for a code that is not in the set.
+   */
+  slowDecode(hold: number): number {
+    let code = 0;
+    let first = 0;
+    let index = 0;
+    for (let len = 1; len <= 15; len++) {
+      code |= (hold >>> (len - 1)) & 1;
+      const count = this.count[len]!;
+      if (code - first < count) return (this.symbols[index + code - first]! << 4) | len;
+      index += count;
+      first = (first + count) << 1;
+      code <<= 1;
+    }
+    return -1;
+  }
+}
+
+const litLen = new Huffman();
+const dist = new Huffman();
+const codeLengthCode = new Huffman();
+const codeLengths = new Uint8Array(19);
+const fixedLitLen = new Huffman();
+const fixedDist = new Huffman();
+fixedLitLen.build(
+  new Uint8Array(288).fill(8, 0, 144).fill(9, 144, 256).fill(7, 256, 280).fill(8, 280, 288),
+  'lens',
+);
+fixedDist.build(new Uint8Array(32).fill(5), 'dists');
+
+let scratchOut: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
+
+/** -1: not a valid zlib stream; -2: the output would exceed maxOut. */
+const INFLATE_BAD = -1;
+const INFLATE_TOO_LARGE = -2;
+
+/**
+ * Inflates the zlib stream in input[0, inputLength) (followed by at least 16 readable bytes) into `scratchOut`.
+ * Returns the output length, INFLATE_BAD or INFLATE_TOO_LARGE.
+ */
+function inflateInto(input: Uint8Array, inputLength: number, maxOut: number): number {
+  if (inputLength < 2) return INFLATE_BAD;
+  const cmf = input[0]!;
+  const flg = input[1]!;
+  if ((cmf & 15) !== 8 || cmf >> 4 > 7 || ((cmf << 8) | flg) % 31 !== 0 || flg & 32) return INFLATE_BAD;
+  // Bit buffer, least significant bit first: `hold` has `bits` valid bits; bytes come from input[pos]. A refill
+  // leaves 24 to 31 bits, so `hold` stays below 2^31 and V8 keeps it a small integer (`>>>` on a negative
+  // number would make it a heap number). Refilling stops 4 bytes past the end (inside the zero padding): by
+  // then the stream is certainly truncated.
+  const stopAt = inputLength + 4;
+  let pos = 2;
+  let hold = 0;
+  let bits = 0;
+  let out = scratchOut;
+  // Writes below `limit` need no check: it is the smaller of the buffer's size and maxOut.
+  let limit = Math.min(out.length, maxOut);
+  let o = 0;
+  let final = 0;
+  while (final === 0) {
+    while (bits <= 23) {
+      hold |= input[pos++]! << bits;
+      bits += 8;
+    }
+    if (pos > stopAt) return INFLATE_BAD;
+    final = hold & 1;
+    const type = (hold >>> 1) & 3;
+    hold >>>= 3;
+    bits -= 3;
+    if (type === 0) {
+      // Stored: skip to the byte boundary, then LEN, NLEN and LEN raw bytes.
+      bits -= bits & 7;
+      const at = pos - (bits >> 3);
+      hold = 0;
+      bits = 0;
+      if (at + 4 > inputLength) return INFLATE_BAD;
+      const len = input[at]! | (input[at + 1]! << 8);
+      const nlen = input[at + 2]! | (input[at + 3]! << 8);
+      if (len !== (~nlen & 0xffff)) return INFLATE_BAD;
+      if (at + 4 + len > inputLength) return INFLATE_BAD;
+      if (o + len > limit) {
+        if (o + len > maxOut) return INFLATE_TOO_LARGE;
+        out = growOutput(o, o + len, maxOut);
+        limit = Math.min(out.length, maxOut);
+      }
+      out.set(input.subarray(at + 4, at + 4 + len), o);
+      o += len;
+      pos = at + 4 + len;
+      continue;
+    }
+    let lit: Huffman;
+    let dst: Huffman;
+    if (type === 1) {
+      lit = fixedLitLen;
+      dst = fixedDist;
+    } else if (type === 2) {
+      while (bits <= 23) {
+        hold |= input[pos++]! << bits;
+        bits += 8;
+      }
+      const nlen = (hold & 31) + 257;
+      const ndist = ((hold >>> 5) & 31) + 1;
+      const ncode = ((hold >>> 10) & 15) + 4;
+      hold >>>= 14;
+      bits -= 14;
+      if (nlen > 286 || ndist > 30) return INFLATE_BAD;
+      codeLengths.fill(0);
+      for (let i = 0; i < ncode; i++) {
+        if (bits < 3) {
+          hold |= input[pos++]! << bits;
+          bits += 8;
+        }
+        codeLengths[CODE_LENGTH_ORDER[i]!] = hold & 7;
+        hold >>>= 3;
+        bits -= 3;
+      }
+      codeLengthCode.reset();
+      for (let symbol = 0; symbol < 19; symbol++) {
+        if (codeLengths[symbol] !== 0) codeLengthCode.add(symbol, codeLengths[symbol]!);
+      }
+      if (!codeLengthCode.finish('codes')) return INFLATE_BAD;
+      // Literal/length then distance code lengths, as one sequence (a repeat may cross from one to the other).
+      // Only non-zero lengths go to the codes being built, so runs of zeros cost nothing.
+      litLen.reset();
+      dist.reset();
+      const total = nlen + ndist;
+      const clTable = codeLengthCode.table;
+      const clMask = codeLengthCode.mask;
+      let have = 0;
+      let previous = -1;
+      let endOfBlock = false;
+      while (have < total) {
+        while (bits <= 23) {
+          hold |= input[pos++]! << bits;
+          bits += 8;
+        }
+        if (pos > stopAt) return INFLATE_BAD;
+        // Code-length codes are complete and at most 7 bits long: every table entry is a symbol.
+        const entry = clTable[hold & clMask]!;
+        hold >>>= entry & 15;
+        bits -= entry & 15;
+        const symbol = entry >> 4;
+        if (symbol < 16) {
+          if (symbol !== 0) {
+            if (have < nlen) litLen.add(have, symbol);
+            else dist.add(have - nlen, symbol);
+            if (have === 256) endOfBlock = true;
+          }
+          previous = symbol;
+          have++;
+          continue;
+        }
+        let repeat: number;
+        if (symbol === 16) {
+          if (previous < 0) return INFLATE_BAD;
+          repeat = 3 + (hold & 3);
+          hold >>>= 2;
+          bits -= 2;
+          if (have + repeat > total) return INFLATE_BAD;
+          if (previous !== 0) {
+            for (let k = 0; k < repeat; k++, have++) {
+              if (have < nlen) litLen.add(have, previous);
+              else dist.add(have - nlen, previous);
+              if (have === 256) endOfBlock = true;
+            }
+            continue;
+          }
+        } else {
+          if (symbol === 17) {
+            repeat = 3 + (hold & 7);
+            hold >>>= 3;
+            bits -= 3;
+          } else {
+            repeat = 11 + (hold & 127);
+            hold >>>= 7;
+            bits -= 7;
+          }
+          previous = 0;
+        }
+        if (have + repeat > total) return INFLATE_BAD;
+        have += repeat;
+      }
+      if (!endOfBlock) return INFLATE_BAD;
+      if (!litLen.finish('lens')) return INFLATE_BAD;
+      if (!dist.finish('dists')) return INFLATE_BAD;
+      lit = litLen;
+      dst = dist;
+    } else {
+      return INFLATE_BAD;
+    }
+    const litTable = lit.table;
+    const litMask = lit.mask;
+    const distTable = dst.table;
+    const distMask = dst.mask;
+    for (;;) {
+      if (bits <= 23) {
+        do {
+          hold |= input[pos++]! << bits;
+          bits += 8;
+        } while (bits <= 23);
+        if (pos > stopAt) return INFLATE_BAD;
+      }
+      let entry = litTable[hold & litMask]!;
+      if (entry === 0) {
+        entry = lit.slowDecode(hold);
+        if (entry < 0) return INFLATE_BAD;
+      }
+      hold >>>= entry & 15;
+      bits -= entry & 15;
+      const symbol = entry >> 4;
+      if (symbol < 256) {
+        if (o >= limit) {
+          if (o >= maxOut) return INFLATE_TOO_LARGE;
+          out = growOutput(o, o + 1, maxOut);
+          limit = Math.min(out.length, maxOut);
+        }
+        out[o++] = symbol;
+        continue;
+      }
+      if (symbol === 256) break;
+      const lengthCode = symbol - 257;
+      if (lengthCode > 28) return INFLATE_BAD;
+      // At least 24 bits were in `hold`: the length code (15 at most) and its extra bits (5 at most) fit.
+      const lengthExtra = LENGTH_EXTRA[lengthCode]!;
+      const length = LENGTH_BASE[lengthCode]! + (hold & ((1 << lengthExtra) - 1));
+      hold >>>= lengthExtra;
+      bits -= lengthExtra;
+      while (bits <= 23) {
+        hold |= input[pos++]! << bits;
+        bits += 8;
+      }
+      entry = distTable[hold & distMask]!;
+      if (entry === 0) {
+        entry = dst.slowDecode(hold);
+        if (entry < 0) return INFLATE_BAD;
+      }
+      hold >>>= entry & 15;
+      bits -= entry & 15;
+      const distCode = entry >> 4;
+      if (distCode > 29) return INFLATE_BAD;
+      const distExtra = DIST_EXTRA[distCode]!;
+      if (bits < distExtra) {
+        hold |= input[pos++]! << bits;
+        bits += 8;
+      }
+      const distance = DIST_BASE[distCode]! + (hold & ((1 << distExtra) - 1));
+      hold >>>= distExtra;
+      bits -= distExtra;
+      if (distance > o) return INFLATE_BAD;
+      if (o + length > limit) {
+        if (o + length > maxOut) return INFLATE_TOO_LARGE;
+        out = growOutput(o, o + length, maxOut);
+        limit = Math.min(out.length, maxOut);
+      }
+      // Overlapping copies repeat the pattern, so copy byte by byte (copyWithin would not).
+      let from = o - distance;
+      const stop = o + length;
+      while (o < stop) out[o++] = out[from++]!;
+    }
+  }
+  // The Adler-32 trailer starts at the next byte boundary.
+  const at = pos - (bits >> 3);
+  if (at + 4 > inputLength) return INFLATE_BAD;
+  const expected =
+    ((input[at]! << 24) | (input[at + 1]! << 16) | (input[at + 2]! << 8) | input[at + 3]!) >>> 0;
+  return adler32(out, o) === expected ? o : INFLATE_BAD;
+}
+
+function growOutput(used: number, needed: number, maxOut: number): Buffer {
+  const size = Math.min(Math.max(needed, scratchOut.length * 2), Math.max(maxOut, needed));
+  const bigger = Buffer.allocUnsafeSlow(size);
+  bigger.set(scratchOut.subarray(0, used));
+  scratchOut = bigger;
+  return bigger;
+}
+
+function adler32(bytes: Uint8Array, length: number): number {
+  let a = 1;
+  let b = 0;
+  let i = 0;
+  // Blocks of 4 bytes: b gains 4a plus the bytes weighted 4, 3, 2, 1 (shorter dependency chains than byte by
+  // byte); reduce every 1024 bytes, far below where the sums could lose precision.
+  while (i < length) {
+    const stop = Math.min(i + 1024, length);
+    const stop4 = i + ((stop - i) & ~3);
+    for (; i < stop4; i += 4) {
+      const x0 = bytes[i]!;
+      const x1 = bytes[i + 1]!;
+      const x2 = bytes[i + 2]!;
+      const x3 = bytes[i + 3]!;
+      b += 4 * a + 4 * x0 + 3 * x1 + 2 * x2 + x3;
+      a += x0 + x1 + x2 + x3;
+    }
+    for (; i < stop; i++) {
+      a += bytes[i]!;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/**
+ * Inflates a complete zlib stream (exported for the spec's differential tests against node:zlib). Returns the
+ * bytes (a view of a scratch buffer, valid until the next call), 'bad' where zlib's inflate fails, or
+ * 'too-large' past maxOut bytes of output.
+ */
+export function inflateZlib(
+  stream: Uint8Array,
+  maxOut: number = DEFAULT_MAX_BYTES,
+): Uint8Array | 'bad' | 'too-large' {
+  if (scratchIn.length < stream.length + 16) scratchIn = Buffer.allocUnsafeSlow(stream.length + 16);
+  scratchIn.set(stream);
+  scratchIn.fill(0, stream.length, stream.length + 16);
+  const n = inflateInto(scratchIn, stream.length, maxOut);
+  if (n === INFLATE_BAD) return 'bad';
+  if (n === INFLATE_TOO_LARGE) return 'too-large';
+  return scratchOut.subarray(0, n);
+}
+
+// ------------------------------------------------------------------------------------------------ deflate
+
+/**
+ * Python's `zlib.compress(data)` (level 6, 32 KiB window, memLevel 8) as zlib 1.2.x writes it. pako 2.1.0 is a
+ * port of that deflate and matches it byte for byte; node:zlib is Chromium's zlib, whose output differs (Django
+ * reads both, but only the former reproduces Django's own rows). pako 3.x changed its output too, so the
+ * dependency must stay pinned to 2.1.0. Without pako the encoder falls back to node:zlib.
+ */
+const pythonZlib: { compress: (data: Uint8Array) => Uint8Array; exact: boolean } = (() => {
+  try {
+    const require = createRequire(import.meta.url);
+    const pako = require('pako') as { deflate?: unknown };
+    const { version } = require('pako/package.json') as { version?: unknown };
+    if (typeof pako.deflate === 'function' && version === '2.1.0') {
+      return { compress: pako.deflate as (data: Uint8Array) => Uint8Array, exact: true };
+    }
+  } catch {
+    // not installed: node:zlib below
+  }
+  return { compress: (data: Uint8Array) => deflateSync(data), exact: false };
+})();
+
+/** Whether encode() compresses exactly like Python's zlib, i.e. pako 2.1.0 is installed. */
+export const djangoEncoderIsByteExact: boolean = pythonZlib.exact;
+
+// ------------------------------------------------------------------------------------------------ JSON
+
+/**
+ * Python's `json.dumps(obj, separators=(",", ":"))` with ensure_ascii: JSON.stringify already writes the same
+ * escapes below U+0080 (\" \\ \b \f \n \r \t, lowercase \u00XX, lone surrogates as \udXXX); Python also escapes
+ * DEL and everything above, astral characters as their two surrogates, lowercase hex.
+ * Differences that cannot be helped: JS objects list integer-like keys first, and numbers print the JS way
+ * (1e-7, not 1e-07). Python reads both to the same values.
+ */
+function pythonJson(data: JsonObject): string {
+  const json = JSON.stringify(data);
+  return /[\u007f-\uffff]/.test(json)
+    ? json.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    : json;
+}
+
+const NON_STANDARD_NUMBER = /(?:^|[[,:])\s*-?(?:NaN|Infinity)\s*(?=$|[\],}])/;
+
+/** JSON.parse of Django's payload text; Python also writes NaN and Infinity, which JSON.parse rejects. */
+function parseObject(text: string): Decoded<JsonObject> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return NON_STANDARD_NUMBER.test(stripStrings(text))
+      ? failure('unsupported', 'JSON with NaN or Infinity')
+      : failure('corrupt', 'payload is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return failure('corrupt', 'payload is not a JSON object');
+  }
+  return decoded(value as JsonObject);
+}
+
+function stripStrings(text: string): string {
+  return text.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+}
+
+// ------------------------------------------------------------------------------------------------ codec
+
+export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
+  const salt = options.salt ?? DEFAULT_SALT;
+  const legacySalt = options.legacySalt ?? DEFAULT_LEGACY_SALT;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const keys = [options.secretKey, ...(options.fallbackKeys ?? [])].map((secret) =>
+    deriveKeys(secret, salt, legacySalt),
+  );
+  const primary = keys[0]!;
+  // Base64 of maxBytes (with a newline every 76 characters, as old legacy rows have), plus room for the
+  // signature, the timestamp and the legacy hash.
+  const maxChars = Math.ceil(((maxBytes / 3) * 4 * 77) / 76) + 256;
+
+  /**
+   * Index of the key whose signature matches s[sep + 1..], or -1. Django 3.2's Signer.unsign: base64url of
+   * HMAC-SHA256 over the signed part, compared as strings in constant time; SHA-1 (27 characters) accepted too.
+   */
+  function verifySignature(s: string, sep: number): number {
+    const sigLength = s.length - sep - 1;
+    if (sigLength !== 43 && sigLength !== 27) return -1;
+    const value = s.slice(0, sep);
+    const sig = s.slice(sep + 1);
+    for (let i = 0; i < keys.length; i++) {
+      const expected =
+        sigLength === 43
+          ? hmacSha256(keys[i]!, value)
+          : createHmac('sha1', keys[i]!.sha1).update(value, 'utf8').digest('base64url');
+      if (constantTimeEqual(expected, sig)) return i;
+    }
+    return -1;
   }
 
   function decodeSigned(s: string, sep: number): Decoded<DjangoDecoded> {
-    const value = s.slice(0, sep);
-    const sig = s.slice(sep + 1);
-    let keyIndex = -1;
-    for (let i = 0; i < keys.length && keyIndex < 0; i++) {
-      const key = keys[i]!;
-      const expected =
-        sig.length === 43
-          ? createHmac('sha256', key.sha256).update(value).digest('base64url')
-          : sig.length === 27
-            ? createHmac('sha1', key.sha1).update(value).digest('base64url')
-            : '';
-      if (expected !== '' && safeEqual(expected, sig)) keyIndex = i;
-    }
+    const keyIndex = verifySignature(s, sep);
     if (keyIndex < 0) return failure('tampered', 'signature does not match any key');
-    const tsSep = value.lastIndexOf(':');
+    const tsSep = sep > 0 ? s.lastIndexOf(':', sep - 1) : -1;
     if (tsSep < 0) return failure('corrupt', 'no timestamp');
-    const ts = parseBase62(value.slice(tsSep + 1));
-    if (Number.isNaN(ts)) return failure('corrupt', 'bad timestamp');
-    const compressed = value.charCodeAt(0) === 46;
-    const b64 = value.slice(compressed ? 1 : 0, tsSep);
-    if (!/^[A-Za-z0-9_-]*$/.test(b64) || b64.length % 4 === 1) return failure('corrupt', 'bad base64');
-    let bytes = Buffer.from(b64, 'base64url');
-    if (compressed) {
+    const timestamp = parseBase62(s, tsSep + 1, sep);
+    if (Number.isNaN(timestamp)) return failure('corrupt', 'bad timestamp');
+    const compressed = s.charCodeAt(0) === 46;
+    const byteCount = decodeBase64Into(s, compressed ? 1 : 0, tsSep);
+    if (byteCount < 0) return failure('corrupt', 'bad base64');
+    let text: string;
+    if (!compressed) {
+      if (byteCount > maxBytes) return failure('corrupt', 'payload too large');
+      if (scratchIn[0] === 0x80) return failure('unsupported', 'pickle serializer');
+      text = scratchIn.toString('latin1', 0, byteCount);
+    } else if (byteCount <= JS_INFLATE_MAX_BYTES) {
+      const n = inflateInto(scratchIn, byteCount, maxBytes);
+      if (n === INFLATE_TOO_LARGE) return failure('corrupt', 'payload too large');
+      if (n < 0) return failure('corrupt', 'bad zlib data');
+      if (scratchOut[0] === 0x80) return failure('unsupported', 'pickle serializer');
+      text = scratchOut.toString('latin1', 0, n);
+    } else {
+      let bytes: Buffer;
       try {
-        bytes = inflateSync(bytes, { maxOutputLength: maxBytes });
-      } catch {
-        return failure('corrupt', 'bad zlib data');
+        bytes = inflateSync(scratchIn.subarray(0, byteCount), { maxOutputLength: maxBytes });
+      } catch (error) {
+        return error instanceof RangeError
+          ? failure('corrupt', 'payload too large')
+          : failure('corrupt', 'bad zlib data');
       }
-    } else if (bytes.length > maxBytes) return failure('corrupt', 'too large');
-    const signedAt = new Date(ts * 1000);
-    return payload(bytes, 'signed', {
+      if (bytes[0] === 0x80) return failure('unsupported', 'pickle serializer');
+      text = bytes.toString('latin1');
+    }
+    const parsed = parseObject(text);
+    if (!parsed.ok) return parsed;
+    const signedAt = new Date(timestamp * 1000);
+    return decoded({
+      data: parsed.value,
+      format: 'signed',
       compressed,
       signedAt: Number.isNaN(signedAt.getTime()) ? null : signedAt,
       keyIndex,
@@ -136,56 +766,69 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
   }
 
   function decodeLegacy(s: string): Decoded<DjangoDecoded> {
-    const text = s.replace(/[\t\n\r ]+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    // Django 1.3-1.5 wrote base64.encodestring (a newline every 76 characters).
+    const text = /[\t\n\r ]/.test(s) ? s.replace(/[\t\n\r ]+/g, '') : s;
+    if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
       return failure('corrupt', 'bad base64');
-    }
     const bytes = Buffer.from(text, 'base64');
     const colon = bytes.indexOf(0x3a);
     if (colon < 0) return failure('corrupt', 'no hash separator');
     const hash = bytes.toString('latin1', 0, colon);
     const serialized = bytes.subarray(colon + 1);
-    if (serialized.length > maxBytes) return failure('corrupt', 'too large');
     for (let i = 0; i < keys.length; i++) {
       const expected = createHmac('sha1', keys[i]!.legacy).update(serialized).digest('hex');
-      if (safeEqual(expected, hash)) {
-        return payload(serialized, 'legacy', { compressed: false, signedAt: null, keyIndex: i });
-      }
+      if (!constantTimeEqual(expected, hash)) continue;
+      if (serialized[0] === 0x80) return failure('unsupported', 'pickle serializer');
+      const parsed = parseObject(serialized.toString('latin1'));
+      if (!parsed.ok) return parsed;
+      return decoded({
+        data: parsed.value,
+        format: 'legacy',
+        compressed: false,
+        signedAt: null,
+        keyIndex: i,
+      });
     }
     return failure('tampered', 'hash does not match any key');
   }
-
-  const maxChars = Math.ceil((maxBytes * 4) / 3) + 256;
 
   return {
     decode(sessionData: string): Decoded<DjangoDecoded> {
       try {
         if (typeof sessionData !== 'string') return failure('corrupt', 'not a string');
-        if (sessionData.length > maxChars) return failure('corrupt', 'too large');
+        if (sessionData.length > maxChars) return failure('corrupt', 'session data too large');
+        // The signed format always has a ':'; base64 (the legacy format) never does.
         const sep = sessionData.lastIndexOf(':');
         return sep < 0 ? decodeLegacy(sessionData) : decodeSigned(sessionData, sep);
       } catch {
-        return failure('corrupt', 'unreadable');
+        // Nothing above is expected to throw; a RangeError from a pathological input must still not escape.
+        return failure('corrupt', 'unreadable session data');
       }
     },
+
     encode(data: JsonObject, now: Date): string {
-      const json = Buffer.from(pyJson(data), 'latin1');
+      const seconds = Math.trunc(now.getTime() / 1000);
+      if (!Number.isFinite(seconds)) throw new TypeError('encode needs a valid date');
+      const json = Buffer.from(pythonJson(data), 'latin1');
       if (options.writeLegacy) {
         const hash = createHmac('sha1', primary.legacy).update(json).digest('hex');
         return Buffer.concat([Buffer.from(hash + ':', 'latin1'), json]).toString('base64');
       }
-      const deflated = deflateSync(json);
+      const deflated = pythonZlib.compress(json);
       const body =
-        deflated.length < json.length - 1 ? '.' + deflated.toString('base64url') : json.toString('base64url');
-      const value = body + ':' + base62(Math.trunc(now.getTime() / 1000));
-      return value + ':' + createHmac('sha256', primary.sha256).update(value).digest('base64url');
+        deflated.length < json.length - 1
+          ? '.' + Buffer.from(deflated.buffer, deflated.byteOffset, deflated.length).toString('base64url')
+          : json.toString('base64url');
+      const value = body + ':' + base62(seconds);
+      return value + ':' + createHmac('sha256', primary.sha256).update(value, 'latin1').digest('base64url');
     },
   };
 }
 
+/** Django's get_session_auth_hash: HMAC-SHA256 hex of the user's stored password hash string. */
 export function djangoSessionAuthHash(passwordHash: string, secretKey: string): string {
   const key = createHash('sha256')
-    .update('django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash' + secretKey)
+    .update(AUTH_HASH_SALT + secretKey, 'utf8')
     .digest();
-  return createHmac('sha256', key).update(passwordHash).digest('hex');
+  return createHmac('sha256', key).update(passwordHash, 'utf8').digest('hex');
 }

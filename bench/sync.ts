@@ -1,0 +1,270 @@
+/**
+ * `npm run bench:sync`: the projection, measured on one machine in one run.
+ *
+ * - backfill throughput (sessions/s) on 100,000 Django sessions (signed format, ≈10% expired, ≈5% large
+ *   enough to be compressed) and 100,000 web.py sessions (pickled by web.py itself when Python is there);
+ * - lag between a framework write and the projection reflecting it, under a steady write load;
+ * - side by side on 100,000 legacy (pre-3.1) Django rows: the SQL-only decoding query, a materialized view
+ *   build and refresh, and "all sessions of one user" through the decoding query, the view's index and
+ *   sessiongraph's projection (on the Django and web.py stores).
+ *
+ * Needs a PostgreSQL: DATABASE_URL, else 127.0.0.1:5432. Creates and drops its own database.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { createApp } from '../src/app.ts';
+import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.ts';
+import type { JsonObject } from '../src/codecs/result.ts';
+import { encodeWebpySession } from '../src/codecs/webpy.ts';
+import { loadConfig } from '../src/config.ts';
+import { createPool } from '../src/db/pool.ts';
+import { createLogger } from '../src/log.ts';
+import { SyncWorker } from '../src/projection/worker.ts';
+
+const SECRET = 'bench-secret-key';
+const USERS = 10_000;
+const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 100_000);
+const serverUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const database = `sg_bench_${randomBytes(4).toString('hex')}`;
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+};
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, performance.now() - started];
+}
+
+function djangoData(index: number): JsonObject {
+  const userId = (index % USERS) + 1;
+  const anonymous = index % 9 === 0;
+  const large = index % 20 === 0;
+  return {
+    ...(anonymous
+      ? {}
+      : {
+          _auth_user_id: String(userId),
+          _auth_user_backend: 'django.contrib.auth.backends.ModelBackend',
+          _auth_user_hash: djangoSessionAuthHash(`pbkdf2_sha256$260000$salt$${userId}`, SECRET),
+        }),
+    user_role: ['admin', 'member', 'member', 'guest'][index % 4]!,
+    current_page: `/products/${index % 500}`,
+    ...(large ? { history: Array.from({ length: 60 }, (_, i) => ({ page: `/p/${(index + i) % 997}`, at: i })) } : {}),
+  };
+}
+
+/** web.py rows pickled by web.py's own Store.encode when Debian's python3-webpy is installed. */
+function webpyBlobs(count: number): { blobs: string[]; writer: string } {
+  const script = `
+import sys, datetime, web.session
+store = web.session.Store()
+out = []
+for i in range(${count}):
+    d = {'session_id': '%040x' % i, 'ip': '10.0.%d.%d' % (i % 250, i % 200), 'uid': (i % ${USERS}) + 1,
+         'user_role': ['admin', 'member', 'member', 'guest'][i % 4], 'current_page': '/products/%d' % (i % 500),
+         'login_at': datetime.datetime(2026, 11, 1, 12, 0, i % 60)}
+    out.append(store.encode(d).decode().replace('\\n', '\\\\n'))
+sys.stdout.write('\\n'.join(out))
+`;
+  try {
+    const text = execFileSync('/usr/bin/python3', ['-c', script], { maxBuffer: 512 * 1024 * 1024 }).toString();
+    return { blobs: text.split('\n').map((line) => line.replaceAll('\\n', '\n')), writer: 'web.py (Python pickle)' };
+  } catch {
+    const blobs = Array.from({ length: count }, (_, i) =>
+      encodeWebpySession({
+        session_id: i.toString(16).padStart(40, '0'),
+        ip: '10.0.0.1',
+        uid: (i % USERS) + 1,
+        user_role: ['admin', 'member', 'member', 'guest'][i % 4]!,
+        current_page: `/products/${i % 500}`,
+      }),
+    );
+    return { blobs, writer: 'sessiongraph (protocol 2; web.py not installed)' };
+  }
+}
+
+async function main() {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  const pool = createPool(url.toString(), 8);
+  const results: Record<string, unknown> = { sessions: SESSIONS, users: USERS };
+  try {
+    log(`bench:sync on ${database}: ${USERS} users, ${SESSIONS} sessions per store`);
+    await pool.query(`CREATE TABLE users (id serial PRIMARY KEY, username text NOT NULL, email text NOT NULL,
+      password text NOT NULL)`);
+    await pool.query(`INSERT INTO users (username, email, password)
+      SELECT 'user' || g, 'user' || g || '@example.com', 'pbkdf2_sha256$260000$salt$' || g FROM generate_series(1, ${USERS}) g`);
+    await pool.query(`CREATE TABLE django_session (session_key varchar(40) NOT NULL PRIMARY KEY,
+      session_data text NOT NULL, expire_date timestamptz NOT NULL)`);
+    await pool.query('CREATE INDEX django_session_expire_date_a5c62663 ON django_session (expire_date)');
+    await pool.query(`CREATE TABLE django_session_legacy (session_key varchar(40) NOT NULL PRIMARY KEY,
+      session_data text NOT NULL, expire_date timestamptz NOT NULL)`);
+    await pool.query(`CREATE TABLE sessions (session_id char(128) UNIQUE NOT NULL,
+      atime timestamp NOT NULL DEFAULT current_timestamp, data text)`);
+
+    // Data, written as the frameworks write it.
+    const now = new Date();
+    const signed = createDjangoCodec({ secretKey: SECRET });
+    const legacy = createDjangoCodec({ secretKey: SECRET, writeLegacy: true });
+    const keys = Array.from({ length: SESSIONS }, (_, i) => `${i.toString(36).padStart(8, '0')}${randomBytes(12).toString('hex')}`);
+    const expires = keys.map((_, i) => new Date(now.getTime() + (i % 10 === 0 ? -3600_000 : 14 * 86_400_000)));
+    const djangoRows = keys.map((_, i) => signed.encode(djangoData(i), now));
+    const legacyRows = keys.map((_, i) => legacy.encode(djangoData(i), now));
+    for (let start = 0; start < SESSIONS; start += 10_000) {
+      const slice = (values: unknown[]) => values.slice(start, start + 10_000);
+      await pool.query('INSERT INTO django_session SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])', [
+        slice(keys),
+        slice(djangoRows),
+        slice(expires),
+      ]);
+      await pool.query(
+        'INSERT INTO django_session_legacy SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])',
+        [slice(keys), slice(legacyRows), slice(expires)],
+      );
+    }
+    const compressed = djangoRows.filter((row) => row.startsWith('.')).length;
+    const web = webpyBlobs(SESSIONS);
+    for (let start = 0; start < SESSIONS; start += 10_000) {
+      const ids = Array.from({ length: Math.min(10_000, SESSIONS - start) }, (_, i) => (start + i).toString(16).padStart(40, '0'));
+      await pool.query(
+        `INSERT INTO sessions (session_id, atime, data) SELECT id, now() - (random() * interval '30 hours'), d
+           FROM unnest($1::text[], $2::text[]) AS u(id, d)`,
+        [ids, web.blobs.slice(start, start + 10_000)],
+      );
+    }
+    await pool.query('ANALYZE');
+    log(`data: django ${SESSIONS} (${compressed} compressed, ${SESSIONS / 10} expired), legacy ${SESSIONS}, web.py ${SESSIONS} by ${web.writer}`);
+    results['compressedDjangoRows'] = compressed;
+    results['webpyWriter'] = web.writer;
+
+    // sessiongraph over it.
+    const config = loadConfig(
+      { DATABASE_URL: url.toString() },
+      {
+        logLevel: 'silent',
+        users: { table: 'public.users', key: 'id', columns: ['username', 'email'] },
+        stores: [
+          { kind: 'django', name: 'django', secretKey: SECRET },
+          { kind: 'webpy', name: 'webpy', timeoutSeconds: 86_400, userPath: 'uid' },
+        ],
+        fields: [{ name: 'userRole', path: 'user_role', type: 'String', indexed: true }],
+      },
+    );
+    const app = await createApp(config, { pool, logger: createLogger('silent'), migrate: true });
+
+    // 1. Backfill throughput.
+    const backfill: Record<string, { seconds: number; perSecond: number }> = {};
+    for (const store of app.frameworkStores.values()) {
+      const [progress, ms] = await timed(() => app.projector.backfill(pool, store, { batchSize: 5000 }));
+      backfill[store.name] = { seconds: ms / 1000, perSecond: Math.round(progress.rows / (ms / 1000)) };
+      log(`backfill ${store.name}: ${progress.rows} sessions in ${(ms / 1000).toFixed(2)}s = ${backfill[store.name]!.perSecond} sessions/s`);
+    }
+    results['backfill'] = backfill;
+    await pool.query('VACUUM ANALYZE sessiongraph.projection');
+
+    // 2. Lag under a steady write load: 300 writes/s for 8 s, the worker following through NOTIFY.
+    const worker = new SyncWorker(pool, url.toString(), app.projector, app.frameworkStores, createLogger('silent'));
+    worker.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const writes = 2400;
+    const perSecond = 300;
+    const writeStarted = Date.now();
+    const lagKeys: string[] = [];
+    for (let i = 0; i < writes; i += 1) {
+      const due = writeStarted + (i * 1000) / perSecond;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const key = `lag${i.toString().padStart(6, '0')}${randomBytes(8).toString('hex')}`;
+      lagKeys.push(key);
+      const data = { ...djangoData(i), written_at: Date.now() };
+      void pool.query('INSERT INTO django_session VALUES ($1, $2, now() + interval \'1 day\')', [key, signed.encode(data, new Date())]);
+    }
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const pending = await pool.query(`SELECT count(*)::int AS n FROM sessiongraph.projection WHERE session_key = ANY($1)`, [lagKeys]);
+      if (pending.rows[0]!.n === writes) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await worker.stop();
+    const lags = (
+      await pool.query<{ lag: number }>(
+        `SELECT extract(epoch FROM synced_at) * 1000 - (data->>'written_at')::float8 AS lag
+           FROM sessiongraph.projection WHERE session_key = ANY($1)`,
+        [lagKeys],
+      )
+    ).rows.map((row) => row.lag);
+    results['lag'] = { writes: lags.length, perSecond, p50Ms: median(lags), p99Ms: percentile(lags, 99), maxMs: Math.max(...lags) };
+    log(`lag at ${perSecond} writes/s: p50 ${median(lags).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms over ${lags.length} writes`);
+
+    // 3. The SQL routes over legacy rows, as the seed blog post builds them.
+    const decodingQuery = `with step1 as (
+        select session_key, encode(decode(session_data, 'base64'), 'escape')::text as decoded from django_session_legacy)
+      select session_key, trim(both '"' from (right(decoded, 0 - position(':' in decoded))::json -> '_auth_user_id')::text)::int as user_id
+      from step1 where substring(decoded, position(':' in decoded) + 1, 1) = '{' and right(decoded, 1) = '}'`;
+    const [, sqlDecodeMs] = await timed(() => pool.query(decodingQuery));
+    const [, mvBuildMs] = await timed(() => pool.query(`create materialized view mv_django_session_user as ${decodingQuery}`));
+    await pool.query('create index on mv_django_session_user (user_id)');
+    const [, mvRefreshMs] = await timed(() => pool.query('refresh materialized view mv_django_session_user'));
+    const sampleUsers = Array.from({ length: 200 }, (_, i) => ((i * 7919) % USERS) + 1);
+    const perUser = async (run: (userId: number) => Promise<unknown>, count = sampleUsers.length) => {
+      const times: number[] = [];
+      for (const userId of sampleUsers.slice(0, count)) times.push((await timed(() => run(userId)))[1]);
+      return median(times);
+    };
+    const viaDecoding = await perUser((userId) => pool.query(`select * from (${decodingQuery}) d where user_id = $1`, [userId]), 5);
+    const viaView = await perUser((userId) => pool.query('select * from mv_django_session_user where user_id = $1', [userId]));
+    const db = pool;
+    const viaProjection: Record<string, number> = {};
+    for (const store of app.frameworkStores.values()) {
+      viaProjection[store.name] = await perUser((userId) =>
+        store.list(db, { userId: String(userId), status: null, limit: 100, after: null, now: new Date(), where: [] }),
+      );
+    }
+    results['sqlRoutes'] = {
+      decodeAllLegacyRowsMs: sqlDecodeMs,
+      materializedViewBuildMs: mvBuildMs,
+      materializedViewRefreshMs: mvRefreshMs,
+      oneUserViaDecodingQueryMs: viaDecoding,
+      oneUserViaMaterializedViewMs: viaView,
+      oneUserViaProjectionMs: viaProjection,
+    };
+    log('');
+    log('route                                         time');
+    log(`SQL-only decode of ${SESSIONS} legacy rows         ${(sqlDecodeMs / 1000).toFixed(2)} s`);
+    log(`materialized view build                       ${(mvBuildMs / 1000).toFixed(2)} s`);
+    log(`materialized view refresh                     ${(mvRefreshMs / 1000).toFixed(2)} s`);
+    log(`one user's sessions, decoding query           ${viaDecoding.toFixed(1)} ms (median of 5)`);
+    log(`one user's sessions, view index (stale)       ${viaView.toFixed(2)} ms (median of 200)`);
+    for (const [name, ms] of Object.entries(viaProjection)) {
+      log(`one user's sessions, projection (${name.padEnd(6)})     ${ms.toFixed(2)} ms (median of 200, rows read fresh and decoded)`);
+    }
+    log('');
+    const targets = {
+      backfillUnder4s: Object.values(backfill).every((entry) => entry.seconds < 4),
+      lagP99Under1s: percentile(lags, 99) < 1000,
+      oneUserUnder2ms: Object.values(viaProjection).every((ms) => ms < 2),
+    };
+    results['targets'] = targets;
+    log(`targets: ${JSON.stringify(targets)}`);
+    writeFileSync(new URL('./sync-results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    await pool.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+await main();
+process.exit(0);
