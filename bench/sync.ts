@@ -58,7 +58,9 @@ function djangoData(index: number): JsonObject {
         }),
     user_role: ['admin', 'member', 'member', 'guest'][index % 4]!,
     current_page: `/products/${index % 500}`,
-    ...(large ? { history: Array.from({ length: 60 }, (_, i) => ({ page: `/p/${(index + i) % 997}`, at: i })) } : {}),
+    ...(large
+      ? { history: Array.from({ length: 60 }, (_, i) => ({ page: `/p/${(index + i) % 997}`, at: i })) }
+      : {}),
   };
 }
 
@@ -76,8 +78,13 @@ for i in range(${count}):
 sys.stdout.write('\\n'.join(out))
 `;
   try {
-    const text = execFileSync('/usr/bin/python3', ['-c', script], { maxBuffer: 512 * 1024 * 1024 }).toString();
-    return { blobs: text.split('\n').map((line) => line.replaceAll('\\n', '\n')), writer: 'web.py (Python pickle)' };
+    const text = execFileSync('/usr/bin/python3', ['-c', script], {
+      maxBuffer: 512 * 1024 * 1024,
+    }).toString();
+    return {
+      blobs: text.split('\n').map((line) => line.replaceAll('\\n', '\n')),
+      writer: 'web.py (Python pickle)',
+    };
   } catch {
     const blobs = Array.from({ length: count }, (_, i) =>
       encodeWebpySession({
@@ -118,17 +125,21 @@ async function main() {
     const now = new Date();
     const signed = createDjangoCodec({ secretKey: SECRET });
     const legacy = createDjangoCodec({ secretKey: SECRET, writeLegacy: true });
-    const keys = Array.from({ length: SESSIONS }, (_, i) => `${i.toString(36).padStart(8, '0')}${randomBytes(12).toString('hex')}`);
-    const expires = keys.map((_, i) => new Date(now.getTime() + (i % 10 === 0 ? -3600_000 : 14 * 86_400_000)));
+    const keys = Array.from(
+      { length: SESSIONS },
+      (_, i) => `${i.toString(36).padStart(8, '0')}${randomBytes(12).toString('hex')}`,
+    );
+    const expires = keys.map(
+      (_, i) => new Date(now.getTime() + (i % 10 === 0 ? -3600_000 : 14 * 86_400_000)),
+    );
     const djangoRows = keys.map((_, i) => signed.encode(djangoData(i), now));
     const legacyRows = keys.map((_, i) => legacy.encode(djangoData(i), now));
     for (let start = 0; start < SESSIONS; start += 10_000) {
       const slice = (values: unknown[]) => values.slice(start, start + 10_000);
-      await pool.query('INSERT INTO django_session SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])', [
-        slice(keys),
-        slice(djangoRows),
-        slice(expires),
-      ]);
+      await pool.query(
+        'INSERT INTO django_session SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])',
+        [slice(keys), slice(djangoRows), slice(expires)],
+      );
       await pool.query(
         'INSERT INTO django_session_legacy SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])',
         [slice(keys), slice(legacyRows), slice(expires)],
@@ -137,7 +148,9 @@ async function main() {
     const compressed = djangoRows.filter((row) => row.startsWith('.')).length;
     const web = webpyBlobs(SESSIONS);
     for (let start = 0; start < SESSIONS; start += 10_000) {
-      const ids = Array.from({ length: Math.min(10_000, SESSIONS - start) }, (_, i) => (start + i).toString(16).padStart(40, '0'));
+      const ids = Array.from({ length: Math.min(10_000, SESSIONS - start) }, (_, i) =>
+        (start + i).toString(16).padStart(40, '0'),
+      );
       await pool.query(
         `INSERT INTO sessions (session_id, atime, data) SELECT id, now() - (random() * interval '30 hours'), d
            FROM unnest($1::text[], $2::text[]) AS u(id, d)`,
@@ -145,7 +158,9 @@ async function main() {
       );
     }
     await pool.query('ANALYZE');
-    log(`data: django ${SESSIONS} (${compressed} compressed, ${SESSIONS / 10} expired), legacy ${SESSIONS}, web.py ${SESSIONS} by ${web.writer}`);
+    log(
+      `data: django ${SESSIONS} (${compressed} compressed, ${SESSIONS / 10} expired), legacy ${SESSIONS}, web.py ${SESSIONS} by ${web.writer}`,
+    );
     results['compressedDjangoRows'] = compressed;
     results['webpyWriter'] = web.writer;
 
@@ -167,15 +182,23 @@ async function main() {
     // 1. Backfill throughput.
     const backfill: Record<string, { seconds: number; perSecond: number }> = {};
     for (const store of app.frameworkStores.values()) {
-      const [progress, ms] = await timed(() => app.projector.backfill(pool, store, { batchSize: 5000 }));
+      const [progress, ms] = await timed(() => app.projector.backfill(pool, store));
       backfill[store.name] = { seconds: ms / 1000, perSecond: Math.round(progress.rows / (ms / 1000)) };
-      log(`backfill ${store.name}: ${progress.rows} sessions in ${(ms / 1000).toFixed(2)}s = ${backfill[store.name]!.perSecond} sessions/s`);
+      log(
+        `backfill ${store.name}: ${progress.rows} sessions in ${(ms / 1000).toFixed(2)}s = ${backfill[store.name]!.perSecond} sessions/s`,
+      );
     }
     results['backfill'] = backfill;
     await pool.query('VACUUM ANALYZE sessiongraph.projection');
 
     // 2. Lag under a steady write load: 300 writes/s for 8 s, the worker following through NOTIFY.
-    const worker = new SyncWorker(pool, url.toString(), app.projector, app.frameworkStores, createLogger('silent'));
+    const worker = new SyncWorker(
+      pool,
+      url.toString(),
+      app.projector,
+      app.frameworkStores,
+      createLogger('silent'),
+    );
     worker.start();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const writes = 2400;
@@ -189,11 +212,17 @@ async function main() {
       const key = `lag${i.toString().padStart(6, '0')}${randomBytes(8).toString('hex')}`;
       lagKeys.push(key);
       const data = { ...djangoData(i), written_at: Date.now() };
-      void pool.query('INSERT INTO django_session VALUES ($1, $2, now() + interval \'1 day\')', [key, signed.encode(data, new Date())]);
+      void pool.query("INSERT INTO django_session VALUES ($1, $2, now() + interval '1 day')", [
+        key,
+        signed.encode(data, new Date()),
+      ]);
     }
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const pending = await pool.query(`SELECT count(*)::int AS n FROM sessiongraph.projection WHERE session_key = ANY($1)`, [lagKeys]);
+      const pending = await pool.query(
+        `SELECT count(*)::int AS n FROM sessiongraph.projection WHERE session_key = ANY($1)`,
+        [lagKeys],
+      );
       if (pending.rows[0]!.n === writes) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -205,8 +234,16 @@ async function main() {
         [lagKeys],
       )
     ).rows.map((row) => row.lag);
-    results['lag'] = { writes: lags.length, perSecond, p50Ms: median(lags), p99Ms: percentile(lags, 99), maxMs: Math.max(...lags) };
-    log(`lag at ${perSecond} writes/s: p50 ${median(lags).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms over ${lags.length} writes`);
+    results['lag'] = {
+      writes: lags.length,
+      perSecond,
+      p50Ms: median(lags),
+      p99Ms: percentile(lags, 99),
+      maxMs: Math.max(...lags),
+    };
+    log(
+      `lag at ${perSecond} writes/s: p50 ${median(lags).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms over ${lags.length} writes`,
+    );
 
     // 3. The SQL routes over legacy rows, as the seed blog post builds them.
     const decodingQuery = `with step1 as (
@@ -214,7 +251,9 @@ async function main() {
       select session_key, trim(both '"' from (right(decoded, 0 - position(':' in decoded))::json -> '_auth_user_id')::text)::int as user_id
       from step1 where substring(decoded, position(':' in decoded) + 1, 1) = '{' and right(decoded, 1) = '}'`;
     const [, sqlDecodeMs] = await timed(() => pool.query(decodingQuery));
-    const [, mvBuildMs] = await timed(() => pool.query(`create materialized view mv_django_session_user as ${decodingQuery}`));
+    const [, mvBuildMs] = await timed(() =>
+      pool.query(`create materialized view mv_django_session_user as ${decodingQuery}`),
+    );
     await pool.query('create index on mv_django_session_user (user_id)');
     const [, mvRefreshMs] = await timed(() => pool.query('refresh materialized view mv_django_session_user'));
     const sampleUsers = Array.from({ length: 200 }, (_, i) => ((i * 7919) % USERS) + 1);
@@ -223,13 +262,25 @@ async function main() {
       for (const userId of sampleUsers.slice(0, count)) times.push((await timed(() => run(userId)))[1]);
       return median(times);
     };
-    const viaDecoding = await perUser((userId) => pool.query(`select * from (${decodingQuery}) d where user_id = $1`, [userId]), 5);
-    const viaView = await perUser((userId) => pool.query('select * from mv_django_session_user where user_id = $1', [userId]));
+    const viaDecoding = await perUser(
+      (userId) => pool.query(`select * from (${decodingQuery}) d where user_id = $1`, [userId]),
+      5,
+    );
+    const viaView = await perUser((userId) =>
+      pool.query('select * from mv_django_session_user where user_id = $1', [userId]),
+    );
     const db = pool;
     const viaProjection: Record<string, number> = {};
     for (const store of app.frameworkStores.values()) {
       viaProjection[store.name] = await perUser((userId) =>
-        store.list(db, { userId: String(userId), status: null, limit: 100, after: null, now: new Date(), where: [] }),
+        store.list(db, {
+          userId: String(userId),
+          status: null,
+          limit: 100,
+          after: null,
+          now: new Date(),
+          where: [],
+        }),
       );
     }
     results['sqlRoutes'] = {
@@ -248,7 +299,9 @@ async function main() {
     log(`one user's sessions, decoding query           ${viaDecoding.toFixed(1)} ms (median of 5)`);
     log(`one user's sessions, view index (stale)       ${viaView.toFixed(2)} ms (median of 200)`);
     for (const [name, ms] of Object.entries(viaProjection)) {
-      log(`one user's sessions, projection (${name.padEnd(6)})     ${ms.toFixed(2)} ms (median of 200, rows read fresh and decoded)`);
+      log(
+        `one user's sessions, projection (${name.padEnd(6)})     ${ms.toFixed(2)} ms (median of 200, rows read fresh and decoded)`,
+      );
     }
     log('');
     const targets = {

@@ -122,12 +122,16 @@ function mergeDict(data: JsonObject, previous: Extract<PyValue, { t: 'dict' }>):
   for (const entry of previous.entries) byName.set(pyKeyToJson(entry[0]), entry);
   const entries: [PyValue, PyValue][] = [];
   const done = new Set<string>();
-  for (const [key] of previous.entries) {
-    const name = pyKeyToJson(key);
-    if (done.has(name) || !Object.hasOwn(data, name)) continue;
+  for (const entry of previous.entries) {
+    const name = pyKeyToJson(entry[0]);
+    if (!Object.hasOwn(data, name)) continue;
+    // A key the view shadows (the int 1 behind the str '1') was never shown, so never changed: keep it.
+    if (byName.get(name) !== entry) {
+      entries.push(entry);
+      continue;
+    }
     done.add(name);
-    const [previousKey, previousValue] = byName.get(name)!;
-    entries.push([previousKey, merge(data[name]!, previousValue)]);
+    entries.push([entry[0], merge(data[name]!, entry[1])]);
   }
   for (const name of Object.keys(data)) {
     if (!done.has(name)) entries.push([{ t: 'str', v: name }, jsonToPy(data[name]!)]);

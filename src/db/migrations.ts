@@ -76,7 +76,6 @@ export const migrations: Migration[] = [
          ON sessiongraph.projection (store, user_id, sort_at DESC, ref DESC)`,
       `CREATE INDEX IF NOT EXISTS projection_sort_idx ON sessiongraph.projection (store, sort_at DESC, ref DESC)`,
       `CREATE INDEX IF NOT EXISTS projection_expires_idx ON sessiongraph.projection (store, expires_at)`,
-      `CREATE INDEX IF NOT EXISTS projection_all_users_idx ON sessiongraph.projection (user_id)`,
       // One row per store: whether its projection is complete, and where an interrupted backfill stopped.
       `CREATE TABLE IF NOT EXISTS sessiongraph.projection_state (
          store text PRIMARY KEY,

@@ -45,11 +45,11 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
   // One statement per batch: each column travels as an array and unnest zips them into rows.
   const upsert = `/* upsertProjection */
     INSERT INTO sessiongraph.projection (store, ${columns.join(', ')}, synced_at)
-    SELECT $1, u.*, now() FROM unnest(${types.map((type, index) => `$${index + 2}::${type}[]`).join(', ')}) AS u
+    SELECT $1, u.*, clock_timestamp() FROM unnest(${types.map((type, index) => `$${index + 2}::${type}[]`).join(', ')}) AS u
     ON CONFLICT (store, ref) DO UPDATE SET ${columns
       .filter((column) => column !== 'ref')
       .map((column) => `${column} = EXCLUDED.${column}`)
-      .join(', ')}, synced_at = now()`;
+      .join(', ')}, synced_at = clock_timestamp()`;
 
   const toArrays = (rows: readonly ProjectionRow[]) => {
     const arrays: unknown[][] = columns.map(() => []);
@@ -61,7 +61,7 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
         row.valid,
         row.problem,
         row.note,
-        row.data === null ? null : JSON.stringify(row.data),
+        row.data,
         row.expiresAt,
         row.sortAt,
         row.createdAt,

@@ -17,7 +17,7 @@ import { fieldColumn, fieldSqlType, type ProjectionRow, projectionRow } from './
 export interface ProjectableStore {
   name: string;
   sql: BlobQueries;
-  decodeRow(row: BlobRow, now: Date): SessionRecord;
+  decodeRow(row: BlobRow, now: Date, cached?: boolean): SessionRecord;
 }
 
 export interface BackfillProgress {
@@ -68,7 +68,7 @@ export class Projector {
 
   rows(store: ProjectableStore, rows: readonly BlobRow[], now: Date): ProjectionRow[] {
     return rows.map((row) =>
-      projectionRow(store.decodeRow(row, now), row.key, sortOf(row), this.config.fields, this.catalog),
+      projectionRow(store.decodeRow(row, now, false), row.key, sortOf(row), this.config.fields, this.catalog),
     );
   }
 
@@ -134,7 +134,7 @@ export class Projector {
       onProgress?: (progress: BackfillProgress) => void;
     } = {},
   ): Promise<BackfillProgress> {
-    const batchSize = options.batchSize ?? 2000;
+    const batchSize = options.batchSize ?? 5000;
     if (options.restart) await this.sql.resetStore(pool, store.name);
     const state = (await this.sql.states(pool)).get(store.name);
     let after = state?.done ? null : (state?.after ?? null);
@@ -144,24 +144,28 @@ export class Projector {
       this.ready.add(store.name);
       return { store: store.name, rows: 0, total, done: true };
     }
+    // Pipelined: while one batch is written (PostgreSQL's core), the next is read and decoded (ours).
+    let writing: Promise<void> = Promise.resolve();
     for (;;) {
       const batch = await store.sql.scanByKey(pool, after, batchSize);
-      if (batch.length > 0) {
-        const last = batch.at(-1)!.key;
-        await withTransaction(pool, async (tx) => {
-          await this.upsert(tx, store, batch, new Date());
-          await this.sql.saveProgress(tx, store.name, last, false);
-        });
-        after = last;
-        rows += batch.length;
-      }
+      const projected = this.rows(store, batch, new Date());
+      await writing;
+      const last = batch.at(-1)?.key ?? after;
       const done = batch.length < batchSize;
+      rows += batch.length;
+      const reached = rows;
+      writing = withTransaction(pool, async (tx) => {
+        // A lost batch is redone on resume, so the backfill need not wait for each commit to reach disk.
+        await tx.query("/* relaxBackfillCommit */ SELECT set_config('synchronous_commit', 'off', true)");
+        await this.sql.upsertRows(tx, store.name, projected);
+        await this.sql.saveProgress(tx, store.name, last, done);
+      }).then(() => options.onProgress?.({ store: store.name, rows: reached, total, done }));
+      after = last;
       if (done) {
-        await this.sql.saveProgress(pool, store.name, after, true);
+        await writing;
         this.ready.add(store.name);
+        return { store: store.name, rows, total, done };
       }
-      options.onProgress?.({ store: store.name, rows, total, done });
-      if (done) return { store: store.name, rows, total, done };
     }
   }
 

@@ -12,6 +12,31 @@ import { parseUserKey, type UsersCatalog } from '../users/catalog.ts';
 /** jsonb refuses NUL characters and very deep nesting, both of which real sessions can hold. */
 const MAX_JSONB_DEPTH = 64;
 
+/** Deepest nesting of a JSON text, counted without parsing (brackets inside strings are skipped). */
+function nestingOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 92) index += 1;
+      else if (code === 34) inString = false;
+    } else if (code === 34) inString = true;
+    else if (code === 123 || code === 91) deepest = Math.max(deepest, ++depth);
+    else if (code === 125 || code === 93) depth -= 1;
+  }
+  return deepest;
+}
+
+/** The data as jsonb text: as is when PostgreSQL accepts it, else repaired (the common case costs a scan). */
+export function jsonbText(data: JsonObject): { json: string; note: string | null } {
+  const json = JSON.stringify(data);
+  if (!json.includes('\\u0000') && nestingOf(json) <= MAX_JSONB_DEPTH) return { json, note: null };
+  const safe = jsonbSafe(data);
+  return { json: JSON.stringify(safe.data), note: safe.note };
+}
+
 export function jsonbSafe(data: JsonObject): { data: JsonObject; note: string | null } {
   let changed = false;
   const visit = (node: JsonValue, depth: number): JsonValue => {
@@ -55,7 +80,8 @@ export interface ProjectionRow {
   valid: boolean;
   problem: string | null;
   note: string | null;
-  data: JsonObject | null;
+  /** The data as jsonb text. */
+  data: string | null;
   expiresAt: Date | null;
   sortAt: Date | null;
   createdAt: Date | null;
@@ -85,7 +111,7 @@ export function projectionRow(
   catalog: Pick<UsersCatalog, 'keyPgType'>,
 ): ProjectionRow {
   const valid = record.status !== 'INVALID';
-  const safe = valid ? jsonbSafe(record.data) : { data: null, note: null };
+  const safe = valid ? jsonbText(record.data) : { json: null, note: null };
   const notes = [record.note, safe.note].filter((note): note is string => Boolean(note));
   return {
     ref: record.ref,
@@ -94,15 +120,16 @@ export function projectionRow(
     valid,
     problem: record.problem,
     note: notes.length > 0 ? notes.join('; ') : null,
-    data: safe.data,
+    data: safe.json,
     expiresAt: record.expiresAt,
     sortAt,
     createdAt: record.createdAt,
     lastSeenAt: record.lastSeenAt,
     version: record.version,
     fields: fields.map((field) => {
-      if (!valid || !safe.data) return null;
-      const value = typedValue(field, safe.data);
+      if (!valid) return null;
+      const value = typedValue(field, record.data);
+      if (typeof value === 'string' && value.includes('\u0000')) return value.replaceAll('\u0000', '\uFFFD');
       return field.type === 'JSON' && value !== null ? JSON.stringify(value) : value;
     }),
   };

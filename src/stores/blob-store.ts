@@ -57,7 +57,7 @@ export interface ProjectionAccess {
 export interface ProjectableBlobStore {
   name: string;
   sql: BlobQueries;
-  decodeRow(row: BlobRow, now: Date): SessionRecord;
+  decodeRow(row: BlobRow, now: Date, cached?: boolean): SessionRecord;
 }
 
 export interface BlobStoreOptions {
@@ -94,14 +94,12 @@ function onlyHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObject |
   return managed;
 }
 
+/** `data` without the managed keys. `fromEntries` defines properties, so a `__proto__` key stays data. */
 function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObject {
   if (hidden.size === 0) return full;
-  const view: JsonObject = {};
-  for (const [key, value] of Object.entries(full)) {
-    if (!hidden.has(key))
-      Object.defineProperty(view, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-  return view;
+  let any = false;
+  for (const key of hidden) if (Object.hasOwn(full, key)) any = true;
+  return any ? Object.fromEntries(Object.entries(full).filter(([key]) => !hidden.has(key))) : full;
 }
 
 export function createBlobStore(options: BlobStoreOptions): SessionStore & ProjectableBlobStore {
@@ -114,11 +112,14 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       : { ok: false, problem: `${result.problem}: ${result.detail}` };
   };
 
-  const decodeRow = (row: BlobRow, now: Date): SessionRecord => {
+  /** `cached: false` for bulk work (backfill, sync) that would only churn the cache of hot sessions. */
+  const decodeRow = (row: BlobRow, now: Date, cached = true): SessionRecord => {
     const outcome: Outcome =
       row.blob === null
         ? { ok: false, problem: 'corrupt: no session data' }
-        : cache.get(row.blob, decodeBlob);
+        : cached
+          ? cache.get(row.blob, decodeBlob)
+          : decodeBlob(row.blob);
     const expired = row.expires_at !== null && row.expires_at.getTime() <= now.getTime();
     const status: SessionStatus = !outcome.ok ? 'INVALID' : expired ? 'EXPIRED' : 'ACTIVE';
     return {
