@@ -42,44 +42,51 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
     'integer',
     ...fieldTypes,
   ];
-  // One statement per batch: each column travels as an array and unnest zips them into rows.
+  // One statement per batch. The rows travel as one JSON document that PostgreSQL takes apart in C
+  // (json_to_recordset): far cheaper on both sides than thirteen escaped array literals.
+  const recordType = columns.map((column, index) => `${column} ${types[index]}`).join(', ');
   const upsert = `/* upsertProjection */
     INSERT INTO sessiongraph.projection (store, ${columns.join(', ')}, synced_at)
-    SELECT $1, u.*, clock_timestamp() FROM unnest(${types.map((type, index) => `$${index + 2}::${type}[]`).join(', ')}) AS u
+    SELECT $1, ${columns.map((column) => `u.${column}`).join(', ')}, clock_timestamp()
+      FROM json_to_recordset($2::json) AS u(${recordType})
     ON CONFLICT (store, ref) DO UPDATE SET ${columns
       .filter((column) => column !== 'ref')
       .map((column) => `${column} = EXCLUDED.${column}`)
       .join(', ')}, synced_at = clock_timestamp()`;
 
-  const toArrays = (rows: readonly ProjectionRow[]) => {
-    const arrays: unknown[][] = columns.map(() => []);
+  /** The batch as JSON; each row's data is spliced in as the JSON text it already is. */
+  const toDocument = (rows: readonly ProjectionRow[]) => {
+    const parts: string[] = [];
     for (const row of rows) {
-      const values = [
-        row.ref,
-        row.key,
-        row.userId,
-        row.valid,
-        row.problem,
-        row.note,
-        row.data,
-        row.expiresAt,
-        row.sortAt,
-        row.createdAt,
-        row.lastSeenAt,
-        row.version,
-        ...row.fields,
-      ];
-      values.forEach((value, index) => {
-        arrays[index]!.push(value);
+      const record: Record<string, unknown> = {
+        ref: row.ref,
+        session_key: row.key,
+        user_id: row.userId,
+        valid: row.valid,
+        problem: row.problem,
+        note: row.note,
+        expires_at: row.expiresAt,
+        sort_at: row.sortAt,
+        created_at: row.createdAt,
+        last_seen_at: row.lastSeenAt,
+        version: row.version,
+      };
+      fieldColumns.forEach((column, index) => {
+        const value = row.fields[index];
+        // JSON-typed fields arrive as JSON text; json_to_recordset wants the value itself.
+        record[column] =
+          fieldTypes[index] === 'jsonb' && typeof value === 'string' ? JSON.parse(value) : value;
       });
+      const json = JSON.stringify(record);
+      parts.push(row.data === null ? json : `${json.slice(0, -1)},"data":${row.data}}`);
     }
-    return arrays;
+    return `[${parts.join(',')}]`;
   };
 
   return {
     async upsertRows(db: Queryable, store: string, rows: readonly ProjectionRow[]): Promise<void> {
       if (rows.length === 0) return;
-      await db.query(upsert, [store, ...toArrays(rows)]);
+      await db.query(upsert, [store, toDocument(rows)]);
     },
 
     async deleteKeys(db: Queryable, store: string, keys: readonly string[]): Promise<number> {

@@ -154,12 +154,18 @@ export class Projector {
       const done = batch.length < batchSize;
       rows += batch.length;
       const reached = rows;
-      writing = withTransaction(pool, async (tx) => {
-        // A lost batch is redone on resume, so the backfill need not wait for each commit to reach disk.
-        await tx.query("/* relaxBackfillCommit */ SELECT set_config('synchronous_commit', 'off', true)");
-        await this.sql.upsertRows(tx, store.name, projected);
-        await this.sql.saveProgress(tx, store.name, last, done);
-      }).then(() => options.onProgress?.({ store: store.name, rows: reached, total, done }));
+      // Two halves on two connections: PostgreSQL writes on both cores while we decode the next batch.
+      // Progress is saved once both committed; a batch redone after a crash is an idempotent upsert.
+      const half = Math.ceil(projected.length / 2);
+      const write = (part: ProjectionRow[]) =>
+        withTransaction(pool, async (tx) => {
+          // A lost batch is redone on resume, so the backfill need not wait for each commit to reach disk.
+          await tx.query("/* relaxBackfillCommit */ SELECT set_config('synchronous_commit', 'off', true)");
+          await this.sql.upsertRows(tx, store.name, part);
+        });
+      writing = Promise.all([write(projected.slice(0, half)), write(projected.slice(half))])
+        .then(() => this.sql.saveProgress(pool, store.name, last, done))
+        .then(() => options.onProgress?.({ store: store.name, rows: reached, total, done }));
       after = last;
       if (done) {
         await writing;

@@ -12,6 +12,16 @@ import { parseUserKey, type UsersCatalog } from '../users/catalog.ts';
 /** jsonb refuses NUL characters and very deep nesting, both of which real sessions can hold. */
 const MAX_JSONB_DEPTH = 64;
 
+/** Opening brackets in a JSON text, up to `limit` (found by the native `indexOf`). */
+function bracketsUpTo(text: string, limit: number): number {
+  let count = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at !== -1 && count <= limit; at = text.indexOf(bracket, at + 1))
+      count += 1;
+  }
+  return count;
+}
+
 /** Deepest nesting of a JSON text, counted without parsing (brackets inside strings are skipped). */
 function nestingOf(text: string): number {
   let depth = 0;
@@ -32,7 +42,10 @@ function nestingOf(text: string): number {
 /** The data as jsonb text: as is when PostgreSQL accepts it, else repaired (the common case costs a scan). */
 export function jsonbText(data: JsonObject): { json: string; note: string | null } {
   const json = JSON.stringify(data);
-  if (!json.includes('\\u0000') && nestingOf(json) <= MAX_JSONB_DEPTH) return { json, note: null };
+  // Nesting deeper than the limit needs more brackets than the limit: the full count is rarely needed.
+  const shallow =
+    bracketsUpTo(json, MAX_JSONB_DEPTH) <= MAX_JSONB_DEPTH || nestingOf(json) <= MAX_JSONB_DEPTH;
+  if (shallow && !json.includes('\\u0000')) return { json, note: null };
   const safe = jsonbSafe(data);
   return { json: JSON.stringify(safe.data), note: safe.note };
 }

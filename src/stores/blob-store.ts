@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Decoded, JsonObject } from '../codecs/result.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
@@ -74,12 +73,19 @@ export interface BlobStoreOptions {
 const REF = /^[0-9a-f]{64}$/;
 const SCAN_CHUNK = 500;
 
-/** A 31-bit fingerprint of the stored blob: framework tables keep no version counter. */
-export const blobVersion = (blob: string | null) =>
-  createHash('sha256')
-    .update(blob ?? '')
-    .digest()
-    .readUInt32BE(0) & 0x7fffffff;
+/**
+ * A 31-bit fingerprint of the stored blob (FNV-1a over its UTF-16 code units): framework tables keep no
+ * version counter, and `expectedVersion` only needs to notice that the row changed.
+ */
+export function blobVersion(blob: string | null): number {
+  let hash = 0x811c9dc5;
+  const text = blob ?? '';
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash & 0x7fffffff;
+}
 
 type Outcome = { ok: true; session: DecodedSession } | { ok: false; problem: string };
 
