@@ -16,6 +16,20 @@ import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_CHARS = 1024 * 1024;
 
+/** The user dict column: JSON text of an object, bounded in size. Never throws. */
+export function parseUserDict(blob: string) {
+  if (blob.length > MAX_CHARS) return failure('corrupt', 'the user dict is larger than 1 MiB');
+  try {
+    const value: unknown = JSON.parse(blob);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return failure('corrupt', 'the user dict is not a JSON object');
+    }
+    return decoded(value as JsonObject);
+  } catch {
+    return failure('corrupt', 'the user dict is not valid JSON');
+  }
+}
+
 export async function createJsonCacheStore(
   db: Queryable,
   config: JsonCacheStoreConfig,
@@ -50,16 +64,8 @@ export async function createJsonCacheStore(
     kind: 'json-cache',
     hiddenKeys: new Set(),
     decode(blob) {
-      if (blob.length > MAX_CHARS) return failure('corrupt', 'the user dict is larger than 1 MiB');
-      try {
-        const value: unknown = JSON.parse(blob);
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-          return failure('corrupt', 'the user dict is not a JSON object');
-        }
-        return decoded({ full: value as JsonObject });
-      } catch {
-        return failure('corrupt', 'the user dict is not valid JSON');
-      }
+      const result = parseUserDict(blob);
+      return result.ok ? decoded({ full: result.value }) : result;
     },
     encode: (full) => JSON.stringify(full),
     userIdOf: (full) => userIdAt(full, [config.userPath]),
