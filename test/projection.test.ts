@@ -34,6 +34,14 @@ const ByStore = graphql(`
   }
 `);
 
+const UsersWithDjangoSessions = graphql(`
+  query UsersWithDjangoSessions {
+    users(first: 10) {
+      edges { node { username sessions(store: "django", first: 3) { edges { node { userId user { username } } } } } }
+    }
+  }
+`);
+
 const Stats = graphql(`
   query Stats($store: String, $groupBy: SessionField) {
     sessionStats(store: $store, groupBy: $groupBy) { store status value count }
@@ -192,6 +200,19 @@ describe('projection', () => {
     expect(invalid.data!.sessions.edges.map((edge) => edge.node.problem)).toEqual([
       expect.stringMatching(/^tampered/),
     ]);
+  });
+
+  it('should load users → Django sessions → user with one statement per level', async () => {
+    t.statements.length = 0;
+    const result = await t.graphql(UsersWithDjangoSessions);
+    expect(result.errors).toBeUndefined();
+    const users = result.data!.users.edges.map((edge) => edge.node);
+    expect(users).toHaveLength(10);
+    for (const user of users) {
+      expect(user.sessions.edges).toHaveLength(3);
+      for (const edge of user.sessions.edges) expect(edge.node.user!.username).toBe(user.username);
+    }
+    expect(names(t.statements)).toEqual(['usersPage', 'findProjectedSessionsOfUsers', 'usersByIds']);
   });
 
   it('should page through every projected session exactly once', async () => {

@@ -1,3 +1,4 @@
+import { isTimeAndRef, keysetOf } from './cursor.ts';
 import type { Decoded, JsonObject } from '../codecs/result.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
@@ -247,15 +248,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     decodeRow,
     sql,
 
-    isCursor(parts): parts is string[] {
-      return (
-        parts.length === 2 &&
-        typeof parts[0] === 'string' &&
-        !Number.isNaN(Date.parse(parts[0])) &&
-        typeof parts[1] === 'string' &&
-        REF.test(parts[1])
-      );
-    },
+    isCursor: isTimeAndRef(REF),
 
     async findByRefs(db, refs, now) {
       const valid = refs.filter((ref) => REF.test(ref));
@@ -282,7 +275,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     },
 
     async list(db, query) {
-      const after = query.after ? ([new Date(query.after[0]!), query.after[1]!] as [Date, string]) : null;
+      const after = keysetOf(query.after);
       const via = projected();
       if (via) return projectedPage(db, via, query, after, query.limit);
       const keepStatus = statusMatches(query.status);
@@ -319,15 +312,16 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       const byUser = new Map<string, SessionRecord[]>(userIds.map((id) => [id, []]));
       const via = projected();
       if (via) {
-        // Index look-ups per user; a page of users is a handful, each served by (store, user_id, sort_at).
-        await Promise.all(
-          userIds.map(async (userId) => {
-            byUser.set(
-              userId,
-              await projectedPage(db, via, { ...query, userId, where: [] }, null, query.limit),
-            );
-          }),
+        const rows = await sql.projectedPagesOfUsers(
+          db,
+          name,
+          userIds,
+          query.status,
+          query.now,
+          query.limit,
+          via.userKeyType,
         );
+        for (const row of rows) byUser.get(row.page_user)?.push(decodeRow(row, query.now));
         return byUser;
       }
       const keepStatus = statusMatches(query.status);

@@ -205,6 +205,34 @@ export function createBlobQueries(spec: BlobTableSql) {
       return result.rows;
     },
 
+    /** Each user's newest sessions, for a whole page of users in one statement (`User.sessions`). */
+    async projectedPagesOfUsers(
+      db: Queryable,
+      store: string,
+      userIds: readonly string[],
+      status: string | null,
+      now: Date,
+      limit: number,
+      userKeyType: string,
+    ): Promise<(BlobRow & { page_user: string })[]> {
+      const result = await db.query<BlobRow & { page_user: string }>(
+        `/* findProjectedSessionsOfUsers */
+         WITH page(u, k, s, r) AS (
+           SELECT w.u, p.session_key, p.sort_at, p.ref FROM unnest($2::${userKeyType}[]) AS w(u)
+           CROSS JOIN LATERAL (
+             SELECT p.session_key, p.sort_at, p.ref FROM sessiongraph.projection p
+              WHERE p.store = $1 AND p.user_id = w.u AND ${projectedStatus(status)}
+              ORDER BY p.sort_at DESC, p.ref DESC LIMIT $4
+           ) AS p
+         )
+         SELECT ${columns}, page.s AS page_sort, page.u::text AS page_user
+           FROM page JOIN ${spec.table} ON ${spec.key} = page.k::${spec.keyType}
+          ORDER BY page.u, page.s DESC, page.r DESC`,
+        [store, userIds, now, limit],
+      );
+      return result.rows;
+    },
+
     /** `filter.conditions` number their parameters from $4. */
     async countProjected(
       db: Queryable,

@@ -1,3 +1,4 @@
+import { isTimeAndRef, keysetOf } from './cursor.ts';
 import type { NativeStoreConfig } from '../config.ts';
 import { isForeignKeyViolation } from '../db/pool.ts';
 import { UserNotFoundError } from '../errors/domain.ts';
@@ -51,15 +52,7 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
     cookieName: config.cookieName,
     defaultTtlSeconds: config.defaultTtlSeconds,
 
-    isCursor(parts): parts is string[] {
-      return (
-        parts.length === 2 &&
-        typeof parts[0] === 'string' &&
-        !Number.isNaN(Date.parse(parts[0])) &&
-        typeof parts[1] === 'string' &&
-        UUID.test(parts[1])
-      );
-    },
+    isCursor: isTimeAndRef(UUID),
 
     async findByRefs(db, refs, now) {
       const valid = refs.filter((ref) => UUID.test(ref));
@@ -78,7 +71,7 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
     },
 
     async list(db, query) {
-      const after = query.after ? ([new Date(query.after[0]!), query.after[1]!] as [Date, string]) : null;
+      const after = keysetOf(query.after);
       if (query.status === 'INVALID') return [];
       const where = sqlConditions(query.where);
       const rows = await sql.findSessionsPage(
