@@ -156,7 +156,42 @@ export const configSchema = z.object({
   port: z.number().int().min(0).max(65535).default(4000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   migrateOnStart: z.boolean().default(true),
-  graphiql: z.boolean().default(true),
+  /** GraphiQL on /graphql. Off unless enabled (the embedded demo enables it). */
+  graphiql: z.boolean().default(false),
+  /** Introspection queries. Off unless enabled (the embedded demo enables it). */
+  introspection: z.boolean().default(false),
+  /** Limits on what one request may ask (see src/security/). */
+  limits: z
+    .object({
+      maxDepth: z.number().int().positive().default(12),
+      maxAliases: z.number().int().positive().default(20),
+      maxTokens: z.number().int().positive().default(3000),
+      maxCost: z.number().int().positive().default(20_000),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024),
+      maxBatch: z.number().int().min(0).default(10),
+      /** Requests a minute per API token and per client IP (per replica); 0 turns a limit off. */
+      perTokenPerMinute: z.number().int().min(0).default(1200),
+      perIpPerMinute: z.number().int().min(0).default(600),
+      /** Trust `X-Forwarded-For` for the client IP (only behind a proxy that sets it). */
+      trustProxy: z.boolean().default(false),
+    })
+    .default({
+      maxDepth: 12,
+      maxAliases: 20,
+      maxTokens: 3000,
+      maxCost: 20_000,
+      maxBodyBytes: 256 * 1024,
+      maxBatch: 10,
+      perTokenPerMinute: 1200,
+      perIpPerMinute: 600,
+      trustProxy: false,
+    }),
+  /** After a session ends, its key is refused on re-insert for this long (frameworks that upsert). */
+  tombstoneSeconds: z.number().int().min(0).default(3600),
   /** Seconds between sweeps of expired sessions inside the server; 0 turns the in-server sweeper off. */
   sweepIntervalSeconds: z.number().int().min(0).default(0),
   sweepBatchSize: z.number().int().positive().max(100_000).default(1000),
@@ -287,6 +322,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     logLevel: env['LOG_LEVEL'] || undefined,
     migrateOnStart: boolean(env, 'MIGRATE_ON_START'),
     graphiql: boolean(env, 'GRAPHIQL'),
+    introspection: boolean(env, 'INTROSPECTION'),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS'),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),

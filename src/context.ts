@@ -3,7 +3,11 @@ import { parse as parseCookieHeader } from 'cookie';
 import DataLoader from 'dataloader';
 import type { App } from './app.ts';
 import { RequestDb } from './db/pool.ts';
+import { recordAudit } from './auth/audit.sql.ts';
+import type { Caller, ViewerSession } from './auth/caller.ts';
+import { checkToken } from './auth/tokens.ts';
 import { parseSessionNodeId } from './sessions/ids.ts';
+import { currentSession } from './sessions/service.ts';
 import type { SessionRecord } from './stores/types.ts';
 
 /**
@@ -12,6 +16,11 @@ import type { SessionRecord } from './stores/types.ts';
  */
 export interface Context {
   app: App;
+  caller: Caller;
+  /** The caller's own live session (from its cookie or `X-Session-Key`), looked up on first use. */
+  viewerSession: ViewerSession;
+  /** The client address, for the audit log and rate limits (null when unknown). */
+  clientIp: string | null;
   db: RequestDb;
   now: Date;
   /** Credentials the caller presented for `currentSession`: the header, then each store's cookie. */
@@ -61,15 +70,41 @@ function createSessionLoader(app: App, db: RequestDb, now: Date) {
   });
 }
 
-export function createContext(app: App, request: Request): Context {
+async function resolveCaller(app: App, db: RequestDb, request: Request, now: Date): Promise<Caller> {
+  const header = request.headers.get('authorization');
+  if (header === null) return { kind: 'anonymous', failedToken: null };
+  const check = await checkToken(db, header, now);
+  if (check.ok) return { kind: 'token', tokenId: check.row.id, name: check.row.name, scopes: check.scopes };
+  await recordAudit(db, {
+    actor: 'anonymous',
+    action: 'authenticate',
+    outcome: `refused:${check.reason}`,
+    detail: null,
+  }).catch((error: unknown) => app.logger.error({ err: error }, 'audit write failed'));
+  return { kind: 'anonymous', failedToken: check.reason };
+}
+
+export async function createContext(
+  app: App,
+  request: Request,
+  clientIp: string | null = null,
+): Promise<Context> {
   const db = new RequestDb(app.pool, app.onStatement);
   const now = app.clock();
+  const caller = await resolveCaller(app, db, request, now);
   const header = request.headers.get('x-session-key');
   const cookieHeader = request.headers.get('cookie');
   const cookies = cookieHeader && cookieHeader.length <= 8192 ? parseCookieHeader(cookieHeader) : {};
-  return {
+  let viewer: Promise<SessionRecord | null> | null = null;
+  const context: Context = {
     ...initContextCache(),
     app,
+    caller,
+    clientIp,
+    viewerSession: () => {
+      viewer ??= currentSession(context);
+      return viewer;
+    },
     db,
     now,
     presented: { header: header && header.length <= MAX_KEY_LENGTH ? header : null, cookies },
@@ -77,4 +112,5 @@ export function createContext(app: App, request: Request): Context {
     userSessionLoaders: new Map(),
     loaders: new Map(),
   };
+  return context;
 }

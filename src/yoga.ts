@@ -10,7 +10,8 @@ import { buildSchema } from './schema/index.ts';
 export function createServer(app: App): YogaServerInstance<Record<string, unknown>, Context> {
   return createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(app),
-    context: ({ request }) => createContext(app, request),
+    context: ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) =>
+      createContext(app, request, req?.socket?.remoteAddress ?? null),
     graphiql: app.config.graphiql ? { title: 'sessiongraph', defaultQuery: firstQuery } : false,
     maskedErrors: {
       maskError(error, message) {

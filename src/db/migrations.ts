@@ -85,6 +85,43 @@ export const migrations: Migration[] = [
        )`,
     ],
   },
+  {
+    version: 3,
+    name: 'API tokens and the audit log',
+    statements: () => [
+      // Tokens are bearer credentials: only their SHA-256 is kept.
+      `CREATE TABLE IF NOT EXISTS sessiongraph.api_tokens (
+         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+         name text NOT NULL UNIQUE,
+         token_hash bytea NOT NULL UNIQUE,
+         scopes text[] NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         expires_at timestamptz,
+         revoked_at timestamptz
+       )`,
+      `CREATE TABLE IF NOT EXISTS sessiongraph.audit_log (
+         id bigserial PRIMARY KEY,
+         at timestamptz NOT NULL DEFAULT clock_timestamp(),
+         actor text NOT NULL,
+         action text NOT NULL,
+         session_id text,
+         user_id text,
+         outcome text NOT NULL,
+         detail jsonb
+       )`,
+      `CREATE INDEX IF NOT EXISTS audit_log_session_idx ON sessiongraph.audit_log (session_id, id)`,
+      `CREATE INDEX IF NOT EXISTS audit_log_user_idx ON sessiongraph.audit_log (user_id, id)`,
+      `CREATE INDEX IF NOT EXISTS audit_log_at_idx ON sessiongraph.audit_log (at)`,
+      // Append-only: the table refuses to change or lose a row, whoever asks.
+      `CREATE OR REPLACE FUNCTION sessiongraph.audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+       BEGIN
+         RAISE EXCEPTION 'sessiongraph.audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
+       END $fn$`,
+      `DROP TRIGGER IF EXISTS audit_log_append_only ON sessiongraph.audit_log`,
+      `CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON sessiongraph.audit_log
+         FOR EACH STATEMENT EXECUTE FUNCTION sessiongraph.audit_log_append_only()`,
+    ],
+  },
 ];
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));

@@ -4,6 +4,8 @@
  * printed with these.
  */
 export const demoConfigOverrides = {
+  graphiql: true,
+  introspection: true,
   fields: [
     {
       name: 'userRole',

@@ -11,6 +11,8 @@ export const errorCodes = {
   REFERENCE_NOT_FOUND: 'A field that references another table names a row that does not exist.',
   STORE_NOT_FOUND: 'No store has this name.',
   UNSUPPORTED_OPERATION: 'This store does not support the operation.',
+  FORBIDDEN: 'The caller may not do this.',
+  UNAUTHENTICATED: 'No valid credentials were presented.',
   BAD_USER_INPUT: 'An argument is not valid.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 } as const;

@@ -75,3 +75,9 @@ export class ReferenceNotFoundError extends DomainError {
     super('REFERENCE_NOT_FOUND', `${field} = ${value} does not exist in ${references}.`);
   }
 }
+
+export class ForbiddenError extends DomainError {
+  constructor(readonly operation: string) {
+    super('FORBIDDEN', `Not allowed: ${operation} needs a caller with the right to it.`);
+  }
+}

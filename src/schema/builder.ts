@@ -2,6 +2,11 @@ import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+import { hasScope } from '../auth/caller.ts';
+import type { Scope } from '../auth/tokens.ts';
+import { ForbiddenError } from '../errors/domain.ts';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver } from 'graphql-scalars';
 import type { JsonObject } from '../codecs/result.ts';
 import type { Context } from '../context.ts';
@@ -19,11 +24,36 @@ export interface SchemaTypes {
     ID: { Input: string; Output: string | number };
   };
   DefaultFieldNullability: false;
+  AuthScopes: {
+    /** An API token carrying this scope. */
+    scope: Scope;
+    /** A browser presenting its own live session. */
+    viewer: boolean;
+  };
 }
 
 export function createBuilder() {
   const builder = new SchemaBuilder<SchemaTypes>({
-    plugins: [ErrorsPlugin, RelayPlugin, DataloaderPlugin],
+    // Errors before scope-auth, so a refused mutation comes back as a typed ForbiddenError in its payload.
+    plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
+    scopeAuth: {
+      authScopes: (context) => ({
+        scope: (scope: Scope) => hasScope(context.caller, scope),
+        viewer: async () => (await context.viewerSession()) !== null,
+      }),
+      unauthorizedError: (_parent, context, info) => {
+        if (info.parentType.name === 'Mutation') return new ForbiddenError(info.fieldName);
+        const unauthenticated = context.caller.kind === 'anonymous';
+        return new GraphQLError(
+          unauthenticated
+            ? context.caller.kind === 'anonymous' && context.caller.failedToken
+              ? `The API token is ${context.caller.failedToken === 'malformed' ? 'malformed' : context.caller.failedToken === 'unknown' ? 'not known' : context.caller.failedToken}.`
+              : 'This needs an API token (Authorization: Bearer …) or your own session.'
+            : 'Not allowed for this caller.',
+          { extensions: { code: unauthenticated ? 'UNAUTHENTICATED' : 'FORBIDDEN' } },
+        );
+      },
+    },
     defaultFieldNullability: false,
     relay: {
       clientMutationId: 'omit',
@@ -31,7 +61,7 @@ export function createBuilder() {
       nodeQueryOptions: { description: 'Fetches any object by its opaque id (a `Session` or a `User`).' },
       nodesQueryOptions: { description: 'Fetches several objects by their opaque ids, in order.' },
     },
-    errors: { directResult: true },
+    errors: { directResult: true, defaultTypes: [ForbiddenError] },
   });
   builder.addScalarType('DateTime', DateTimeResolver);
   builder.addScalarType('JSON', JSONResolver);

@@ -1,6 +1,7 @@
 import {
   type DomainError,
   InvalidInputError,
+  ForbiddenError,
   InvalidSessionDataError,
   ReferenceNotFoundError,
   SessionNotFoundError,
@@ -74,6 +75,12 @@ export function addErrorTypes(builder: Builder) {
       value: t.exposeString('value', { description: 'The value as JSON.' }),
       references: t.exposeString('references', { description: '`table.column` it must exist in.' }),
     }),
+  });
+  builder.objectType(ForbiddenError, {
+    name: 'ForbiddenError',
+    description: 'The caller may not do this (a missing scope, or another browser’s session).',
+    interfaces,
+    fields: (t) => ({ operation: t.exposeString('operation') }),
   });
   builder.objectType(UnsupportedOperationError, {
     name: 'UnsupportedOperationError',

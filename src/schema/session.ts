@@ -14,6 +14,7 @@ import type { Context } from '../context.ts';
 import { type StatsRow, sessionStats } from '../projection/projection.sql.ts';
 import { fieldColumn } from '../projection/rows.ts';
 import { requestLoader } from '../context.ts';
+import { hasScope } from '../auth/caller.ts';
 import { typedValue, type WhereCondition } from '../sessions/fields.ts';
 import type { DjangoAuthCheck } from '../stores/django.ts';
 import type { SessionRecord, SessionStore } from '../stores/types.ts';
@@ -24,6 +25,10 @@ interface DjangoExtras {
 }
 import type { Builder } from './builder.ts';
 import type { UserRef } from './user.ts';
+
+/** Whether `session` is the viewer's own (same store, same row). */
+export const isViewer = (viewer: SessionRecord | null, session: SessionRecord) =>
+  viewer !== null && viewer.store === session.store && viewer.ref === session.ref;
 
 const screamingSnake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
@@ -54,6 +59,10 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
   const Session = builder.objectRef<SessionRecord>('Session');
   builder.node(Session, {
     description: 'A server-side web session, decoded from whichever store keeps it.',
+    // A token with sessions:read sees every session; a browser sees its own and no other.
+    runScopesOnType: true,
+    authScopes: async (session, ctx) =>
+      hasScope(ctx.caller, 'sessions:read') || isViewer(await ctx.viewerSession(), session),
     id: { resolve: (session) => sessionNodeId(session) },
     isTypeOf: (value) => typeof value === 'object' && value !== null && 'ref' in value && 'store' in value,
     loadMany: async (nodeIds, ctx) =>
@@ -157,6 +166,7 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       resolve: (_root, _args, ctx) => sessions.currentSession(ctx),
     }),
     session: t.field({
+      authScopes: { scope: 'sessions:read', viewer: true },
       type: Session,
       nullable: true,
       args: { id: t.arg.id({ required: true }) },
@@ -166,6 +176,7 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       },
     }),
     sessions: t.field({
+      authScopes: { scope: 'sessions:read' },
       type: SessionConnection,
       description: 'Sessions of one store, newest first, with keyset cursors.',
       args: {
@@ -207,6 +218,7 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         });
   builder.queryFields((t) => ({
     sessionStats: t.field({
+      authScopes: { scope: 'sessions:read' },
       type: [SessionStatsGroup],
       description:
         'Session counts by store and status, optionally by a declared field (e.g. active sessions per role). ' +
@@ -297,6 +309,7 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
 
   builder.mutationFields((t) => ({
     createSession: t.field({
+      authScopes: { scope: 'sessions:write' },
       type: CreateSessionPayload,
       args: { input: t.arg({ type: CreateSessionInput, required: true }) },
       errors: {
@@ -316,6 +329,7 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         }),
     }),
     updateSession: t.field({
+      authScopes: { scope: 'sessions:write' },
       type: UpdateSessionPayload,
       args: { input: t.arg({ type: UpdateSessionInput, required: true }) },
       errors: {
@@ -331,12 +345,14 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       resolve: (_root, { input }, ctx) => sessions.updateSession(ctx, { ...input, id: String(input.id) }),
     }),
     endSession: t.field({
+      authScopes: { scope: 'sessions:write' },
       type: EndSessionPayload,
       args: { input: t.arg({ type: EndSessionInput, required: true }) },
       errors: { types: [SessionNotFoundError], union: { name: 'EndSessionResult' } },
       resolve: (_root, { input }, ctx) => sessions.endSession(ctx, String(input.id)),
     }),
     endUserSessions: t.field({
+      authScopes: { scope: 'sessions:write' },
       type: EndUserSessionsPayload,
       args: { input: t.arg({ type: EndUserSessionsInput, required: true }) },
       errors: {

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { App } from '../app.ts';
+import { hasScope } from '../auth/caller.ts';
 import { clientUserKey, listSessions, pageSize, toPage, userSessionsLoader } from '../sessions/service.ts';
 import { userKeyFromInput } from '../sessions/ids.ts';
 import type { UserColumn } from '../users/catalog.ts';
@@ -14,6 +15,10 @@ import type { SessionTypes } from './session.ts';
 export function addUserType(builder: Builder, app: App) {
   const { catalog } = app;
   const User = builder.loadableNode('User', {
+    // A token with users:read sees every user; a browser sees the user its own session belongs to.
+    runScopesOnType: true,
+    authScopes: async (user: UserRow, ctx) =>
+      hasScope(ctx.caller, 'users:read') || (await ctx.viewerSession())?.userId === user.__key,
     description: `A row of ${catalog.table}. Secret-looking columns are never exposed.`,
     id: { resolve: (user: UserRow) => user.__key },
     isTypeOf: (value) => typeof value === 'object' && value !== null && '__key' in value,
@@ -43,6 +48,7 @@ export function addUserType(builder: Builder, app: App) {
 
   builder.queryFields((t) => ({
     user: t.field({
+      authScopes: { scope: 'users:read' },
       type: User,
       nullable: true,
       description: 'A user by key (as in `Session.userId`) or by node id.',
@@ -54,6 +60,7 @@ export function addUserType(builder: Builder, app: App) {
   const UserConnection = builder.connectionObject({ type: User, name: 'UserConnection' });
   builder.queryFields((t) => ({
     users: t.field({
+      authScopes: { scope: 'users:read' },
       type: UserConnection,
       description: `Users in key order.`,
       args: { first: t.arg.int(), after: t.arg.string() },
@@ -105,6 +112,7 @@ function columnField(t: FieldBuilder, column: UserColumn) {
 export function addUserSessions(builder: Builder, app: App, User: UserRef, types: SessionTypes) {
   builder.objectFields(User, (t) => ({
     sessions: t.field({
+      authScopes: { scope: 'sessions:read', viewer: true },
       type: types.SessionConnection,
       args: {
         store: t.arg.string({ description: `Defaults to "${app.defaultStore.name}".` }),

@@ -90,6 +90,7 @@ export type SetKeyMutationVariables = Exact<{
 
 
 export type SetKeyMutation = { updateSession:
+    | { __typename: 'ForbiddenError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'InvalidSessionDataError' }
     | { __typename: 'ReferenceNotFoundError' }
@@ -137,6 +138,7 @@ export type DjangoCreateSessionMutationVariables = Exact<{
 
 export type DjangoCreateSessionMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, store: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, authHashValid: boolean | null, expiresAt: string | null, version: number, user: { username: string | null } | null } }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
     | { __typename: 'ReferenceNotFoundError', code: string, message: string }
@@ -150,6 +152,7 @@ export type DjangoUpdateSessionMutationVariables = Exact<{
 
 
 export type DjangoUpdateSessionMutation = { updateSession:
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
     | { __typename: 'ReferenceNotFoundError', code: string, message: string }
@@ -165,6 +168,7 @@ export type DjangoEndSessionMutationVariables = Exact<{
 
 export type DjangoEndSessionMutation = { endSession:
     | { __typename: 'EndSessionPayload', endedSessionId: string }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'SessionNotFoundError', code: string, message: string }
    };
 
@@ -175,6 +179,7 @@ export type DjangoEndUserSessionsMutationVariables = Exact<{
 
 export type DjangoEndUserSessionsMutation = { endUserSessions:
     | { __typename: 'EndUserSessionsPayload', userId: string, count: number }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'StoreNotFoundError', code: string, message: string }
     | { __typename: 'UserNotFoundError', code: string, message: string }
@@ -200,6 +205,7 @@ export type ExpressCreateSessionMutationVariables = Exact<{
 
 export type ExpressCreateSessionMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, store: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, expiresAt: string | null, user: { username: string | null } | null } }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
     | { __typename: 'ReferenceNotFoundError', code: string, message: string }
@@ -213,6 +219,7 @@ export type ExpressUpdateSessionMutationVariables = Exact<{
 
 
 export type ExpressUpdateSessionMutation = { updateSession:
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
     | { __typename: 'ReferenceNotFoundError', code: string, message: string }
@@ -228,6 +235,7 @@ export type ExpressEndSessionMutationVariables = Exact<{
 
 export type ExpressEndSessionMutation = { endSession:
     | { __typename: 'EndSessionPayload', endedSessionId: string }
+    | { __typename: 'ForbiddenError' }
     | { __typename: 'SessionNotFoundError', code: string }
    };
 
@@ -238,6 +246,7 @@ export type ExpressEndUserSessionsMutationVariables = Exact<{
 
 export type ExpressEndUserSessionsMutation = { endUserSessions:
     | { __typename: 'EndUserSessionsPayload', userId: string, count: number }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'StoreNotFoundError', code: string, message: string }
     | { __typename: 'UserNotFoundError', code: string, message: string }
@@ -250,6 +259,7 @@ export type WebpyCreateMutationVariables = Exact<{
 
 export type WebpyCreateMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, store: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, expiresAt: string | null, lastSeenAt: string | null, user: { username: string | null } | null } }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string, field: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
     | { __typename: 'ReferenceNotFoundError', code: string, message: string }
@@ -263,6 +273,7 @@ export type WebpyUpdateMutationVariables = Exact<{
 
 
 export type WebpyUpdateMutation = { updateSession:
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string, field: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
     | { __typename: 'ReferenceNotFoundError', code: string, message: string }
@@ -278,6 +289,7 @@ export type WebpyEndMutationVariables = Exact<{
 
 export type WebpyEndMutation = { endSession:
     | { __typename: 'EndSessionPayload', endedSessionId: string }
+    | { __typename: 'ForbiddenError' }
     | { __typename: 'SessionNotFoundError', code: string }
    };
 
@@ -288,6 +300,7 @@ export type WebpyEndUserMutationVariables = Exact<{
 
 export type WebpyEndUserMutation = { endUserSessions:
     | { __typename: 'EndUserSessionsPayload', userId: string, count: number }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'StoreNotFoundError', code: string, message: string }
     | { __typename: 'UserNotFoundError', code: string, message: string }
@@ -334,6 +347,7 @@ export type CacheCreateMutationVariables = Exact<{
 
 export type CacheCreateMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, userId: string | null, data: Record<string, unknown>, expiresAt: string | null } }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
     | { __typename: 'ReferenceNotFoundError', code: string, message: string }
@@ -347,6 +361,7 @@ export type CacheUpdateMutationVariables = Exact<{
 
 
 export type CacheUpdateMutation = { updateSession:
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'InvalidInputError', code: string, message: string }
     | { __typename: 'InvalidSessionDataError', code: string, message: string }
     | { __typename: 'ReferenceNotFoundError', code: string, message: string }
@@ -362,6 +377,7 @@ export type CreateSessionMutationVariables = Exact<{
 
 export type CreateSessionMutation = { createSession:
     | { __typename: 'CreateSessionPayload', sessionKey: string, session: { id: string, status: SessionStatus, data: Record<string, unknown>, userId: string | null, expiresAt: string | null, version: number, user: { username: string | null } | null } }
+    | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'InvalidInputError', message: string, code: string, field: string }
     | { __typename: 'InvalidSessionDataError', message: string, code: string, path: string }
     | { __typename: 'ReferenceNotFoundError', message: string, code: string }
@@ -375,6 +391,7 @@ export type UpdateSessionMutationVariables = Exact<{
 
 
 export type UpdateSessionMutation = { updateSession:
+    | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'InvalidInputError', message: string, code: string, field: string }
     | { __typename: 'InvalidSessionDataError', message: string, code: string, path: string }
     | { __typename: 'ReferenceNotFoundError', message: string, code: string }
@@ -390,6 +407,7 @@ export type EndSessionMutationVariables = Exact<{
 
 export type EndSessionMutation = { endSession:
     | { __typename: 'EndSessionPayload', endedSessionId: string }
+    | { __typename: 'ForbiddenError' }
     | { __typename: 'SessionNotFoundError', sessionId: string, code: string }
    };
 
@@ -400,6 +418,7 @@ export type EndUserSessionsMutationVariables = Exact<{
 
 export type EndUserSessionsMutation = { endUserSessions:
     | { __typename: 'EndUserSessionsPayload', userId: string, count: number }
+    | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'InvalidInputError', message: string, code: string }
     | { __typename: 'StoreNotFoundError', message: string, code: string }
     | { __typename: 'UserNotFoundError', message: string, code: string }
@@ -442,6 +461,7 @@ export type ProjectedEndAllMutationVariables = Exact<{
 
 export type ProjectedEndAllMutation = { endUserSessions:
     | { __typename: 'EndUserSessionsPayload', count: number }
+    | { __typename: 'ForbiddenError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'StoreNotFoundError' }
     | { __typename: 'UserNotFoundError' }
@@ -454,6 +474,7 @@ export type ProjectedCreateMutationVariables = Exact<{
 
 export type ProjectedCreateMutation = { createSession:
     | { __typename: 'CreateSessionPayload', session: { id: string, userRole: string | null } }
+    | { __typename: 'ForbiddenError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'InvalidSessionDataError' }
     | { __typename: 'ReferenceNotFoundError', field: string, value: string, references: string, code: string }
@@ -467,6 +488,7 @@ export type ProjectedUpdateMutationVariables = Exact<{
 
 
 export type ProjectedUpdateMutation = { updateSession:
+    | { __typename: 'ForbiddenError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'InvalidSessionDataError' }
     | { __typename: 'ReferenceNotFoundError', field: string, value: string }

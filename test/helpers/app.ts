@@ -2,6 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { createToken, SCOPES } from '../../src/auth/tokens.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { createDemoUsers } from '../../src/demo/seed.ts';
 import { createLogger } from '../../src/log.ts';
@@ -17,6 +18,8 @@ export interface TestApp {
   pool: Pool;
   database: TestDatabase;
   statements: string[];
+  /** The API token (every scope) that `graphql` and `fetch` send by default. */
+  adminToken: string;
   /** Moves the clock every status and expiry is computed against. */
   setNow(date: Date | null): void;
   graphql<R, V>(
@@ -52,19 +55,29 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     onStatement: (text) => statements.push(text),
   });
   const yoga = createServer(app);
-  const fetchGraphql = (body: unknown, headers: Record<string, string> = {}) =>
-    Promise.resolve(
+  // Tests act as an internal tool with every scope unless they say otherwise: pass
+  // `{ authorization: '' }` to send no token (a browser, or nobody), or another value to send that.
+  const admin = await createToken(pool, 'test-admin', SCOPES, null);
+  const fetchGraphql = (body: unknown, headers: Record<string, string> = {}) => {
+    const { authorization = `Bearer ${admin.token}`, ...rest } = headers;
+    return Promise.resolve(
       yoga.fetch('http://yoga/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          ...(authorization ? { authorization } : {}),
+          ...rest,
+        },
         body: JSON.stringify(body),
       }),
     );
+  };
   return {
     app,
     pool,
     database,
     statements,
+    adminToken: admin.token,
     setNow: (date) => {
       fixedNow = date;
     },

@@ -1,0 +1,59 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Queryable } from '../db/pool.ts';
+import { findTokenByHash, insertToken, type TokenRow } from './tokens.sql.ts';
+
+/**
+ * API tokens for internal tools: `sg_` and 32 random bytes, handed out once, stored only as SHA-256,
+ * each with its scopes and an optional expiry.
+ */
+export const SCOPES = ['sessions:read', 'sessions:write', 'users:read', 'audit:read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const TOKEN = /^sg_[A-Za-z0-9_-]{43}$/;
+
+export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+
+export function parseScopes(text: string): Scope[] {
+  const scopes = text
+    .split(',')
+    .map((scope) => scope.trim())
+    .filter(Boolean);
+  const unknown = scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
+  if (unknown.length > 0) {
+    throw new Error(`unknown scope ${unknown.join(', ')}; the scopes are ${SCOPES.join(', ')}`);
+  }
+  if (scopes.length === 0) throw new Error(`give at least one scope: ${SCOPES.join(', ')}`);
+  return [...new Set(scopes)] as Scope[];
+}
+
+export async function createToken(
+  db: Queryable,
+  name: string,
+  scopes: readonly Scope[],
+  expiresAt: Date | null,
+): Promise<{ token: string; row: TokenRow }> {
+  const token = `sg_${randomBytes(32).toString('base64url')}`;
+  const row = await insertToken(db, { name, hash: hashToken(token), scopes, expiresAt });
+  return { token, row };
+}
+
+export type TokenCheck =
+  | { ok: true; row: TokenRow; scopes: ReadonlySet<Scope> }
+  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' };
+
+/** What an `Authorization: Bearer …` header is worth. */
+export async function checkToken(db: Queryable, header: string, now: Date): Promise<TokenCheck> {
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (!match || !TOKEN.test(match[1]!)) return { ok: false, reason: 'malformed' };
+  const row = await findTokenByHash(db, hashToken(match[1]!));
+  if (!row) return { ok: false, reason: 'unknown' };
+  if (row.revoked_at) return { ok: false, reason: 'revoked' };
+  if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+  return {
+    ok: true,
+    row,
+    scopes: new Set(
+      row.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope)),
+    ),
+  };
+}
