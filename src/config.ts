@@ -190,6 +190,8 @@ export const configSchema = z.object({
       perIpPerMinute: 600,
       trustProxy: false,
     }),
+  /** Top-level data keys a browser may change in its own session (`updateCurrentSession`). */
+  clientWritableKeys: z.array(z.string().min(1)).default([]),
   /** After a session ends, its key is refused on re-insert for this long (frameworks that upsert). */
   tombstoneSeconds: z.number().int().min(0).default(3600),
   /** Seconds between sweeps of expired sessions inside the server; 0 turns the in-server sweeper off. */
@@ -210,6 +212,11 @@ export const configSchema = z.object({
   /** A read presenting a session key refreshes `lastSeenAt` at most this often. */
   touchIntervalSeconds: z.number().int().min(0).default(60),
   poolSize: z.number().int().positive().default(10),
+  /**
+   * Listen on a non-loopback address while no live API token exists (off: the server refuses, since
+   * nothing but browsers' own sessions could use it and it would be exposed for no caller).
+   */
+  allowUnauthenticatedListen: z.boolean().default(false),
   /** Run the projection's sync worker inside the server (off when a separate `sessiongraph sync` runs). */
   syncInServer: z.boolean().default(true),
   syncBatchSize: z.number().int().positive().max(10_000).default(500),
@@ -327,6 +334,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),
     syncInServer: boolean(env, 'SYNC_IN_SERVER'),
+    allowUnauthenticatedListen: boolean(env, 'ALLOW_UNAUTHENTICATED_LISTEN'),
   });
   const merged = {
     ...fromFile,
@@ -362,8 +370,13 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
 function resolveSecret(secret: Secret, env: Env, setting: string): string {
   if (typeof secret === 'string') return secret;
   if ('env' in secret) {
-    const value = env[secret.env];
-    if (!value) throw new ConfigError(`${setting}: the environment variable ${secret.env} is not set`);
+    // `{"env": "NAME"}` also accepts `NAME_FILE`, like every secret read from the environment.
+    const value = secretOrFile(env, secret.env);
+    if (!value) {
+      throw new ConfigError(
+        `${setting}: the environment variable ${secret.env} (or ${secret.env}_FILE) is not set`,
+      );
+    }
     return value;
   }
   try {

@@ -4,6 +4,7 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
+import { auditRefusal } from '../auth/audit.ts';
 import { hasScope } from '../auth/caller.ts';
 import type { Scope } from '../auth/tokens.ts';
 import { ForbiddenError } from '../errors/domain.ts';
@@ -42,7 +43,10 @@ export function createBuilder() {
         viewer: async () => (await context.viewerSession()) !== null,
       }),
       unauthorizedError: (_parent, context, info) => {
-        if (info.parentType.name === 'Mutation') return new ForbiddenError(info.fieldName);
+        if (info.parentType.name === 'Mutation') {
+          auditRefusal(context, info.fieldName);
+          return new ForbiddenError(info.fieldName);
+        }
         const unauthenticated = context.caller.kind === 'anonymous';
         return new GraphQLError(
           unauthenticated

@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import type { App } from '../app.ts';
+import { addAuditTypes } from './audit.ts';
 import { createBuilder } from './builder.ts';
 import { addErrorTypes } from './errors.ts';
 import { addSessionTypes } from './session.ts';
@@ -12,6 +13,7 @@ export function buildSchema(app: App) {
   const User = addUserType(builder, app);
   const sessionTypes = addSessionTypes(builder, app, User);
   addUserSessions(builder, app, User, sessionTypes);
+  addAuditTypes(builder, app);
   return builder.toSchema();
 }
 

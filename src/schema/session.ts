@@ -14,6 +14,7 @@ import type { Context } from '../context.ts';
 import { type StatsRow, sessionStats } from '../projection/projection.sql.ts';
 import { fieldColumn } from '../projection/rows.ts';
 import { requestLoader } from '../context.ts';
+import { audited } from '../auth/audit.ts';
 import { hasScope } from '../auth/caller.ts';
 import { typedValue, type WhereCondition } from '../sessions/fields.ts';
 import type { DjangoAuthCheck } from '../stores/django.ts';
@@ -307,6 +308,34 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       }),
     });
 
+  const RotateSessionKeyPayload = builder
+    .objectRef<{ session: SessionRecord; sessionKey: string; previousSessionId: string }>(
+      'RotateSessionKeyPayload',
+    )
+    .implement({
+      fields: (t) => ({
+        session: t.field({ type: Session, resolve: (payload) => payload.session }),
+        sessionKey: t.exposeString('sessionKey', {
+          description: 'The new key, returned this one time only.',
+        }),
+        previousSessionId: t.exposeID('previousSessionId'),
+      }),
+    });
+  const EndOtherSessionsPayload = builder
+    .objectRef<{ userId: string | null; count: number }>('EndOtherSessionsPayload')
+    .implement({
+      fields: (t) => ({
+        userId: t.exposeID('userId', { nullable: true }),
+        count: t.exposeInt('count'),
+      }),
+    });
+  const UpdateCurrentSessionInput = builder.inputType('UpdateCurrentSessionInput', {
+    fields: (t) => ({
+      set: t.field({ type: 'JSONObject' }),
+      unset: t.stringList(),
+    }),
+  });
+
   builder.mutationFields((t) => ({
     createSession: t.field({
       authScopes: { scope: 'sessions:write' },
@@ -322,11 +351,16 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         ],
         union: { name: 'CreateSessionResult' },
       },
-      resolve: (_root, { input }, ctx) =>
-        sessions.createSession(ctx, {
-          ...input,
-          userId: input.userId === null || input.userId === undefined ? null : String(input.userId),
-        }),
+      resolve: (_root, { input }, ctx) => {
+        const userId = input.userId === null || input.userId === undefined ? null : String(input.userId);
+        return audited(
+          ctx,
+          'createSession',
+          { userId },
+          () => sessions.createSession(ctx, { ...input, userId }),
+          (result) => ({ sessionId: sessions.encodeSessionId(result.session) }),
+        );
+      },
     }),
     updateSession: t.field({
       authScopes: { scope: 'sessions:write' },
@@ -342,14 +376,24 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         ],
         union: { name: 'UpdateSessionResult' },
       },
-      resolve: (_root, { input }, ctx) => sessions.updateSession(ctx, { ...input, id: String(input.id) }),
+      resolve: (_root, { input }, ctx) =>
+        audited(
+          ctx,
+          'updateSession',
+          { sessionId: String(input.id) },
+          () => sessions.updateSession(ctx, { ...input, id: String(input.id) }),
+          (result) => ({ userId: result.session.userId }),
+        ),
     }),
     endSession: t.field({
       authScopes: { scope: 'sessions:write' },
       type: EndSessionPayload,
       args: { input: t.arg({ type: EndSessionInput, required: true }) },
       errors: { types: [SessionNotFoundError], union: { name: 'EndSessionResult' } },
-      resolve: (_root, { input }, ctx) => sessions.endSession(ctx, String(input.id)),
+      resolve: (_root, { input }, ctx) =>
+        audited(ctx, 'endSession', { sessionId: String(input.id) }, () =>
+          sessions.endSession(ctx, String(input.id)),
+        ),
     }),
     endUserSessions: t.field({
       authScopes: { scope: 'sessions:write' },
@@ -360,14 +404,69 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         union: { name: 'EndUserSessionsResult' },
       },
       resolve: (_root, { input }, ctx) =>
-        sessions.endUserSessions(ctx, {
-          userId: String(input.userId),
-          store: input.store,
-          keepSessionId:
-            input.keepSessionId === null || input.keepSessionId === undefined
-              ? null
-              : String(input.keepSessionId),
-        }),
+        audited(ctx, 'endUserSessions', { userId: String(input.userId) }, () =>
+          sessions.endUserSessions(ctx, {
+            userId: String(input.userId),
+            store: input.store,
+            keepSessionId:
+              input.keepSessionId === null || input.keepSessionId === undefined
+                ? null
+                : String(input.keepSessionId),
+          }),
+        ),
+    }),
+    rotateSessionKey: t.field({
+      authScopes: { scope: 'sessions:write' },
+      description:
+        'Gives a session a new key with the same data, in one transaction (against session fixation): the ' +
+        'old key stops working at once. Returns the new key, this one time. On framework stores the id changes too.',
+      type: RotateSessionKeyPayload,
+      args: { input: t.arg({ type: EndSessionInput, required: true }) },
+      errors: { types: [SessionNotFoundError], union: { name: 'RotateSessionKeyResult' } },
+      resolve: (_root, { input }, ctx) =>
+        audited(
+          ctx,
+          'rotateSessionKey',
+          { sessionId: String(input.id) },
+          () => sessions.rotateSessionKey(ctx, String(input.id)),
+          (result) => ({ userId: result.session.userId }),
+        ),
+    }),
+    endCurrentSession: t.field({
+      authScopes: { viewer: true },
+      description: 'A browser ends its own session (logs out).',
+      type: EndSessionPayload,
+      errors: { union: { name: 'EndCurrentSessionResult' } },
+      resolve: (_root, _args, ctx) =>
+        audited(ctx, 'endCurrentSession', {}, () => sessions.endCurrentSession(ctx)),
+    }),
+    endOtherSessions: t.field({
+      authScopes: { viewer: true },
+      description: 'A browser ends every other session of its user, in every store; its own stays.',
+      type: EndOtherSessionsPayload,
+      errors: { union: { name: 'EndOtherSessionsResult' } },
+      resolve: (_root, _args, ctx) =>
+        audited(
+          ctx,
+          'endOtherSessions',
+          {},
+          () => sessions.endOtherSessions(ctx),
+          (result) => ({ userId: result.userId }),
+        ),
+    }),
+    updateCurrentSession: t.field({
+      authScopes: { viewer: true },
+      description: `A browser changes its own session's data: only the keys configured as client-writable (${
+        app.config.clientWritableKeys.join(', ') || 'none here'
+      }).`,
+      type: UpdateSessionPayload,
+      args: { input: t.arg({ type: UpdateCurrentSessionInput, required: true }) },
+      errors: {
+        types: [InvalidInputError, InvalidSessionDataError, ReferenceNotFoundError],
+        union: { name: 'UpdateCurrentSessionResult' },
+      },
+      resolve: (_root, { input }, ctx) =>
+        audited(ctx, 'updateCurrentSession', {}, () => sessions.updateCurrentSession(ctx, input)),
     }),
   }));
 

@@ -5,12 +5,14 @@ import type { JsonObject } from '../codecs/result.ts';
 import type { Context } from '../context.ts';
 import type { Queryable } from '../db/pool.ts';
 import {
+  ForbiddenError,
   InvalidInputError,
   SessionNotFoundError,
   StoreNotFoundError,
   UserNotFoundError,
   VersionConflictError,
 } from '../errors/domain.ts';
+import { pruneTombstones } from '../security/tombstones.sql.ts';
 import type { SessionRecord, SessionStatus, SessionStore } from '../stores/types.ts';
 import { parseUserKey } from '../users/catalog.ts';
 import { assertStorable, type DataPatch, validatePatch } from './data.ts';
@@ -257,7 +259,7 @@ export async function endUserSessions(ctx: Context, input: EndUserSessionsArgs) 
   return { userId: input.userId, count };
 }
 
-/** Deletes every expired session, store by store, in bounded batches. */
+/** Deletes every expired session, store by store, in bounded batches; then every expired tombstone. */
 export async function sweepExpired(app: App, db: Queryable = app.pool): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {};
   for (const store of app.stores.values()) {
@@ -268,6 +270,10 @@ export async function sweepExpired(app: App, db: Queryable = app.pool): Promise<
       if (batch < app.config.sweepBatchSize) break;
     }
     deleted[store.name] = total;
+  }
+  // Tombstones of ended sessions whose window has passed (not reported: they are not sessions).
+  for (;;) {
+    if ((await pruneTombstones(db, app.config.sweepBatchSize)) < app.config.sweepBatchSize) break;
   }
   return deleted;
 }
@@ -291,4 +297,55 @@ export function userSessionsLoader(
     ctx.userSessionLoaders.set(cacheKey, loader);
   }
   return loader;
+}
+
+export async function rotateSessionKey(ctx: Context, sessionId: string) {
+  const { address, store } = addressOf(ctx, sessionId);
+  const rotated = await ctx.db.transaction((tx) => store.rotate(tx, address.ref, ctx.now));
+  forget(ctx, address);
+  if (!rotated) throw new SessionNotFoundError(sessionId);
+  return { session: rotated.record, sessionKey: rotated.key, previousSessionId: sessionId };
+}
+
+/** The browser's own session, or a typed refusal: every browser mutation starts here. */
+async function viewerOrForbidden(ctx: Context, operation: string): Promise<SessionRecord> {
+  const viewer = await ctx.viewerSession();
+  if (!viewer) throw new ForbiddenError(operation);
+  return viewer;
+}
+
+export async function endCurrentSession(ctx: Context) {
+  const viewer = await viewerOrForbidden(ctx, 'endCurrentSession');
+  const store = ctx.app.stores.get(viewer.store)!;
+  await ctx.db.transaction((tx) => store.end(tx, viewer.ref));
+  forget(ctx, viewer);
+  return { endedSessionId: encodeSessionId(viewer) };
+}
+
+/** Ends every other session of the browser's user, in every store; the current one stays. */
+export async function endOtherSessions(ctx: Context) {
+  const viewer = await viewerOrForbidden(ctx, 'endOtherSessions');
+  if (viewer.userId === null) return { userId: null, count: 0 };
+  const userId = viewer.userId;
+  const count = await ctx.db.transaction(async (tx) => {
+    let total = 0;
+    for (const store of ctx.app.stores.values()) {
+      total += await store.endUserSessions(tx, userId, store.name === viewer.store ? viewer.ref : null);
+    }
+    return total;
+  });
+  ctx.sessionLoader.clearAll();
+  return { userId, count };
+}
+
+/** A browser changes its own session, only the keys the deployment lets clients write. */
+export async function updateCurrentSession(ctx: Context, input: DataPatch) {
+  const viewer = await viewerOrForbidden(ctx, 'updateCurrentSession');
+  const writable = new Set(ctx.app.config.clientWritableKeys);
+  for (const key of [...Object.keys(input.set ?? {}), ...(input.unset ?? [])]) {
+    if (!writable.has(key)) {
+      throw new InvalidInputError('set', `"${key}" is not a key clients may write`);
+    }
+  }
+  return updateSession(ctx, { id: encodeSessionId(viewer), set: input.set, unset: input.unset });
 }

@@ -4,6 +4,7 @@ import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
 import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
 import { resolveExpiry } from '../sessions/expiry.ts';
+import { recordTombstones } from '../security/tombstones.sql.ts';
 import { matchesWhere } from '../sessions/fields.ts';
 import type { BlobQueries, BlobRow } from './blob.sql.ts';
 import { DecodeCache } from './decode-cache.ts';
@@ -37,6 +38,8 @@ export interface BlobFormat {
   presentedKey(raw: string, source: 'cookie' | 'header'): string | null;
   /** What the browser presents for a stored key (express signs it); the stored key itself by default. */
   presentableKey?(key: string): string;
+  /** The blob under a new key (web.py copies the key into the blob); unchanged by default. */
+  rekeyed?(full: JsonObject, newKey: string): JsonObject;
   /** The blob contents of a new session (adds the framework's own keys, e.g. Django's auth hash). */
   newSession(tx: Queryable, input: CreateInput & { key: string; now: Date }): Promise<JsonObject>;
   /** The latest expiry the store can represent for a row created at `createdAt` (json-cache's window). */
@@ -69,6 +72,11 @@ export interface BlobStoreOptions {
   decodeCacheBytes: number;
   sql: BlobQueries;
   format: BlobFormat;
+  /**
+   * Seconds an ended session's key is refused on re-insert (src/security/tombstones.ts): set for stores
+   * whose framework upserts (express, web.py); 0 or unset records no tombstones.
+   */
+  tombstoneSeconds?: number;
 }
 
 const REF = /^[0-9a-f]{64}$/;
@@ -157,6 +165,14 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
   async function asApi(tx: Queryable) {
     if (projection)
       await tx.query("/* markApiWrite */ SELECT set_config('sessiongraph.origin', 'api', true)");
+  }
+
+  /**
+   * Tombstones for keys this transaction removes from the table (by ref), so a framework request still
+   * holding one cannot write it back (see src/security/tombstones.ts). Call after the delete.
+   */
+  async function revoke(tx: Queryable, refs: readonly string[]) {
+    await recordTombstones(tx, name, refs, options.tombstoneSeconds ?? 0);
   }
 
   async function projectedPage(
@@ -401,6 +417,24 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       return { kind: 'updated', record: decodeRow(updated, now) };
     },
 
+    async rotate(tx, ref, now) {
+      const locked = await lockDecoded(tx, ref, now);
+      if (!locked) return null;
+      const { row, outcome } = locked;
+      const key = format.generateKey();
+      const full = outcome?.ok && format.rekeyed ? format.rekeyed(outcome.session.full, key) : null;
+      const blob =
+        full && outcome?.ok
+          ? format.encode(full, outcome.session.state, now, row.expires_at ?? now)
+          : (row.blob ?? '');
+      await asApi(tx);
+      const moved = await sql.rekey(tx, row.key, key, blob);
+      if (!moved) return null;
+      await projection?.remove(tx, name, [ref]);
+      await projection?.upsert(tx, self, [moved], now);
+      return { record: decodeRow(moved, now), key: format.presentableKey?.(key) ?? key };
+    },
+
     async end(tx, ref) {
       if (!REF.test(ref)) return false;
       await asApi(tx);
@@ -410,6 +444,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
         (found) => !found,
       );
       await projection?.remove(tx, name, [ref]);
+      if (ended) await revoke(tx, [ref]);
       return ended;
     },
 
@@ -418,7 +453,9 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       if (via) {
         await asApi(tx);
         // One statement: the user's rows found through the projection's index, deleted in both tables.
-        return (await sql.deleteProjectedUserSessions(tx, name, userId, keepRef, via.userKeyType)).length;
+        const refs = await sql.deleteProjectedUserSessions(tx, name, userId, keepRef, via.userKeyType);
+        await revoke(tx, refs);
+        return refs.length;
       }
       // The user id hides inside each blob: decode them all (a scan until the projection indexes it).
       const keys: string[] = [];
@@ -441,6 +478,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       await asApi(tx);
       const ended = await sql.deleteByKeys(tx, keys);
       await projection?.remove(tx, name, refs);
+      await revoke(tx, refs);
       return ended;
     },
 

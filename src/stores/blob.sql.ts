@@ -323,6 +323,15 @@ export function createBlobQueries(spec: BlobTableSql) {
       return result.rows[0]!;
     },
 
+    async rekey(tx: Queryable, oldKey: string, newKey: string, blob: string): Promise<BlobRow | null> {
+      const result = await tx.query<BlobRow>(
+        `/* rekeyFrameworkSession */ UPDATE ${spec.table} SET ${spec.key} = $2, ${spec.blobColumn} = $3::${spec.blobCast}
+          WHERE ${spec.key} = $1::${spec.keyType} RETURNING ${columns}`,
+        [oldKey, newKey, blob],
+      );
+      return result.rows[0] ?? null;
+    },
+
     async deleteByRef(tx: Queryable, sessionRef: string, viaStore: string | null): Promise<boolean> {
       const result = viaStore
         ? await tx.query(

@@ -64,7 +64,13 @@ const isBrowserSessionCookie = (cookie: unknown) =>
 export async function createExpressStore(
   db: Queryable,
   config: ExpressStoreConfig,
-  deps: { catalog: UsersCatalog; decodeCacheBytes: number; projection?: ProjectionAccess },
+  deps: {
+    catalog: UsersCatalog;
+    decodeCacheBytes: number;
+    projection?: ProjectionAccess;
+    /** How long an ended session's key is refused on re-insert (this framework upserts). */
+    tombstoneSeconds?: number;
+  },
 ) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
@@ -147,6 +153,7 @@ export async function createExpressStore(
       defaultTtlSeconds: config.defaultTtlSeconds ?? 86_400,
       decodeCacheBytes: deps.decodeCacheBytes,
       projection: deps.projection,
+      tombstoneSeconds: deps.tombstoneSeconds,
       sql,
       format,
     }),

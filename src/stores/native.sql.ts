@@ -211,6 +211,15 @@ export function createNativeQueries(keyType: string) {
     return result.rows[0]!;
   }
 
+  async function rotateSessionKey(tx: Queryable, id: string, keyHash: Buffer): Promise<NativeRow | null> {
+    const result = await tx.query<NativeRow>(
+      `/* rotateSessionKey */ UPDATE sessiongraph.sessions SET key_hash = $2, version = version + 1
+        WHERE id = $1 RETURNING ${columns}`,
+      [id, keyHash],
+    );
+    return result.rows[0] ?? null;
+  }
+
   async function deleteSession(tx: Queryable, id: string): Promise<boolean> {
     const result = await tx.query(`/* deleteSession */ DELETE FROM sessiongraph.sessions WHERE id = $1`, [
       id,
@@ -249,6 +258,7 @@ export function createNativeQueries(keyType: string) {
     lockSession,
     updateSessionRow,
     deleteSession,
+    rotateSessionKey,
     deleteSessionsOfUser,
     deleteExpiredSessions,
   };

@@ -139,6 +139,13 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
       return { kind: 'updated', record: toRecord(await sql.updateSessionRow(tx, ref, data, expiresAt), now) };
     },
 
+    async rotate(tx, ref, now) {
+      if (!UUID.test(ref)) return null;
+      const key = generateSessionKey();
+      const row = await sql.rotateSessionKey(tx, ref, hashSessionKey(key));
+      return row ? { record: toRecord(row, now), key } : null;
+    },
+
     end: (tx, ref) => (UUID.test(ref) ? sql.deleteSession(tx, ref) : Promise.resolve(false)),
 
     endUserSessions: (tx, userId, keepRef) =>

@@ -103,6 +103,8 @@ export interface SessionStore {
     now: Date,
     limits: StoreLimits,
   ): Promise<UpdateOutcome>;
+  /** Gives the session a new key, same data, in the caller's transaction; null when it does not exist. */
+  rotate(tx: Queryable, ref: string, now: Date): Promise<{ record: SessionRecord; key: string } | null>;
   /** Returns whether a row was deleted. */
   end(tx: Queryable, ref: string): Promise<boolean>;
   endUserSessions(tx: Queryable, userId: string, keepRef: string | null): Promise<number>;

@@ -21,7 +21,13 @@ const PRESENTED_KEY = /^[0-9a-fA-F]{1,128}$/;
 export async function createWebpyStore(
   db: Queryable,
   config: WebpyStoreConfig,
-  deps: { catalog: UsersCatalog; decodeCacheBytes: number; projection?: ProjectionAccess },
+  deps: {
+    catalog: UsersCatalog;
+    decodeCacheBytes: number;
+    projection?: ProjectionAccess;
+    /** How long an ended session's key is refused on re-insert (this framework upserts). */
+    tombstoneSeconds?: number;
+  },
 ) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
@@ -60,6 +66,7 @@ export async function createWebpyStore(
     encode: (full, state) => encodeWebpySession(full, state as PyValue | undefined),
     userIdOf: (full) => userIdAt(full, [config.userPath]),
     generateKey: () => randomBytes(20).toString('hex'),
+    rekeyed: (full, key) => ({ ...full, session_id: key }),
     presentedKey: (raw) => (PRESENTED_KEY.test(raw) ? raw : null),
     async newSession(_tx, input) {
       if (Object.hasOwn(input.data, 'session_id')) {
@@ -83,6 +90,7 @@ export async function createWebpyStore(
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.timeoutSeconds,
     decodeCacheBytes: deps.decodeCacheBytes,
     projection: deps.projection,
+    tombstoneSeconds: deps.tombstoneSeconds,
     sql,
     format,
   });
