@@ -53,7 +53,13 @@ export async function createStores(
   projector: Projector,
 ): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
-  const deps = { catalog, users, decodeCacheBytes: config.decodeCacheBytes, projection: projector };
+  const deps = {
+    catalog,
+    users,
+    decodeCacheBytes: config.decodeCacheBytes,
+    projection: projector,
+    tombstoneSeconds: config.tombstoneSeconds,
+  };
   for (const storeConfig of config.stores) {
     const store = await (async (): Promise<SessionStore> => {
       switch (storeConfig.kind) {

@@ -19,6 +19,8 @@ export interface Context {
   caller: Caller;
   /** The caller's own live session (from its cookie or `X-Session-Key`), looked up on first use. */
   viewerSession: ViewerSession;
+  /** Whether a browser session was presented and found (known once `viewerSession` has answered). */
+  viewerFound: boolean;
   /** The client address, for the audit log and rate limits (null when unknown). */
   clientIp: string | null;
   db: RequestDb;
@@ -101,8 +103,12 @@ export async function createContext(
     app,
     caller,
     clientIp,
+    viewerFound: false,
     viewerSession: () => {
-      viewer ??= currentSession(context);
+      viewer ??= currentSession(context).then((session) => {
+        context.viewerFound = session !== null;
+        return session;
+      });
       return viewer;
     },
     db,
@@ -112,5 +118,10 @@ export async function createContext(
     userSessionLoaders: new Map(),
     loaders: new Map(),
   };
+  // A browser (no token) that presents a session is looked up now, once: refusals can then tell a
+  // browser that is signed in (FORBIDDEN) from one that is not (UNAUTHENTICATED).
+  const presentsSession =
+    context.presented.header !== null || [...app.stores.values()].some((store) => cookies[store.cookieName]);
+  if (caller.kind === 'anonymous' && presentsSession) await context.viewerSession();
   return context;
 }

@@ -122,6 +122,23 @@ export const migrations: Migration[] = [
          FOR EACH STATEMENT EXECUTE FUNCTION sessiongraph.audit_log_append_only()`,
     ],
   },
+  {
+    version: 4,
+    name: 'tombstones of revoked session keys',
+    statements: () => [
+      // Keys of ended sessions that frameworks which upsert (express, web.py) may not re-insert until
+      // `revoked_until`: only the key's SHA-256 (the session's ref), never the key. The per-store trigger
+      // that enforces it is deployment DDL (src/security/tombstones.ts, applied by ensureProjection).
+      `CREATE TABLE IF NOT EXISTS sessiongraph.revoked_keys (
+         store text NOT NULL,
+         key_hash bytea NOT NULL CHECK (octet_length(key_hash) = 32),
+         revoked_until timestamptz NOT NULL,
+         PRIMARY KEY (store, key_hash)
+       )`,
+      // Pruning takes the oldest expired tombstones first.
+      `CREATE INDEX IF NOT EXISTS revoked_keys_until_idx ON sessiongraph.revoked_keys (revoked_until)`,
+    ],
+  },
 ];
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));

@@ -1,13 +1,21 @@
 import type { Config, FieldConfig, StoreConfig } from '../config.ts';
 import type { Pool, Queryable } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
+import {
+  dropTombstoneTrigger,
+  storeRevokesStick,
+  TOMBSTONE_TRIGGER,
+  tombstoneStatements,
+} from '../security/tombstones.ts';
 import { quoteIdent, quoteQualified } from '../users/catalog.ts';
 import { fieldColumn, fieldSqlType } from './rows.ts';
 
 /**
  * The parts of the projection that depend on the deployment, applied after the migrations and safe to
  * repeat: one typed column (and optional index) per declared field, a capture trigger on each framework
- * table, and the `sessiongraph.all_sessions` view that joins native and projected sessions for SQL users.
+ * table, a tombstone trigger on the tables of frameworks that re-insert ended sessions
+ * (src/security/tombstones.ts), and the `sessiongraph.all_sessions` view that joins native and projected
+ * sessions for SQL users.
  */
 
 export type FrameworkStoreConfig = Exclude<StoreConfig, { kind: 'native' }>;
@@ -104,7 +112,9 @@ export function projectionStatements(config: Config): string[] {
       );
     }
   }
-  for (const store of config.stores.filter(isFrameworkStore)) statements.push(...captureStatements(store));
+  for (const store of config.stores.filter(isFrameworkStore)) {
+    statements.push(...captureStatements(store), ...tombstoneStatements(store, storeTable(store)));
+  }
   statements.push('DROP VIEW IF EXISTS sessiongraph.all_sessions', viewStatement(config));
   statements.push(
     `COMMENT ON VIEW sessiongraph.all_sessions IS 'Every session of every store, decoded, one row each; '
@@ -127,14 +137,17 @@ export async function uninstall(db: Queryable, config: Config): Promise<string[]
   for (const store of config.stores.filter(isFrameworkStore)) {
     await db.query(`DROP TRIGGER IF EXISTS sessiongraph_capture ON ${storeTable(store)}`);
     done.push(`dropped trigger sessiongraph_capture on ${storeTable(store)}`);
+    await db.query(dropTombstoneTrigger(storeTable(store)));
+    if (storeRevokesStick(store)) done.push(`dropped trigger ${TOMBSTONE_TRIGGER} on ${storeTable(store)}`);
   }
   // Triggers of stores no longer configured are found through the catalog, so none is left behind.
-  const leftovers = await db.query<{ relation: string }>(
-    `SELECT tgrelid::regclass::text AS relation FROM pg_trigger WHERE tgname = 'sessiongraph_capture'`,
+  const leftovers = await db.query<{ relation: string; name: string }>(
+    `SELECT tgrelid::regclass::text AS relation, tgname AS name FROM pg_trigger
+      WHERE tgname IN ('sessiongraph_capture', '${TOMBSTONE_TRIGGER}')`,
   );
-  for (const { relation } of leftovers.rows) {
-    await db.query(`DROP TRIGGER IF EXISTS sessiongraph_capture ON ${relation}`);
-    done.push(`dropped trigger sessiongraph_capture on ${relation}`);
+  for (const { relation, name } of leftovers.rows) {
+    await db.query(`DROP TRIGGER IF EXISTS ${name} ON ${relation}`);
+    done.push(`dropped trigger ${name} on ${relation}`);
   }
   await db.query('DROP SCHEMA IF EXISTS sessiongraph CASCADE');
   done.push('dropped schema sessiongraph');

@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import { auditRefusal } from '../auth/audit.ts';
@@ -47,7 +47,7 @@ export function createBuilder() {
           auditRefusal(context, info.fieldName);
           return new ForbiddenError(info.fieldName);
         }
-        const unauthenticated = context.caller.kind === 'anonymous';
+        const unauthenticated = context.caller.kind === 'anonymous' && !context.viewerFound;
         return new GraphQLError(
           unauthenticated
             ? context.caller.kind === 'anonymous' && context.caller.failedToken
@@ -60,6 +60,14 @@ export function createBuilder() {
     },
     defaultFieldNullability: false,
     relay: {
+      // A forged or garbled id is the client's mistake: a typed input error, not an unexplained failure.
+      decodeGlobalID: (globalID: string) => {
+        try {
+          return decodeGlobalID(globalID);
+        } catch {
+          throw new GraphQLError('Not a valid id.', { extensions: { code: 'BAD_USER_INPUT' } });
+        }
+      },
       clientMutationId: 'omit',
       cursorType: 'String',
       nodeQueryOptions: { description: 'Fetches any object by its opaque id (a `Session` or a `User`).' },

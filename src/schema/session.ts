@@ -164,7 +164,7 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       description:
         'The session whose key the caller presents (its cookie, or the `X-Session-Key` header). ' +
         'Null for an unknown, expired or malformed key.',
-      resolve: (_root, _args, ctx) => sessions.currentSession(ctx),
+      resolve: (_root, _args, ctx) => ctx.viewerSession(),
     }),
     session: t.field({
       authScopes: { scope: 'sessions:read', viewer: true },
@@ -438,7 +438,13 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
       type: EndSessionPayload,
       errors: { union: { name: 'EndCurrentSessionResult' } },
       resolve: (_root, _args, ctx) =>
-        audited(ctx, 'endCurrentSession', {}, () => sessions.endCurrentSession(ctx)),
+        audited(
+          ctx,
+          'endCurrentSession',
+          {},
+          () => sessions.endCurrentSession(ctx),
+          (result) => ({ sessionId: result.endedSessionId }),
+        ),
     }),
     endOtherSessions: t.field({
       authScopes: { viewer: true },
@@ -466,7 +472,16 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         union: { name: 'UpdateCurrentSessionResult' },
       },
       resolve: (_root, { input }, ctx) =>
-        audited(ctx, 'updateCurrentSession', {}, () => sessions.updateCurrentSession(ctx, input)),
+        audited(
+          ctx,
+          'updateCurrentSession',
+          {},
+          () => sessions.updateCurrentSession(ctx, input),
+          (result) => ({
+            sessionId: sessions.encodeSessionId(result.session),
+            userId: result.session.userId,
+          }),
+        ),
     }),
   }));
 

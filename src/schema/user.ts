@@ -112,7 +112,8 @@ function columnField(t: FieldBuilder, column: UserColumn) {
 export function addUserSessions(builder: Builder, app: App, User: UserRef, types: SessionTypes) {
   builder.objectFields(User, (t) => ({
     sessions: t.field({
-      authScopes: { scope: 'sessions:read', viewer: true },
+      // A browser sees its own session and no other, not even its user's other devices.
+      authScopes: { scope: 'sessions:read' },
       type: types.SessionConnection,
       args: {
         store: t.arg.string({ description: `Defaults to "${app.defaultStore.name}".` }),

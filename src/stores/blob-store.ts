@@ -430,6 +430,8 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       await asApi(tx);
       const moved = await sql.rekey(tx, row.key, key, blob);
       if (!moved) return null;
+      // The old key is dead: a request still holding it must not write it back (session fixation).
+      await revoke(tx, [ref]);
       await projection?.remove(tx, name, [ref]);
       await projection?.upsert(tx, self, [moved], now);
       return { record: decodeRow(moved, now), key: format.presentableKey?.(key) ?? key };

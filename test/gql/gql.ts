@@ -14,6 +14,17 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query AccessList {\n    sessions(first: 5) { edges { node { id } } }\n  }\n": typeof types.AccessListDocument,
+    "\n  query AccessOne($id: ID!) {\n    session(id: $id) { id data user { username } }\n  }\n": typeof types.AccessOneDocument,
+    "\n  query AccessNode($id: ID!) {\n    node(id: $id) { id }\n  }\n": typeof types.AccessNodeDocument,
+    "\n  query AccessMine {\n    currentSession { id data user { username email } }\n  }\n": typeof types.AccessMineDocument,
+    "\n  query AccessUser($id: ID!) {\n    user(id: $id) { username }\n  }\n": typeof types.AccessUserDocument,
+    "\n  mutation AccessEndMine {\n    endCurrentSession { __typename ... on EndSessionPayload { endedSessionId } ... on ForbiddenError { code operation } }\n  }\n": typeof types.AccessEndMineDocument,
+    "\n  mutation AccessEndOthers {\n    endOtherSessions { __typename ... on EndOtherSessionsPayload { count } ... on ForbiddenError { code } }\n  }\n": typeof types.AccessEndOthersDocument,
+    "\n  mutation AccessWriteMine($input: UpdateCurrentSessionInput!) {\n    updateCurrentSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { data } }\n      ... on InvalidInputError { field message }\n      ... on ForbiddenError { code }\n    }\n  }\n": typeof types.AccessWriteMineDocument,
+    "\n  mutation AccessEndAny($id: ID!) {\n    endSession(input: { id: $id }) { __typename ... on ForbiddenError { code operation } }\n  }\n": typeof types.AccessEndAnyDocument,
+    "\n  mutation AccessRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n": typeof types.AccessRotateDocument,
+    "\n  query AccessAudit($sessionId: ID, $userId: ID, $since: DateTime) {\n    auditEvents(sessionId: $sessionId, userId: $userId, since: $since, first: 50) {\n      edges { node { actor action sessionId userId outcome at } }\n    }\n  }\n": typeof types.AccessAuditDocument,
     "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n": typeof types.PageWithUsersDocument,
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": typeof types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": typeof types.SeveralNodesDocument,
@@ -63,6 +74,17 @@ type Documents = {
     "\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.ByRoleDocument,
 };
 const documents: Documents = {
+    "\n  query AccessList {\n    sessions(first: 5) { edges { node { id } } }\n  }\n": types.AccessListDocument,
+    "\n  query AccessOne($id: ID!) {\n    session(id: $id) { id data user { username } }\n  }\n": types.AccessOneDocument,
+    "\n  query AccessNode($id: ID!) {\n    node(id: $id) { id }\n  }\n": types.AccessNodeDocument,
+    "\n  query AccessMine {\n    currentSession { id data user { username email } }\n  }\n": types.AccessMineDocument,
+    "\n  query AccessUser($id: ID!) {\n    user(id: $id) { username }\n  }\n": types.AccessUserDocument,
+    "\n  mutation AccessEndMine {\n    endCurrentSession { __typename ... on EndSessionPayload { endedSessionId } ... on ForbiddenError { code operation } }\n  }\n": types.AccessEndMineDocument,
+    "\n  mutation AccessEndOthers {\n    endOtherSessions { __typename ... on EndOtherSessionsPayload { count } ... on ForbiddenError { code } }\n  }\n": types.AccessEndOthersDocument,
+    "\n  mutation AccessWriteMine($input: UpdateCurrentSessionInput!) {\n    updateCurrentSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { data } }\n      ... on InvalidInputError { field message }\n      ... on ForbiddenError { code }\n    }\n  }\n": types.AccessWriteMineDocument,
+    "\n  mutation AccessEndAny($id: ID!) {\n    endSession(input: { id: $id }) { __typename ... on ForbiddenError { code operation } }\n  }\n": types.AccessEndAnyDocument,
+    "\n  mutation AccessRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n": types.AccessRotateDocument,
+    "\n  query AccessAudit($sessionId: ID, $userId: ID, $since: DateTime) {\n    auditEvents(sessionId: $sessionId, userId: $userId, since: $since, first: 50) {\n      edges { node { actor action sessionId userId outcome at } }\n    }\n  }\n": types.AccessAuditDocument,
     "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n": types.PageWithUsersDocument,
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": types.SeveralNodesDocument,
@@ -126,6 +148,50 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessList {\n    sessions(first: 5) { edges { node { id } } }\n  }\n"): (typeof documents)["\n  query AccessList {\n    sessions(first: 5) { edges { node { id } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessOne($id: ID!) {\n    session(id: $id) { id data user { username } }\n  }\n"): (typeof documents)["\n  query AccessOne($id: ID!) {\n    session(id: $id) { id data user { username } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessNode($id: ID!) {\n    node(id: $id) { id }\n  }\n"): (typeof documents)["\n  query AccessNode($id: ID!) {\n    node(id: $id) { id }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessMine {\n    currentSession { id data user { username email } }\n  }\n"): (typeof documents)["\n  query AccessMine {\n    currentSession { id data user { username email } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessUser($id: ID!) {\n    user(id: $id) { username }\n  }\n"): (typeof documents)["\n  query AccessUser($id: ID!) {\n    user(id: $id) { username }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessEndMine {\n    endCurrentSession { __typename ... on EndSessionPayload { endedSessionId } ... on ForbiddenError { code operation } }\n  }\n"): (typeof documents)["\n  mutation AccessEndMine {\n    endCurrentSession { __typename ... on EndSessionPayload { endedSessionId } ... on ForbiddenError { code operation } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessEndOthers {\n    endOtherSessions { __typename ... on EndOtherSessionsPayload { count } ... on ForbiddenError { code } }\n  }\n"): (typeof documents)["\n  mutation AccessEndOthers {\n    endOtherSessions { __typename ... on EndOtherSessionsPayload { count } ... on ForbiddenError { code } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessWriteMine($input: UpdateCurrentSessionInput!) {\n    updateCurrentSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { data } }\n      ... on InvalidInputError { field message }\n      ... on ForbiddenError { code }\n    }\n  }\n"): (typeof documents)["\n  mutation AccessWriteMine($input: UpdateCurrentSessionInput!) {\n    updateCurrentSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { data } }\n      ... on InvalidInputError { field message }\n      ... on ForbiddenError { code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessEndAny($id: ID!) {\n    endSession(input: { id: $id }) { __typename ... on ForbiddenError { code operation } }\n  }\n"): (typeof documents)["\n  mutation AccessEndAny($id: ID!) {\n    endSession(input: { id: $id }) { __typename ... on ForbiddenError { code operation } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n"): (typeof documents)["\n  mutation AccessRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessAudit($sessionId: ID, $userId: ID, $since: DateTime) {\n    auditEvents(sessionId: $sessionId, userId: $userId, since: $since, first: 50) {\n      edges { node { actor action sessionId userId outcome at } }\n    }\n  }\n"): (typeof documents)["\n  query AccessAudit($sessionId: ID, $userId: ID, $since: DateTime) {\n    auditEvents(sessionId: $sessionId, userId: $userId, since: $since, first: 50) {\n      edges { node { actor action sessionId userId outcome at } }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

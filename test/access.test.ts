@@ -1,0 +1,296 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../src/auth/tokens.ts';
+import { encodeSessionId } from '../src/sessions/ids.ts';
+import { graphql } from './gql/index.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { nativeSession, type SeededSession, userIdNamed } from './helpers/seed.ts';
+
+/** Who may see and change which session: a test for every refusal. @see issue 5 */
+
+const ListSessions = graphql(`
+  query AccessList {
+    sessions(first: 5) { edges { node { id } } }
+  }
+`);
+
+const OneSession = graphql(`
+  query AccessOne($id: ID!) {
+    session(id: $id) { id data user { username } }
+  }
+`);
+
+const AnyNode = graphql(`
+  query AccessNode($id: ID!) {
+    node(id: $id) { id }
+  }
+`);
+
+const Mine = graphql(`
+  query AccessMine {
+    currentSession { id data user { username email } }
+  }
+`);
+
+const SomeUser = graphql(`
+  query AccessUser($id: ID!) {
+    user(id: $id) { username }
+  }
+`);
+
+const EndMine = graphql(`
+  mutation AccessEndMine {
+    endCurrentSession { __typename ... on EndSessionPayload { endedSessionId } ... on ForbiddenError { code operation } }
+  }
+`);
+
+const EndOthers = graphql(`
+  mutation AccessEndOthers {
+    endOtherSessions { __typename ... on EndOtherSessionsPayload { count } ... on ForbiddenError { code } }
+  }
+`);
+
+const WriteMine = graphql(`
+  mutation AccessWriteMine($input: UpdateCurrentSessionInput!) {
+    updateCurrentSession(input: $input) {
+      __typename
+      ... on UpdateSessionPayload { session { data } }
+      ... on InvalidInputError { field message }
+      ... on ForbiddenError { code }
+    }
+  }
+`);
+
+const EndAny = graphql(`
+  mutation AccessEndAny($id: ID!) {
+    endSession(input: { id: $id }) { __typename ... on ForbiddenError { code operation } }
+  }
+`);
+
+const Rotate = graphql(`
+  mutation AccessRotate($id: ID!) {
+    rotateSessionKey(input: { id: $id }) {
+      __typename
+      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }
+    }
+  }
+`);
+
+const Audit = graphql(`
+  query AccessAudit($sessionId: ID, $userId: ID, $since: DateTime) {
+    auditEvents(sessionId: $sessionId, userId: $userId, since: $since, first: 50) {
+      edges { node { actor action sessionId userId outcome at } }
+    }
+  }
+`);
+
+const none = { authorization: '' };
+const codeOf = (result: { errors?: { extensions?: Record<string, unknown> }[] }) =>
+  result.errors?.[0]?.extensions?.['code'];
+
+describe('access control', () => {
+  let t: TestApp;
+  let ada: string;
+  let grace: string;
+  let adaSession: SeededSession;
+  let adaOther: SeededSession;
+  let graceSession: SeededSession;
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    t = await startTestApp({ config: { clientWritableKeys: ['theme', 'cart'] } });
+    ada = await userIdNamed(t.pool, 'ada');
+    grace = await userIdNamed(t.pool, 'grace');
+    adaSession = await nativeSession(t.pool, { userId: Number(ada), data: { theme: 'dark', role: 'admin' } });
+    adaOther = await nativeSession(t.pool, { userId: Number(ada), data: { device: 'phone' } });
+    graceSession = await nativeSession(t.pool, { userId: Number(grace), data: { secret: 'grace only' } });
+  });
+  afterAll(() => t.close());
+
+  describe('API tokens', () => {
+    it('should refuse a request without a token: UNAUTHENTICATED, and answer currentSession with null', async () => {
+      expect(codeOf(await t.graphql(ListSessions, undefined, none))).toBe('UNAUTHENTICATED');
+      expect(await t.graphql(Mine, undefined, none)).toEqual({ data: { currentSession: null } });
+    });
+
+    it('should refuse a malformed, unknown, expired or revoked token as UNAUTHENTICATED', async () => {
+      const expired = await createToken(t.pool, 'expired', ['sessions:read'], new Date(Date.now() - 1000));
+      const revoked = await createToken(t.pool, 'revoked', ['sessions:read'], null);
+      await t.pool.query(`UPDATE sessiongraph.api_tokens SET revoked_at = now() WHERE name = 'revoked'`);
+      for (const [token, message] of [
+        ['nonsense', 'The API token is malformed.'],
+        [`sg_${'A'.repeat(43)}`, 'The API token is not known.'],
+        [expired.token, 'The API token is expired.'],
+        [revoked.token, 'The API token is revoked.'],
+      ]) {
+        const result = await t.graphql(ListSessions, undefined, bearer(token!));
+        expect(result.errors?.[0]).toMatchObject({ message, extensions: { code: 'UNAUTHENTICATED' } });
+        expect(result.data).toBeNull();
+      }
+    });
+
+    it('should refuse a token without the scope a field or mutation needs: FORBIDDEN', async () => {
+      const usersOnly = await createToken(t.pool, 'users-only', ['users:read'], null);
+      expect(codeOf(await t.graphql(ListSessions, undefined, bearer(usersOnly.token)))).toBe('FORBIDDEN');
+      expect((await t.graphql(SomeUser, { id: ada }, bearer(usersOnly.token))).data).toEqual({
+        user: { username: 'ada' },
+      });
+      const readOnly = await createToken(t.pool, 'read-only', ['sessions:read'], null);
+      const refused = await t.graphql(EndAny, { id: graceSession.id }, bearer(readOnly.token));
+      expect(refused.data!.endSession).toEqual({
+        __typename: 'ForbiddenError',
+        code: 'FORBIDDEN',
+        operation: 'endSession',
+      });
+      const stillThere = await t.pool.query('SELECT 1 FROM sessiongraph.sessions WHERE id = $1', [
+        graceSession.rowId,
+      ]);
+      expect(stillThere.rowCount).toBe(1);
+      const noAudit = await createToken(
+        t.pool,
+        'no-audit',
+        ['sessions:read', 'sessions:write', 'users:read'],
+        null,
+      );
+      expect(codeOf(await t.graphql(Audit, {}, bearer(noAudit.token)))).toBe('FORBIDDEN');
+    });
+  });
+
+  describe('browsers', () => {
+    const as = (session: SeededSession) => ({ ...none, 'x-session-key': session.key });
+
+    it('should show a browser its own session and user, and nothing else', async () => {
+      const mine = await t.graphql(Mine, undefined, as(adaSession));
+      expect(mine.errors).toBeUndefined();
+      expect(mine.data!.currentSession).toMatchObject({
+        id: adaSession.id,
+        data: { theme: 'dark' },
+        user: { username: 'ada', email: 'ada@example.com' },
+      });
+      const others = await t.fetch(
+        { query: '{ currentSession { user { sessions { edges { node { id } } } } } }' },
+        as(adaSession),
+      );
+      expect(
+        ((await others.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+      ).toBe('FORBIDDEN');
+      const byCookie = await t.graphql(Mine, undefined, {
+        ...none,
+        cookie: `sg_session=${adaSession.key}`,
+        'x-graphql-csrf': '1',
+      });
+      expect(byCookie.data!.currentSession!.id).toBe(adaSession.id);
+    });
+
+    it('should refuse a browser reaching for another session, by id or through node', async () => {
+      const byId = await t.graphql(OneSession, { id: graceSession.id }, as(adaSession));
+      expect(codeOf(byId)).toBe('FORBIDDEN');
+      expect(JSON.stringify(byId)).not.toContain('grace only');
+      const byNode = await t.graphql(AnyNode, { id: graceSession.id }, as(adaSession));
+      expect(codeOf(byNode)).toBe('FORBIDDEN');
+      expect(codeOf(await t.graphql(ListSessions, undefined, as(adaSession)))).toBe('FORBIDDEN');
+      expect(codeOf(await t.graphql(SomeUser, { id: grace }, as(adaSession)))).toBe('FORBIDDEN');
+      const ownById = await t.graphql(OneSession, { id: adaSession.id }, as(adaSession));
+      expect(ownById.data!.session!.id).toBe(adaSession.id);
+    });
+
+    it('should answer null for a forged node id', async () => {
+      const forged = encodeSessionId({ store: 'native', ref: '11111111-1111-1111-1111-111111111111' });
+      expect(await t.graphql(AnyNode, { id: forged })).toEqual({ data: { node: null } });
+      const garbled = await t.graphql(AnyNode, { id: 'U2Vzc2lvbjo=' });
+      expect(garbled.data).toEqual({ node: null });
+      expect(codeOf(garbled)).toBe('BAD_USER_INPUT');
+    });
+
+    it('should let a browser change only client-writable keys of its own session', async () => {
+      const allowed = await t.graphql(WriteMine, { input: { set: { theme: 'light' } } }, as(adaSession));
+      expect(allowed.data!.updateCurrentSession).toMatchObject({
+        session: { data: { theme: 'light', role: 'admin' } },
+      });
+      const refused = await t.graphql(WriteMine, { input: { set: { role: 'superuser' } } }, as(adaSession));
+      expect(refused.data!.updateCurrentSession).toMatchObject({
+        __typename: 'InvalidInputError',
+        field: 'set',
+      });
+      const nobody = await t.graphql(WriteMine, { input: { set: { theme: 'x' } } }, none);
+      expect(nobody.data!.updateCurrentSession).toMatchObject({ __typename: 'ForbiddenError' });
+    });
+
+    it('should let a browser end its other sessions, then its own', async () => {
+      const others = await t.graphql(EndOthers, undefined, as(adaSession));
+      expect(others.data!.endOtherSessions).toEqual({ __typename: 'EndOtherSessionsPayload', count: 1 });
+      const ended = await t.graphql(EndMine, undefined, as(adaSession));
+      expect(ended.data!.endCurrentSession).toEqual({
+        __typename: 'EndSessionPayload',
+        endedSessionId: adaSession.id,
+      });
+      expect(await t.graphql(Mine, undefined, as(adaSession))).toEqual({ data: { currentSession: null } });
+      const graceLeft = await t.pool.query('SELECT 1 FROM sessiongraph.sessions WHERE id = $1', [
+        graceSession.rowId,
+      ]);
+      expect(graceLeft.rowCount).toBe(1);
+      const nobody = await t.graphql(EndMine, undefined, none);
+      expect(nobody.data!.endCurrentSession).toMatchObject({
+        __typename: 'ForbiddenError',
+        code: 'FORBIDDEN',
+      });
+    });
+  });
+
+  describe('keys', () => {
+    it('should rotate a key: the new one works, the old one stops at once, the data stays', async () => {
+      const session = await nativeSession(t.pool, { userId: Number(grace), data: { cart: [1] } });
+      const rotated = await t.graphql(Rotate, { id: session.id });
+      const payload = rotated.data!.rotateSessionKey;
+      if (payload.__typename !== 'RotateSessionKeyPayload') throw new Error(payload.__typename);
+      expect(payload.sessionKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(payload.sessionKey).not.toBe(session.key);
+      expect(payload.session.data).toEqual({ cart: [1] });
+      const withOld = await t.graphql(Mine, undefined, { ...none, 'x-session-key': session.key });
+      expect(withOld.data!.currentSession).toBeNull();
+      const withNew = await t.graphql(Mine, undefined, { ...none, 'x-session-key': payload.sessionKey });
+      expect(withNew.data!.currentSession!.data).toEqual({ cart: [1] });
+    });
+
+    it('should never put a key in a response outside createSession and rotateSessionKey', async () => {
+      const listed = await t.fetch({ query: '{ sessions(first: 50) { edges { node { id data } } } }' });
+      const text = await listed.text();
+      for (const session of [adaSession, adaOther, graceSession]) expect(text).not.toContain(session.key);
+    });
+  });
+
+  describe('audit', () => {
+    it('should record every mutation and refusal, filterable by session, user and time, append-only', async () => {
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const bySession = await t.graphql(Audit, { sessionId: adaSession.id });
+      expect(
+        bySession.data!.auditEvents.edges.map((edge) => [edge.node.action, edge.node.outcome]),
+      ).toContainEqual(['endCurrentSession', 'ok']);
+      const all = await t.graphql(Audit, { since });
+      const events = all.data!.auditEvents.edges.map((edge) => edge.node);
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          actor: 'token:read-only',
+          action: 'endSession',
+          outcome: 'refused:forbidden',
+        }),
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({ actor: 'anonymous', action: 'authenticate', outcome: 'refused:revoked' }),
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({ action: 'updateCurrentSession', outcome: 'error:INVALID_INPUT' }),
+      );
+      expect(events.find((event) => event.action === 'endOtherSessions')).toMatchObject({
+        userId: ada,
+        outcome: 'ok',
+      });
+      expect(JSON.stringify(events)).not.toContain(adaSession.key);
+      const byUser = await t.graphql(Audit, { userId: ada });
+      expect(byUser.data!.auditEvents.edges.length).toBeGreaterThan(0);
+      await expect(t.pool.query('DELETE FROM sessiongraph.audit_log')).rejects.toThrow(/append-only/);
+      await expect(t.pool.query(`UPDATE sessiongraph.audit_log SET outcome = 'ok'`)).rejects.toThrow(
+        /append-only/,
+      );
+    });
+  });
+});
