@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.ts';
+import { recordAudit } from './auth/audit.sql.ts';
+import { createToken, parseScopes, SCOPES } from './auth/tokens.ts';
+import { listTokens, revokeToken, type TokenRow } from './auth/tokens.sql.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { appliedMigrations, latestMigration, migrate } from './db/migrations.ts';
-import { createPool } from './db/pool.ts';
+import { createPool, type Pool } from './db/pool.ts';
 import { createLogger } from './log.ts';
 import { progressLine } from './projection/progress.ts';
 import { uninstall } from './projection/schema.ts';
@@ -14,6 +17,7 @@ import { readUsersCatalog, UsersTableError } from './users/catalog.ts';
  * `sessiongraph <command>`: operations that run against DATABASE_URL outside the server.
  *   migrate   apply sessiongraph's migrations (idempotent)
  *   sweep     delete expired sessions in bounded batches and report how many
+ *   token     create, list and revoke API tokens
  */
 const usage = `usage: sessiongraph <command>
 
@@ -25,19 +29,40 @@ commands:
                        (--restart starts over)
   sync --verify        compare the projection with the stores, repair drift, report what was fixed
   uninstall            remove sessiongraph's triggers and schema; framework tables keep their rows
+  token create --name <name> --scopes <scope,...> [--expires-in 30d|12h|90m|3600s]
+                       create an API token and print it, once; scopes: ${SCOPES.join(', ')}
+  token list           the API tokens: name, scopes, created, expires, status (never the token)
+  token revoke <name-or-id>
+                       revoke an API token (safe to repeat)
   help                 this text
 `;
 
+/** A command used wrongly, or asked for something that cannot be: the message, and exit code 2. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        backfill: { type: 'boolean', default: false },
+        verify: { type: 'boolean', default: false },
+        restart: { type: 'boolean', default: false },
+        name: { type: 'string' },
+        scopes: { type: 'string' },
+        'expires-in': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${usage}`);
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      backfill: { type: 'boolean', default: false },
-      verify: { type: 'boolean', default: false },
-      restart: { type: 'boolean', default: false },
-    },
-  });
+  const { positionals, values } = parseCommandLine(argv);
   const command = positionals[0] ?? 'help';
   if (command === 'help' || command === '--help') {
     process.stdout.write(usage);
@@ -126,6 +151,8 @@ async function run(argv: string[]): Promise<number> {
         for (const line of done) process.stdout.write(`${line}\n`);
         return 0;
       }
+      case 'token':
+        return await tokenCommand(pool, config, positionals.slice(1), values);
       default:
         process.stderr.write(`sessiongraph: unknown command "${command}"\n\n${usage}`);
         return 2;
@@ -135,9 +162,176 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+const tokenUsage =
+  'usage: sessiongraph token create --name <name> --scopes <scope,...> [--expires-in 30d|12h|90m|3600s]\n' +
+  '       sessiongraph token list\n' +
+  '       sessiongraph token revoke <name-or-id>\n';
+
+/** `sessiongraph token create|list|revoke`: API tokens, on a schema migrated first (tokens are migration 3). */
+async function tokenCommand(
+  pool: Pool,
+  config: Config,
+  args: string[],
+  values: { name?: string | undefined; scopes?: string | undefined; 'expires-in'?: string | undefined },
+): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'create' && action !== 'list' && action !== 'revoke') {
+    throw new UsageError(
+      `${action ? `unknown token command "${action}"` : 'token needs a command'}\n\n${tokenUsage}`,
+    );
+  }
+  const catalog = await readUsersCatalog(pool, config.users);
+  await migrate(pool, { users: catalog });
+  const now = new Date();
+  switch (action) {
+    case 'create': {
+      const name = values.name?.trim();
+      if (!name) throw new UsageError(`token create needs --name\n\n${tokenUsage}`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/.test(name)) {
+        throw new UsageError(
+          `token name "${name}": use letters, digits and . _ : @ - (at most 100, starting with a letter or digit)`,
+        );
+      }
+      if (values.scopes === undefined) {
+        throw new UsageError(`token create needs --scopes (any of ${SCOPES.join(', ')})\n\n${tokenUsage}`);
+      }
+      let scopes: ReturnType<typeof parseScopes>;
+      try {
+        scopes = parseScopes(values.scopes);
+      } catch (error) {
+        throw new UsageError(`--scopes: ${(error as Error).message}`);
+      }
+      const expiresIn = values['expires-in'];
+      const expiresAt =
+        expiresIn === undefined ? null : new Date(now.getTime() + parseDuration(expiresIn) * 1000);
+      const existing = (await listTokens(pool)).find((row) => row.name === name);
+      if (existing) throw duplicateName(name, existing, now);
+      let created: Awaited<ReturnType<typeof createToken>>;
+      try {
+        created = await createToken(pool, name, scopes, expiresAt);
+      } catch (error) {
+        // Another process created the same name between the check and the insert.
+        if ((error as { code?: string }).code === '23505') throw duplicateName(name, null, now);
+        throw error;
+      }
+      const { token, row } = created;
+      await recordAudit(pool, {
+        actor: 'cli',
+        action: 'createToken',
+        outcome: 'ok',
+        detail: { tokenId: row.id, name: row.name, scopes: row.scopes, expiresAt: row.expires_at },
+      });
+      process.stdout.write(
+        `created API token "${row.name}" (id ${row.id})\n` +
+          `  scopes:  ${row.scopes.join(',')}\n` +
+          `  expires: ${row.expires_at ? timestamp(row.expires_at) : 'never'}\n\n` +
+          `${token}\n\n` +
+          'This token will not be shown again: sessiongraph stores only its SHA-256. Keep it in a secret store.\n' +
+          `Send it with every request as the header:  Authorization: Bearer ${token}\n`,
+      );
+      return 0;
+    }
+    case 'list': {
+      const rows = await listTokens(pool);
+      if (rows.length === 0) {
+        process.stdout.write(
+          'no API tokens; create one with: sessiongraph token create --name … --scopes …\n',
+        );
+        return 0;
+      }
+      process.stdout.write(
+        table(
+          ['NAME', 'SCOPES', 'CREATED', 'EXPIRES', 'STATUS', 'ID'],
+          rows.map((row) => [
+            row.name,
+            row.scopes.join(','),
+            timestamp(row.created_at),
+            row.expires_at ? timestamp(row.expires_at) : 'never',
+            tokenStatus(row, now),
+            row.id,
+          ]),
+        ),
+      );
+      return 0;
+    }
+    case 'revoke': {
+      const target = rest[0];
+      if (!target || rest.length > 1)
+        throw new UsageError(`token revoke needs one name or id\n\n${tokenUsage}`);
+      const before = (await listTokens(pool)).find((row) => row.name === target || row.id === target);
+      const row = before ? await revokeToken(pool, before.id) : null;
+      if (!before || !row) {
+        throw new UsageError(`no API token is named or has the id "${target}"; see sessiongraph token list`);
+      }
+      if (before.revoked_at) {
+        process.stdout.write(
+          `API token "${row.name}" (id ${row.id}) was already revoked at ${timestamp(before.revoked_at)}\n`,
+        );
+        return 0;
+      }
+      await recordAudit(pool, {
+        actor: 'cli',
+        action: 'revokeToken',
+        outcome: 'ok',
+        detail: { tokenId: row.id, name: row.name },
+      });
+      process.stdout.write(
+        `revoked API token "${row.name}" (id ${row.id}); requests presenting it are refused from now on\n`,
+      );
+      return 0;
+    }
+  }
+}
+
+function duplicateName(name: string, existing: TokenRow | null, now: Date): UsageError {
+  const status = existing ? ` (${tokenStatus(existing, now)})` : '';
+  return new UsageError(
+    `an API token named "${name}" already exists${status}; names stay taken after revocation, choose another`,
+  );
+}
+
+const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `30d`, `12h`, `90m`, `3600s` → seconds. */
+function parseDuration(text: string): number {
+  const match = /^(\d{1,9})([smhd])$/.exec(text.trim());
+  const seconds = match ? Number(match[1]) * units[match[2]!]! : 0;
+  if (!match || seconds <= 0) {
+    throw new UsageError(
+      `--expires-in: expected a positive duration like 30d, 12h, 90m or 3600s, got "${text}"`,
+    );
+  }
+  if (seconds > 100 * 366 * 86_400) throw new UsageError(`--expires-in: "${text}" is more than 100 years`);
+  return seconds;
+}
+
+function tokenStatus(row: TokenRow, now: Date): 'active' | 'expired' | 'revoked' {
+  if (row.revoked_at) return 'revoked';
+  if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return 'expired';
+  return 'active';
+}
+
+/** UTC to the second: `2026-05-01 12:00:00Z`. */
+const timestamp = (date: Date) => `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ');
+  return `${[header, ...rows].map(line).join('\n')}\n`;
+}
+
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`sessiongraph: ${error.message}\n`);
+      process.exit(2);
+    }
     if (error instanceof ConfigError || error instanceof UsersTableError) {
       process.stderr.write(`sessiongraph: ${error.message}\n`);
       process.exit(2);

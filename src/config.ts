@@ -190,6 +190,8 @@ export const configSchema = z.object({
       perIpPerMinute: 600,
       trustProxy: false,
     }),
+  /** Origins allowed to call cross-origin with credentials (CORS); none by default. */
+  corsOrigins: z.array(z.string().url()).default([]),
   /** Top-level data keys a browser may change in its own session (`updateCurrentSession`). */
   clientWritableKeys: z.array(z.string().min(1)).default([]),
   /** After a session ends, its key is refused on re-insert for this long (frameworks that upsert). */

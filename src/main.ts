@@ -1,8 +1,10 @@
 import { createServer as createHttpServer } from 'node:http';
 import { type App, createApp } from './app.ts';
+import { createToken, SCOPES } from './auth/tokens.ts';
+import { liveTokenCount } from './auth/tokens.sql.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startEmbeddedDatabase } from './db/embedded.ts';
-import { createPool } from './db/pool.ts';
+import { createPool, type Pool } from './db/pool.ts';
 import { SyncWorker } from './projection/worker.ts';
 import { demoConfigOverrides } from './demo/config.ts';
 import { createDemoUsers, demoSessionKey, seedDemoSessions } from './demo/seed.ts';
@@ -34,8 +36,16 @@ async function main() {
     { pool, logger, migrate: embedded ? true : undefined },
   );
   if (embedded) await seedDemoSessions(pool);
+  const demoToken = embedded ? await mintDemoToken(pool) : null;
+  await refuseUnauthenticatedExposure(app, pool);
 
-  const yoga = createServer(app);
+  // GraphiQL starts with the demo token in its headers panel, so its first query just works; only on a
+  // loopback address, since the page itself would hand the token to whoever can load it.
+  const graphiqlHasToken = demoToken !== null && isLoopback(config.host);
+  const yoga = createServer(
+    app,
+    graphiqlHasToken ? { graphiqlHeaders: { Authorization: `Bearer ${demoToken}` } } : {},
+  );
   const server = createHttpServer(yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -45,7 +55,7 @@ async function main() {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host}:${port}/graphql`;
-  printBanner(url, embedded !== null);
+  printBanner(url, demoToken, graphiqlHasToken);
   logger.info({ url, embedded: embedded !== null, stores: [...app.stores.keys()] }, 'sessiongraph listening');
 
   const sweeper = startSweeper(app);
@@ -79,7 +89,59 @@ function startSweeper(app: App) {
   }, seconds * 1000).unref();
 }
 
-function printBanner(url: string, demo: boolean) {
+/** Loopback addresses: the only ones the server listens on while no live API token exists. */
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const isLoopback = (host: string) => LOOPBACK.has(host.trim().toLowerCase());
+
+/** A refusal to start that the operator can fix: the message, and exit code 2. */
+class StartRefused extends Error {
+  override name = 'StartRefused';
+}
+
+/**
+ * Safe default: a server reachable beyond this machine while no live API token exists is a deployment
+ * whose access control was never set up, so it does not listen unless `allowUnauthenticatedListen` says so.
+ */
+async function refuseUnauthenticatedExposure(app: App, pool: Pool) {
+  const { host, allowUnauthenticatedListen } = app.config;
+  if (isLoopback(host)) return;
+  const live = await liveTokenCount(pool).catch((error: unknown) => {
+    // Migrations not applied (MIGRATE_ON_START=false on a fresh schema): no token table, so no token.
+    if ((error as { code?: string }).code === '42P01') return 0;
+    throw error;
+  });
+  if (live > 0) return;
+  if (allowUnauthenticatedListen) {
+    app.logger.warn(
+      { host },
+      'listening on a non-loopback address with no live API token (allowUnauthenticatedListen is set)',
+    );
+    return;
+  }
+  throw new StartRefused(
+    `refusing to listen on ${host}: it is not a loopback address and no live API token exists, so ` +
+      'access control has not been set up for callers on the network. Create a token first with ' +
+      '`sessiongraph token create --name <name> --scopes <scopes>` (same DATABASE_URL), listen on ' +
+      '127.0.0.1, or set allowUnauthenticatedListen (ALLOW_UNAUTHENTICATED_LISTEN=true) to listen anyway.',
+  );
+}
+
+/**
+ * The embedded demo's API token, with every scope: minted at each start and shown only in the banner
+ * (its raw value is never stored). Token names are unique, so a previous `demo` is revoked and renamed.
+ */
+async function mintDemoToken(pool: Pool): Promise<string> {
+  await pool.query(
+    `/* retireDemoToken */ UPDATE sessiongraph.api_tokens
+        SET revoked_at = COALESCE(revoked_at, now()), name = 'demo-replaced-' || id::text
+      WHERE name = 'demo'`,
+  );
+  const { token } = await createToken(pool, 'demo', SCOPES, null);
+  return token;
+}
+
+function printBanner(url: string, demoToken: string | null, graphiqlHasToken: boolean) {
+  const demo = demoToken !== null;
   const lines = [
     '',
     `  sessiongraph is running: ${url}  (GraphiQL in the browser)`,
@@ -88,6 +150,19 @@ function printBanner(url: string, demo: boolean) {
     '  A first query to try (paste it into GraphiQL):',
     '',
     '    { sessions(first: 5, status: ACTIVE) { edges { node { id status data user { username email } } } } }',
+    '',
+    ...(demo
+      ? [
+          '  The demo API token (every scope; minted at this start, shown only here).',
+          graphiqlHasToken
+            ? "  GraphiQL's headers panel starts with it; anywhere else, send these headers:"
+            : "  Paste this into GraphiQL's headers panel:",
+          `    {"Authorization": "Bearer ${demoToken}"}`,
+        ]
+      : [
+          '  Internal tools send an API token (create one with `sessiongraph token create`):',
+          '    Authorization: Bearer <token>',
+        ]),
     '',
     demo ? '  Your "own" session, as a browser would present it (header X-Session-Key):' : '',
     demo
@@ -102,7 +177,7 @@ function printBanner(url: string, demo: boolean) {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof UsersTableError) {
+  if (error instanceof ConfigError || error instanceof UsersTableError || error instanceof StartRefused) {
     process.stderr.write(`sessiongraph: ${error.message}\n`);
     process.exit(2);
   }

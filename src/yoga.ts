@@ -2,17 +2,42 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { App } from './app.ts';
 import { type Context, createContext } from './context.ts';
 import { buildSchema } from './schema/index.ts';
+import { batchingOption, clientIp, securityPlugins } from './security/limits.ts';
 
 /**
  * The HTTP handler: the schema, the per-request context, masked errors (anything unexpected is logged
  * and answered as "Unexpected error."). Tests call `yoga.fetch` directly, with no port.
  */
-export function createServer(app: App): YogaServerInstance<Record<string, unknown>, Context> {
+export function createServer(
+  app: App,
+  /** Headers GraphiQL starts with, e.g. the embedded demo's `Authorization: Bearer sg_…`. */
+  options: { graphiqlHeaders?: Record<string, string> } = {},
+): YogaServerInstance<Record<string, unknown>, Context> {
   return createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(app),
-    context: ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) =>
-      createContext(app, request, req?.socket?.remoteAddress ?? null),
-    graphiql: app.config.graphiql ? { title: 'sessiongraph', defaultQuery: firstQuery } : false,
+    context: (initial: { request: Request }) =>
+      createContext(app, initial.request, clientIp(app, initial.request, initial)),
+    // Cross-origin browsers are refused unless their origins are listed: a cookie-carrying API must not
+    // answer any page that asks (Yoga's default echoes every origin with credentials).
+    cors:
+      app.config.corsOrigins.length > 0
+        ? {
+            origin: app.config.corsOrigins,
+            credentials: true,
+            allowedHeaders: ['content-type', 'x-graphql-csrf', 'x-session-key', 'authorization'],
+          }
+        : false,
+    multipart: false,
+    graphiql: app.config.graphiql
+      ? {
+          title: 'sessiongraph',
+          defaultQuery: firstQuery,
+          ...(options.graphiqlHeaders ? { headers: JSON.stringify(options.graphiqlHeaders, null, 2) } : {}),
+        }
+      : false,
+    // Limits on abusive requests (src/security/limits.ts).
+    plugins: securityPlugins(app),
+    batching: batchingOption(app),
     maskedErrors: {
       maskError(error, message) {
         const original = (error as { originalError?: unknown }).originalError;
