@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.ts';
-import { encodeWebpySession } from '../src/codecs/webpy.ts';
+import { decodeWebpySession, encodeWebpySession } from '../src/codecs/webpy.ts';
 import { SyncWorker } from '../src/projection/worker.ts';
 import { createLogger } from '../src/log.ts';
 import { graphql } from './gql/index.ts';
@@ -39,6 +39,18 @@ const UsersWithDjangoSessions = graphql(`
     users(first: 10) {
       edges { node { username sessions(store: "django", first: 3) { edges { node { userId user { username } } } } } }
     }
+  }
+`);
+
+const RotateProjected = graphql(`
+  mutation ProjectedRotate($id: ID!) {
+    rotateSessionKey(input: { id: $id }) { __typename ... on RotateSessionKeyPayload { sessionKey session { id userRole } } }
+  }
+`);
+
+const ProjectedMine = graphql(`
+  query ProjectedMine {
+    currentSession { id store userRole }
   }
 `);
 
@@ -406,6 +418,57 @@ describe('projection', () => {
     } finally {
       await worker.stop();
     }
+  });
+
+  it('should rotate Django and web.py keys: the old key dead at once, the projection following', async () => {
+    const webpyKey = 'cd'.repeat(20);
+    await t.pool.query('INSERT INTO sessions (session_id, atime, data) VALUES ($1, now(), $2)', [
+      webpyKey,
+      encodeWebpySession({
+        session_id: webpyKey,
+        ip: '127.0.0.1',
+        uid: users['ken']!,
+        user_role: 'rotating',
+      }),
+    ]);
+    const django = djangoRow(users['ken']!, { user_role: 'rotating' });
+    await insertDjango([django]);
+    await t.sync();
+    const none = { authorization: '' };
+    const newKeys: string[] = [];
+    for (const [key, cookie] of [
+      [webpyKey, 'webpy_session_id'],
+      [django.key, 'sessionid'],
+    ] as const) {
+      const before = await t.graphql(ProjectedMine, undefined, { ...none, 'x-session-key': key });
+      const id = before.data!.currentSession!.id;
+      const rotated = await t.graphql(RotateProjected, { id });
+      const payload = rotated.data!.rotateSessionKey;
+      if (payload.__typename !== 'RotateSessionKeyPayload') throw new Error(payload.__typename);
+      expect(payload.session.userRole).toBe('rotating');
+      newKeys.push(payload.sessionKey);
+      const old = await t.graphql(ProjectedMine, undefined, {
+        ...none,
+        cookie: `${cookie}=${key}`,
+        'x-graphql-csrf': '1',
+      });
+      expect(old.data!.currentSession).toBeNull();
+      const renewed = await t.graphql(ProjectedMine, undefined, {
+        ...none,
+        'x-session-key': payload.sessionKey,
+      });
+      expect(renewed.data!.currentSession!.id).toBe(payload.session.id);
+      const projected = await t.pool.query(`SELECT session_key FROM sessiongraph.projection WHERE ref = $1`, [
+        Buffer.from(payload.session.id, 'base64').toString().split(':').at(-1),
+      ]);
+      expect(projected.rows).toEqual([{ session_key: payload.sessionKey }]);
+    }
+    // web.py keeps the key inside the pickle too: the rotated row carries the new one there as well.
+    const stored = await t.pool.query<{ data: string }>('SELECT data FROM sessions WHERE session_id = $1', [
+      newKeys[0],
+    ]);
+    const decodedRow = decodeWebpySession(stored.rows[0]!.data);
+    expect(decodedRow.ok && decodedRow.value.data['session_id']).toBe(newKeys[0]);
   });
 
   it('should repair drift with verify and report what it fixed', async () => {

@@ -62,6 +62,8 @@ type Documents = {
     "\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n": typeof types.WhoAmIDocument,
     "\n  query ProjectedSessions($store: String, $userId: ID, $status: SessionStatus, $where: SessionWhere, $first: Int, $after: String) {\n    sessions(store: $store, userId: $userId, status: $status, where: $where, first: $first, after: $after) {\n      totalCount\n      estimatedCount\n      edges { node { id status problem userId userRole data user { username } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.ProjectedSessionsDocument,
     "\n  query UsersWithDjangoSessions {\n    users(first: 10) {\n      edges { node { username sessions(store: \"django\", first: 3) { edges { node { userId user { username } } } } } }\n    }\n  }\n": typeof types.UsersWithDjangoSessionsDocument,
+    "\n  mutation ProjectedRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) { __typename ... on RotateSessionKeyPayload { sessionKey session { id userRole } } }\n  }\n": typeof types.ProjectedRotateDocument,
+    "\n  query ProjectedMine {\n    currentSession { id store userRole }\n  }\n": typeof types.ProjectedMineDocument,
     "\n  query Stats($store: String, $groupBy: SessionField) {\n    sessionStats(store: $store, groupBy: $groupBy) { store status value count }\n  }\n": typeof types.StatsDocument,
     "\n  mutation ProjectedEndAll($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { count } }\n  }\n": typeof types.ProjectedEndAllDocument,
     "\n  mutation ProjectedCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id userRole } }\n      ... on ReferenceNotFoundError { field value references code }\n    }\n  }\n": typeof types.ProjectedCreateDocument,
@@ -71,6 +73,9 @@ type Documents = {
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": typeof types.NodeByIdDocument,
     "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n": typeof types.CurrentSessionDocument,
     "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": typeof types.UserByIdDocument,
+    "\n  mutation SecretsRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n": typeof types.SecretsRotateDocument,
+    "\n  mutation SecretsCreate($input: CreateSessionInput!) {\n    createSession(input: $input) { __typename ... on CreateSessionPayload { sessionKey session { id } } }\n  }\n": typeof types.SecretsCreateDocument,
+    "\n  query SecretsMine {\n    currentSession { id store data }\n  }\n": typeof types.SecretsMineDocument,
     "\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.ByRoleDocument,
 };
 const documents: Documents = {
@@ -122,6 +127,8 @@ const documents: Documents = {
     "\n  query WhoAmI {\n    currentSession { id data user { username } }\n  }\n": types.WhoAmIDocument,
     "\n  query ProjectedSessions($store: String, $userId: ID, $status: SessionStatus, $where: SessionWhere, $first: Int, $after: String) {\n    sessions(store: $store, userId: $userId, status: $status, where: $where, first: $first, after: $after) {\n      totalCount\n      estimatedCount\n      edges { node { id status problem userId userRole data user { username } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.ProjectedSessionsDocument,
     "\n  query UsersWithDjangoSessions {\n    users(first: 10) {\n      edges { node { username sessions(store: \"django\", first: 3) { edges { node { userId user { username } } } } } }\n    }\n  }\n": types.UsersWithDjangoSessionsDocument,
+    "\n  mutation ProjectedRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) { __typename ... on RotateSessionKeyPayload { sessionKey session { id userRole } } }\n  }\n": types.ProjectedRotateDocument,
+    "\n  query ProjectedMine {\n    currentSession { id store userRole }\n  }\n": types.ProjectedMineDocument,
     "\n  query Stats($store: String, $groupBy: SessionField) {\n    sessionStats(store: $store, groupBy: $groupBy) { store status value count }\n  }\n": types.StatsDocument,
     "\n  mutation ProjectedEndAll($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { count } }\n  }\n": types.ProjectedEndAllDocument,
     "\n  mutation ProjectedCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id userRole } }\n      ... on ReferenceNotFoundError { field value references code }\n    }\n  }\n": types.ProjectedCreateDocument,
@@ -131,6 +138,9 @@ const documents: Documents = {
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": types.NodeByIdDocument,
     "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n": types.CurrentSessionDocument,
     "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": types.UserByIdDocument,
+    "\n  mutation SecretsRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n": types.SecretsRotateDocument,
+    "\n  mutation SecretsCreate($input: CreateSessionInput!) {\n    createSession(input: $input) { __typename ... on CreateSessionPayload { sessionKey session { id } } }\n  }\n": types.SecretsCreateDocument,
+    "\n  query SecretsMine {\n    currentSession { id store data }\n  }\n": types.SecretsMineDocument,
     "\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.ByRoleDocument,
 };
 
@@ -343,6 +353,14 @@ export function graphql(source: "\n  query UsersWithDjangoSessions {\n    users(
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation ProjectedRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) { __typename ... on RotateSessionKeyPayload { sessionKey session { id userRole } } }\n  }\n"): (typeof documents)["\n  mutation ProjectedRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) { __typename ... on RotateSessionKeyPayload { sessionKey session { id userRole } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProjectedMine {\n    currentSession { id store userRole }\n  }\n"): (typeof documents)["\n  query ProjectedMine {\n    currentSession { id store userRole }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query Stats($store: String, $groupBy: SessionField) {\n    sessionStats(store: $store, groupBy: $groupBy) { store status value count }\n  }\n"): (typeof documents)["\n  query Stats($store: String, $groupBy: SessionField) {\n    sessionStats(store: $store, groupBy: $groupBy) { store status value count }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -376,6 +394,18 @@ export function graphql(source: "\n  query CurrentSession {\n    currentSession 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n"): (typeof documents)["\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SecretsRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n"): (typeof documents)["\n  mutation SecretsRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SecretsCreate($input: CreateSessionInput!) {\n    createSession(input: $input) { __typename ... on CreateSessionPayload { sessionKey session { id } } }\n  }\n"): (typeof documents)["\n  mutation SecretsCreate($input: CreateSessionInput!) {\n    createSession(input: $input) { __typename ... on CreateSessionPayload { sessionKey session { id } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SecretsMine {\n    currentSession { id store data }\n  }\n"): (typeof documents)["\n  query SecretsMine {\n    currentSession { id store data }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createToken, SCOPES } from '../../src/auth/tokens.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { createDemoUsers } from '../../src/demo/seed.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { createServer } from '../../src/yoga.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
@@ -35,6 +35,8 @@ export interface TestApp {
 
 export interface TestAppOptions {
   config?: Record<string, unknown>;
+  /** Where the app logs (silent by default; TEST_LOG_LEVEL turns stdout logging on). */
+  logger?: Logger;
   /** SQL run after the demo users table exists and before migrations (e.g. more users, other tables). */
   setup?: (pool: Pool) => Promise<void>;
 }
@@ -49,7 +51,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig({ DATABASE_URL: database.url }, { logLevel: 'silent', ...options.config });
   const app = await createApp(config, {
     pool,
-    logger: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
     migrate: true,
     clock: () => fixedNow ?? new Date(),
     onStatement: (text) => statements.push(text),
