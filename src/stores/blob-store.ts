@@ -6,6 +6,8 @@ import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
 import { resolveExpiry } from '../sessions/expiry.ts';
 import { recordTombstones } from '../security/tombstones.sql.ts';
 import { matchesWhere } from '../sessions/fields.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import type { UsersQueries } from '../users/users.sql.ts';
 import type { BlobQueries, BlobRow } from './blob.sql.ts';
 import { DecodeCache } from './decode-cache.ts';
 import type { CreateInput, ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
@@ -61,6 +63,16 @@ export interface ProjectableBlobStore {
   name: string;
   sql: BlobQueries;
   decodeRow(row: BlobRow, now: Date, cached?: boolean): SessionRecord;
+}
+
+/** What every framework store is built with (src/app.ts builds one and hands it to each). */
+export interface FrameworkStoreDeps {
+  catalog: UsersCatalog;
+  users: UsersQueries;
+  decodeCacheBytes: number;
+  projection?: ProjectionAccess;
+  /** How long an ended session's key is refused on re-insert (frameworks that upsert). */
+  tombstoneSeconds?: number;
 }
 
 export interface BlobStoreOptions {

@@ -4,9 +4,7 @@ import { decoded, type JsonObject } from '../codecs/result.ts';
 import { ConfigError, type DjangoStoreConfig, secretText } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError, UserNotFoundError } from '../errors/domain.ts';
-import type { UsersCatalog } from '../users/catalog.ts';
-import type { UsersQueries } from '../users/users.sql.ts';
-import { type BlobFormat, createBlobStore, type ProjectionAccess } from './blob-store.ts';
+import { type BlobFormat, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 
@@ -37,16 +35,7 @@ export interface DjangoAuthCheck {
   matches(authHash: string, passwordHash: string): boolean;
 }
 
-export async function createDjangoStore(
-  db: Queryable,
-  config: DjangoStoreConfig,
-  deps: {
-    catalog: UsersCatalog;
-    users: UsersQueries;
-    decodeCacheBytes: number;
-    projection?: ProjectionAccess;
-  },
-) {
+export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig, deps: FrameworkStoreDeps) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
   const passwordKnown = await db.query(

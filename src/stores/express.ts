@@ -4,8 +4,7 @@ import { decoded, failure, type JsonObject } from '../codecs/result.ts';
 import { secretText, type ExpressStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
-import type { UsersCatalog } from '../users/catalog.ts';
-import { type BlobFormat, createBlobStore, type ProjectionAccess } from './blob-store.ts';
+import { type BlobFormat, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
@@ -64,13 +63,7 @@ const isBrowserSessionCookie = (cookie: unknown) =>
 export async function createExpressStore(
   db: Queryable,
   config: ExpressStoreConfig,
-  deps: {
-    catalog: UsersCatalog;
-    decodeCacheBytes: number;
-    projection?: ProjectionAccess;
-    /** How long an ended session's key is refused on re-insert (this framework upserts). */
-    tombstoneSeconds?: number;
-  },
+  deps: FrameworkStoreDeps,
 ) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);

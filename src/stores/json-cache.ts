@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decoded, failure, type JsonObject } from '../codecs/result.ts';
 import type { JsonCacheStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
-import type { UsersCatalog } from '../users/catalog.ts';
-import { type BlobFormat, createBlobStore, type ProjectionAccess } from './blob-store.ts';
+import { type BlobFormat, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
@@ -33,7 +32,7 @@ export function parseUserDict(blob: string) {
 export async function createJsonCacheStore(
   db: Queryable,
   config: JsonCacheStoreConfig,
-  deps: { catalog: UsersCatalog; decodeCacheBytes: number; projection?: ProjectionAccess },
+  deps: FrameworkStoreDeps,
 ) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);

@@ -5,8 +5,7 @@ import { decodeWebpySession, encodeWebpySession } from '../codecs/webpy.ts';
 import type { WebpyStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
-import type { UsersCatalog } from '../users/catalog.ts';
-import { type BlobFormat, createBlobStore, type ProjectionAccess } from './blob-store.ts';
+import { type BlobFormat, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
@@ -18,17 +17,7 @@ import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
  */
 const PRESENTED_KEY = /^[0-9a-fA-F]{1,128}$/;
 
-export async function createWebpyStore(
-  db: Queryable,
-  config: WebpyStoreConfig,
-  deps: {
-    catalog: UsersCatalog;
-    decodeCacheBytes: number;
-    projection?: ProjectionAccess;
-    /** How long an ended session's key is refused on re-insert (this framework upserts). */
-    tombstoneSeconds?: number;
-  },
-) {
+export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, deps: FrameworkStoreDeps) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
   const atime = table.time(columns.atime);
