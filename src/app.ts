@@ -93,11 +93,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (options.migrate ?? config.migrateOnStart) {
     const applied = await migrate(pool, { users: catalog });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    await ensureProjection(pool, config);
   }
   const users = createUsersQueries(catalog);
   const projector = new Projector(config, catalog);
+  // Stores check their tables first, so a wrong table is reported by name before any trigger is installed.
   const stores = await createStores(pool, config, catalog, users, projector);
+  if (options.migrate ?? config.migrateOnStart) await ensureProjection(pool, config);
   await projector.refreshReady(pool);
   return {
     config,

@@ -40,6 +40,20 @@ describe('configuration', () => {
     expect(() => loadConfig({}, { stores: [{ kind: 'redis' }] })).toThrow(/stores\.0\.kind/);
   });
 
+  it('should refuse a django store without a secret, naming the store and the fix', () => {
+    expect(() => loadConfig({}, { stores: [{ kind: 'django', name: 'shop' }] })).toThrow(
+      /stores\.shop\.secretKey: the django store "shop" needs the project's SECRET_KEY .*set "secretKey"/,
+    );
+    expect(() =>
+      loadConfig({}, { stores: [{ kind: 'django', name: 'shop', secretKey: { env: 'NOPE' } }] }),
+    ).toThrow(/stores\.shop\.secretKey: the environment variable NOPE \(or NOPE_FILE\) is not set/);
+    const config = loadConfig(
+      { SHOP_SECRET: 's3cret' },
+      { stores: [{ kind: 'django', name: 'shop', secretKey: { env: 'SHOP_SECRET' } }] },
+    );
+    expect(config.stores[0]).toMatchObject({ kind: 'django', secretKey: 's3cret' });
+  });
+
   it('should read a JSON config file, with the environment taking precedence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sg-config-'));
     const file = join(dir, 'sessiongraph.json');
@@ -80,6 +94,23 @@ describe('configuration', () => {
     } finally {
       await database.drop();
     }
+  });
+});
+
+describe('store tables', () => {
+  it('should refuse to start on a store table or column that does not exist, naming the store and the setting', async () => {
+    const missingTable = await startTestApp({
+      config: { stores: [{ kind: 'webpy', name: 'legacy', table: 'public.no_sessions_here' }] },
+    }).catch((error: Error) => error);
+    expect((missingTable as Error).message).toMatch(
+      /^stores\.legacy\.table: the table public\.no_sessions_here does not exist; create it .* or point "table" at the right one$/,
+    );
+    const missingColumn = await startTestApp({
+      config: { stores: [{ kind: 'express', name: 'web', table: 'public.users' }] },
+    }).catch((error: Error) => error);
+    expect((missingColumn as Error).message).toBe(
+      'stores.web.columns.key: public.users has no column "sid"; set "columns.key"',
+    );
   });
 });
 
