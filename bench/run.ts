@@ -221,6 +221,8 @@ async function startServer(
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
+      // Every server runs as it would in production (graphql-js skips its development-mode checks).
+      NODE_ENV: 'production',
       BENCH_QUERY_COUNT_FILE: countFile,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
