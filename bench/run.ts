@@ -28,8 +28,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
-import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.ts';
+import { createDjangoCodec } from '../src/codecs/django.ts';
 import type { JsonObject } from '../src/codecs/result.ts';
+import { djangoLogin } from './django-data.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
 
 const SECRET = 'bench-secret-key';
@@ -76,19 +77,10 @@ function sessionData(index: number): JsonObject {
   };
 }
 
-function djangoData(index: number, userId: number): JsonObject {
-  const anonymous = index % 9 === 0;
-  return {
-    ...(anonymous
-      ? {}
-      : {
-          _auth_user_id: String(userId),
-          _auth_user_backend: 'django.contrib.auth.backends.ModelBackend',
-          _auth_user_hash: djangoSessionAuthHash(`pbkdf2_sha256$260000$salt$${userId}`, SECRET),
-        }),
-    ...sessionData(index),
-  };
-}
+const djangoData = (index: number, userId: number): JsonObject => ({
+  ...djangoLogin(index, userId, SECRET),
+  ...sessionData(index),
+});
 
 // ---------------------------------------------------------------------------------------------- data
 

@@ -15,8 +15,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { createApp } from '../src/app.ts';
-import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.ts';
+import { createDjangoCodec } from '../src/codecs/django.ts';
 import type { JsonObject } from '../src/codecs/result.ts';
+import { djangoLogin } from './django-data.ts';
 import { encodeWebpySession } from '../src/codecs/webpy.ts';
 import { loadConfig } from '../src/config.ts';
 import { createPool } from '../src/db/pool.ts';
@@ -46,16 +47,9 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 function djangoData(index: number): JsonObject {
   const userId = (index % USERS) + 1;
-  const anonymous = index % 9 === 0;
   const large = index % 20 === 0;
   return {
-    ...(anonymous
-      ? {}
-      : {
-          _auth_user_id: String(userId),
-          _auth_user_backend: 'django.contrib.auth.backends.ModelBackend',
-          _auth_user_hash: djangoSessionAuthHash(`pbkdf2_sha256$260000$salt$${userId}`, SECRET),
-        }),
+    ...djangoLogin(index, userId, SECRET),
     user_role: ['admin', 'member', 'member', 'guest'][index % 4]!,
     current_page: `/products/${index % 500}`,
     ...(large

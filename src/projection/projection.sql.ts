@@ -133,13 +133,6 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
       );
     },
 
-    async oldestChangeAge(db: Queryable): Promise<number | null> {
-      const result = await db.query<{ age: number | null }>(
-        `/* oldestChangeAge */ SELECT extract(epoch FROM now() - min(changed_at))::float8 AS age FROM sessiongraph.changes`,
-      );
-      return result.rows[0]?.age ?? null;
-    },
-
     async states(db: Queryable): Promise<Map<string, { after: string | null; done: boolean }>> {
       const result = await db.query<{
         store: string;

@@ -48,7 +48,6 @@ export function createUsersQueries(catalog: UsersCatalog) {
   const page = `/* usersPage */ SELECT ${select} FROM ${catalog.table}
     WHERE ($1::text IS NULL OR ${key} > $1::${catalog.keyPgType}) ORDER BY ${key} LIMIT $2`;
   const secretColumnStatements = new Map<string, string>();
-  const exists = `/* userExists */ SELECT 1 FROM ${catalog.table} WHERE ${key} = $1::${catalog.keyPgType}`;
   return {
     /** Loader batch: rows in the order asked, `null` for a missing user. */
     async usersByIds(db: Queryable, ids: readonly string[]): Promise<(UserRow | null)[]> {
@@ -77,10 +76,6 @@ export function createUsersQueries(catalog: UsersCatalog) {
       }
       const result = await db.query<{ id: string; value: string | null }>(text, [ids]);
       return new Map(result.rows.filter((row) => row.value !== null).map((row) => [row.id, row.value!]));
-    },
-    async userExists(db: Queryable, id: string): Promise<boolean> {
-      const result = await db.query(exists, [id]);
-      return (result.rowCount ?? 0) > 0;
     },
   };
 }
