@@ -472,6 +472,24 @@ describe('edge cases', () => {
     }
   });
 
+  it('should compare signatures as the strings Django compares, not as the bytes they decode to', () => {
+    // The decoder compares decoded signature bytes: the standard alphabet, padding and the last character's
+    // unused bits all decode to the same bytes, but Django's string comparison refuses them.
+    const sig = VECTORS.tiny.slice(VECTORS.tiny.lastIndexOf(':') + 1);
+    const signed = VECTORS.tiny.slice(0, VECTORS.tiny.lastIndexOf(':') + 1);
+    expect(sig).toContain('_');
+    expect(sig.endsWith('8')).toBe(true);
+    for (const forged of [
+      sig.replace(/_/g, '/'),
+      `${sig.slice(0, -1)}9`,
+      `${sig.slice(0, -1)}-`,
+      `${sig.slice(0, -1)}=`,
+      `${sig.slice(0, -1)}\u0138`, // low byte 0x38 is '8'
+    ]) {
+      expect(codec.decode(signed + forged), forged).toMatchObject({ ok: false, problem: 'tampered' });
+    }
+  });
+
   it('should accept the SHA-1 signatures Django 3.1 and 3.2 accept', () => {
     const row = signRow(Buffer.from('{"a":1}'), { algorithm: 'sha1' });
     expect(expectOk(codec.decode(row)).data).toEqual({ a: 1 });

@@ -113,9 +113,10 @@ let scratchIn: Buffer = Buffer.allocUnsafeSlow(4096);
  * `scratchIn`, followed by 16 zero bytes (the inflate's read-ahead). Returns the byte count, or -1 where Python
  * would fail or decode other bytes: a character outside the alphabet, '=' inside, a length one past a multiple
  * of four. Node's decoder is fast but lenient: it skips characters outside the alphabet (then fewer bytes come
- * out than the length promises) and reads a non-ASCII character by its low byte (so those are refused first).
+ * out than the length promises) and reads a non-ASCII character by its low byte (so those are refused first;
+ * `ascii` says the caller already knows s[start, end) is ASCII, which spares a scan of the whole string).
  */
-function decodeBase64Into(s: string, start: number, end: number): number {
+function decodeBase64Into(s: string, start: number, end: number, ascii: boolean): number {
   while (end > start && s.charCodeAt(end - 1) === 61) end--;
   const chars = end - start;
   if (chars % 4 === 1) return -1;
@@ -123,7 +124,7 @@ function decodeBase64Into(s: string, start: number, end: number): number {
   if (scratchIn.length < bytes + 16) {
     scratchIn = Buffer.allocUnsafeSlow(Math.max(bytes + 16, scratchIn.length * 2));
   }
-  if (Buffer.byteLength(s, 'utf8') !== s.length) return -1;
+  if (!ascii && Buffer.byteLength(s, 'utf8') !== s.length) return -1;
   if (scratchIn.write(s.slice(start, end), 0, bytes, 'base64url') !== bytes) return -1;
   scratchIn.fill(0, bytes, bytes + 16);
   return bytes;
@@ -161,18 +162,69 @@ function deriveKeys(secret: string, salt: string, legacySalt: string): SecretKey
 }
 
 let hmacInput: Buffer = Buffer.allocUnsafeSlow(4096);
+/** Whether the last hmacSha256 input was all ASCII (its UTF-8 as long as the string): decodeSigned's check. */
+let hmacInputWasAscii = false;
 
 /**
- * base64url(HMAC-SHA256(key, UTF-8 of value)), the same as createHmac(...).digest('base64url') but as two
- * one-shot crypto.hash calls over precomputed padded keys: measurably faster per row than creating an Hmac.
+ * HMAC-SHA256(key, UTF-8 of value) as a 32-character latin-1 string (one character per byte). Two one-shot
+ * crypto.hash calls over precomputed padded keys: faster per row than creating an Hmac. Digests come out as
+ * 'latin1' because Node's hash() makes a string for that (and 'hex') about twice as fast as a Buffer or
+ * base64url, which go through slower paths.
  */
 function hmacSha256(key: SecretKeys, value: string): string {
   const room = 64 + value.length * 3;
   if (hmacInput.length < room) hmacInput = Buffer.allocUnsafeSlow(room);
   hmacInput.set(key.innerPad, 0);
   const length = hmacInput.write(value, 64, 'utf8');
-  key.outerBlock.set(hash('sha256', hmacInput.subarray(0, 64 + length), 'buffer'), 64);
-  return hash('sha256', key.outerBlock, 'base64url');
+  hmacInputWasAscii = length === value.length;
+  key.outerBlock.write(hash('sha256', hmacInput.subarray(0, 64 + length), 'binary'), 64, 'latin1');
+  return hash('sha256', key.outerBlock, 'binary');
+}
+
+/** BASE64URL_VALUE[c] = the 6-bit value of base64url character c, or -1 (the standard '+' and '/' too). */
+const BASE64URL_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) {
+  BASE64URL_VALUE['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i;
+}
+const signatureBytes = new Uint8Array(32);
+
+function base64urlValue(c: number): number {
+  return c < 128 ? BASE64URL_VALUE[c]! : -1;
+}
+
+/**
+ * Decodes a 43-character unpadded base64url signature into `signatureBytes`. Returns false unless it is the
+ * exact encoding of some 32 bytes (alphabet, and zero in the last character's 2 unused bits): then comparing
+ * bytes is the same as comparing Django's expected base64url string with the given one.
+ */
+function decodeSignature(s: string, start: number): boolean {
+  let bad = 0;
+  let o = 0;
+  for (let i = start; o < 30; i += 4) {
+    const a = base64urlValue(s.charCodeAt(i));
+    const b = base64urlValue(s.charCodeAt(i + 1));
+    const c = base64urlValue(s.charCodeAt(i + 2));
+    const d = base64urlValue(s.charCodeAt(i + 3));
+    bad |= a | b | c | d;
+    signatureBytes[o++] = (a << 2) | (b >> 4);
+    signatureBytes[o++] = (b << 4) | (c >> 2);
+    signatureBytes[o++] = (c << 6) | d;
+  }
+  const i = start + 40;
+  const a = base64urlValue(s.charCodeAt(i));
+  const b = base64urlValue(s.charCodeAt(i + 1));
+  const c = base64urlValue(s.charCodeAt(i + 2));
+  bad |= a | b | c | (c & 3 ? -1 : 0);
+  signatureBytes[30] = (a << 2) | (b >> 4);
+  signatureBytes[31] = (b << 4) | (c >> 2);
+  return bad >= 0;
+}
+
+/** Compares a latin-1 digest with `signatureBytes` in constant time. */
+function digestMatchesSignature(digest: string): boolean {
+  let diff = 0;
+  for (let i = 0; i < 32; i++) diff |= digest.charCodeAt(i) ^ signatureBytes[i]!;
+  return diff === 0;
 }
 
 function constantTimeEqual(a: string, b: string): boolean {
@@ -707,14 +759,18 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
    */
   function verifySignature(s: string, sep: number): number {
     const sigLength = s.length - sep - 1;
-    if (sigLength !== 43 && sigLength !== 27) return -1;
     const value = s.slice(0, sep);
+    if (sigLength === 43) {
+      if (!decodeSignature(s, sep + 1)) return -1;
+      for (let i = 0; i < keys.length; i++) {
+        if (digestMatchesSignature(hmacSha256(keys[i]!, value))) return i;
+      }
+      return -1;
+    }
+    if (sigLength !== 27) return -1;
     const sig = s.slice(sep + 1);
     for (let i = 0; i < keys.length; i++) {
-      const expected =
-        sigLength === 43
-          ? hmacSha256(keys[i]!, value)
-          : createHmac('sha1', keys[i]!.sha1).update(value, 'utf8').digest('base64url');
+      const expected = createHmac('sha1', keys[i]!.sha1).update(value, 'utf8').digest('base64url');
       if (constantTimeEqual(expected, sig)) return i;
     }
     return -1;
@@ -728,7 +784,10 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
     const timestamp = parseBase62(s, tsSep + 1, sep);
     if (Number.isNaN(timestamp)) return failure('corrupt', 'bad timestamp');
     const compressed = s.charCodeAt(0) === 46;
-    const byteCount = decodeBase64Into(s, compressed ? 1 : 0, tsSep);
+    // After a SHA-256 check, hmacSha256 has already seen whether the signed part (the payload's base64 included)
+    // is ASCII.
+    const ascii = s.length - sep - 1 === 43 && hmacInputWasAscii;
+    const byteCount = decodeBase64Into(s, compressed ? 1 : 0, tsSep, ascii);
     if (byteCount < 0) return failure('corrupt', 'bad base64');
     let text: string;
     if (!compressed) {
