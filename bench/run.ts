@@ -16,7 +16,8 @@
  *
  * Needs a PostgreSQL: DATABASE_URL, else 127.0.0.1:5432. Creates and drops its own database.
  * Env: BENCH_SESSIONS (100000), BENCH_USERS (10000), BENCH_ROUND_SECONDS (10), BENCH_ROUNDS (3),
- * BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (32).
+ * BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (32), BENCH_ONLY (workload ids, e.g. "W1,W2"; default all),
+ * BENCH_PROFILE (a directory: sessiongraph runs with --cpu-prof and writes its profile there on exit).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -47,6 +48,7 @@ const ROUNDS = int('BENCH_ROUNDS', 3);
 const WARMUP_SECONDS = int('BENCH_WARMUP_SECONDS', Math.min(2, ROUND_SECONDS));
 const CONNECTIONS = int('BENCH_CONNECTIONS', 32);
 const SAMPLE = 1000;
+const ONLY = process.env['BENCH_ONLY']?.split(',').map((id) => id.trim());
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const serverUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -205,7 +207,9 @@ async function startServer(
   const port = await freePort();
   const countFile = join(workDir, `${name}.statements`);
   const preload = pathToFileURL(join(root, 'bench/preload.ts')).href;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', preload, script], {
+  const profile = name === 'sessiongraph' && process.env['BENCH_PROFILE'];
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', '--import', preload, script], {
     cwd: root,
     env: {
       ...process.env,
@@ -602,7 +606,9 @@ async function main() {
       ...sessiongraphWorkloads(token, set, djangoUsers),
       ...handwrittenWorkloads(set),
       ...postgraphileWorkloads(set),
-    ].sort((a, b) => a.id.localeCompare(b.id));
+    ]
+      .filter((workload) => !ONLY || ONLY.includes(workload.id))
+      .sort((a, b) => a.id.localeCompare(b.id));
 
     // Sanity: one request of each, so a broken workload fails loudly before minutes of load.
     for (const workload of workloads) {

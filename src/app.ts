@@ -6,6 +6,8 @@ import type { Queryable } from './db/pool.ts';
 import type { ProjectableStore } from './projection/projector.ts';
 import { Projector } from './projection/projector.ts';
 import { ensureProjection } from './projection/schema.ts';
+import { TokenCache } from './auth/token-cache.ts';
+import type { NotificationHub } from './db/notifications.ts';
 import { createDjangoStore } from './stores/django.ts';
 import { createExpressStore } from './stores/express.ts';
 import { createJsonCacheStore } from './stores/json-cache.ts';
@@ -33,6 +35,9 @@ export interface App {
   clock: () => Date;
   /** Sees every SQL statement any request runs (tests count them; metrics will too). */
   onStatement?: (text: string) => void;
+  /** The process's LISTEN connection, when it has one (the server does; one-shot CLI commands do not). */
+  notifications: NotificationHub | null;
+  tokenCache: TokenCache | null;
 }
 
 export interface AppOptions {
@@ -42,6 +47,8 @@ export interface AppOptions {
   onStatement?: (text: string) => void;
   /** Apply migrations before serving; defaults to `config.migrateOnStart`. */
   migrate?: boolean;
+  /** Follow notifications (token revocations, session events) on this hub. */
+  notifications?: NotificationHub;
 }
 
 /** Builds each configured store, checking its table against the catalog (a mismatch stops start-up). */
@@ -64,7 +71,7 @@ export async function createStores(
     const store = await (async (): Promise<SessionStore> => {
       switch (storeConfig.kind) {
         case 'native':
-          return createNativeStore(storeConfig, catalog.keyPgType);
+          return createNativeStore(storeConfig, catalog);
         case 'django':
           return createDjangoStore(db, storeConfig, deps);
         case 'webpy':
@@ -114,5 +121,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     defaultStore: stores.values().next().value!,
     clock: options.clock ?? (() => new Date()),
     onStatement: options.onStatement,
+    notifications: options.notifications ?? null,
+    tokenCache:
+      options.notifications && config.tokenCacheSeconds > 0
+        ? new TokenCache(options.notifications, config.tokenCacheSeconds * 1000)
+        : null,
   };
 }

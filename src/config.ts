@@ -215,6 +215,11 @@ export const configSchema = z.object({
   touchIntervalSeconds: z.number().int().min(0).default(60),
   poolSize: z.number().int().positive().default(10),
   /**
+   * How long a replica may answer from memory for a valid API token, saving the per-request check.
+   * Revocations reach every replica by NOTIFY at once whatever this says; 0 checks every request.
+   */
+  tokenCacheSeconds: z.number().int().min(0).max(3600).default(30),
+  /**
    * Listen on a non-loopback address while no live API token exists (off: the server refuses, since
    * nothing but browsers' own sessions could use it and it would be exposed for no caller).
    */
@@ -335,6 +340,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS'),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),
+    tokenCacheSeconds: integer(env, 'TOKEN_CACHE_SECONDS'),
     syncInServer: boolean(env, 'SYNC_IN_SERVER'),
     allowUnauthenticatedListen: boolean(env, 'ALLOW_UNAUTHENTICATED_LISTEN'),
   });

@@ -31,6 +31,8 @@ export interface Context {
   sessionLoader: DataLoader<string, SessionRecord | null>;
   /** `User.sessions` loaders, one per (store, status, page size). */
   userSessionLoaders: Map<string, DataLoader<string, SessionRecord[]>>;
+  /** Whether the request selects `Session.user`: reads then fetch each session's user in the same statement. */
+  withUsers: boolean;
   /** Other per-request loaders, made on first use by `requestLoader`. */
   loaders: Map<string, DataLoader<string, unknown>>;
 }
@@ -51,7 +53,7 @@ export function requestLoader<V>(
 
 const MAX_KEY_LENGTH = 512;
 
-function createSessionLoader(app: App, db: RequestDb, now: Date) {
+function createSessionLoader(app: App, db: RequestDb, now: Date, withUser: boolean) {
   return new DataLoader<string, SessionRecord | null>(async (nodeIds) => {
     const byStore = new Map<string, string[]>();
     for (const nodeId of nodeIds) {
@@ -64,7 +66,7 @@ function createSessionLoader(app: App, db: RequestDb, now: Date) {
     const found = new Map<string, SessionRecord>();
     await Promise.all(
       [...byStore].map(async ([storeName, refs]) => {
-        const records = await app.stores.get(storeName)!.findByRefs(db, refs, now);
+        const records = await app.stores.get(storeName)!.findByRefs(db, refs, now, { withUser });
         for (const record of records) if (record) found.set(`${record.store}:${record.ref}`, record);
       }),
     );
@@ -75,7 +77,7 @@ function createSessionLoader(app: App, db: RequestDb, now: Date) {
 async function resolveCaller(app: App, db: RequestDb, request: Request, now: Date): Promise<Caller> {
   const header = request.headers.get('authorization');
   if (header === null) return { kind: 'anonymous', failedToken: null };
-  const check = await checkToken(db, header, now);
+  const check = await checkToken(db, header, now, app.tokenCache);
   if (check.ok) return { kind: 'token', tokenId: check.row.id, name: check.row.name, scopes: check.scopes };
   await recordAudit(db, {
     actor: 'anonymous',
@@ -90,6 +92,7 @@ export async function createContext(
   app: App,
   request: Request,
   clientIp: string | null = null,
+  lookahead: { withUsers?: boolean } = {},
 ): Promise<Context> {
   const db = new RequestDb(app.pool, app.onStatement);
   const now = app.clock();
@@ -114,7 +117,8 @@ export async function createContext(
     db,
     now,
     presented: { header: header && header.length <= MAX_KEY_LENGTH ? header : null, cookies },
-    sessionLoader: createSessionLoader(app, db, now),
+    sessionLoader: createSessionLoader(app, db, now, lookahead.withUsers === true),
+    withUsers: lookahead.withUsers === true,
     userSessionLoaders: new Map(),
     loaders: new Map(),
   };

@@ -4,6 +4,7 @@ import { createToken, SCOPES } from './auth/tokens.ts';
 import { liveTokenCount } from './auth/tokens.sql.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startEmbeddedDatabase } from './db/embedded.ts';
+import { NotificationHub } from './db/notifications.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { SyncWorker } from './projection/worker.ts';
 import { demoConfigOverrides } from './demo/config.ts';
@@ -31,9 +32,13 @@ async function main() {
     await setupPool.end();
   }
   const pool = createPool(databaseUrl, config.poolSize);
+  const notifications = new NotificationHub(databaseUrl, logger);
+  await notifications.start();
   const app = await createApp(
-    { ...config, databaseUrl },
-    { pool, logger, migrate: embedded ? true : undefined },
+    // PGlite serves every socket client from one backend, so NOTIFY never reaches another connection:
+    // the embedded demo checks tokens on every request rather than trusting a cache it cannot invalidate.
+    { ...config, databaseUrl, ...(embedded ? { tokenCacheSeconds: 0 } : {}) },
+    { pool, logger, migrate: embedded ? true : undefined, notifications },
   );
   if (embedded) await seedDemoSessions(pool);
   const demoToken = embedded ? await mintDemoToken(pool) : null;
@@ -71,6 +76,7 @@ async function main() {
     if (sweeper) clearInterval(sweeper);
     server.close();
     await worker?.stop();
+    await notifications.stop();
     await pool.end();
     await embedded?.stop();
     process.exit(0);

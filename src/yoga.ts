@@ -2,6 +2,7 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { App } from './app.ts';
 import { type Context, createContext } from './context.ts';
 import { buildSchema } from './schema/index.ts';
+import { createLookahead } from './schema/lookahead.ts';
 import { batchingOption, clientIp, securityPlugins } from './security/limits.ts';
 
 /**
@@ -13,10 +14,14 @@ export function createServer(
   /** Headers GraphiQL starts with, e.g. the embedded demo's `Authorization: Bearer sg_…`. */
   options: { graphiqlHeaders?: Record<string, string> } = {},
 ): YogaServerInstance<Record<string, unknown>, Context> {
+  const schema = buildSchema(app);
+  const lookahead = createLookahead(schema);
   return createYoga<Record<string, unknown>, Context>({
-    schema: buildSchema(app),
-    context: (initial: { request: Request }) =>
-      createContext(app, initial.request, clientIp(app, initial.request, initial)),
+    schema,
+    context: (initial: { request: Request; params?: { query?: string } }) =>
+      createContext(app, initial.request, clientIp(app, initial.request, initial), {
+        withUsers: lookahead.selectsSessionUser(initial.params?.query),
+      }),
     // Cross-origin browsers are refused unless their origins are listed: a cookie-carrying API must not
     // answer any page that asks (Yoga's default echoes every origin with credentials).
     cors:

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/pool.ts';
+import type { TokenCache } from './token-cache.ts';
 import { findTokenByHash, insertToken, type TokenRow } from './tokens.sql.ts';
 
 /**
@@ -41,11 +42,22 @@ export type TokenCheck =
   | { ok: true; row: TokenRow; scopes: ReadonlySet<Scope> }
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' };
 
-/** What an `Authorization: Bearer …` header is worth. */
-export async function checkToken(db: Queryable, header: string, now: Date): Promise<TokenCheck> {
+/** What an `Authorization: Bearer …` header is worth (from `cache` when it vouches for the token). */
+export async function checkToken(
+  db: Queryable,
+  header: string,
+  now: Date,
+  cache: TokenCache | null = null,
+): Promise<TokenCheck> {
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match || !TOKEN.test(match[1]!)) return { ok: false, reason: 'malformed' };
-  const row = await findTokenByHash(db, hashToken(match[1]!));
+  const hash = hashToken(match[1]!);
+  const hashHex = cache ? hash.toString('hex') : '';
+  let row = cache?.get(hashHex, now.getTime()) ?? null;
+  if (!row) {
+    row = await findTokenByHash(db, hash);
+    if (row) cache?.set(hashHex, row, now.getTime());
+  }
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.revoked_at) return { ok: false, reason: 'revoked' };
   if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };

@@ -139,6 +139,33 @@ export const migrations: Migration[] = [
       `CREATE INDEX IF NOT EXISTS revoked_keys_until_idx ON sessiongraph.revoked_keys (revoked_until)`,
     ],
   },
+  {
+    version: 5,
+    name: 'notify token changes',
+    statements: () => [
+      // Replicas cache valid tokens (src/auth/token-cache.ts); any change to a token row, by the CLI or
+      // by hand, tells them at commit so a revocation is never served from a cache.
+      `CREATE OR REPLACE FUNCTION sessiongraph.notify_token_change() RETURNS trigger
+         LANGUAGE plpgsql AS $$
+       BEGIN
+         PERFORM pg_notify('sessiongraph_tokens', COALESCE(OLD.id, NEW.id)::text);
+         RETURN NULL;
+       END $$`,
+      `DROP TRIGGER IF EXISTS api_tokens_notify ON sessiongraph.api_tokens`,
+      `CREATE TRIGGER api_tokens_notify AFTER UPDATE OR DELETE ON sessiongraph.api_tokens
+         FOR EACH ROW EXECUTE FUNCTION sessiongraph.notify_token_change()`,
+      // TRUNCATE has no rows: everything goes.
+      `CREATE OR REPLACE FUNCTION sessiongraph.notify_tokens_truncated() RETURNS trigger
+         LANGUAGE plpgsql AS $$
+       BEGIN
+         PERFORM pg_notify('sessiongraph_tokens', '');
+         RETURN NULL;
+       END $$`,
+      `DROP TRIGGER IF EXISTS api_tokens_notify_truncate ON sessiongraph.api_tokens`,
+      `CREATE TRIGGER api_tokens_notify_truncate AFTER TRUNCATE ON sessiongraph.api_tokens
+         FOR EACH STATEMENT EXECUTE FUNCTION sessiongraph.notify_tokens_truncated()`,
+    ],
+  },
 ];
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));

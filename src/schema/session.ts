@@ -26,6 +26,7 @@ interface DjangoExtras {
 }
 import type { Builder } from './builder.ts';
 import type { UserRef } from './user.ts';
+import type { UserRow } from '../users/users.sql.ts';
 
 /** Whether `session` is the viewer's own (same store, same row). */
 export const isViewer = (viewer: SessionRecord | null, session: SessionRecord) =>
@@ -84,7 +85,13 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         type: User,
         nullable: true,
         description: 'The owner, loaded in one batch per request.',
-        resolve: (session) => session.userId,
+        resolve: (session, _args, ctx) => {
+          // Read with the session (see ReadOptions.withUser): hand it to the loader, no second statement.
+          if (session.user !== undefined && session.userId !== null) {
+            User.getDataloader(ctx).prime(session.userId, session.user as UserRow);
+          }
+          return session.userId;
+        },
       }),
       createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
       expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),

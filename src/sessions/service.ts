@@ -122,7 +122,7 @@ export async function listSessions(ctx: Context, args: ListArgs): Promise<Sessio
   const filter = { userId, status: args.status ?? null, now: ctx.now, where: args.where ?? [] };
   const count = (estimate: boolean) => store.count(ctx.db, filter, estimate);
   if (limit === 0) return toPage([], 0, after !== null, count);
-  const records = await store.list(ctx.db, { ...filter, limit: limit + 1, after });
+  const records = await store.list(ctx.db, { ...filter, limit: limit + 1, after, withUser: ctx.withUsers });
   return toPage(records, limit, after !== null, count);
 }
 
@@ -132,7 +132,9 @@ export async function currentSession(ctx: Context): Promise<SessionRecord | null
   for (const store of app.stores.values()) {
     const key = presented.header ?? presented.cookies[store.cookieName];
     if (!key) continue;
-    const record = await store.findByKey(ctx.db, key, ctx.now, app.config.touchIntervalSeconds);
+    const record = await store.findByKey(ctx.db, key, ctx.now, app.config.touchIntervalSeconds, {
+      withUser: ctx.withUsers,
+    });
     if (record && record.status === 'ACTIVE') return record;
   }
   return null;

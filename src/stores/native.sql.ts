@@ -1,5 +1,6 @@
 import type { JsonObject } from '../codecs/result.ts';
 import { plannedRows, type Queryable } from '../db/pool.ts';
+import type { UserJoin } from '../users/users.sql.ts';
 
 /** All SQL of sessiongraph's own session table. */
 
@@ -46,27 +47,26 @@ const statusFilter = `($2::text IS NULL
  * The statements, built once for the users table's key type so user filters compare typed values and use
  * the (user_id, created_at) index.
  */
-export function createNativeQueries(keyType: string) {
-  async function findSessionsByIds(db: Queryable, ids: readonly string[]): Promise<NativeRow[]> {
-    const result = await db.query<NativeRow>(
-      `/* findSessionsByIds */ SELECT ${columns} FROM sessiongraph.sessions WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
+export function createNativeQueries(keyType: string, users: UserJoin) {
+  // Each read comes in two texts, without and with the owner's row joined (see UserJoin).
+  const byIds = (withUser: boolean) =>
+    withUser
+      ? `/* findSessionsByIdsWithUsers */ SELECT s.*, ${users.select}
+           FROM (SELECT ${columns} FROM sessiongraph.sessions WHERE id = ANY($1::uuid[])) AS s
+           ${users.join('s.user_id')}`
+      : `/* findSessionsByIds */ SELECT ${columns} FROM sessiongraph.sessions WHERE id = ANY($1::uuid[])`;
+  const byIdsText = [byIds(false), byIds(true)] as const;
+
+  async function findSessionsByIds(
+    db: Queryable,
+    ids: readonly string[],
+    withUser: boolean,
+  ): Promise<NativeRow[]> {
+    const result = await db.query<NativeRow>(byIdsText[withUser ? 1 : 0], [ids]);
     return result.rows;
   }
 
-  /**
-   * The live session for a key hash, refreshing `last_seen_at` in the same statement when it is older than
-   * the touch interval, so a read costs one round trip.
-   */
-  async function findLiveSessionByKeyHash(
-    db: Queryable,
-    keyHash: Buffer,
-    now: Date,
-    touchIntervalSeconds: number,
-  ): Promise<NativeRow | null> {
-    const result = await db.query<NativeRow>(
-      `/* findLiveSessionByKeyHash */
+  const liveByKey = (withUser: boolean) => `/* findLiveSessionByKeyHash${withUser ? 'WithUser' : ''} */
        WITH hit AS (
          SELECT ${columns} FROM sessiongraph.sessions WHERE key_hash = $1 AND expires_at > $2
        ), touched AS (
@@ -78,11 +78,43 @@ export function createNativeQueries(keyType: string) {
        )
        SELECT hit.id, hit.user_id, hit.data, hit.created_at, hit.expires_at,
               COALESCE(touched.last_seen_at, hit.last_seen_at) AS last_seen_at, hit.ip, hit.user_agent, hit.version
-         FROM hit LEFT JOIN touched ON touched.id = hit.id`,
-      [keyHash, now, touchIntervalSeconds],
-    );
+              ${withUser ? `, ${users.select}` : ''}
+         FROM hit LEFT JOIN touched ON touched.id = hit.id ${withUser ? users.join('hit.user_id') : ''}`;
+  const liveByKeyText = [liveByKey(false), liveByKey(true)] as const;
+
+  /**
+   * The live session for a key hash, refreshing `last_seen_at` in the same statement when it is older than
+   * the touch interval, so a read costs one round trip.
+   */
+  async function findLiveSessionByKeyHash(
+    db: Queryable,
+    keyHash: Buffer,
+    now: Date,
+    touchIntervalSeconds: number,
+    withUser: boolean,
+  ): Promise<NativeRow | null> {
+    const result = await db.query<NativeRow>(liveByKeyText[withUser ? 1 : 0], [
+      keyHash,
+      now,
+      touchIntervalSeconds,
+    ]);
     return result.rows[0] ?? null;
   }
+
+  const page = (withUser: boolean) => {
+    const inner = `SELECT ${columns} FROM sessiongraph.sessions
+        WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
+          AND ${statusFilter}
+          AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+          AND ($7::jsonb IS NULL OR ${whereFilter('$7')})
+        ORDER BY created_at DESC, id DESC
+        LIMIT $6`;
+    return withUser
+      ? `/* findSessionsPageWithUsers */ SELECT s.*, ${users.select} FROM (${inner}) AS s
+         ${users.join('s.user_id')} ORDER BY s.created_at DESC, s.id DESC`
+      : `/* findSessionsPage */ ${inner}`;
+  };
+  const pageText = [page(false), page(true)] as const;
 
   async function findSessionsPage(
     db: Queryable,
@@ -92,26 +124,17 @@ export function createNativeQueries(keyType: string) {
     after: [Date, string] | null,
     limit: number,
     where: readonly SqlCondition[] | null,
+    withUser: boolean,
   ): Promise<NativeRow[]> {
-    const result = await db.query<NativeRow>(
-      `/* findSessionsPage */
-       SELECT ${columns} FROM sessiongraph.sessions
-        WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
-          AND ${statusFilter}
-          AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
-          AND ($7::jsonb IS NULL OR ${whereFilter('$7')})
-        ORDER BY created_at DESC, id DESC
-        LIMIT $6`,
-      [
-        userId,
-        status,
-        now,
-        after?.[0] ?? null,
-        after?.[1] ?? null,
-        limit,
-        where ? JSON.stringify(where) : null,
-      ],
-    );
+    const result = await db.query<NativeRow>(pageText[withUser ? 1 : 0], [
+      userId,
+      status,
+      now,
+      after?.[0] ?? null,
+      after?.[1] ?? null,
+      limit,
+      where ? JSON.stringify(where) : null,
+    ]);
     return result.rows;
   }
 

@@ -7,6 +7,8 @@ import { resolveExpiry } from '../sessions/expiry.ts';
 import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
 import { createNativeQueries, type NativeRow, type SqlCondition } from './native.sql.ts';
 import type { ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import { createUserJoin } from '../users/users.sql.ts';
 
 /**
  * sessiongraph's own store: relational from the start (jsonb data, a user id column with a foreign key,
@@ -28,9 +30,10 @@ const sqlConditions = (where: ListQuery['where']): SqlCondition[] | null =>
         v: value,
       }));
 
-export function createNativeStore(config: NativeStoreConfig, userKeyType: string): SessionStore {
-  const sql = createNativeQueries(userKeyType);
-  const toRecord = (row: NativeRow, now: Date): SessionRecord => ({
+export function createNativeStore(config: NativeStoreConfig, catalog: UsersCatalog): SessionStore {
+  const users = createUserJoin(catalog);
+  const sql = createNativeQueries(catalog.keyPgType, users);
+  const toRecord = (row: NativeRow, now: Date, withUser = false): SessionRecord => ({
     store: config.name,
     ref: row.id,
     status: statusAt(row.expires_at, now),
@@ -44,6 +47,7 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
     ip: row.ip,
     userAgent: row.user_agent,
     cursor: [row.created_at.toISOString(), row.id],
+    ...(withUser ? { user: users.take(row) } : {}),
   });
 
   return {
@@ -54,20 +58,28 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
 
     isCursor: isTimeAndRef(UUID),
 
-    async findByRefs(db, refs, now) {
+    async findByRefs(db, refs, now, options) {
+      const withUser = options?.withUser === true;
       const valid = refs.filter((ref) => UUID.test(ref));
-      const rows = valid.length > 0 ? await sql.findSessionsByIds(db, valid) : [];
+      const rows = valid.length > 0 ? await sql.findSessionsByIds(db, valid, withUser) : [];
       const byId = new Map(rows.map((row) => [row.id, row]));
       return refs.map((ref) => {
         const row = byId.get(ref);
-        return row ? toRecord(row, now) : null;
+        return row ? toRecord(row, now, withUser) : null;
       });
     },
 
-    async findByKey(db, key, now, touchIntervalSeconds) {
+    async findByKey(db, key, now, touchIntervalSeconds, options) {
       if (!isNativeKeyShape(key)) return null;
-      const row = await sql.findLiveSessionByKeyHash(db, hashSessionKey(key), now, touchIntervalSeconds);
-      return row ? toRecord(row, now) : null;
+      const withUser = options?.withUser === true;
+      const row = await sql.findLiveSessionByKeyHash(
+        db,
+        hashSessionKey(key),
+        now,
+        touchIntervalSeconds,
+        withUser,
+      );
+      return row ? toRecord(row, now, withUser) : null;
     },
 
     async list(db, query) {
@@ -82,8 +94,9 @@ export function createNativeStore(config: NativeStoreConfig, userKeyType: string
         after,
         query.limit,
         where,
+        query.withUser === true,
       );
-      return rows.map((row) => toRecord(row, query.now));
+      return rows.map((row) => toRecord(row, query.now, query.withUser === true));
     },
 
     async count(db, query, estimate) {

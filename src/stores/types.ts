@@ -3,6 +3,7 @@ import type { Queryable } from '../db/pool.ts';
 import type { DataPatch } from '../sessions/data.ts';
 import type { ExpiryChange } from '../sessions/expiry.ts';
 import type { WhereCondition } from '../sessions/fields.ts';
+import type { UserRow } from '../users/users.sql.ts';
 
 /**
  * The shape every store adapter (native, Django, web.py, express, json-cache) gives the GraphQL layer.
@@ -31,6 +32,17 @@ export interface SessionRecord {
   managed?: JsonObject;
   /** The keyset position of this row in its store's newest-first order. */
   cursor: string[];
+  /**
+   * The owner's users-table row, read in the same statement when the request selects `user` (see
+   * `ReadOptions`); absent when not read, null when there is no such user.
+   */
+  user?: UserRow | null;
+}
+
+/** How a read should shape its statement. */
+export interface ReadOptions {
+  /** Also read each session's user in the same statement (the request selects `Session.user`). */
+  withUser?: boolean;
 }
 
 export interface ListQuery {
@@ -42,6 +54,7 @@ export interface ListQuery {
   now: Date;
   /** Typed-field conditions that must all hold (`sessions(where:)`). */
   where: readonly WhereCondition[];
+  withUser?: boolean;
 }
 
 export interface CreateInput {
@@ -77,13 +90,19 @@ export interface SessionStore {
 
   /** Whether a cursor taken from this store's `cursor` has the right shape. */
   isCursor(parts: unknown[]): parts is string[];
-  findByRefs(db: Queryable, refs: readonly string[], now: Date): Promise<(SessionRecord | null)[]>;
+  findByRefs(
+    db: Queryable,
+    refs: readonly string[],
+    now: Date,
+    options?: ReadOptions,
+  ): Promise<(SessionRecord | null)[]>;
   /** The live session a presented key opens, or null (unknown, expired, malformed: all alike). */
   findByKey(
     db: Queryable,
     key: string,
     now: Date,
     touchIntervalSeconds: number,
+    options?: ReadOptions,
   ): Promise<SessionRecord | null>;
   list(db: Queryable, query: ListQuery): Promise<SessionRecord[]>;
   /** How many sessions `list` would page through: exactly, or the planner's estimate (cheap). */

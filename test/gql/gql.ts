@@ -26,6 +26,7 @@ type Documents = {
     "\n  mutation AccessRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n": typeof types.AccessRotateDocument,
     "\n  query AccessAudit($sessionId: ID, $userId: ID, $since: DateTime) {\n    auditEvents(sessionId: $sessionId, userId: $userId, since: $since, first: 50) {\n      edges { node { actor action sessionId userId outcome at } }\n    }\n  }\n": typeof types.AccessAuditDocument,
     "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n": typeof types.PageWithUsersDocument,
+    "\n  query PageWithoutUsers {\n    sessions(first: 50) { edges { node { id userId } } }\n  }\n": typeof types.PageWithoutUsersDocument,
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": typeof types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": typeof types.SeveralNodesDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.SetKeyDocument,
@@ -91,6 +92,7 @@ const documents: Documents = {
     "\n  mutation AccessRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n": types.AccessRotateDocument,
     "\n  query AccessAudit($sessionId: ID, $userId: ID, $since: DateTime) {\n    auditEvents(sessionId: $sessionId, userId: $userId, since: $since, first: 50) {\n      edges { node { actor action sessionId userId outcome at } }\n    }\n  }\n": types.AccessAuditDocument,
     "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n": types.PageWithUsersDocument,
+    "\n  query PageWithoutUsers {\n    sessions(first: 50) { edges { node { id userId } } }\n  }\n": types.PageWithoutUsersDocument,
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": types.SeveralNodesDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.SetKeyDocument,
@@ -206,6 +208,10 @@ export function graphql(source: "\n  query AccessAudit($sessionId: ID, $userId: 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n"): (typeof documents)["\n  query PageWithUsers {\n    sessions(first: 50) { edges { node { id data user { rowId username email } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PageWithoutUsers {\n    sessions(first: 50) { edges { node { id userId } } }\n  }\n"): (typeof documents)["\n  query PageWithoutUsers {\n    sessions(first: 50) { edges { node { id userId } } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -3,6 +3,7 @@ import { print } from 'graphql';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createToken, SCOPES } from '../../src/auth/tokens.ts';
+import { NotificationHub } from '../../src/db/notifications.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { createDemoUsers } from '../../src/demo/seed.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
@@ -39,6 +40,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** SQL run after the demo users table exists and before migrations (e.g. more users, other tables). */
   setup?: (pool: Pool) => Promise<void>;
+  /** Follow notifications on a LISTEN connection of its own, as the server does (token cache, events). */
+  notifications?: boolean;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -49,9 +52,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const statements: string[] = [];
   let fixedNow: Date | null = null;
   const config = loadConfig({ DATABASE_URL: database.url }, { logLevel: 'silent', ...options.config });
+  const logger = options.logger ?? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
+  const notifications = options.notifications ? new NotificationHub(database.url, logger) : undefined;
+  await notifications?.start();
   const app = await createApp(config, {
+    notifications,
     pool,
-    logger: options.logger ?? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
+    logger,
     migrate: true,
     clock: () => fixedNow ?? new Date(),
     onStatement: (text) => statements.push(text),
@@ -100,6 +107,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       }
     },
     async close() {
+      await notifications?.stop();
       await pool.end();
       await database.drop();
     },

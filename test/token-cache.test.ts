@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../src/auth/tokens.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+
+/** A replica with its LISTEN connection: valid tokens come from memory, revocations land at once. */
+
+const SESSIONS = { query: '{ sessions(first: 1) { edges { node { id } } } }' };
+const tokenChecks = (statements: string[]) =>
+  statements.filter((text) => text.includes('/* findTokenByHash */')).length;
+
+async function until(condition: () => Promise<boolean>, milliseconds = 3000) {
+  const deadline = Date.now() + milliseconds;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+// Needs a real PostgreSQL (DATABASE_URL, as `npm test` and CI set): PGlite does not deliver NOTIFY to other
+// connections, which is why the embedded demo runs without the cache.
+describe.skipIf(!process.env['DATABASE_URL'])('token cache', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ notifications: true });
+  });
+  afterAll(() => t.close());
+
+  const ask = async (token: string) =>
+    (await (await t.fetch(SESSIONS, { authorization: `Bearer ${token}` })).json()) as {
+      errors?: { message: string }[];
+    };
+
+  it('should check a token once, then answer from memory', async () => {
+    const { token } = await createToken(t.pool, 'cached', ['sessions:read'], null);
+    t.statements.length = 0;
+    for (let i = 0; i < 5; i += 1) expect((await ask(token)).errors).toBeUndefined();
+    expect(tokenChecks(t.statements)).toBe(1);
+  });
+
+  it('should refuse a cached token within milliseconds of its revocation by another connection', async () => {
+    const { token } = await createToken(t.pool, 'revoked-later', ['sessions:read'], null);
+    expect((await ask(token)).errors).toBeUndefined();
+    const revokedAt = Date.now();
+    await t.pool.query(`UPDATE sessiongraph.api_tokens SET revoked_at = now() WHERE name = 'revoked-later'`);
+    await until(async () => (await ask(token)).errors?.[0]?.message === 'The API token is revoked.');
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
+
+  it('should forget a deleted token', async () => {
+    const { token, row } = await createToken(t.pool, 'deleted-later', ['sessions:read'], null);
+    expect((await ask(token)).errors).toBeUndefined();
+    await t.pool.query('DELETE FROM sessiongraph.api_tokens WHERE id = $1', [row.id]);
+    await until(async () => (await ask(token)).errors?.[0]?.message === 'The API token is not known.');
+  });
+
+  it('should still refuse a cached token once it expires', async () => {
+    const expiresAt = new Date(Date.now() + 60_000);
+    const { token } = await createToken(t.pool, 'expiring', ['sessions:read'], expiresAt);
+    expect((await ask(token)).errors).toBeUndefined();
+    t.setNow(new Date(expiresAt.getTime() + 1000));
+    try {
+      expect((await ask(token)).errors?.[0]?.message).toBe('The API token is expired.');
+    } finally {
+      t.setNow(null);
+    }
+  });
+
+  it('should check every request while the notification connection is down', async () => {
+    const { token } = await createToken(t.pool, 'unheard', ['sessions:read'], null);
+    expect((await ask(token)).errors).toBeUndefined();
+    // End the LISTEN connection from the server side, as a PostgreSQL restart would.
+    await t.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+    );
+    await until(async () => !t.app.notifications!.listening);
+    t.statements.length = 0;
+    await ask(token);
+    await ask(token);
+    expect(tokenChecks(t.statements)).toBe(2);
+    await until(async () => t.app.notifications!.listening);
+  });
+});
