@@ -293,6 +293,8 @@ class Huffman {
    */
   readonly byLength = new Uint16Array(16 * 288);
   mask = 0;
+  /** How many bits the table is indexed by (mask = 2^bits - 1). */
+  bits = 0;
 
   /** Starts a new code: then add() each symbol with a non-zero length, in increasing symbol order, and finish(). */
   reset(): void {
@@ -314,6 +316,7 @@ class Huffman {
     while (max > 0 && count[max] === 0) max--;
     const bits = max < TABLE_BITS ? max : TABLE_BITS;
     this.mask = (1 << bits) - 1;
+    this.bits = bits;
     if (max === 0) {
       table[0] = 0;
       return kind === 'dists';
@@ -552,6 +555,7 @@ function inflateInto(input: Uint8Array, view: DataView, inputLength: number, max
     }
     const litTable = lit.table;
     const litMask = lit.mask;
+    const litBits = lit.bits;
     const distTable = dst.table;
     const distMask = dst.mask;
     for (;;) {
@@ -576,6 +580,16 @@ function inflateInto(input: Uint8Array, view: DataView, inputLength: number, max
           limit = Math.min(out.length, maxOut);
         }
         out[o++] = symbol;
+        // Most symbols are literals: take a second one without a refill when a whole table index is still
+        // valid, and leave anything else (a long code, a length, the end) to the next turn.
+        if (bits >= litBits) {
+          const next = litTable[hold & litMask]!;
+          if (next !== 0 && next < 256 << 4 && o < limit) {
+            hold >>>= next & 15;
+            bits -= next & 15;
+            out[o++] = next >> 4;
+          }
+        }
         continue;
       }
       if (symbol === 256) break;
