@@ -8,6 +8,8 @@ import { Projector } from './projection/projector.ts';
 import { ensureProjection } from './projection/schema.ts';
 import { TokenCache } from './auth/token-cache.ts';
 import type { NotificationHub } from './db/notifications.ts';
+import { SessionEventBus } from './events/bus.ts';
+import { createMetrics, type Metrics } from './ops/metrics.ts';
 import { createDjangoStore } from './stores/django.ts';
 import { createExpressStore } from './stores/express.ts';
 import { createJsonCacheStore } from './stores/json-cache.ts';
@@ -38,6 +40,9 @@ export interface App {
   /** The process's LISTEN connection, when it has one (the server does; one-shot CLI commands do not). */
   notifications: NotificationHub | null;
   tokenCache: TokenCache | null;
+  metrics: Metrics;
+  /** Session changes committed anywhere, when the process follows notifications. */
+  events: SessionEventBus | null;
 }
 
 export interface AppOptions {
@@ -58,9 +63,11 @@ export async function createStores(
   catalog: UsersCatalog,
   users: UsersQueries,
   projector: Projector,
+  metrics: Metrics,
 ): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
   const deps = {
+    onDecodeFailure: (store: string, problem: string) => metrics.decodeFailures.inc({ store, problem }),
     catalog,
     users,
     decodeCacheBytes: config.decodeCacheBytes,
@@ -87,12 +94,17 @@ export async function createStores(
   return stores;
 }
 
+export const poolTimeouts = (config: Config) => ({
+  connectMilliseconds: config.poolWaitMilliseconds,
+  statementMilliseconds: config.statementTimeoutMilliseconds,
+});
+
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   if (!config.databaseUrl && !options.pool) {
     throw new Error('createApp needs config.databaseUrl or a pool');
   }
   const logger = options.logger ?? createLogger(config.logLevel);
-  const pool = options.pool ?? createPool(config.databaseUrl!, config.poolSize);
+  const pool = options.pool ?? createPool(config.databaseUrl!, config.poolSize, poolTimeouts(config));
   const catalog = await readUsersCatalog(pool, config.users);
   for (const hidden of catalog.hidden) {
     logger.warn({ column: hidden.column, reason: hidden.reason }, 'users column not exposed');
@@ -104,7 +116,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const users = createUsersQueries(catalog);
   const projector = new Projector(config, catalog);
   // Stores check their tables first, so a wrong table is reported by name before any trigger is installed.
-  const stores = await createStores(pool, config, catalog, users, projector);
+  const metrics = createMetrics(pool, { projection: config.stores.some((store) => store.kind !== 'native') });
+  const stores = await createStores(pool, config, catalog, users, projector, metrics);
   if (options.migrate ?? config.migrateOnStart) await ensureProjection(pool, config);
   await projector.refreshReady(pool);
   return {
@@ -122,6 +135,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock: options.clock ?? (() => new Date()),
     onStatement: options.onStatement,
     notifications: options.notifications ?? null,
+    metrics,
+    events: options.notifications
+      ? new SessionEventBus(
+          options.notifications,
+          config.stores.find((store) => store.kind === 'native')?.name ?? 'native',
+          logger,
+        )
+      : null,
     tokenCache:
       options.notifications && config.tokenCacheSeconds > 0
         ? new TokenCache(options.notifications, config.tokenCacheSeconds * 1000)

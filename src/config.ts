@@ -214,6 +214,26 @@ export const configSchema = z.object({
   /** A read presenting a session key refreshes `lastSeenAt` at most this often. */
   touchIntervalSeconds: z.number().int().min(0).default(60),
   poolSize: z.number().int().positive().default(10),
+  /** Longest wait for a database connection (pool exhausted, server slow to accept) before a 503. */
+  poolWaitMilliseconds: z.number().int().positive().max(120_000).default(5_000),
+  /** PostgreSQL's statement_timeout for every statement the server runs (0: none). */
+  statementTimeoutMilliseconds: z.number().int().min(0).max(3_600_000).default(10_000),
+  /** How long a mutation's Idempotency-Key is remembered (the sweeper forgets older ones). */
+  idempotencyKeySeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3600),
+  /** On SIGTERM, how long requests in flight may take to finish before the server exits anyway. */
+  shutdownTimeoutSeconds: z.number().int().min(0).max(600).default(20),
+  /** `/readyz` fails while the oldest unapplied framework change is older than this. */
+  readyMaxLagSeconds: z.number().int().positive().default(30),
+  /**
+   * A separate port serving only `/metrics`, without authentication (bind it to a private interface).
+   * On the main port `/metrics` needs an API token with the `metrics:read` scope.
+   */
+  metricsPort: z.number().int().min(0).max(65535).nullable().default(null),
+  metricsHost: z.string().default('127.0.0.1'),
   /**
    * How long a replica may answer from memory for a valid API token, saving the per-request check.
    * Revocations reach every replica by NOTIFY at once whatever this says; 0 checks every request.
@@ -340,6 +360,12 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS'),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),
+    poolWaitMilliseconds: integer(env, 'POOL_WAIT_MILLISECONDS'),
+    statementTimeoutMilliseconds: integer(env, 'STATEMENT_TIMEOUT_MILLISECONDS'),
+    shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS'),
+    readyMaxLagSeconds: integer(env, 'READY_MAX_LAG_SECONDS'),
+    metricsPort: integer(env, 'METRICS_PORT'),
+    metricsHost: env['METRICS_HOST'] || undefined,
     tokenCacheSeconds: integer(env, 'TOKEN_CACHE_SECONDS'),
     syncInServer: boolean(env, 'SYNC_IN_SERVER'),
     allowUnauthenticatedListen: boolean(env, 'ALLOW_UNAUTHENTICATED_LISTEN'),

@@ -7,6 +7,9 @@ import { recordAudit } from './auth/audit.sql.ts';
 import type { Caller, ViewerSession } from './auth/caller.ts';
 import { checkToken } from './auth/tokens.ts';
 import { parseSessionNodeId } from './sessions/ids.ts';
+import { GraphQLError } from 'graphql';
+import { currentRequestScope } from './ops/request-scope.ts';
+import { type IdempotencyScope, parseIdempotencyKey } from './sessions/idempotency.ts';
 import { currentSession } from './sessions/service.ts';
 import type { SessionRecord } from './stores/types.ts';
 
@@ -33,6 +36,11 @@ export interface Context {
   userSessionLoaders: Map<string, DataLoader<string, SessionRecord[]>>;
   /** Whether the request selects `Session.user`: reads then fetch each session's user in the same statement. */
   withUsers: boolean;
+  /**
+   * The request's Idempotency-Key scope (null without the header); a malformed key is an input error at
+   * the first mutation.
+   */
+  idempotency: () => Promise<IdempotencyScope | null>;
   /** Other per-request loaders, made on first use by `requestLoader`. */
   loaders: Map<string, DataLoader<string, unknown>>;
 }
@@ -94,13 +102,19 @@ export async function createContext(
   clientIp: string | null = null,
   lookahead: { withUsers?: boolean } = {},
 ): Promise<Context> {
-  const db = new RequestDb(app.pool, app.onStatement);
+  const scope = currentRequestScope();
+  const db = new RequestDb(app.pool, (text) => {
+    if (scope) scope.statements += 1;
+    app.onStatement?.(text);
+  });
   const now = app.clock();
   const caller = await resolveCaller(app, db, request, now);
   const header = request.headers.get('x-session-key');
   const cookieHeader = request.headers.get('cookie');
   const cookies = cookieHeader && cookieHeader.length <= 8192 ? parseCookieHeader(cookieHeader) : {};
   let viewer: Promise<SessionRecord | null> | null = null;
+  const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
+  let idempotency: IdempotencyScope | null = null;
   const context: Context = {
     ...initContextCache(),
     app,
@@ -119,6 +133,22 @@ export async function createContext(
     presented: { header: header && header.length <= MAX_KEY_LENGTH ? header : null, cookies },
     sessionLoader: createSessionLoader(app, db, now, lookahead.withUsers === true),
     withUsers: lookahead.withUsers === true,
+    idempotency: async () => {
+      if (idempotencyKey === null) return null;
+      if (idempotencyKey instanceof Error) {
+        throw new GraphQLError(idempotencyKey.message, { extensions: { code: 'BAD_USER_INPUT' } });
+      }
+      // Scoped to who asks: a token, else the browser's session (two browsers may pick the same key).
+      idempotency ??= {
+        key: idempotencyKey,
+        caller:
+          caller.kind === 'token'
+            ? `token:${caller.tokenId}`
+            : `browser:${(await context.viewerSession())?.ref ?? 'none'}`,
+        steps: 0,
+      };
+      return idempotency;
+    },
     userSessionLoaders: new Map(),
     loaders: new Map(),
   };

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { currentRequestScope } from './ops/request-scope.ts';
 
 /**
  * Structured JSON logs. Session keys are bearer credentials: cookies, session-key headers and
@@ -18,7 +19,15 @@ export const redactPaths = [
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream) {
-  const options = { level, redact: { paths: redactPaths, censor: '[redacted]' } };
+  const options: pino.LoggerOptions = {
+    level,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    // Every line logged while serving a request carries its id, wherever in the code it is written.
+    mixin: () => {
+      const scope = currentRequestScope();
+      return scope ? { reqId: scope.requestId } : {};
+    },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -1,5 +1,5 @@
 import { createServer as createHttpServer } from 'node:http';
-import { type App, createApp } from './app.ts';
+import { type App, createApp, poolTimeouts } from './app.ts';
 import { createToken, SCOPES } from './auth/tokens.ts';
 import { liveTokenCount } from './auth/tokens.sql.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -13,6 +13,7 @@ import { createLogger } from './log.ts';
 import { sweepExpired } from './sessions/service.ts';
 import { UsersTableError } from './users/catalog.ts';
 import { createServer } from './yoga.ts';
+import { createHttpFront } from './ops/http.ts';
 
 /** Starts the server: on DATABASE_URL if set, else on an embedded PGlite filled with demo data. */
 async function main() {
@@ -31,7 +32,7 @@ async function main() {
     await createDemoUsers(setupPool);
     await setupPool.end();
   }
-  const pool = createPool(databaseUrl, config.poolSize);
+  const pool = createPool(databaseUrl, config.poolSize, poolTimeouts(config));
   const notifications = new NotificationHub(databaseUrl, logger);
   await notifications.start();
   const app = await createApp(
@@ -51,11 +52,19 @@ async function main() {
     app,
     graphiqlHasToken ? { graphiqlHeaders: { Authorization: `Bearer ${demoToken}` } } : {},
   );
-  const server = createHttpServer(yoga);
+  const front = createHttpFront(app, yoga, app.metrics);
+  const server = createHttpServer(front.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
+  const metricsServer = config.metricsPort === null ? null : createHttpServer(front.metricsOnly);
+  if (metricsServer) {
+    await new Promise<void>((resolve, reject) => {
+      metricsServer.once('error', reject);
+      metricsServer.listen(config.metricsPort!, config.metricsHost, resolve);
+    });
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -71,18 +80,36 @@ async function main() {
         })
       : null;
   worker?.start();
+
+  // SIGTERM: stop accepting, let requests in flight finish (bounded), let the sync worker commit the batch
+  // in hand, then close the pool and exit 0. A second signal exits at once.
+  let stopping = false;
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    if (stopping) process.exit(1);
+    stopping = true;
+    const started = Date.now();
+    logger.info({ signal, inFlight: front.inFlight() }, 'shutting down: no new connections');
+    front.beginShutdown();
     if (sweeper) clearInterval(sweeper);
-    server.close();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    metricsServer?.close();
+    // Keep-alive connections with no request in flight would hold `close` open until they time out.
+    server.closeIdleConnections();
+    const finished = await front.drained(config.shutdownTimeoutSeconds * 1000);
+    if (!finished)
+      logger.warn({ inFlight: front.inFlight() }, 'shutdown timeout: dropping requests in flight');
+    // Event streams never finish by themselves; whatever is still open now is closed.
+    server.closeAllConnections();
+    await closed;
     await worker?.stop();
     await notifications.stop();
     await pool.end();
     await embedded?.stop();
+    logger.info({ ms: Date.now() - started }, 'shut down');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 function startSweeper(app: App) {
@@ -90,7 +117,10 @@ function startSweeper(app: App) {
   if (seconds === 0) return null;
   return setInterval(() => {
     sweepExpired(app)
-      .then((deleted) => app.logger.info({ deleted }, 'swept expired sessions'))
+      .then((deleted) => {
+        app.metrics.swept.inc(deleted);
+        app.logger.info({ deleted }, 'swept expired sessions');
+      })
       .catch((error: unknown) => app.logger.error({ err: error }, 'sweep failed'));
   }, seconds * 1000).unref();
 }

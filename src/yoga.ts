@@ -1,4 +1,7 @@
-import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { type DocumentNode, getOperationAST } from 'graphql';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { databaseFault, unavailableError } from './db/faults.ts';
+import { currentRequestScope } from './ops/request-scope.ts';
 import type { App } from './app.ts';
 import { type Context, createContext } from './context.ts';
 import { buildSchema } from './schema/index.ts';
@@ -29,7 +32,14 @@ export function createServer(
         ? {
             origin: app.config.corsOrigins,
             credentials: true,
-            allowedHeaders: ['content-type', 'x-graphql-csrf', 'x-session-key', 'authorization'],
+            allowedHeaders: [
+              'content-type',
+              'x-graphql-csrf',
+              'x-session-key',
+              'authorization',
+              'idempotency-key',
+              'x-request-id',
+            ],
           }
         : false,
     multipart: false,
@@ -43,12 +53,18 @@ export function createServer(
           ...(options.graphiqlHeaders ? { headers: JSON.stringify(options.graphiqlHeaders, null, 2) } : {}),
         }
       : false,
-    // Limits on abusive requests (src/security/limits.ts).
-    plugins: securityPlugins(app),
+    // Limits on abusive requests (src/security/limits.ts), then what metrics and logs need to know.
+    plugins: [...securityPlugins(app), observeOperations()],
     batching: batchingOption(app),
     maskedErrors: {
       maskError(error, message) {
         const original = (error as { originalError?: unknown }).originalError;
+        // The database being down or slow is not a bug: say so, with a status a client knows to retry.
+        const fault = databaseFault(original ?? error);
+        if (fault) {
+          app.metrics.databaseFaults.inc({ kind: fault });
+          return unavailableError(fault);
+        }
         if (original && !(original as { extensions?: unknown }).extensions) {
           app.logger.error({ err: original }, 'unexpected error in a resolver');
         }
@@ -62,6 +78,48 @@ export function createServer(
       error: (...args) => app.logger.error(args.map(String).join(' ')),
     },
   });
+}
+
+/** Operation names become metric labels: bounded, since clients choose them. */
+const MAX_OPERATION_NAMES = 200;
+
+function observeOperations(): Plugin {
+  const known = new Set<string>();
+  const label = (name: string) => {
+    if (known.size < MAX_OPERATION_NAMES) known.add(name);
+    return known.has(name) ? name : 'other';
+  };
+  return {
+    onParse({ context }) {
+      const scope = currentRequestScope();
+      if (!scope) return;
+      return ({ result }) => {
+        if (result instanceof Error) {
+          scope.failed = true;
+          return;
+        }
+        const document = result as DocumentNode;
+        const wanted = (context as { params?: { operationName?: string | null } }).params?.operationName;
+        const name = getOperationAST(document, wanted ?? undefined)?.name?.value;
+        scope.operation = label(name ?? 'anonymous');
+      };
+    },
+    onValidate() {
+      const scope = currentRequestScope();
+      return ({ valid }) => {
+        if (scope && !valid) scope.failed = true;
+      };
+    },
+    onExecute() {
+      const scope = currentRequestScope();
+      if (!scope) return;
+      return {
+        onExecuteDone({ result }) {
+          if ('errors' in result && result.errors?.length) scope.failed = true;
+        },
+      };
+    },
+  };
 }
 
 export const firstQuery = `# Sessions, newest first, each with its user (one SQL statement for the users, whatever the page size).

@@ -7,7 +7,13 @@ import { findTokenByHash, insertToken, type TokenRow } from './tokens.sql.ts';
  * API tokens for internal tools: `sg_` and 32 random bytes, handed out once, stored only as SHA-256,
  * each with its scopes and an optional expiry.
  */
-export const SCOPES = ['sessions:read', 'sessions:write', 'users:read', 'audit:read'] as const;
+export const SCOPES = [
+  'sessions:read',
+  'sessions:write',
+  'users:read',
+  'audit:read',
+  'metrics:read',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const TOKEN = /^sg_[A-Za-z0-9_-]{43}$/;

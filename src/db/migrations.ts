@@ -166,6 +166,93 @@ export const migrations: Migration[] = [
          FOR EACH STATEMENT EXECUTE FUNCTION sessiongraph.notify_tokens_truncated()`,
     ],
   },
+  {
+    version: 6,
+    name: 'session events',
+    statements: () => [
+      // Live events (`sessionEvents`) for every replica, sent at commit. Native sessions notify from their
+      // own table; framework sessions from the projection, the first place their user id is known. A
+      // backfill sets sessiongraph.quiet: copying a table is not news. Payload: s store (null: the native
+      // store), r ref, u user id, k kind, e expiry.
+      `CREATE OR REPLACE FUNCTION sessiongraph.notify_native_event() RETURNS trigger
+         LANGUAGE plpgsql AS $$
+       DECLARE
+         kind text;
+         row_ sessiongraph.sessions;
+       BEGIN
+         IF TG_OP = 'DELETE' THEN
+           row_ := OLD;
+           kind := CASE WHEN OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
+         ELSIF TG_OP = 'INSERT' THEN
+           row_ := NEW;
+           kind := 'created';
+         ELSE
+           -- A read refreshing last_seen_at is not a change anyone subscribes to.
+           IF (OLD.data, OLD.expires_at, OLD.user_id, OLD.key_hash)
+              IS NOT DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.key_hash) THEN
+             RETURN NULL;
+           END IF;
+           row_ := NEW;
+           kind := 'updated';
+         END IF;
+         PERFORM pg_notify('sessiongraph_events', json_build_object(
+           's', NULL, 'r', row_.id::text, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text);
+         RETURN NULL;
+       END $$`,
+      `DROP TRIGGER IF EXISTS sessions_notify_event ON sessiongraph.sessions`,
+      `CREATE TRIGGER sessions_notify_event AFTER INSERT OR UPDATE OR DELETE ON sessiongraph.sessions
+         FOR EACH ROW EXECUTE FUNCTION sessiongraph.notify_native_event()`,
+      `CREATE OR REPLACE FUNCTION sessiongraph.notify_projection_event() RETURNS trigger
+         LANGUAGE plpgsql AS $$
+       DECLARE
+         kind text;
+         row_ sessiongraph.projection;
+       BEGIN
+         IF current_setting('sessiongraph.quiet', true) = 'on' THEN
+           RETURN NULL;
+         END IF;
+         IF TG_OP = 'DELETE' THEN
+           row_ := OLD;
+           kind := CASE WHEN OLD.expires_at IS NOT NULL AND OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
+         ELSIF TG_OP = 'INSERT' THEN
+           row_ := NEW;
+           kind := 'created';
+         ELSE
+           -- The sync worker rewrites rows it re-reads; only a different session is an update.
+           IF (OLD.data, OLD.expires_at, OLD.user_id, OLD.valid, OLD.session_key, OLD.version)
+              IS NOT DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.valid, NEW.session_key, NEW.version) THEN
+             RETURN NULL;
+           END IF;
+           row_ := NEW;
+           kind := 'updated';
+         END IF;
+         PERFORM pg_notify('sessiongraph_events', json_build_object(
+           's', row_.store, 'r', row_.ref, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text);
+         RETURN NULL;
+       END $$`,
+      `DROP TRIGGER IF EXISTS projection_notify_event ON sessiongraph.projection`,
+      `CREATE TRIGGER projection_notify_event AFTER INSERT OR UPDATE OR DELETE ON sessiongraph.projection
+         FOR EACH ROW EXECUTE FUNCTION sessiongraph.notify_projection_event()`,
+    ],
+  },
+  {
+    version: 7,
+    name: 'idempotency keys',
+    statements: () => [
+      // A mutation sent with an Idempotency-Key commits its result here in its own transaction, so a retry
+      // gets that result back instead of doing the work twice. The key is stored only hashed and the result
+      // only encrypted under a key derived from it (a created session's key is in there).
+      `CREATE TABLE IF NOT EXISTS sessiongraph.idempotency (
+         key_hash bytea NOT NULL CHECK (octet_length(key_hash) = 32),
+         step text NOT NULL,
+         request_hash bytea NOT NULL,
+         result bytea,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (key_hash, step)
+       )`,
+      `CREATE INDEX IF NOT EXISTS idempotency_created_idx ON sessiongraph.idempotency (created_at)`,
+    ],
+  },
 ];
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));

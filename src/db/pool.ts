@@ -18,9 +18,32 @@ export interface Queryable {
 
 export type StatementListener = (text: string) => void;
 
-export function createPool(connectionString: string, max: number): Pool {
-  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
+export interface PoolTimeouts {
+  /** Longest wait for a connection, whether the pool is exhausted or the server is slow to accept. */
+  connectMilliseconds?: number;
+  /** PostgreSQL cancels a statement running longer (statement_timeout); the client gives up a bit later. */
+  statementMilliseconds?: number;
+}
+
+export function createPool(connectionString: string, max: number, timeouts: PoolTimeouts = {}): Pool {
+  const statement = timeouts.statementMilliseconds ?? 10_000;
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: timeouts.connectMilliseconds ?? 5_000,
+    ...(statement > 0
+      ? {
+          statement_timeout: statement,
+          // A server that stops answering altogether (a dead host) would otherwise hold the client forever.
+          query_timeout: statement + 5_000,
+          idle_in_transaction_session_timeout: statement + 5_000,
+        }
+      : {}),
+    keepAlive: true,
+  });
   // An idle client losing its connection emits 'error' on the pool; unhandled, that would kill the process.
+  // The pool drops that client by itself, and the next checkout connects afresh.
   pool.on('error', () => {});
   return pool;
 }

@@ -160,7 +160,10 @@ export class Projector {
       const write = (part: ProjectionRow[]) =>
         withTransaction(pool, async (tx) => {
           // A lost batch is redone on resume, so the backfill need not wait for each commit to reach disk.
-          await tx.query("/* relaxBackfillCommit */ SELECT set_config('synchronous_commit', 'off', true)");
+          // Nor does a subscriber want one event per copied row (see migration 6).
+          await tx.query(
+            "/* relaxBackfillCommit */ SELECT set_config('synchronous_commit', 'off', true), set_config('sessiongraph.quiet', 'on', true)",
+          );
           await this.sql.upsertRows(tx, store.name, part);
         });
       writing = Promise.all([write(projected.slice(0, half)), write(projected.slice(half))])

@@ -3,6 +3,7 @@ import type { App } from '../app.ts';
 import { addAuditTypes } from './audit.ts';
 import { createBuilder } from './builder.ts';
 import { addErrorTypes } from './errors.ts';
+import { addSessionEvents } from './events.ts';
 import { addSessionTypes } from './session.ts';
 import { addUserSessions, addUserType } from './user.ts';
 
@@ -14,6 +15,7 @@ export function buildSchema(app: App) {
   const sessionTypes = addSessionTypes(builder, app, User);
   addUserSessions(builder, app, User, sessionTypes);
   addAuditTypes(builder, app);
+  addSessionEvents(builder, app, sessionTypes);
   return builder.toSchema();
 }
 

@@ -19,6 +19,8 @@ import { assertStorable, type DataPatch, validatePatch } from './data.ts';
 import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
 import type { WhereCondition } from './fields.ts';
 import { checkReferences } from './references.ts';
+import { idempotentStep } from './idempotency.ts';
+import { pruneIdempotency } from './idempotency.sql.ts';
 import { decodeCursor, decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
 
 /**
@@ -159,6 +161,22 @@ export interface CreateSessionArgs extends Omit<ExpiryInput, 'extendBySeconds'> 
   userAgent?: string | null;
 }
 
+/**
+ * A mutation's transaction; with an Idempotency-Key, also its claim on the key (src/sessions/idempotency.ts),
+ * so a retried request returns the first result instead of repeating the work.
+ */
+async function mutate<T>(
+  ctx: Context,
+  operation: string,
+  input: unknown,
+  work: (tx: Queryable) => Promise<T>,
+): Promise<T> {
+  const scope = await ctx.idempotency();
+  return ctx.db.transaction((tx) =>
+    scope ? idempotentStep(tx, scope, operation, input, () => work(tx)) : work(tx),
+  );
+}
+
 const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 
@@ -180,7 +198,7 @@ export async function createSession(ctx: Context, input: CreateSessionArgs) {
   if (input.userAgent && input.userAgent.length > 1024) {
     throw new InvalidInputError('userAgent', '`userAgent` must be at most 1024 characters');
   }
-  const created = await ctx.db.transaction(async (tx) => {
+  const created = await mutate(ctx, 'createSession', input, async (tx) => {
     await checkReferences(tx, app.config.fields, data);
     return store.create(
       tx,
@@ -205,7 +223,7 @@ export async function updateSession(ctx: Context, input: UpdateSessionArgs) {
   if (patch.set) assertStorable(patch.set, dataLimits(app), 'set');
   if (patch.replace) assertStorable(patch.replace, dataLimits(app), 'replace');
   const expiry = parseExpiryChange(input);
-  const outcome = await ctx.db.transaction(async (tx) => {
+  const outcome = await mutate(ctx, 'updateSession', input, async (tx) => {
     await checkReferences(tx, app.config.fields, patch.replace ?? patch.set);
     return store.update(
       tx,
@@ -226,7 +244,7 @@ export async function updateSession(ctx: Context, input: UpdateSessionArgs) {
 
 export async function endSession(ctx: Context, sessionId: string) {
   const { address, store } = addressOf(ctx, sessionId);
-  const ended = await ctx.db.transaction((tx) => store.end(tx, address.ref));
+  const ended = await mutate(ctx, 'endSession', sessionId, (tx) => store.end(tx, address.ref));
   forget(ctx, address);
   if (!ended) throw new SessionNotFoundError(sessionId);
   return { endedSessionId: sessionId };
@@ -250,7 +268,7 @@ export async function endUserSessions(ctx: Context, input: EndUserSessionsArgs) 
       throw new InvalidInputError('keepSessionId', '`keepSessionId` is not a session id');
     }
   }
-  const count = await ctx.db.transaction(async (tx) => {
+  const count = await mutate(ctx, 'endUserSessions', input, async (tx) => {
     let total = 0;
     for (const store of stores) {
       total += await store.endUserSessions(tx, userId, keep?.store === store.name ? keep.ref : null);
@@ -273,9 +291,14 @@ export async function sweepExpired(app: App, db: Queryable = app.pool): Promise<
     }
     deleted[store.name] = total;
   }
-  // Tombstones of ended sessions whose window has passed (not reported: they are not sessions).
+  // Tombstones of ended sessions whose window has passed, and idempotency keys past their retention
+  // (neither reported: they are not sessions).
   for (;;) {
     if ((await pruneTombstones(db, app.config.sweepBatchSize)) < app.config.sweepBatchSize) break;
+  }
+  for (;;) {
+    const pruned = await pruneIdempotency(db, app.config.idempotencyKeySeconds, app.config.sweepBatchSize);
+    if (pruned < app.config.sweepBatchSize) break;
   }
   return deleted;
 }
@@ -303,7 +326,9 @@ export function userSessionsLoader(
 
 export async function rotateSessionKey(ctx: Context, sessionId: string) {
   const { address, store } = addressOf(ctx, sessionId);
-  const rotated = await ctx.db.transaction((tx) => store.rotate(tx, address.ref, ctx.now));
+  const rotated = await mutate(ctx, 'rotateSessionKey', sessionId, (tx) =>
+    store.rotate(tx, address.ref, ctx.now),
+  );
   forget(ctx, address);
   if (!rotated) throw new SessionNotFoundError(sessionId);
   return { session: rotated.record, sessionKey: rotated.key, previousSessionId: sessionId };
@@ -319,7 +344,7 @@ async function viewerOrForbidden(ctx: Context, operation: string): Promise<Sessi
 export async function endCurrentSession(ctx: Context) {
   const viewer = await viewerOrForbidden(ctx, 'endCurrentSession');
   const store = ctx.app.stores.get(viewer.store)!;
-  await ctx.db.transaction((tx) => store.end(tx, viewer.ref));
+  await mutate(ctx, 'endCurrentSession', viewer.ref, (tx) => store.end(tx, viewer.ref));
   forget(ctx, viewer);
   return { endedSessionId: encodeSessionId(viewer) };
 }
@@ -329,7 +354,7 @@ export async function endOtherSessions(ctx: Context) {
   const viewer = await viewerOrForbidden(ctx, 'endOtherSessions');
   if (viewer.userId === null) return { userId: null, count: 0 };
   const userId = viewer.userId;
-  const count = await ctx.db.transaction(async (tx) => {
+  const count = await mutate(ctx, 'endOtherSessions', viewer.ref, async (tx) => {
     let total = 0;
     for (const store of ctx.app.stores.values()) {
       total += await store.endUserSessions(tx, userId, store.name === viewer.store ? viewer.ref : null);

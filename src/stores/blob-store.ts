@@ -73,6 +73,8 @@ export interface FrameworkStoreDeps {
   projection?: ProjectionAccess;
   /** How long an ended session's key is refused on re-insert (frameworks that upsert). */
   tombstoneSeconds?: number;
+  /** Told about each stored text that does not decode (metrics), once per text while it stays cached. */
+  onDecodeFailure?: (store: string, problem: string) => void;
 }
 
 export interface BlobStoreOptions {
@@ -82,6 +84,7 @@ export interface BlobStoreOptions {
   cookieName: string;
   defaultTtlSeconds: number;
   decodeCacheBytes: number;
+  onDecodeFailure?: (store: string, problem: string) => void;
   sql: BlobQueries;
   format: BlobFormat;
   /**
@@ -134,9 +137,9 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
   const cache = new DecodeCache<Outcome>(options.decodeCacheBytes);
   const decodeBlob = (blob: string): Outcome => {
     const result = format.decode(blob);
-    return result.ok
-      ? { ok: true, session: result.value }
-      : { ok: false, problem: `${result.problem}: ${result.detail}` };
+    if (result.ok) return { ok: true, session: result.value };
+    options.onDecodeFailure?.(name, result.problem);
+    return { ok: false, problem: `${result.problem}: ${result.detail}` };
   };
 
   /** `cached: false` for bulk work (backfill, sync) that would only churn the cache of hot sessions. */

@@ -122,6 +122,7 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
     cookieName: config.cookieName ?? 'sessionid',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.cookieAgeSeconds,
     decodeCacheBytes: deps.decodeCacheBytes,
+    onDecodeFailure: deps.onDecodeFailure,
     projection: deps.projection,
     sql,
     format,

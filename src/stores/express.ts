@@ -145,6 +145,7 @@ export async function createExpressStore(
       cookieName: config.cookieName ?? 'connect.sid',
       defaultTtlSeconds: config.defaultTtlSeconds ?? 86_400,
       decodeCacheBytes: deps.decodeCacheBytes,
+      onDecodeFailure: deps.onDecodeFailure,
       projection: deps.projection,
       tombstoneSeconds: deps.tombstoneSeconds,
       sql,

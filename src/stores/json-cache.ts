@@ -84,6 +84,7 @@ export async function createJsonCacheStore(
     cookieName: config.cookieName ?? 'session_id',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.windowSeconds,
     decodeCacheBytes: deps.decodeCacheBytes,
+    onDecodeFailure: deps.onDecodeFailure,
     projection: deps.projection,
     sql,
     format,

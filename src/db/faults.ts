@@ -1,0 +1,58 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Database faults a client can do nothing about but retry: the server is down or restarting, the network
+ * dropped, the pool had no connection to give in time, a statement ran past its timeout. They are answered
+ * as SERVICE_UNAVAILABLE (HTTP 503), never as an unexpected error, and never crash the process.
+ */
+
+// SQLSTATE classes and codes: 08 connection exception, 57P01-03 admin/crash shutdown and "cannot connect
+// now" (starting up), 53300 too many connections, 57014 statement timeout / cancel.
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+const MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'Client has encountered a connection error',
+  'Query read timeout',
+  'connection is insecure',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end',
+];
+
+export type FaultKind = 'unavailable' | 'timeout';
+
+/** What kind of database fault `error` is, or null for anything else (a bug, a constraint, bad input). */
+export function databaseFault(error: unknown): FaultKind | null {
+  if (!error || typeof error !== 'object') return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === '57014') return 'timeout';
+  if (
+    typeof code === 'string' &&
+    (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || NETWORK_CODES.has(code))
+  ) {
+    return 'unavailable';
+  }
+  if (typeof message === 'string') {
+    if (message === 'Query read timeout') return 'timeout';
+    if (MESSAGES.some((known) => message.includes(known))) return 'unavailable';
+  }
+  const cause = (error as { cause?: unknown }).cause;
+  return cause && cause !== error ? databaseFault(cause) : null;
+}
+
+export function unavailableError(kind: FaultKind): GraphQLError {
+  return new GraphQLError(
+    kind === 'timeout'
+      ? 'The database did not answer in time. Retry shortly.'
+      : 'The database is temporarily unavailable. Retry shortly.',
+    { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '1' } } } },
+  );
+}

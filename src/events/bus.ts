@@ -1,0 +1,81 @@
+import type { NotificationHub } from '../db/notifications.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * Session changes as they commit anywhere (any replica, the sync worker, a framework writing its own
+ * table), read from the `sessiongraph_events` notifications of migration 6 and handed to this process's
+ * subscribers.
+ */
+export const EVENTS_CHANNEL = 'sessiongraph_events';
+
+export type SessionEventKind = 'CREATED' | 'UPDATED' | 'ENDED' | 'EXPIRED';
+
+export interface SessionEvent {
+  kind: SessionEventKind;
+  store: string;
+  ref: string;
+  userId: string | null;
+  expiresAt: Date | null;
+  at: Date;
+}
+
+type Listener = (event: SessionEvent) => void;
+
+const KINDS: Record<string, SessionEventKind> = {
+  created: 'CREATED',
+  updated: 'UPDATED',
+  ended: 'ENDED',
+  expired: 'EXPIRED',
+};
+
+/** A notification's payload as an event; null for anything malformed (never thrown: it is not ours to fix). */
+export function parseEventPayload(payload: string, nativeStore: string, at: Date): SessionEvent | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (!raw || typeof raw !== 'object') return null;
+  const { s, r, u, k, e } = raw as Record<string, unknown>;
+  const kind = typeof k === 'string' ? KINDS[k] : undefined;
+  if (!kind || typeof r !== 'string' || (s !== null && typeof s !== 'string')) return null;
+  const expiresAt = typeof e === 'string' ? new Date(e) : null;
+  return {
+    kind,
+    store: s ?? nativeStore,
+    ref: r,
+    userId: typeof u === 'string' ? u : null,
+    expiresAt: expiresAt && !Number.isNaN(expiresAt.getTime()) ? expiresAt : null,
+    at,
+  };
+}
+
+export class SessionEventBus {
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    private readonly hub: NotificationHub,
+    nativeStore: string,
+    logger: Logger,
+  ) {
+    hub.on(EVENTS_CHANNEL, (payload) => {
+      const event = parseEventPayload(payload, nativeStore, new Date());
+      if (!event) {
+        logger.warn('malformed session event notification ignored');
+        return;
+      }
+      for (const listener of this.listeners) listener(event);
+    });
+  }
+
+  /** Whether events are arriving (false while the LISTEN connection is down: events are being missed). */
+  get live(): boolean {
+    return this.hub.listening;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

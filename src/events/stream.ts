@@ -1,0 +1,104 @@
+import type { SessionEvent, SessionEventBus } from './bus.ts';
+
+/**
+ * One subscriber's events as an async iterator: the bus's events that pass `filter`, plus EXPIRED events
+ * produced here when a session this subscriber knows about reaches its expiry (nothing is written to the
+ * database when a session merely expires, so no notification could say so). Known sessions are those
+ * `initial` lists at the start and those seen in events since.
+ */
+export interface StreamOptions {
+  filter: (event: SessionEvent) => boolean;
+  /** Live sessions that already exist when the stream starts (their expiry is watched). */
+  initial?: readonly Pick<SessionEvent, 'store' | 'ref' | 'userId' | 'expiresAt'>[];
+  /** Upper bound on queued events before the slowest consumer loses the oldest (memory stays bounded). */
+  maxQueued?: number;
+}
+
+/** setTimeout's ceiling; a later expiry is re-armed when this fires. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+export function eventStream(
+  bus: SessionEventBus,
+  options: StreamOptions,
+): AsyncIterableIterator<SessionEvent> {
+  const queue: SessionEvent[] = [];
+  const maxQueued = options.maxQueued ?? 1000;
+  let wake: (() => void) | null = null;
+  let done = false;
+  const timers = new Map<string, NodeJS.Timeout>();
+  const expiredReported = new Set<string>();
+
+  const push = (event: SessionEvent) => {
+    if (done) return;
+    if (queue.length >= maxQueued) queue.shift();
+    queue.push(event);
+    wake?.();
+  };
+
+  const watchExpiry = (session: Pick<SessionEvent, 'store' | 'ref' | 'userId' | 'expiresAt'>) => {
+    const id = `${session.store}:${session.ref}`;
+    clearTimeout(timers.get(id));
+    timers.delete(id);
+    if (!session.expiresAt) return;
+    const arm = () => {
+      const delay = session.expiresAt!.getTime() - Date.now();
+      const timer = setTimeout(
+        () => {
+          if (session.expiresAt!.getTime() > Date.now()) return arm();
+          timers.delete(id);
+          expiredReported.add(id);
+          push({ ...session, kind: 'EXPIRED', at: new Date() });
+        },
+        Math.min(Math.max(delay, 0), MAX_DELAY),
+      );
+      timer.unref();
+      timers.set(id, timer);
+    };
+    arm();
+  };
+
+  for (const session of options.initial ?? []) watchExpiry(session);
+
+  const unsubscribe = bus.subscribe((event) => {
+    if (!options.filter(event)) return;
+    const id = `${event.store}:${event.ref}`;
+    if (event.kind === 'CREATED' || event.kind === 'UPDATED') {
+      expiredReported.delete(id);
+      watchExpiry(event);
+    } else {
+      clearTimeout(timers.get(id));
+      timers.delete(id);
+      // The sweeper deleting a session already reported expired says nothing new.
+      if (event.kind === 'EXPIRED' && expiredReported.delete(id)) return;
+    }
+    push(event);
+  });
+
+  const finish = () => {
+    done = true;
+    unsubscribe();
+    for (const timer of timers.values()) clearTimeout(timer);
+    timers.clear();
+    wake?.();
+  };
+
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<SessionEvent>> {
+      while (queue.length === 0 && !done) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      if (queue.length > 0) return { value: queue.shift()!, done: false };
+      return { value: undefined, done: true };
+    },
+    async return(): Promise<IteratorResult<SessionEvent>> {
+      finish();
+      return { value: undefined, done: true };
+    },
+    async throw(error?: unknown): Promise<IteratorResult<SessionEvent>> {
+      finish();
+      throw error;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Pool } from '../db/pool.ts';
+import { oldestChangeAgeSeconds } from './ops.sql.ts';
+
+/**
+ * Prometheus metrics, one registry per app (tests run several apps in one process). Names follow
+ * Prometheus conventions: `_total` counters, `_seconds` durations, base units.
+ */
+export function createMetrics(pool: Pool, options: { projection: boolean }) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sessiongraph_process_' });
+
+  const requests = new Counter({
+    name: 'sessiongraph_requests_total',
+    help: 'GraphQL requests by operation name and outcome (ok, error).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'sessiongraph_request_duration_seconds',
+    help: 'Time from request to response, by operation name.',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const statements = new Histogram({
+    name: 'sessiongraph_sql_statements_per_request',
+    help: 'SQL statements one GraphQL request ran.',
+    buckets: [0, 1, 2, 3, 5, 8, 13, 21],
+    registers: [registry],
+  });
+  const decodeFailures = new Counter({
+    name: 'sessiongraph_decode_failures_total',
+    help: 'Stored sessions that did not decode, by store and problem (tampered, corrupt, unsafe, ...).',
+    labelNames: ['store', 'problem'] as const,
+    registers: [registry],
+  });
+  const swept = new Counter({
+    name: 'sessiongraph_sweeper_deleted_total',
+    help: 'Expired sessions the sweeper deleted.',
+    registers: [registry],
+  });
+  const databaseFaults = new Counter({
+    name: 'sessiongraph_database_faults_total',
+    help: 'Requests answered SERVICE_UNAVAILABLE because of a database fault, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'sessiongraph_db_pool_connections',
+    help: 'Pool connections by state: total, idle, and callers waiting for one.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  if (options.projection) {
+    new Gauge({
+      name: 'sessiongraph_projection_lag_seconds',
+      help: 'Age of the oldest framework change not yet applied to the projection (0 when none).',
+      registers: [registry],
+      async collect() {
+        // A scrape while the database is down reports nothing rather than failing the whole scrape.
+        const age = await oldestChangeAgeSeconds(pool).catch(() => null);
+        if (age !== null) this.set(age);
+      },
+    });
+  }
+
+  return {
+    registry,
+    requests,
+    duration,
+    statements,
+    decodeFailures,
+    swept,
+    databaseFaults,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,51 @@
+import type { Queryable } from '../db/pool.ts';
+
+/** All SQL of idempotency keys (migration 7). */
+
+/** Claims (key, step) for this transaction; false when a committed or in-flight claim exists already. */
+export async function claimStep(
+  tx: Queryable,
+  keyHash: Buffer,
+  step: string,
+  requestHash: Buffer,
+): Promise<boolean> {
+  // A concurrent claim of the same key waits here for the other transaction, then sees its row.
+  const result = await tx.query(
+    `/* claimIdempotencyStep */ INSERT INTO sessiongraph.idempotency (key_hash, step, request_hash)
+       VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    [keyHash, step, requestHash],
+  );
+  return (result.rowCount ?? 0) === 1;
+}
+
+export async function storedStep(
+  tx: Queryable,
+  keyHash: Buffer,
+  step: string,
+): Promise<{ request_hash: Buffer; result: Buffer | null } | null> {
+  const result = await tx.query<{ request_hash: Buffer; result: Buffer | null }>(
+    `/* storedIdempotencyStep */ SELECT request_hash, result FROM sessiongraph.idempotency
+      WHERE key_hash = $1 AND step = $2`,
+    [keyHash, step],
+  );
+  return result.rows[0] ?? null;
+}
+
+export async function saveStepResult(tx: Queryable, keyHash: Buffer, step: string, sealed: Buffer) {
+  await tx.query(
+    `/* saveIdempotencyResult */ UPDATE sessiongraph.idempotency SET result = $3
+      WHERE key_hash = $1 AND step = $2`,
+    [keyHash, step, sealed],
+  );
+}
+
+/** Forgets keys older than `seconds`, a bounded batch at a time. */
+export async function pruneIdempotency(db: Queryable, seconds: number, batchSize: number): Promise<number> {
+  const result = await db.query(
+    `/* pruneIdempotency */ DELETE FROM sessiongraph.idempotency WHERE (key_hash, step) IN (
+       SELECT key_hash, step FROM sessiongraph.idempotency
+        WHERE created_at < now() - make_interval(secs => $1) LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [seconds, batchSize],
+  );
+  return result.rowCount ?? 0;
+}

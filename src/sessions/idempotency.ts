@@ -1,0 +1,98 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { Queryable } from '../db/pool.ts';
+import { claimStep, saveStepResult, storedStep } from './idempotency.sql.ts';
+
+/**
+ * Idempotency keys: a client that sends a mutation with `Idempotency-Key: <key>` and does not hear back
+ * (timeout, dropped connection, database restart) sends the same request again with the same key and gets
+ * the first result, not a second session. Each mutation field of the request is one step (in execution
+ * order), claimed and answered inside that mutation's own transaction, so the result is stored if and only
+ * if the work committed. Keys are scoped to the caller; results are sealed with AES-256-GCM under a key
+ * derived from the idempotency key, which the database never holds.
+ */
+
+const KEY = /^[\x21-\x7e]{8,255}$/;
+
+export interface IdempotencyScope {
+  key: string;
+  caller: string;
+  /** Steps taken so far in this request. */
+  steps: number;
+}
+
+export function parseIdempotencyKey(header: string | null): string | null | Error {
+  if (header === null) return null;
+  return KEY.test(header)
+    ? header
+    : new Error('Idempotency-Key must be 8 to 255 printable ASCII characters (a UUID will do)');
+}
+
+/** JSON with object keys sorted, so the same input hashes the same whatever order the client sent. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+function sealingKey(scope: IdempotencyScope): Buffer {
+  return Buffer.from(hkdfSync('sha256', scope.key, scope.caller, 'sessiongraph idempotency result', 32));
+}
+
+function seal(scope: IdempotencyScope, plain: string): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(scope), iv);
+  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+function unseal(scope: IdempotencyScope, sealed: Buffer): string {
+  const decipher = createDecipheriv('aes-256-gcm', sealingKey(scope), sealed.subarray(0, 12));
+  decipher.setAuthTag(sealed.subarray(12, 28));
+  return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString('utf8');
+}
+
+const DATE_FIELDS = new Set(['createdAt', 'expiresAt', 'lastSeenAt']);
+const revive = (key: string, value: unknown) =>
+  DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value;
+
+/**
+ * Runs `work` in `tx` once per (key, step): the first time for real, storing its result; on a retry,
+ * returns the stored result without running it. Errors thrown by `work` roll the claim back with it.
+ */
+export async function idempotentStep<T>(
+  tx: Queryable,
+  scope: IdempotencyScope,
+  operation: string,
+  input: unknown,
+  work: () => Promise<T>,
+): Promise<T> {
+  scope.steps += 1;
+  const step = `${scope.steps}:${operation}`;
+  const keyHash = sha256(`${scope.caller}\u0000${scope.key}`);
+  const requestHash = sha256(canonical(input));
+  if (await claimStep(tx, keyHash, step, requestHash)) {
+    const result = await work();
+    await saveStepResult(tx, keyHash, step, seal(scope, JSON.stringify({ value: result ?? null })));
+    return result;
+  }
+  const stored = await storedStep(tx, keyHash, step);
+  if (!stored || !stored.request_hash.equals(requestHash)) {
+    throw new GraphQLError(
+      'This Idempotency-Key was already used for a different request; use a new key for new work.',
+      { extensions: { code: 'IDEMPOTENCY_KEY_REUSED' } },
+    );
+  }
+  if (!stored.result) {
+    throw new GraphQLError('A request with this Idempotency-Key is still in progress; retry shortly.', {
+      extensions: { code: 'CONFLICT', http: { status: 409 } },
+    });
+  }
+  return (JSON.parse(unseal(scope, stored.result), revive) as { value: T }).value;
+}
