@@ -4,7 +4,7 @@ import { hasScope } from '../auth/caller.ts';
 import type { SessionEvent } from '../events/bus.ts';
 import { eventStream } from '../events/stream.ts';
 import { clientUserKey } from '../sessions/service.ts';
-import { sessionNodeId } from '../sessions/ids.ts';
+import { encodeSessionId } from '../sessions/ids.ts';
 import type { Builder } from './builder.ts';
 import type { SessionTypes } from './session.ts';
 
@@ -30,7 +30,7 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
     description: 'Something that happened to a session.',
     fields: (t) => ({
       kind: t.field({ type: Kind, resolve: (event) => event.kind }),
-      sessionId: t.id({ resolve: (event) => sessionNodeId(event) }),
+      sessionId: t.id({ resolve: (event) => encodeSessionId(event) }),
       store: t.exposeString('store'),
       userId: t.exposeID('userId', { nullable: true }),
       at: t.field({ type: 'DateTime', description: 'When this server learned of it.', resolve: (e) => e.at }),
@@ -83,7 +83,18 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
             extensions: { code: 'BAD_USER_INPUT', argument: 'userId' },
           });
         }
+        // Checked here, not only by the field's authScopes: those guard each event's resolve, and the stream
+        // itself must not even start for a caller that may not follow it.
         const own = hasScope(ctx.caller, 'sessions:read') ? null : await ctx.viewerSession();
+        if (!hasScope(ctx.caller, 'sessions:read') && own === null) {
+          const failed = ctx.caller.kind === 'anonymous' ? ctx.caller.failedToken : null;
+          throw new GraphQLError(
+            failed
+              ? `The API token is ${failed === 'unknown' ? 'not known' : failed}.`
+              : 'This needs an API token with sessions:read (Authorization: Bearer …) or your own session.',
+            { extensions: { code: ctx.caller.kind === 'token' ? 'FORBIDDEN' : 'UNAUTHENTICATED' } },
+          );
+        }
         const filter = (event: SessionEvent) =>
           (own === null || (event.store === own.store && event.ref === own.ref)) &&
           (userId === null || event.userId === userId) &&

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken, SCOPES } from '../src/auth/tokens.ts';
+import { createPool, type Pool } from '../src/db/pool.ts';
+import { createDemoUsers } from '../src/demo/seed.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { type ServerProcess, startServerProcess } from './helpers/process.ts';
+
+/**
+ * `sessionEvents` across processes: a subscriber on replica B hears what is done through replica A (and
+ * what is written to the table directly), over SSE, because both follow PostgreSQL's NOTIFY.
+ */
+
+interface Event {
+  kind: string;
+  sessionId: string;
+  store: string;
+  userId: string | null;
+  session: { id: string; data: Record<string, unknown> } | null;
+}
+
+/** Reads `next` events off an SSE response as they come. */
+function sseEvents(response: Response) {
+  const events: Event[] = [];
+  const errors: unknown[] = [];
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let end = buffer.indexOf('\n\n');
+      while (end >= 0) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = message
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trim())
+          .join('');
+        if (message.startsWith('event: next') && data) {
+          const payload = JSON.parse(data) as { data?: { sessionEvents: Event }; errors?: unknown[] };
+          if (payload.errors) errors.push(...payload.errors);
+          if (payload.data) events.push(payload.data.sessionEvents);
+        }
+        end = buffer.indexOf('\n\n');
+      }
+    }
+  })();
+  return { events, errors, close: () => reader.cancel().then(() => pump) };
+}
+
+async function until(condition: () => boolean, milliseconds = 10_000) {
+  const deadline = Date.now() + milliseconds;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', () => {
+  let database: TestDatabase;
+  let pool: Pool;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let token: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    pool = createPool(database.url, 2);
+    await createDemoUsers(pool);
+    a = await startServerProcess({ DATABASE_URL: database.url });
+    b = await startServerProcess({ DATABASE_URL: database.url });
+    token = (await createToken(pool, 'events', SCOPES, null)).token;
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await pool?.end();
+    await database?.drop();
+  });
+
+  const graphql = async (server: ServerProcess, query: string, variables?: unknown) =>
+    (await (
+      await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      })
+    ).json()) as { data: Record<string, any>; errors?: unknown[] };
+
+  const subscribe = async (server: ServerProcess, query: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+        ...headers,
+      },
+      body: JSON.stringify({ query }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const stream = sseEvents(response);
+    // The subscription is live once the server has looked up what it watches for expiry.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return stream;
+  };
+
+  const SUBSCRIPTION = `subscription { sessionEvents(userId: "1") {
+    kind sessionId store userId session { id data } } }`;
+
+  it('should stream created, updated, ended and expired events made on another replica', async () => {
+    const stream = await subscribe(b, SUBSCRIPTION);
+    const created = await graphql(
+      a,
+      `mutation { createSession(input: { userId: "1", data: { step: 1 } }) {
+        ... on CreateSessionPayload { session { id } } } }`,
+    );
+    const id = created.data['createSession'].session.id as string;
+    await graphql(
+      a,
+      `mutation ($id: ID!) { updateSession(input: { id: $id, set: { step: 2 } }) { __typename } }`,
+      {
+        id,
+      },
+    );
+    // Another user's session is not this subscriber's business.
+    await graphql(a, `mutation { createSession(input: { userId: "2", data: {} }) { __typename } }`);
+    await graphql(a, `mutation ($id: ID!) { endSession(input: { id: $id }) { __typename } }`, { id });
+    const short = await graphql(
+      a,
+      `mutation { createSession(input: { userId: "1", data: { short: true }, ttlSeconds: 2 }) {
+        ... on CreateSessionPayload { session { id } } } }`,
+    );
+    const shortId = short.data['createSession'].session.id as string;
+
+    await until(() => stream.events.some((event) => event.kind === 'EXPIRED'));
+    await stream.close();
+    expect(stream.errors).toEqual([]);
+    expect(stream.events.map((event) => [event.kind, event.sessionId])).toEqual([
+      ['CREATED', id],
+      ['UPDATED', id],
+      ['ENDED', id],
+      ['CREATED', shortId],
+      ['EXPIRED', shortId],
+    ]);
+    expect(stream.events[0]).toMatchObject({
+      store: 'native',
+      userId: '1',
+      session: { id, data: { step: 1 } },
+    });
+    expect(stream.events[1]!.session!.data).toEqual({ step: 2 });
+    expect(stream.events[2]!.session).toBeNull();
+  }, 60_000);
+
+  it('should hear sessions written straight into the table, not only through the API', async () => {
+    const stream = await subscribe(b, SUBSCRIPTION);
+    await pool.query(
+      `INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at)
+       VALUES (sha256('direct-insert'::bytea), 1, '{"via":"sql"}', now() + interval '1 hour')`,
+    );
+    await until(() => stream.events.length > 0);
+    await stream.close();
+    expect(stream.events[0]).toMatchObject({
+      kind: 'CREATED',
+      userId: '1',
+      session: { data: { via: 'sql' } },
+    });
+  }, 30_000);
+
+  it('should refuse a subscriber with neither a token nor a session', async () => {
+    const response = await fetch(`${b.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: SUBSCRIPTION }),
+    });
+    // The refusal comes as the stream's only result, then the stream completes.
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('event: complete')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).toContain('UNAUTHENTICATED');
+    expect(text).not.toContain('"kind"');
+  });
+});
