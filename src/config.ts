@@ -224,6 +224,11 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(24 * 3600),
+  /**
+   * On SIGTERM, how long to keep accepting (with `/readyz` already failing) before closing the listener:
+   * the time a load balancer needs to stop sending, so nothing is refused that it already routed here.
+   */
+  shutdownDelaySeconds: z.number().min(0).max(120).default(0),
   /** On SIGTERM, how long requests in flight may take to finish before the server exits anyway. */
   shutdownTimeoutSeconds: z.number().int().min(0).max(600).default(20),
   /** `/readyz` fails while the oldest unapplied framework change is older than this. */
@@ -363,6 +368,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     poolWaitMilliseconds: integer(env, 'POOL_WAIT_MILLISECONDS'),
     statementTimeoutMilliseconds: integer(env, 'STATEMENT_TIMEOUT_MILLISECONDS'),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS'),
+    shutdownDelaySeconds: integer(env, 'SHUTDOWN_DELAY_SECONDS'),
     readyMaxLagSeconds: integer(env, 'READY_MAX_LAG_SECONDS'),
     metricsPort: integer(env, 'METRICS_PORT'),
     metricsHost: env['METRICS_HOST'] || undefined,

@@ -54,6 +54,7 @@ async function main() {
   );
   const front = createHttpFront(app, yoga, app.metrics);
   const server = createHttpServer(front.handle);
+  front.track(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -88,19 +89,15 @@ async function main() {
     if (stopping) process.exit(1);
     stopping = true;
     const started = Date.now();
-    logger.info({ signal, inFlight: front.inFlight() }, 'shutting down: no new connections');
+    logger.info({ signal, inFlight: front.inFlight() }, 'shutting down');
     front.beginShutdown();
     if (sweeper) clearInterval(sweeper);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (config.shutdownDelaySeconds > 0) {
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
+    }
     metricsServer?.close();
-    // Keep-alive connections with no request in flight would hold `close` open until they time out.
-    server.closeIdleConnections();
-    const finished = await front.drained(config.shutdownTimeoutSeconds * 1000);
-    if (!finished)
-      logger.warn({ inFlight: front.inFlight() }, 'shutdown timeout: dropping requests in flight');
-    // Event streams never finish by themselves; whatever is still open now is closed.
-    server.closeAllConnections();
-    await closed;
+    const clean = await front.close(server, config.shutdownTimeoutSeconds * 1000);
+    if (!clean) logger.warn('shutdown timeout: connections still open were cut');
     await worker?.stop();
     await notifications.stop();
     await pool.end();

@@ -87,7 +87,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query, variables }),
       })
-    ).json()) as { data: Record<string, any>; errors?: unknown[] };
+    ).json()) as { data: Record<string, { session: { id: string } }>; errors?: unknown[] };
 
   const subscribe = async (server: ServerProcess, query: string, headers: Record<string, string> = {}) => {
     const response = await fetch(`${server.url}/graphql`, {
@@ -118,7 +118,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
       `mutation { createSession(input: { userId: "1", data: { step: 1 } }) {
         ... on CreateSessionPayload { session { id } } } }`,
     );
-    const id = created.data['createSession'].session.id as string;
+    const id = created.data['createSession']!.session.id;
     await graphql(
       a,
       `mutation ($id: ID!) { updateSession(input: { id: $id, set: { step: 2 } }) { __typename } }`,
@@ -134,7 +134,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
       `mutation { createSession(input: { userId: "1", data: { short: true }, ttlSeconds: 2 }) {
         ... on CreateSessionPayload { session { id } } } }`,
     );
-    const shortId = short.data['createSession'].session.id as string;
+    const shortId = short.data['createSession']!.session.id;
 
     await until(() => stream.events.some((event) => event.kind === 'EXPIRED'));
     await stream.close();

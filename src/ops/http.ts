@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { App } from '../app.ts';
 import { checkToken } from '../auth/tokens.ts';
 import { readiness } from './health.ts';
@@ -16,12 +17,18 @@ export interface HttpFront {
   handle: Handler;
   /** Only `/metrics`, unauthenticated: for a separate, private port. */
   metricsOnly: Handler;
-  /** Requests not finished yet (event streams excluded: they end when the server closes them). */
+  /** Requests not finished yet (event streams excluded), for the shutdown log. */
   inFlight(): number;
   /** From now on `/readyz` answers 503 (the balancer stops sending) while requests in flight finish. */
   beginShutdown(): void;
-  /** Resolves once no request is in flight, or after `timeoutMs`; true when all finished. */
-  drained(timeoutMs: number): Promise<boolean>;
+  /**
+   * Graceful close of `server` (whose connections `track` followed): stop accepting, let every connection
+   * finish the request it carries, end idle keep-alive and event-stream connections, and resolve once none
+   * is left, or after `timeoutMs` (then the rest are cut). True when nothing was cut.
+   */
+  close(server: Server, timeoutMs: number): Promise<boolean>;
+  /** Follows `server`'s connections, for `close`. */
+  track(server: Server): void;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -32,7 +39,8 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 export function createHttpFront(app: App, graphql: Handler, metrics: Metrics): HttpFront {
   let shuttingDown = false;
   let inFlight = 0;
-  let onIdle: (() => void) | null = null;
+  // Each connection: 'fresh' (no request read yet), 'busy', 'idle' (answered, kept alive), 'stream'.
+  const connections = new Map<Socket, 'fresh' | 'busy' | 'idle' | 'stream'>();
 
   async function serveMetrics(res: ServerResponse) {
     const text = await metrics.registry.metrics();
@@ -73,11 +81,6 @@ export function createHttpFront(app: App, graphql: Handler, metrics: Metrics): H
     else res.end();
   };
 
-  function finished() {
-    inFlight -= 1;
-    if (inFlight === 0) onIdle?.();
-  }
-
   const handle: Handler = (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const probe = req.method === 'GET' ? probes[path] : undefined;
@@ -85,14 +88,19 @@ export function createHttpFront(app: App, graphql: Handler, metrics: Metrics): H
       probe(req, res).catch((error: unknown) => probeFailed(res, error));
       return;
     }
+    // Shutting down: each connection closes after its answer, so keep-alive clients reconnect elsewhere.
+    if (shuttingDown) res.setHeader('connection', 'close');
     const header = req.headers['x-request-id'];
     const scope = newRequestScope(Array.isArray(header) ? header[0] : header);
     res.setHeader('x-request-id', scope.requestId);
     const streaming = (req.headers.accept ?? '').includes('text/event-stream');
     if (!streaming) inFlight += 1;
+    const socket = req.socket;
+    if (connections.has(socket)) connections.set(socket, streaming ? 'stream' : 'busy');
     const started = process.hrtime.bigint();
     res.once('close', () => {
-      if (!streaming) finished();
+      if (!streaming) inFlight -= 1;
+      if (connections.has(socket) && !socket.destroyed) connections.set(socket, 'idle');
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const failed = scope.failed || res.statusCode >= 400;
       metrics.requests.inc({ operation: scope.operation, outcome: failed ? 'error' : 'ok' });
@@ -107,6 +115,8 @@ export function createHttpFront(app: App, graphql: Handler, metrics: Metrics): H
             operation: scope.operation,
             ms: Math.round(seconds * 10_000) / 10,
             statements: scope.statements,
+            // False when the connection went away before the whole answer was written.
+            completed: res.writableFinished,
           },
           'request',
         ),
@@ -126,18 +136,31 @@ export function createHttpFront(app: App, graphql: Handler, metrics: Metrics): H
       }
     },
     inFlight: () => inFlight,
+    track(server) {
+      server.on('connection', (socket: Socket) => {
+        connections.set(socket, 'fresh');
+        socket.once('close', () => connections.delete(socket));
+      });
+    },
+    async close(server, timeoutMs) {
+      // In the check phase, just after a poll phase accepted whatever the kernel held: next to nothing is
+      // left in its queue to be reset. net's close, not http's, which would also cut connections accepted
+      // but whose request is not read yet.
+      await new Promise((resolve) => setImmediate(resolve));
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      app.logger.info({ inFlight, connections: connections.size }, 'stopped accepting connections');
+      const deadline = Date.now() + timeoutMs;
+      const sweep = setInterval(() => {
+        // end(), not destroy(): an answer may still sit in the socket's buffer, and it must reach the client.
+        for (const [socket, state] of connections) if (state === 'idle' || state === 'stream') socket.end();
+        if (Date.now() > deadline) for (const socket of connections.keys()) socket.destroy();
+      }, 20);
+      await closed;
+      clearInterval(sweep);
+      return Date.now() <= deadline;
+    },
     beginShutdown() {
       shuttingDown = true;
-    },
-    drained(timeoutMs) {
-      if (inFlight === 0) return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), timeoutMs);
-        onIdle = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-      });
     },
   };
 }
