@@ -21,13 +21,6 @@ if ! /usr/bin/python3 -c 'import django, web, psycopg2' 2>/dev/null; then
   apt_install python3-django python3-webpy python3-psycopg2
 fi
 
-# The fault test (test/faults.test.ts) stops and starts a private cluster: it needs the server binaries
-# even where a PostgreSQL already answers.
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  echo "npm test: installing the PostgreSQL server binaries for the fault test"
-  apt_install postgresql
-fi
-
 if [ -z "${DATABASE_URL:-}" ]; then
   if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
     export DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
@@ -43,6 +36,12 @@ if [ -z "${DATABASE_URL:-}" ]; then
     export DATABASE_URL="postgres://postgres@127.0.0.1:54329/postgres"
     echo "npm test: started a private PostgreSQL on 127.0.0.1:54329"
   fi
+fi
+# The fault test (test/faults.test.ts) stops and starts a private cluster: it needs the server binaries
+# even where a PostgreSQL already answers.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "npm test: installing the PostgreSQL server binaries for the fault test"
+  apt_install postgresql
 fi
 echo "npm test: PostgreSQL at ${DATABASE_URL%%\?*}"
 npx vitest run "$@"
