@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
 import { createPool, type Pool } from '../src/db/pool.ts';
@@ -25,7 +28,14 @@ describe('database restart under load', () => {
     const setup = createPool(cluster.url, 1);
     await createDemoUsers(setup);
     await setup.end();
+    // The load is one token from one address, well above the default rate limits.
+    const config = join(mkdtempSync(join(tmpdir(), 'sg-faults-')), 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ limits: { perTokenPerMinute: 1_000_000, perIpPerMinute: 1_000_000 } }),
+    );
     server = await startServerProcess({
+      SESSIONGRAPH_CONFIG: config,
       DATABASE_URL: cluster.url,
       POOL_WAIT_MILLISECONDS: '1000',
       LOG_LEVEL: 'warn',
@@ -105,7 +115,11 @@ describe('database restart under load', () => {
     const downAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 500));
     // Down: alive, not ready, and saying why.
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const alive = await fetch(`${server.url}/healthz`).then(
+      (response) => response.status,
+      () => 0,
+    );
+    expect(alive, server.output().slice(-3000)).toBe(200);
     const notReady = await fetch(`${server.url}/readyz`);
     expect(notReady.status).toBe(503);
     expect(JSON.stringify(await notReady.json())).toContain('database: unreachable');
@@ -130,7 +144,10 @@ describe('database restart under load', () => {
     const failures = answers.filter((answer) => !answer.ok);
     // The outage was felt, and only ever as "temporarily unavailable" (HTTP 503).
     expect(failures.length).toBeGreaterThan(0);
-    expect(new Set(failures.map((answer) => answer.code))).toEqual(new Set(['SERVICE_UNAVAILABLE']));
+    expect(
+      new Set(failures.map((answer) => answer.code)),
+      JSON.stringify(failures.filter((answer) => answer.code !== 'SERVICE_UNAVAILABLE').slice(0, 3)),
+    ).toEqual(new Set(['SERVICE_UNAVAILABLE']));
     expect(failures.every((answer) => answer.status === 503)).toBe(true);
     expect(answers.length).toBeGreaterThan(before);
     expect(retried).toBeGreaterThan(0);

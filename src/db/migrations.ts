@@ -258,7 +258,11 @@ export const migrations: Migration[] = [
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));
 
 const ensureSchema = [
-  'CREATE SCHEMA IF NOT EXISTS sessiongraph',
+  // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is
+  // there, and a least-privilege role gets its schema made for it by an administrator.
+  `DO $$ BEGIN
+     IF to_regnamespace('sessiongraph') IS NULL THEN CREATE SCHEMA sessiongraph; END IF;
+   END $$`,
   `CREATE TABLE IF NOT EXISTS sessiongraph.migrations (
      version integer PRIMARY KEY,
      name text NOT NULL,

@@ -79,6 +79,14 @@ export async function withTransaction<T>(
   onStatement?: () => void,
 ): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client has no 'error' listener (pg-pool listens only while it is idle): a connection lost
+  // between two statements would otherwise crash the process. The next statement fails, the transaction
+  // rolls back (or cannot), and the client is discarded.
+  let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   const counted: Queryable = {
     query: (text, params) => {
       onStatement?.();
@@ -86,7 +94,6 @@ export async function withTransaction<T>(
       return client.query(text, params as unknown[]);
     },
   };
-  let broken = false;
   try {
     await counted.query('BEGIN');
     const result = await work(counted);
@@ -100,6 +107,7 @@ export async function withTransaction<T>(
     }
     throw error;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }

@@ -52,8 +52,8 @@ function captureStatements(store: FrameworkStoreConfig): string[] {
        RETURN NULL;
      END
      $fn$`,
-    `DROP TRIGGER IF EXISTS sessiongraph_capture ON ${storeTable(store)}`,
-    `CREATE TRIGGER sessiongraph_capture AFTER INSERT OR UPDATE OR DELETE ON ${storeTable(store)}
+    // OR REPLACE (PostgreSQL 14+) needs only the TRIGGER privilege; DROP would need to own the table.
+    `CREATE OR REPLACE TRIGGER sessiongraph_capture AFTER INSERT OR UPDATE OR DELETE ON ${storeTable(store)}
        FOR EACH ROW EXECUTE FUNCTION ${captureFunction(store)}()`,
   ];
 }

@@ -57,7 +57,7 @@ export function tombstoneStatements(
   store: StoreConfig & { columns: { key: string } },
   table: string,
 ): string[] {
-  if (!storeRevokesStick(store)) return [`DROP TRIGGER IF EXISTS ${TRIGGER} ON ${table}`];
+  if (!storeRevokesStick(store)) return [dropTombstoneTriggerIfAny(table)];
   const key = quoteIdent(store.columns.key);
   const revoked = `EXISTS (SELECT 1 FROM sessiongraph.revoked_keys
                    WHERE store = ${literal(store.name)} AND key_hash = hashed AND revoked_until > now())`;
@@ -76,11 +76,17 @@ export function tombstoneStatements(
        RETURN NULL;
      END
      $fn$`,
-    `DROP TRIGGER IF EXISTS ${TRIGGER} ON ${table}`,
-    `CREATE TRIGGER ${TRIGGER} BEFORE INSERT ON ${table}
+    `CREATE OR REPLACE TRIGGER ${TRIGGER} BEFORE INSERT ON ${table}
        FOR EACH ROW EXECUTE FUNCTION ${tombstoneFunction(store.name)}()`,
   ];
 }
 
 export const dropTombstoneTrigger = (table: string) => `DROP TRIGGER IF EXISTS ${TRIGGER} ON ${table}`;
+
+/** Dropping needs to own the table, so a least-privilege role only tries when there is one to drop. */
+const dropTombstoneTriggerIfAny = (table: string) => `DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = ${literal(table)}::regclass AND tgname = ${literal(TRIGGER)}) THEN
+      ${dropTombstoneTrigger(table)};
+    END IF;
+  END $$`;
 export const TOMBSTONE_TRIGGER = TRIGGER;
