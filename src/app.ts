@@ -1,6 +1,6 @@
 import type { Config } from './config.ts';
 import { migrate } from './db/migrations.ts';
-import { createPool, type Pool } from './db/pool.ts';
+import { createPool, usePreparedStatements, type Pool } from './db/pool.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Queryable } from './db/pool.ts';
 import type { ProjectableStore } from './projection/projector.ts';
@@ -104,6 +104,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw new Error('createApp needs config.databaseUrl or a pool');
   }
   const logger = options.logger ?? createLogger(config.logLevel);
+  usePreparedStatements(config.preparedStatements);
   const pool = options.pool ?? createPool(config.databaseUrl!, config.poolSize, poolTimeouts(config));
   const catalog = await readUsersCatalog(pool, config.users);
   for (const hidden of catalog.hidden) {

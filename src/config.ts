@@ -214,6 +214,11 @@ export const configSchema = z.object({
   /** A read presenting a session key refreshes `lastSeenAt` at most this often. */
   touchIntervalSeconds: z.number().int().min(0).default(60),
   poolSize: z.number().int().positive().default(10),
+  /**
+   * Send the server's statements as prepared statements (parsed and planned once per connection). Turn off
+   * behind a pooler that cannot keep them across transactions (pgbouncer in transaction mode before 1.21).
+   */
+  preparedStatements: z.boolean().default(true),
   /** Longest wait for a database connection (pool exhausted, server slow to accept) before a 503. */
   poolWaitMilliseconds: z.number().int().positive().max(120_000).default(5_000),
   /** PostgreSQL's statement_timeout for every statement the server runs (0: none). */
@@ -366,6 +371,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),
     poolWaitMilliseconds: integer(env, 'POOL_WAIT_MILLISECONDS'),
+    preparedStatements: boolean(env, 'PREPARED_STATEMENTS'),
     statementTimeoutMilliseconds: integer(env, 'STATEMENT_TIMEOUT_MILLISECONDS'),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS'),
     shutdownDelaySeconds: integer(env, 'SHUTDOWN_DELAY_SECONDS'),

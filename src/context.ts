@@ -8,7 +8,8 @@ import type { Caller, ViewerSession } from './auth/caller.ts';
 import { checkToken } from './auth/tokens.ts';
 import { parseSessionNodeId } from './sessions/ids.ts';
 import { GraphQLError } from 'graphql';
-import { currentRequestScope } from './ops/request-scope.ts';
+import type { Logger } from './log.ts';
+import type { RequestScope } from './ops/request-scope.ts';
 import { type IdempotencyScope, parseIdempotencyKey } from './sessions/idempotency.ts';
 import { currentSession } from './sessions/service.ts';
 import type { SessionRecord } from './stores/types.ts';
@@ -34,6 +35,10 @@ export interface Context {
   sessionLoader: DataLoader<string, SessionRecord | null>;
   /** `User.sessions` loaders, one per (store, status, page size). */
   userSessionLoaders: Map<string, DataLoader<string, SessionRecord[]>>;
+  /** The app's logger with this request's `reqId` on every line. */
+  log: Logger;
+  /** The request's id, operation and statement count (when it came through the HTTP front). */
+  scope: RequestScope | undefined;
   /** Whether the request selects `Session.user`: reads then fetch each session's user in the same statement. */
   withUsers: boolean;
   /**
@@ -82,7 +87,13 @@ function createSessionLoader(app: App, db: RequestDb, now: Date, withUser: boole
   });
 }
 
-async function resolveCaller(app: App, db: RequestDb, request: Request, now: Date): Promise<Caller> {
+async function resolveCaller(
+  app: App,
+  db: RequestDb,
+  request: Request,
+  now: Date,
+  log: Logger,
+): Promise<Caller> {
   const header = request.headers.get('authorization');
   if (header === null) return { kind: 'anonymous', failedToken: null };
   const check = await checkToken(db, header, now, app.tokenCache);
@@ -92,7 +103,7 @@ async function resolveCaller(app: App, db: RequestDb, request: Request, now: Dat
     action: 'authenticate',
     outcome: `refused:${check.reason}`,
     detail: null,
-  }).catch((error: unknown) => app.logger.error({ err: error }, 'audit write failed'));
+  }).catch((error: unknown) => log.error({ err: error }, 'audit write failed'));
   return { kind: 'anonymous', failedToken: check.reason };
 }
 
@@ -100,15 +111,16 @@ export async function createContext(
   app: App,
   request: Request,
   clientIp: string | null = null,
-  lookahead: { withUsers?: boolean } = {},
+  lookahead: { withUsers?: boolean; scope?: RequestScope } = {},
 ): Promise<Context> {
-  const scope = currentRequestScope();
+  const scope = lookahead.scope;
   const db = new RequestDb(app.pool, (text) => {
     if (scope) scope.statements += 1;
     app.onStatement?.(text);
   });
   const now = app.clock();
-  const caller = await resolveCaller(app, db, request, now);
+  const log = scope ? app.logger.child({ reqId: scope.requestId }) : app.logger;
+  const caller = await resolveCaller(app, db, request, now, log);
   const header = request.headers.get('x-session-key');
   const cookieHeader = request.headers.get('cookie');
   const cookies = cookieHeader && cookieHeader.length <= 8192 ? parseCookieHeader(cookieHeader) : {};
@@ -133,6 +145,8 @@ export async function createContext(
     presented: { header: header && header.length <= MAX_KEY_LENGTH ? header : null, cookies },
     sessionLoader: createSessionLoader(app, db, now, lookahead.withUsers === true),
     withUsers: lookahead.withUsers === true,
+    log,
+    scope,
     idempotency: async () => {
       if (idempotencyKey === null) return null;
       if (idempotencyKey instanceof Error) {

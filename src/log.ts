@@ -1,5 +1,4 @@
 import pino from 'pino';
-import { currentRequestScope } from './ops/request-scope.ts';
 
 /**
  * Structured JSON logs. Session keys are bearer credentials: cookies, session-key headers and
@@ -19,14 +18,11 @@ export const redactPaths = [
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream) {
+  // Lines written while serving a request come from the request's child logger (`ctx.log`), which adds
+  // its `reqId`.
   const options: pino.LoggerOptions = {
     level,
     redact: { paths: redactPaths, censor: '[redacted]' },
-    // Every line logged while serving a request carries its id, wherever in the code it is written.
-    mixin: () => {
-      const scope = currentRequestScope();
-      return scope ? { reqId: scope.requestId } : {};
-    },
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -1,7 +1,7 @@
 import { type DocumentNode, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { databaseFault, unavailableError } from './db/faults.ts';
-import { currentRequestScope } from './ops/request-scope.ts';
+import { scopeOf } from './ops/request-scope.ts';
 import type { App } from './app.ts';
 import { type Context, createContext } from './context.ts';
 import { buildSchema } from './schema/index.ts';
@@ -24,6 +24,7 @@ export function createServer(
     context: (initial: { request: Request; params?: { query?: string } }) =>
       createContext(app, initial.request, clientIp(app, initial.request, initial), {
         withUsers: lookahead.selectsSessionUser(initial.params?.query),
+        scope: scopeOf(initial),
       }),
     // Cross-origin browsers are refused unless their origins are listed: a cookie-carrying API must not
     // answer any page that asks (Yoga's default echoes every origin with credentials).
@@ -54,7 +55,7 @@ export function createServer(
         }
       : false,
     // Limits on abusive requests (src/security/limits.ts), then what metrics and logs need to know.
-    plugins: [...securityPlugins(app), observeOperations()],
+    plugins: [...securityPlugins(app), observeOperations(app)],
     batching: batchingOption(app),
     maskedErrors: {
       maskError(error, message) {
@@ -65,8 +66,9 @@ export function createServer(
           app.metrics.databaseFaults.inc({ kind: fault });
           return unavailableError(fault);
         }
-        if (original && !(original as { extensions?: unknown }).extensions) {
-          app.logger.error({ err: original }, 'unexpected error in a resolver');
+        // Resolver errors were logged with their request id (observeOperations); this catches the rest.
+        if (original && !(original as { extensions?: unknown }).extensions && !loggedErrors.has(original)) {
+          app.logger.error({ err: original }, 'unexpected error');
         }
         return maskError(error, message);
       },
@@ -83,7 +85,10 @@ export function createServer(
 /** Operation names become metric labels: bounded, since clients choose them. */
 const MAX_OPERATION_NAMES = 200;
 
-function observeOperations(): Plugin {
+/** Errors already logged with their request's id, so maskError does not log them again. */
+const loggedErrors = new WeakSet<object>();
+
+function observeOperations(app: App): Plugin {
   const known = new Set<string>();
   const label = (name: string) => {
     if (known.size < MAX_OPERATION_NAMES) known.add(name);
@@ -91,7 +96,7 @@ function observeOperations(): Plugin {
   };
   return {
     onParse({ context }) {
-      const scope = currentRequestScope();
+      const scope = scopeOf(context);
       if (!scope) return;
       return ({ result }) => {
         if (result instanceof Error) {
@@ -104,18 +109,28 @@ function observeOperations(): Plugin {
         scope.operation = label(name ?? 'anonymous');
       };
     },
-    onValidate() {
-      const scope = currentRequestScope();
+    onValidate({ context }) {
+      const scope = scopeOf(context);
       return ({ valid }) => {
         if (scope && !valid) scope.failed = true;
       };
     },
-    onExecute() {
-      const scope = currentRequestScope();
-      if (!scope) return;
+    onExecute({ args }) {
+      const ctx = args.contextValue as unknown as Context;
       return {
         onExecuteDone({ result }) {
-          if ('errors' in result && result.errors?.length) scope.failed = true;
+          if (!('errors' in result) || !result.errors?.length) return;
+          if (ctx.scope) ctx.scope.failed = true;
+          for (const error of result.errors) {
+            const original = error.originalError;
+            if (original && !(original as { extensions?: unknown }).extensions && !databaseFault(original)) {
+              loggedErrors.add(original);
+              (ctx.log ?? app.logger).error(
+                { err: original, path: error.path },
+                'unexpected error in a resolver',
+              );
+            }
+          }
         },
       };
     },

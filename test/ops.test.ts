@@ -167,6 +167,23 @@ describe('operations', () => {
     expect(access).toMatchObject({ reqId: 'trace-abc-123', status: 200, path: '/graphql', method: 'POST' });
     expect(JSON.stringify(lines)).not.toContain('secret-cookie-value');
     expect(JSON.stringify(lines)).not.toContain('secret-header');
+    // A line written from inside a resolver (an unexpected error) carries the request's id too.
+    await t.pool.query('ALTER TABLE sessiongraph.sessions RENAME TO sessions_away');
+    try {
+      const failed = await graphql(
+        { query: 'query Failing { sessions(first: 1) { edges { node { id } } } }' },
+        { 'x-request-id': 'trace-fail-456' },
+      );
+      expect(((await failed.json()) as { errors: { message: string }[] }).errors[0]!.message).toBe(
+        'Unexpected error.',
+      );
+    } finally {
+      await t.pool.query('ALTER TABLE sessiongraph.sessions_away RENAME TO sessions');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines.find((line) => line['msg'] === 'unexpected error in a resolver')).toMatchObject({
+      reqId: 'trace-fail-456',
+    });
     const generated = await graphql({ query: '{ currentSession { id } }' }, { 'x-request-id': 'bad id!' });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });

@@ -21,7 +21,7 @@ async function write(ctx: Context, action: string, target: AuditTarget, outcome:
     sessionId: target.sessionId ?? null,
     userId: target.userId ?? null,
     outcome,
-  }).catch((error: unknown) => ctx.app.logger.error({ err: error, action }, 'audit write failed'));
+  }).catch((error: unknown) => ctx.log.error({ err: error, action }, 'audit write failed'));
 }
 
 export async function audited<T>(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 /**
@@ -17,6 +18,40 @@ export interface Queryable {
 }
 
 export type StatementListener = (text: string) => void;
+
+/**
+ * Named statements (`/* name *\/ …`) go out as prepared statements, one name per text: PostgreSQL parses and
+ * plans each once per connection instead of once per request. The texts are few (built from the config at
+ * start); the map is bounded anyway. Off for poolers that cannot keep them (pgbouncer in transaction mode).
+ */
+const preparedNames = new Map<string, string>();
+const MAX_PREPARED = 2000;
+let preparing = true;
+
+export function usePreparedStatements(on: boolean) {
+  preparing = on;
+}
+
+function statement(text: string, params: readonly unknown[] | undefined): string | pg.QueryConfig {
+  if (!preparing || !text.startsWith('/* ')) return text;
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    if (preparedNames.size >= MAX_PREPARED) return text;
+    name = `sg_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    preparedNames.set(text, name);
+  }
+  return { name, text, values: params as unknown[] | undefined };
+}
+
+/** Runs `text` on a client or pool, prepared when it is a named statement. */
+export function run<R extends Row>(
+  target: { query: (config: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult<R>> },
+  text: string,
+  params?: readonly unknown[],
+): Promise<pg.QueryResult<R>> {
+  const config = statement(text, params);
+  return typeof config === 'string' ? target.query(config, params as unknown[]) : target.query(config);
+}
 
 export interface PoolTimeouts {
   /** Longest wait for a connection, whether the pool is exhausted or the server is slow to accept. */
@@ -60,7 +95,9 @@ export class CountingDb implements Queryable {
   query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>> {
     this.statements += 1;
     this.listener?.(text);
-    return this.target.query<R>(text, params as unknown[]);
+    return this.target instanceof pg.Pool
+      ? run<R>(this.target as never, text, params)
+      : this.target.query<R>(text, params as unknown[]);
   }
 }
 
@@ -91,7 +128,7 @@ export async function withTransaction<T>(
     query: (text, params) => {
       onStatement?.();
       listener?.(text);
-      return client.query(text, params as unknown[]);
+      return run(client as never, text, params);
     },
   };
   try {

@@ -4,7 +4,7 @@ import type { App } from '../app.ts';
 import { checkToken } from '../auth/tokens.ts';
 import { readiness } from './health.ts';
 import type { Metrics } from './metrics.ts';
-import { newRequestScope, runInRequestScope } from './request-scope.ts';
+import { attachScope, newRequestScope } from './request-scope.ts';
 
 /**
  * The process's HTTP front: `/healthz`, `/readyz` and `/metrics` answered here, everything else handed to
@@ -106,23 +106,23 @@ export function createHttpFront(app: App, graphql: Handler, metrics: Metrics): H
       metrics.requests.inc({ operation: scope.operation, outcome: failed ? 'error' : 'ok' });
       metrics.duration.observe({ operation: scope.operation }, seconds);
       metrics.statements.observe(scope.statements);
-      runInRequestScope(scope, () =>
-        app.logger.info(
-          {
-            method: req.method,
-            path,
-            status: res.statusCode,
-            operation: scope.operation,
-            ms: Math.round(seconds * 10_000) / 10,
-            statements: scope.statements,
-            // False when the connection went away before the whole answer was written.
-            completed: res.writableFinished,
-          },
-          'request',
-        ),
+      app.logger.info(
+        {
+          reqId: scope.requestId,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          operation: scope.operation,
+          ms: Math.round(seconds * 10_000) / 10,
+          statements: scope.statements,
+          // False when the connection went away before the whole answer was written.
+          completed: res.writableFinished,
+        },
+        'request',
       );
     });
-    runInRequestScope(scope, () => graphql(req, res));
+    attachScope(req, scope);
+    graphql(req, res);
   };
 
   return {
