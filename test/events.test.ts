@@ -170,6 +170,29 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
     });
   }, 30_000);
 
+  it('should end a stream with an error when events may have been missed, so the client resubscribes', async () => {
+    const stream = await subscribe(b, SUBSCRIPTION);
+    // PostgreSQL ends the replicas' LISTEN connections (a restart, a failover, an administrator).
+    await pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+    );
+    await until(() => stream.errors.length > 0);
+    expect(stream.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) }),
+    ]);
+    await stream.close();
+    // The replica listens again by itself; a new subscription hears new events.
+    const again = await subscribe(b, SUBSCRIPTION);
+    await graphql(
+      a,
+      `mutation { createSession(input: { userId: "1", data: { after: true } }) { __typename } }`,
+    );
+    await until(() => again.events.length > 0);
+    await again.close();
+    expect(again.events[0]).toMatchObject({ kind: 'CREATED', session: { data: { after: true } } });
+  }, 30_000);
+
   it('should refuse a subscriber with neither a token nor a session', async () => {
     const response = await fetch(`${b.url}/graphql`, {
       method: 'POST',

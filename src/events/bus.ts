@@ -78,4 +78,11 @@ export class SessionEventBus {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  /** Called once when events stop arriving (the LISTEN connection dropped): what follows may be missing. */
+  onInterrupted(handler: () => void): () => void {
+    return this.hub.onState((listening) => {
+      if (!listening) handler();
+    });
+  }
 }

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import type { SessionEvent, SessionEventBus } from './bus.ts';
 
 /**
@@ -74,9 +75,23 @@ export function eventStream(
     push(event);
   });
 
+  // A gap in the notifications cannot be filled in: the stream ends with an error, and the client
+  // resubscribes (and re-reads what it follows) rather than trusting a stream with a hole in it.
+  let failure: Error | null = null;
+  const stopWatchingGaps = bus.onInterrupted(() => {
+    failure = new GraphQLError(
+      'Live events were interrupted (the database connection dropped); resubscribe.',
+      {
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      },
+    );
+    finish();
+  });
+
   const finish = () => {
     done = true;
     unsubscribe();
+    stopWatchingGaps();
     for (const timer of timers.values()) clearTimeout(timer);
     timers.clear();
     wake?.();
@@ -90,6 +105,11 @@ export function eventStream(
       while (queue.length === 0 && !done) await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
       if (queue.length > 0) return { value: queue.shift()!, done: false };
+      if (failure) {
+        const error = failure;
+        failure = null;
+        throw error;
+      }
       return { value: undefined, done: true };
     },
     async return(): Promise<IteratorResult<SessionEvent>> {
