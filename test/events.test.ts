@@ -4,6 +4,7 @@ import { createPool, type Pool } from '../src/db/pool.ts';
 import { createDemoUsers } from '../src/demo/seed.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { type ServerProcess, startServerProcess } from './helpers/process.ts';
+import { until } from './helpers/until.ts';
 
 /**
  * `sessionEvents` across processes: a subscriber on replica B hears what is done through replica A (and
@@ -49,14 +50,6 @@ function sseEvents(response: Response) {
     }
   })();
   return { events, errors, close: () => reader.cancel().then(() => pump) };
-}
-
-async function until(condition: () => boolean, milliseconds = 10_000) {
-  const deadline = Date.now() + milliseconds;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', () => {

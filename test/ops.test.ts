@@ -123,6 +123,40 @@ describe('operations', () => {
     ).toBe(200);
   });
 
+  it('should serve /metrics alone, without a token, on the separate metrics port', async () => {
+    const front = createHttpFront(t.app, createYoga(t.app), t.app.metrics);
+    const metricsServer = createServer(front.metricsOnly).listen(0, '127.0.0.1');
+    await once(metricsServer, 'listening');
+    const url = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
+    try {
+      const metrics = await fetch(`${url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('sessiongraph_db_pool_connections');
+      expect((await fetch(`${url}/graphql`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      metricsServer.close();
+    }
+  });
+
+  it('should answer 503 with a clear error, not hang, when every pool connection is busy', async () => {
+    const held = await Promise.all(Array.from({ length: 5 }, () => t.pool.connect()));
+    try {
+      const started = Date.now();
+      const response = await graphql({ query: '{ sessions(first: 1) { edges { node { id } } } }' });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(body.errors[0]).toMatchObject({
+        message: expect.stringMatching(/^No database connection became free in time/),
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      });
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      for (const client of held) client.release();
+    }
+    expect((await graphql({ query: '{ sessions(first: 1) { edges { node { id } } } }' })).status).toBe(200);
+  }, 20_000);
+
   it('should count requests per operation, latency, statements, pool use and decode failures', async () => {
     await nativeSession(t.pool, {});
     for (let i = 0; i < 3; i += 1) {

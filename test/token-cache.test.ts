@@ -1,20 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { until } from './helpers/until.ts';
 
 /** A replica with its LISTEN connection: valid tokens come from memory, revocations land at once. */
 
 const SESSIONS = { query: '{ sessions(first: 1) { edges { node { id } } } }' };
 const tokenChecks = (statements: string[]) =>
   statements.filter((text) => text.includes('/* findTokenByHash */')).length;
-
-async function until(condition: () => Promise<boolean>, milliseconds = 3000) {
-  const deadline = Date.now() + milliseconds;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 // Needs a real PostgreSQL (DATABASE_URL, as `npm test` and CI set): PGlite does not deliver NOTIFY to other
 // connections, which is why the embedded demo runs without the cache.

@@ -18,7 +18,6 @@ const NETWORK_CODES = new Set([
   'EHOSTUNREACH',
 ]);
 const MESSAGES = [
-  'timeout exceeded when trying to connect',
   'Connection terminated',
   'Client has encountered a connection error',
   'Query read timeout',
@@ -27,7 +26,7 @@ const MESSAGES = [
   'Cannot use a pool after calling end',
 ];
 
-export type FaultKind = 'unavailable' | 'timeout';
+export type FaultKind = 'unavailable' | 'timeout' | 'exhausted';
 
 /** What kind of database fault `error` is, or null for anything else (a bug, a constraint, bad input). */
 export function databaseFault(error: unknown): FaultKind | null {
@@ -42,6 +41,9 @@ export function databaseFault(error: unknown): FaultKind | null {
   }
   if (typeof message === 'string') {
     if (message === 'Query read timeout') return 'timeout';
+    // pg-pool's wording for "no connection within connectionTimeoutMillis": every connection is busy, or
+    // the server is slow to accept a new one.
+    if (message.includes('timeout exceeded when trying to connect')) return 'exhausted';
     if (MESSAGES.some((known) => message.includes(known))) return 'unavailable';
   }
   const cause = (error as { cause?: unknown }).cause;
@@ -52,7 +54,9 @@ export function unavailableError(kind: FaultKind): GraphQLError {
   return new GraphQLError(
     kind === 'timeout'
       ? 'The database did not answer in time. Retry shortly.'
-      : 'The database is temporarily unavailable. Retry shortly.',
+      : kind === 'exhausted'
+        ? 'No database connection became free in time (all are busy, or the database is slow to accept). Retry shortly.'
+        : 'The database is temporarily unavailable. Retry shortly.',
     { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '1' } } } },
   );
 }
