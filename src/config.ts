@@ -219,6 +219,11 @@ export const configSchema = z.object({
    * behind a pooler that cannot keep them across transactions (pgbouncer in transaction mode before 1.21).
    */
   preparedStatements: z.boolean().default(true),
+  /**
+   * Answer plain reads (`session`, `currentSession`, `sessions` pages with their users) on the compiled
+   * path (src/fastpath) instead of through GraphQL execution; same answers, a fraction of the CPU.
+   */
+  compiledReads: z.boolean().default(true),
   /** Longest wait for a database connection (pool exhausted, server slow to accept) before a 503. */
   poolWaitMilliseconds: z.number().int().positive().max(120_000).default(5_000),
   /** PostgreSQL's statement_timeout for every statement the server runs (0: none). */
@@ -372,6 +377,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     poolSize: integer(env, 'POOL_SIZE'),
     poolWaitMilliseconds: integer(env, 'POOL_WAIT_MILLISECONDS'),
     preparedStatements: boolean(env, 'PREPARED_STATEMENTS'),
+    compiledReads: boolean(env, 'COMPILED_READS'),
     statementTimeoutMilliseconds: integer(env, 'STATEMENT_TIMEOUT_MILLISECONDS'),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS'),
     shutdownDelaySeconds: integer(env, 'SHUTDOWN_DELAY_SECONDS'),

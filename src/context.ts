@@ -92,7 +92,7 @@ async function resolveCaller(
   db: RequestDb,
   request: Request,
   now: Date,
-  log: Logger,
+  log: () => Logger,
 ): Promise<Caller> {
   const header = request.headers.get('authorization');
   if (header === null) return { kind: 'anonymous', failedToken: null };
@@ -103,7 +103,7 @@ async function resolveCaller(
     action: 'authenticate',
     outcome: `refused:${check.reason}`,
     detail: null,
-  }).catch((error: unknown) => log.error({ err: error }, 'audit write failed'));
+  }).catch((error: unknown) => log().error({ err: error }, 'audit write failed'));
   return { kind: 'anonymous', failedToken: check.reason };
 }
 
@@ -119,7 +119,12 @@ export async function createContext(
     app.onStatement?.(text);
   });
   const now = app.clock();
-  const log = scope ? app.logger.child({ reqId: scope.requestId }) : app.logger;
+  // A child logger costs more than most requests ever log: made on first use.
+  let child: Logger | null = scope ? null : app.logger;
+  const log = () => {
+    child ??= app.logger.child({ reqId: scope!.requestId });
+    return child;
+  };
   const caller = await resolveCaller(app, db, request, now, log);
   const header = request.headers.get('x-session-key');
   const cookieHeader = request.headers.get('cookie');
@@ -145,7 +150,9 @@ export async function createContext(
     presented: { header: header && header.length <= MAX_KEY_LENGTH ? header : null, cookies },
     sessionLoader: createSessionLoader(app, db, now, lookahead.withUsers === true),
     withUsers: lookahead.withUsers === true,
-    log,
+    get log() {
+      return log();
+    },
     scope,
     idempotency: async () => {
       if (idempotencyKey === null) return null;

@@ -12,7 +12,7 @@ import { createDemoUsers, demoSessionKey, seedDemoSessions } from './demo/seed.t
 import { createLogger } from './log.ts';
 import { sweepExpired } from './sessions/service.ts';
 import { UsersTableError } from './users/catalog.ts';
-import { createServer } from './yoga.ts';
+import { createGraphql } from './yoga.ts';
 import { createHttpFront } from './ops/http.ts';
 
 /** Starts the server: on DATABASE_URL if set, else on an embedded PGlite filled with demo data. */
@@ -48,11 +48,11 @@ async function main() {
   // GraphiQL starts with the demo token in its headers panel, so its first query just works; only on a
   // loopback address, since the page itself would hand the token to whoever can load it.
   const graphiqlHasToken = demoToken !== null && isLoopback(config.host);
-  const yoga = createServer(
+  const { yoga, fast } = createGraphql(
     app,
     graphiqlHasToken ? { graphiqlHeaders: { Authorization: `Bearer ${demoToken}` } } : {},
   );
-  const front = createHttpFront(app, yoga, app.metrics);
+  const front = createHttpFront(app, yoga, app.metrics, app.config.compiledReads ? fast : undefined);
   const server = createHttpServer(front.handle);
   front.track(server);
   await new Promise<void>((resolve, reject) => {

@@ -1,12 +1,19 @@
-import { type DocumentNode, getOperationAST } from 'graphql';
+import { type DocumentNode, type GraphQLSchema, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { databaseFault, unavailableError } from './db/faults.ts';
-import { scopeOf } from './ops/request-scope.ts';
+import { operationLabel, scopeOf } from './ops/request-scope.ts';
 import type { App } from './app.ts';
 import { type Context, createContext } from './context.ts';
 import { buildSchema } from './schema/index.ts';
 import { createLookahead } from './schema/lookahead.ts';
-import { batchingOption, clientIp, securityPlugins } from './security/limits.ts';
+import { createFastPath } from './fastpath/handler.ts';
+import {
+  batchingOption,
+  clientIp,
+  createRequestGate,
+  type RequestGate,
+  securityPlugins,
+} from './security/limits.ts';
 
 /**
  * The HTTP handler: the schema, the per-request context, masked errors (anything unexpected is logged
@@ -17,7 +24,22 @@ export function createServer(
   /** Headers GraphiQL starts with, e.g. the embedded demo's `Authorization: Bearer sg_…`. */
   options: { graphiqlHeaders?: Record<string, string> } = {},
 ): YogaServerInstance<Record<string, unknown>, Context> {
+  return createGraphql(app, options).yoga;
+}
+
+/** Yoga, and the compiled path for plain reads (src/fastpath) that shares its schema and request gate. */
+export function createGraphql(app: App, options: { graphiqlHeaders?: Record<string, string> } = {}) {
   const schema = buildSchema(app);
+  const gate = createRequestGate(app);
+  return { yoga: createYogaServer(app, schema, gate, options), fast: createFastPath(app, schema, gate) };
+}
+
+function createYogaServer(
+  app: App,
+  schema: GraphQLSchema,
+  gate: RequestGate,
+  options: { graphiqlHeaders?: Record<string, string> },
+): YogaServerInstance<Record<string, unknown>, Context> {
   const lookahead = createLookahead(schema);
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -55,7 +77,7 @@ export function createServer(
         }
       : false,
     // Limits on abusive requests (src/security/limits.ts), then what metrics and logs need to know.
-    plugins: [...securityPlugins(app), observeOperations(app)],
+    plugins: [...securityPlugins(app, gate), observeOperations(app)],
     batching: batchingOption(app),
     maskedErrors: {
       maskError(error, message) {
@@ -82,18 +104,10 @@ export function createServer(
   });
 }
 
-/** Operation names become metric labels: bounded, since clients choose them. */
-const MAX_OPERATION_NAMES = 200;
-
 /** Errors already logged with their request's id, so maskError does not log them again. */
 const loggedErrors = new WeakSet<object>();
 
 function observeOperations(app: App): Plugin {
-  const known = new Set<string>();
-  const label = (name: string) => {
-    if (known.size < MAX_OPERATION_NAMES) known.add(name);
-    return known.has(name) ? name : 'other';
-  };
   return {
     onParse({ context }) {
       const scope = scopeOf(context);
@@ -106,7 +120,7 @@ function observeOperations(app: App): Plugin {
         const document = result as DocumentNode;
         const wanted = (context as { params?: { operationName?: string | null } }).params?.operationName;
         const name = getOperationAST(document, wanted ?? undefined)?.name?.value;
-        scope.operation = label(name ?? 'anonymous');
+        scope.operation = operationLabel(name ?? 'anonymous');
       };
     },
     onValidate({ context }) {

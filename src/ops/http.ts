@@ -3,6 +3,7 @@ import { Server as NetServer, type Socket } from 'node:net';
 import type { App } from '../app.ts';
 import { checkToken } from '../auth/tokens.ts';
 import { readiness } from './health.ts';
+import type { FastPath } from '../fastpath/handler.ts';
 import type { Metrics } from './metrics.ts';
 import { attachScope, newRequestScope } from './request-scope.ts';
 
@@ -36,7 +37,33 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body));
 };
 
-export function createHttpFront(app: App, graphql: Handler, metrics: Metrics): HttpFront {
+/**
+ * A JSON POST the compiled path may answer: read whole first (within the body limit, which needs a
+ * Content-Length; anything else streams to Yoga untouched).
+ */
+function compiledCandidate(req: IncomingMessage, path: string, maxBody: number): boolean {
+  if (req.method !== 'POST' || path !== '/graphql') return false;
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return false;
+  if ((req.headers.accept ?? '').includes('text/event-stream')) return false;
+  const length = req.headers['content-length'];
+  return length !== undefined && /^\d+$/.test(length) && Number(length) <= maxBody;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+export function createHttpFront(
+  app: App,
+  graphql: Handler,
+  metrics: Metrics,
+  compiled?: FastPath,
+): HttpFront {
   let shuttingDown = false;
   let inFlight = 0;
   // Each connection: 'fresh' (no request read yet), 'busy', 'idle' (answered, kept alive), 'stream'.
@@ -122,7 +149,18 @@ export function createHttpFront(app: App, graphql: Handler, metrics: Metrics): H
       );
     });
     attachScope(req, scope);
-    graphql(req, res);
+    if (!compiled || !compiledCandidate(req, path, app.config.limits.maxBodyBytes)) {
+      graphql(req, res);
+      return;
+    }
+    readBody(req)
+      .then(async (body) => {
+        if (await compiled.handle(req, res, body, scope)) return;
+        // Yoga takes a body already read from the request (as behind a body-parsing framework).
+        (req as IncomingMessage & { body?: Buffer }).body = body;
+        graphql(req, res);
+      })
+      .catch(() => res.destroy());
   };
 
   return {

@@ -40,6 +40,12 @@ export function createMetrics(pool: Pool, options: { projection: boolean }) {
     help: 'Expired sessions the sweeper deleted.',
     registers: [registry],
   });
+  const compiled = new Counter({
+    name: 'sessiongraph_compiled_requests_total',
+    help: 'JSON POSTs the compiled path considered: answered there, or declined and passed to GraphQL execution.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const databaseFaults = new Counter({
     name: 'sessiongraph_database_faults_total',
     help: 'Requests answered SERVICE_UNAVAILABLE because of a database fault, by kind.',
@@ -78,6 +84,7 @@ export function createMetrics(pool: Pool, options: { projection: boolean }) {
     decodeFailures,
     swept,
     databaseFaults,
+    compiled,
   };
 }
 

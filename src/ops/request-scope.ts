@@ -38,3 +38,12 @@ export function scopeOf(serverContext: unknown): RequestScope | undefined {
   const req = (serverContext as { req?: IncomingMessage & { [SCOPE]?: RequestScope } } | undefined)?.req;
   return req?.[SCOPE];
 }
+
+/** Operation names become metric labels: bounded, since clients choose them. */
+const MAX_OPERATION_NAMES = 200;
+const knownOperations = new Set<string>();
+
+export function operationLabel(name: string): string {
+  if (knownOperations.size < MAX_OPERATION_NAMES) knownOperations.add(name);
+  return knownOperations.has(name) ? name : 'other';
+}

@@ -30,7 +30,7 @@ import type { App } from '../app.ts';
  * "Syntax Error"), so they are re-reported here with the codes above. The page-size cap is `maxPageSize`
  * in the schema itself.
  */
-export function securityPlugins(app: App): Plugin[] {
+export function securityPlugins(app: App, gate: RequestGate = createRequestGate(app)): Plugin[] {
   const { limits, introspection } = app.config;
   const rules: ValidationRule[] = [
     maxDepthRule({
@@ -51,7 +51,7 @@ export function securityPlugins(app: App): Plugin[] {
   ];
   if (!introspection) rules.push(noIntrospectionRule);
   return [
-    requestGate(app),
+    requestGate(app, gate),
     // Parsing stops at the first token past the limit: the handler throws out of the lexer.
     maxTokensPlugin({
       n: limits.maxTokens,
@@ -140,21 +140,35 @@ const noIntrospectionRule: ValidationRule = (context): ASTVisitor => ({
  * What happens before a GraphQL request is parsed, in order: the rate limits, CSRF, the body size. Each
  * refusal is answered at once with a small JSON body, so the request body is not even read.
  */
-function requestGate(app: App): Plugin {
+export interface Refusal {
+  status: number;
+  code: Code;
+  message: string;
+  headers: Record<string, string>;
+}
+
+type HeaderSource = { headers: { get(name: string): string | null }; url: string };
+
+/** Marks a Node request already through `RequestGate.check` (the compiled path), so Yoga does not count it twice. */
+const GATED = Symbol('sessiongraph gated');
+
+export function markGated(req: object): void {
+  (req as { [GATED]?: boolean })[GATED] = true;
+}
+
+const wasGated = (serverContext: unknown) =>
+  (serverContext as { req?: { [GATED]?: boolean } } | undefined)?.req?.[GATED] === true;
+
+/**
+ * The per-request checks before anything is parsed: the rate limits, then CSRF. One per app, shared by
+ * Yoga's gate and the compiled path, so both count against the same limits.
+ */
+export function createRequestGate(app: App) {
   const { limits } = app.config;
   const limiter = new RateLimiter();
   return {
-    onRequestParse({ request, serverContext, endResponse, requestParser, setRequestParser, fetchAPI }) {
-      const refuse = (status: number, code: Code, message: string, headers: Record<string, string> = {}) =>
-        endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
-            status,
-            headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-          }),
-        );
-
+    check(request: HeaderSource, ip: string | null): Refusal | null {
       const nowMs = app.clock().getTime();
-      const ip = clientIp(app, request, serverContext);
       const authorization = request.headers.get('authorization');
       const waits: number[] = [];
       if (limits.perIpPerMinute > 0 && ip !== null) {
@@ -168,13 +182,40 @@ function requestGate(app: App): Plugin {
       const wait = Math.max(0, ...waits);
       if (wait > 0) {
         const seconds = Math.ceil(wait / 1000);
-        return refuse(429, 'RATE_LIMITED', `Too many requests; retry in ${seconds} s.`, {
-          'retry-after': String(seconds),
-        });
+        return {
+          status: 429,
+          code: 'RATE_LIMITED',
+          message: `Too many requests; retry in ${seconds} s.`,
+          headers: { 'retry-after': String(seconds) },
+        };
       }
+      const csrf = csrfRefusal(request as Request, limits.trustProxy);
+      return csrf ? { status: 403, code: 'CSRF', message: csrf, headers: {} } : null;
+    },
+  };
+}
 
-      const csrf = csrfRefusal(request, limits.trustProxy);
-      if (csrf) return refuse(403, 'CSRF', csrf);
+export type RequestGate = ReturnType<typeof createRequestGate>;
+
+export const refusalBody = (refusal: Refusal) =>
+  JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
+
+function requestGate(app: App, gate: RequestGate): Plugin {
+  const { limits } = app.config;
+  return {
+    onRequestParse({ request, serverContext, endResponse, requestParser, setRequestParser, fetchAPI }) {
+      const refuse = (status: number, code: Code, message: string, headers: Record<string, string> = {}) =>
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+            status,
+            headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+          }),
+        );
+
+      if (!wasGated(serverContext)) {
+        const refusal = gate.check(request, clientIp(app, request, serverContext));
+        if (refusal) return refuse(refusal.status, refusal.code, refusal.message, refusal.headers);
+      }
 
       const max = limits.maxBodyBytes;
       const tooLarge = `The request body exceeds ${max} bytes.`;

@@ -1,0 +1,227 @@
+import {
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLLeafType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  getNamedType,
+  type GraphQLNonNull,
+  type GraphQLOutputType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionSetNode,
+  validate,
+} from 'graphql';
+
+/**
+ * The compiled path's front half: a query document, once per distinct text, turned into a plan of the
+ * fields to produce, or null when it is anything but the plain reads the plan covers (then the request goes
+ * the general way, through Yoga). Covered: `session(id)`, `currentSession` and `sessions(...)` pages, with
+ * Session's stored fields and its `user`'s columns, aliases and variables. Not covered (never guessed at):
+ * fragments, directives, mutations, subscriptions, introspection, typed fields, counts, `where`.
+ */
+
+export type RootKind = 'session' | 'currentSession' | 'sessions';
+
+export interface LeafPlan {
+  kind: 'leaf';
+  key: string;
+  field: string;
+  /** Null for `__typename`, which answers `typename`. */
+  type: GraphQLLeafType | null;
+  typename: string;
+  nonNull: boolean;
+}
+
+export interface ObjectPlan {
+  kind: 'object';
+  key: string;
+  field: string;
+  nonNull: boolean;
+  fields: FieldPlan[];
+}
+
+export type FieldPlan = LeafPlan | ObjectPlan;
+
+export interface Plan {
+  operation: OperationDefinitionNode;
+  operationName: string | null;
+  root: RootKind;
+  key: string;
+  rootField: GraphQLField<unknown, unknown>;
+  rootNode: FieldNode;
+  fields: FieldPlan[];
+  /** Whether the plan reads `user` anywhere (the caller then needs users:read, or owns it). */
+  readsUser: boolean;
+}
+
+const SESSION_LEAVES = new Set([
+  '__typename',
+  'id',
+  'store',
+  'status',
+  'problem',
+  'data',
+  'userId',
+  'createdAt',
+  'expiresAt',
+  'lastSeenAt',
+  'version',
+  'ip',
+  'userAgent',
+  'decodeNote',
+]);
+const CONNECTION = new Set(['__typename', 'edges', 'pageInfo']);
+const EDGE = new Set(['__typename', 'cursor', 'node']);
+const PAGE_INFO = new Set(['__typename', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor']);
+const SESSIONS_ARGS = new Set(['store', 'status', 'first', 'after', 'userId']);
+/** Longer documents go the general way, where the token and cost limits apply. */
+const MAX_QUERY_LENGTH = 2000;
+
+class NotCovered extends Error {}
+
+function fieldsOf(
+  type: GraphQLObjectType,
+  selectionSet: SelectionSetNode | undefined,
+  allowed: (name: string) => boolean,
+  nested: (name: string, node: FieldNode, field: GraphQLField<unknown, unknown>) => FieldPlan[] | null,
+): FieldPlan[] {
+  if (!selectionSet) throw new NotCovered();
+  const seen = new Set<string>();
+  const plans: FieldPlan[] = [];
+  for (const selection of selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD || selection.directives?.length || selection.arguments?.length) {
+      throw new NotCovered();
+    }
+    const name = selection.name.value;
+    const key = selection.alias?.value ?? name;
+    // The same key twice is legal GraphQL (fields merge); not worth covering.
+    if (seen.has(key) || !allowed(name)) throw new NotCovered();
+    seen.add(key);
+    if (name === '__typename') {
+      plans.push({ kind: 'leaf', key, field: name, type: null, typename: type.name, nonNull: true });
+      continue;
+    }
+    const field = type.getFields()[name];
+    if (!field) throw new NotCovered();
+    const named = getNamedType(field.type);
+    const nonNull = isNonNullType(field.type);
+    if (isListType(nonNull ? (field.type as GraphQLNonNull<GraphQLOutputType>).ofType : field.type)) {
+      // Lists (edges aside) would need per-item serialisation and null handling: not covered.
+      if (name !== 'edges') throw new NotCovered();
+    }
+    if (isLeafType(named)) {
+      if (selection.selectionSet) throw new NotCovered();
+      plans.push({ kind: 'leaf', key, field: name, type: named, typename: type.name, nonNull });
+    } else {
+      const inner = nested(name, selection, field);
+      if (!inner) throw new NotCovered();
+      plans.push({ kind: 'object', key, field: name, nonNull, fields: inner });
+    }
+  }
+  return plans;
+}
+
+export function compilePlan(
+  schema: GraphQLSchema,
+  userFields: ReadonlySet<string>,
+  query: string,
+  operationName: string | null,
+): Plan | null {
+  if (query.length > MAX_QUERY_LENGTH) return null;
+  try {
+    const document = parse(query, { noLocation: true });
+    const operations = document.definitions.filter(
+      (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+    );
+    if (operations.length !== document.definitions.length || operations.length !== 1) return null;
+    const operation = operations[0]!;
+    if (operation.operation !== 'query' || operation.directives?.length) return null;
+    if (operationName !== null && operation.name?.value !== operationName) return null;
+    if (validate(schema, document).length > 0) return null;
+
+    const Query = schema.getQueryType()!;
+    const [rootNode, ...others] = operation.selectionSet.selections;
+    if (!rootNode || others.length > 0 || rootNode.kind !== Kind.FIELD || rootNode.directives?.length) {
+      return null;
+    }
+    const root = rootNode.name.value as RootKind;
+    if (root !== 'session' && root !== 'currentSession' && root !== 'sessions') return null;
+    if (
+      root === 'sessions' &&
+      rootNode.arguments?.some((argument) => !SESSIONS_ARGS.has(argument.name.value))
+    ) {
+      return null;
+    }
+    const rootField = Query.getFields()[root]!;
+    const Session = schema.getType('Session') as GraphQLObjectType;
+    const User = schema.getType('User') as GraphQLObjectType;
+    let readsUser = false;
+
+    const userPlan = (selectionSet: SelectionSetNode | undefined) =>
+      fieldsOf(
+        User,
+        selectionSet,
+        (name) => name === '__typename' || name === 'id' || name === 'rowId' || userFields.has(name),
+        () => null,
+      );
+    const sessionPlan = (selectionSet: SelectionSetNode | undefined) =>
+      fieldsOf(
+        Session,
+        selectionSet,
+        (name) => SESSION_LEAVES.has(name) || name === 'user',
+        (name, node) => {
+          if (name !== 'user') return null;
+          readsUser = true;
+          return userPlan(node.selectionSet);
+        },
+      );
+
+    let fields: FieldPlan[];
+    if (root === 'sessions') {
+      const Connection = getNamedType(rootField.type) as GraphQLObjectType;
+      const Edge = getNamedType(Connection.getFields()['edges']!.type) as GraphQLObjectType;
+      const PageInfo = getNamedType(Connection.getFields()['pageInfo']!.type) as GraphQLObjectType;
+      fields = fieldsOf(
+        Connection,
+        rootNode.selectionSet,
+        (name) => CONNECTION.has(name),
+        (name, node) =>
+          name === 'edges'
+            ? fieldsOf(
+                Edge,
+                node.selectionSet,
+                (inner) => EDGE.has(inner),
+                (inner, innerNode) => (inner === 'node' ? sessionPlan(innerNode.selectionSet) : null),
+              )
+            : name === 'pageInfo'
+              ? fieldsOf(
+                  PageInfo,
+                  node.selectionSet,
+                  (inner) => PAGE_INFO.has(inner),
+                  () => null,
+                )
+              : null,
+      );
+    } else {
+      fields = sessionPlan(rootNode.selectionSet);
+    }
+    return {
+      operation,
+      operationName: operation.name?.value ?? null,
+      root,
+      key: rootNode.alias?.value ?? root,
+      rootField,
+      rootNode,
+      fields,
+      readsUser,
+    };
+  } catch (error) {
+    if (error instanceof NotCovered || error instanceof Error) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,177 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { getArgumentValues, getVariableValues, type GraphQLSchema } from 'graphql';
+import { hasScope } from '../auth/caller.ts';
+import type { Context } from '../context.ts';
+import { decodeSessionId, encodeSessionId, sessionNodeId } from '../sessions/ids.ts';
+import { clientUserKey, listSessions, type SessionPage } from '../sessions/service.ts';
+import type { SessionRecord } from '../stores/types.ts';
+import type { UserRow } from '../users/users.sql.ts';
+import type { FieldPlan, Plan } from './compile.ts';
+
+/**
+ * The compiled path's back half: runs a plan with the same services the resolvers call (so the same SQL,
+ * decoding and loaders) and builds the response object directly, skipping GraphQL execution. It answers
+ * only the plain case — an authorised caller, no error anywhere; for anything else it returns null before
+ * writing a byte, and the request goes through Yoga, which produces the proper error.
+ */
+
+type Decline = null;
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+class Declined extends Error {}
+
+function leaf(plan: FieldPlan & { kind: 'leaf' }, raw: unknown): Json {
+  if (plan.type === null) return plan.typename;
+  if (raw === null || raw === undefined) {
+    if (plan.nonNull) throw new Declined();
+    return null;
+  }
+  return plan.type.serialize(raw) as Json;
+}
+
+function build(
+  fields: readonly FieldPlan[],
+  value: (field: string) => unknown,
+  nested: (plan: FieldPlan & { kind: 'object' }) => Json,
+): { [key: string]: Json } {
+  const out: { [key: string]: Json } = {};
+  for (const plan of fields)
+    out[plan.key] = plan.kind === 'leaf' ? leaf(plan, value(plan.field)) : nested(plan);
+  return out;
+}
+
+function sessionValue(record: SessionRecord, field: string): unknown {
+  switch (field) {
+    case 'id':
+      return encodeSessionId(record);
+    case 'decodeNote':
+      return record.note ?? null;
+    default:
+      return (record as unknown as Record<string, unknown>)[field];
+  }
+}
+
+export async function runPlan(
+  plan: Plan,
+  schema: GraphQLSchema,
+  ctx: Context,
+  variableInputs: Record<string, unknown>,
+  userColumns: ReadonlyMap<string, string>,
+): Promise<{ data: { [key: string]: Json } } | Decline> {
+  const coerced = getVariableValues(schema, plan.operation.variableDefinitions ?? [], variableInputs);
+  if (coerced.errors) return null;
+  const args = getArgumentValues(plan.rootField, plan.rootNode, coerced.coerced) as Record<string, unknown>;
+  const { caller } = ctx;
+  const canReadSessions = hasScope(caller, 'sessions:read');
+  const canReadUsers = hasScope(caller, 'users:read');
+
+  // What the root field reads, under the same rules as its resolver and authScopes.
+  let records: SessionRecord[];
+  let page: SessionPage | null = null;
+  let single: SessionRecord | null = null;
+  if (plan.root === 'currentSession') {
+    single = await ctx.viewerSession();
+    records = single ? [single] : [];
+  } else {
+    if (!canReadSessions) return null;
+    if (plan.root === 'session') {
+      const address = decodeSessionId(String(args['id']));
+      single = address ? await ctx.sessionLoader.load(sessionNodeId(address)) : null;
+      records = single ? [single] : [];
+    } else {
+      page = await listSessions(ctx, {
+        store: (args['store'] as string | undefined) ?? null,
+        status: (args['status'] as SessionRecord['status'] | undefined) ?? null,
+        first: (args['first'] as number | undefined) ?? null,
+        after: (args['after'] as string | undefined) ?? null,
+        userId: args['userId'] === null || args['userId'] === undefined ? null : String(args['userId']),
+      });
+      records = page.edges.map((edge) => edge.node);
+    }
+  }
+
+  // Owners, in one batch for whatever the reads did not join in. A caller without users:read sees only
+  // its own user, through its own session.
+  const users = new Map<string, UserRow | null>();
+  if (plan.readsUser) {
+    const ownOnly = !canReadUsers;
+    if (ownOnly && plan.root !== 'currentSession') return null;
+    const missing: string[] = [];
+    for (const record of records) {
+      if (record.userId === null) continue;
+      if (record.user !== undefined) users.set(record.userId, record.user);
+      else missing.push(record.userId);
+    }
+    const keys = [...new Set(missing)]
+      .map((id) => [id, clientUserKey(ctx.app, id)] as const)
+      .filter((entry): entry is readonly [string, string] => entry[1] !== null);
+    if (keys.length > 0) {
+      const rows = await ctx.app.users.usersByIds(
+        ctx.db,
+        keys.map(([, key]) => key),
+      );
+      for (const [index, [id]] of keys.entries()) users.set(id, rows[index] ?? null);
+    }
+  }
+
+  const userObject = (record: SessionRecord, plan: FieldPlan & { kind: 'object' }): Json => {
+    const row = record.userId === null ? null : (users.get(record.userId) ?? null);
+    if (row === null) {
+      if (plan.nonNull) throw new Declined();
+      return null;
+    }
+    return build(
+      plan.fields,
+      (field) =>
+        field === 'id'
+          ? encodeGlobalID('User', row.__key)
+          : field === 'rowId'
+            ? row.__key
+            : row[userColumns.get(field) ?? ''],
+      () => {
+        throw new Declined();
+      },
+    );
+  };
+  const sessionObject = (record: SessionRecord | null, fields: readonly FieldPlan[]): Json =>
+    record === null
+      ? null
+      : build(
+          fields,
+          (field) => sessionValue(record, field),
+          (nested) => userObject(record, nested),
+        );
+
+  try {
+    let result: Json;
+    if (page) {
+      const current = page;
+      result = build(
+        plan.fields,
+        () => undefined,
+        (nested) =>
+          nested.field === 'edges'
+            ? current.edges.map((edge) =>
+                build(
+                  nested.fields,
+                  (field) => (field === 'cursor' ? edge.cursor : undefined),
+                  (node) => sessionObject(edge.node, node.fields),
+                ),
+              )
+            : build(
+                nested.fields,
+                (field) => current.pageInfo[field as keyof SessionPage['pageInfo']],
+                () => {
+                  throw new Declined();
+                },
+              ),
+      );
+    } else {
+      result = sessionObject(single, plan.fields);
+    }
+    return { data: { [plan.key]: result } };
+  } catch (error) {
+    if (error instanceof Declined) return null;
+    throw error;
+  }
+}
