@@ -7,7 +7,7 @@ import { createDjangoCodec } from '../src/codecs/django.ts';
 import { createHttpFront } from '../src/ops/http.ts';
 import { createGraphql } from '../src/yoga.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { nativeSession } from './helpers/seed.ts';
+import { DJANGO_SESSION_TABLE, nativeSession } from './helpers/seed.ts';
 
 /**
  * The compiled path answers exactly what GraphQL execution answers: every document below goes to a server
@@ -31,8 +31,7 @@ describe('compiled reads', () => {
   beforeAll(async () => {
     t = await startTestApp({
       setup: async (pool) => {
-        await pool.query(`CREATE TABLE django_session (session_key varchar(40) NOT NULL PRIMARY KEY,
-          session_data text NOT NULL, expire_date timestamp with time zone NOT NULL)`);
+        await pool.query(DJANGO_SESSION_TABLE);
       },
       config: {
         stores: [

@@ -8,7 +8,7 @@ import { createLogger } from '../src/log.ts';
 import { createHttpFront } from '../src/ops/http.ts';
 import { createServer as createYoga } from '../src/yoga.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { nativeSession } from './helpers/seed.ts';
+import { DJANGO_SESSION_TABLE, nativeSession } from './helpers/seed.ts';
 
 /** The operational surface over real HTTP: probes, metrics, request ids in logs, idempotency keys. */
 
@@ -31,8 +31,7 @@ describe('operations', () => {
     t = await startTestApp({
       logger: createLogger('info', sink),
       setup: async (pool) => {
-        await pool.query(`CREATE TABLE django_session (session_key varchar(40) NOT NULL PRIMARY KEY,
-          session_data text NOT NULL, expire_date timestamp with time zone NOT NULL)`);
+        await pool.query(DJANGO_SESSION_TABLE);
       },
       config: {
         stores: [

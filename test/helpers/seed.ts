@@ -35,3 +35,7 @@ export async function userIdNamed(pool: Pool, username: string): Promise<string>
   ]);
   return String(result.rows[0]!.id);
 }
+
+/** Django 3.2's own `django_session` table, as its migration creates it. */
+export const DJANGO_SESSION_TABLE = `CREATE TABLE django_session (session_key varchar(40) NOT NULL PRIMARY KEY,
+  session_data text NOT NULL, expire_date timestamp with time zone NOT NULL)`;
