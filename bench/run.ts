@@ -672,14 +672,18 @@ async function main() {
       .flatMap((row) =>
         ['handwritten', 'postgraphile'].flatMap((against) => {
           const other = rows.find((it) => it.workload === row.workload && it.server === against);
+          // Medians of per-round ratios: rounds alternate servers, so each round compares like with like
+          // (the machine's state drifts between rounds more than within one).
+          const perRound = (pick: (m: Measurement) => number) =>
+            median(row.rounds.map((mine, i) => pick(mine) / pick(other!.rounds[i] ?? mine)));
           return other
             ? [
                 {
                   workload: row.workload,
                   against,
-                  requestsPerSecond: row.requestsPerSecond / other.requestsPerSecond,
-                  p50: row.p50Ms / other.p50Ms,
-                  p99: row.p99Ms / other.p99Ms,
+                  requestsPerSecond: perRound((m) => m.requestsPerSecond),
+                  p50: perRound((m) => m.p50Ms),
+                  p99: perRound((m) => m.p99Ms),
                 },
               ]
             : [];
@@ -696,6 +700,7 @@ async function main() {
       );
     }
     log('');
+    log('ratios: medians of per-round ratios');
     for (const ratio of ratios) {
       log(
         `${ratio.workload} sessiongraph/${ratio.against}: req/s ×${ratio.requestsPerSecond.toFixed(2)}, p50 ×${ratio.p50.toFixed(2)}, p99 ×${ratio.p99.toFixed(2)}`,
