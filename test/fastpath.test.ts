@@ -88,7 +88,11 @@ describe('compiled reads', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as unknown };
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: (await response.json()) as unknown,
+    };
   };
 
   const documents = (): [string, unknown][] => [
@@ -168,6 +172,11 @@ describe('compiled reads', () => {
     ['browser cookie', { cookie, 'x-graphql-csrf': '1' }],
     ['nobody', {}],
     ['bad token', { authorization: 'Bearer sg_nope' }],
+    ['a browser page (Origin)', { authorization: `Bearer ${tokens['admin']}`, origin: 'http://127.0.0.1' }],
+    [
+      'graphql-response+json',
+      { authorization: `Bearer ${tokens['admin']}`, accept: 'application/graphql-response+json' },
+    ],
   ];
 
   it('should answer every document, for every caller, exactly as GraphQL execution does', async () => {

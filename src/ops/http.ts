@@ -44,7 +44,10 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 function compiledCandidate(req: IncomingMessage, path: string, maxBody: number): boolean {
   if (req.method !== 'POST' || path !== '/graphql') return false;
   if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return false;
-  if ((req.headers.accept ?? '').includes('text/event-stream')) return false;
+  // Event streams, the graphql-response+json media type and CORS (any Origin) are Yoga's to negotiate.
+  const accept = req.headers.accept ?? '';
+  if (accept.includes('text/event-stream') || accept.includes('graphql-response+json')) return false;
+  if (req.headers.origin !== undefined) return false;
   const length = req.headers['content-length'];
   return length !== undefined && /^\d+$/.test(length) && Number(length) <= maxBody;
 }
