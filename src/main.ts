@@ -78,6 +78,7 @@ async function main() {
     config.syncInServer && app.frameworkStores.size > 0
       ? new SyncWorker(pool, databaseUrl, app.projector, app.frameworkStores, logger, {
           batchSize: config.syncBatchSize,
+          notifications,
         })
       : null;
   worker?.start();

@@ -29,7 +29,7 @@ const KINDS: Record<string, SessionEventKind> = {
 };
 
 /** A notification's payload as an event; null for anything malformed (never thrown: it is not ours to fix). */
-export function parseEventPayload(payload: string, nativeStore: string, at: Date): SessionEvent | null {
+function parseEventPayload(payload: string, nativeStore: string, at: Date): SessionEvent | null {
   let raw: unknown;
   try {
     raw = JSON.parse(payload);
@@ -67,11 +67,6 @@ export class SessionEventBus {
       }
       for (const listener of this.listeners) listener(event);
     });
-  }
-
-  /** Whether events are arriving (false while the LISTEN connection is down: events are being missed). */
-  get live(): boolean {
-    return this.hub.listening;
   }
 
   subscribe(listener: Listener): () => void {

@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { App } from '../app.ts';
 import { createContext } from '../context.ts';
 import { operationLabel, type RequestScope } from '../ops/request-scope.ts';
-import { markGated, normalizeIp, type RequestGate, refusalBody } from '../security/limits.ts';
+import { clientIp, markGated, type RequestGate, refusalBody } from '../security/limits.ts';
 import { compilePlan, type Plan } from './compile.ts';
 import { runPlan } from './run.ts';
 
@@ -33,7 +33,6 @@ export function createFastPath(app: App, schema: GraphQLSchema, gate: RequestGat
     app.catalog.columns.filter((column) => !column.list).map((column) => column.field),
   );
   const userColumns = new Map(app.catalog.columns.map((column) => [column.field, column.column]));
-  const { trustProxy } = app.config.limits;
 
   const planFor = (query: string, operationName: string | null) => {
     const cacheKey = `${operationName ?? ''}\u0000${query}`;
@@ -77,9 +76,7 @@ export function createFastPath(app: App, schema: GraphQLSchema, gate: RequestGat
         },
       };
       const request = { headers, url: `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}` };
-      const forwarded = trustProxy ? headers.get('x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
-      const socketIp = req.socket.remoteAddress;
-      const ip = forwarded || socketIp ? normalizeIp((forwarded || socketIp)!) : null;
+      const ip = clientIp(app, request as unknown as Request, { req });
       // From here on the request is counted; Yoga must not count it again if it ends up there.
       markGated(req);
       const refusal = gate.check(request, ip);

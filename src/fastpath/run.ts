@@ -3,7 +3,7 @@ import { getArgumentValues, getVariableValues, type GraphQLSchema } from 'graphq
 import { hasScope } from '../auth/caller.ts';
 import type { Context } from '../context.ts';
 import { decodeSessionId, encodeSessionId, sessionNodeId } from '../sessions/ids.ts';
-import { clientUserKey, listSessions, type SessionPage } from '../sessions/service.ts';
+import { listSessions, type SessionPage, usersByClientIds } from '../sessions/service.ts';
 import type { SessionRecord } from '../stores/types.ts';
 import type { UserRow } from '../users/users.sql.ts';
 import type { FieldPlan, Plan } from './compile.ts';
@@ -102,15 +102,10 @@ export async function runPlan(
       if (record.user !== undefined) users.set(record.userId, record.user);
       else missing.push(record.userId);
     }
-    const keys = [...new Set(missing)]
-      .map((id) => [id, clientUserKey(ctx.app, id)] as const)
-      .filter((entry): entry is readonly [string, string] => entry[1] !== null);
-    if (keys.length > 0) {
-      const rows = await ctx.app.users.usersByIds(
-        ctx.db,
-        keys.map(([, key]) => key),
-      );
-      for (const [index, [id]] of keys.entries()) users.set(id, rows[index] ?? null);
+    if (missing.length > 0) {
+      const unique = [...new Set(missing)];
+      const rows = await usersByClientIds(ctx, unique);
+      for (const [index, id] of unique.entries()) users.set(id, rows[index] ?? null);
     }
   }
 

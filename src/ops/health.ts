@@ -1,6 +1,6 @@
 import type { App } from '../app.ts';
-import { latestMigration } from '../db/migrations.ts';
-import { latestAppliedMigration, oldestChangeAgeSeconds } from './ops.sql.ts';
+import { appliedMigrations, latestMigration } from '../db/migrations.ts';
+import { oldestChangeAgeSeconds } from './ops.sql.ts';
 
 /**
  * `/readyz`: whether this replica should get traffic. Not ready while the database does not answer, while
@@ -31,7 +31,7 @@ export async function readiness(app: App, shuttingDown: boolean): Promise<Readin
   const checks: Readiness['checks'] = {};
   if (shuttingDown) checks['shutdown'] = { ok: false, detail: 'shutting down' };
   try {
-    const applied = await withTimeout(latestAppliedMigration(app.pool), 'the database');
+    const applied = Math.max(0, ...(await withTimeout(appliedMigrations(app.pool), 'the database')));
     checks['database'] = { ok: true };
     checks['migrations'] =
       applied >= latestMigration

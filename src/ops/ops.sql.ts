@@ -10,10 +10,3 @@ export async function oldestChangeAgeSeconds(db: Queryable): Promise<number> {
   );
   return Math.max(0, result.rows[0]?.age ?? 0);
 }
-
-export async function latestAppliedMigration(db: Queryable): Promise<number> {
-  const result = await db.query<{ version: number | null }>(
-    '/* latestAppliedMigration */ SELECT max(version) AS version FROM sessiongraph.migrations',
-  );
-  return result.rows[0]?.version ?? 0;
-}

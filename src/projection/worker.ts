@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Pool } from '../db/pool.ts';
+import type { NotificationHub } from '../db/notifications.ts';
 import type { Logger } from '../log.ts';
 import type { ProjectableStore, Projector } from './projector.ts';
 
@@ -13,11 +14,14 @@ export interface SyncWorkerOptions {
   pollMilliseconds?: number;
   /** Backfill incomplete stores before following the queue (the server does; `sync` does too). */
   backfill?: boolean;
+  /** The process's LISTEN connection, when it has one (the server): no second connection for this. */
+  notifications?: NotificationHub;
 }
 
 export class SyncWorker {
   private stopped = false;
   private listener: pg.Client | null = null;
+  private unsubscribe: (() => void) | null = null;
   private wake: (() => void) | null = null;
   private running: Promise<void> | null = null;
   applied = 0;
@@ -42,6 +46,7 @@ export class SyncWorker {
     this.stopped = true;
     this.wake?.();
     await this.running;
+    this.unsubscribe?.();
     await this.listener?.end().catch(() => {});
   }
 
@@ -56,7 +61,17 @@ export class SyncWorker {
     }
   }
 
+  /** Whether wake-ups arrive by NOTIFY (else the worker polls often). */
+  private listening(): boolean {
+    return this.options.notifications ? this.options.notifications.listening : this.listener !== null;
+  }
+
   private async listen(): Promise<void> {
+    const hub = this.options.notifications;
+    if (hub) {
+      this.unsubscribe = hub.on('sessiongraph_changes', () => this.wake?.());
+      return;
+    }
     try {
       const client = new pg.Client({ connectionString: this.connectionString });
       client.on('error', () => {
@@ -91,7 +106,7 @@ export class SyncWorker {
       }
       if (this.stopped) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.listener ? poll : Math.min(poll, 250));
+        const timer = setTimeout(resolve, this.listening() ? poll : Math.min(poll, 250));
         this.wake = () => {
           clearTimeout(timer);
           resolve();

@@ -1,7 +1,14 @@
 import { GraphQLError } from 'graphql';
 import type { App } from '../app.ts';
 import { hasScope } from '../auth/caller.ts';
-import { clientUserKey, listSessions, pageSize, toPage, userSessionsLoader } from '../sessions/service.ts';
+import {
+  clientUserKey,
+  listSessions,
+  pageSize,
+  toPage,
+  userSessionsLoader,
+  usersByClientIds,
+} from '../sessions/service.ts';
 import { userKeyFromInput } from '../sessions/ids.ts';
 import type { UserColumn } from '../users/catalog.ts';
 import type { UserRow } from '../users/users.sql.ts';
@@ -22,17 +29,7 @@ export function addUserType(builder: Builder, app: App) {
     description: `A row of ${catalog.table}. Secret-looking columns are never exposed.`,
     id: { resolve: (user: UserRow) => user.__key },
     isTypeOf: (value) => typeof value === 'object' && value !== null && '__key' in value,
-    // Ids that cannot be keys of the users table (a blob's "abc" for an integer key) are null users,
-    // never part of the batch: one bad id must not fail every session's user on the page.
-    load: async (ids: string[], ctx) => {
-      const keys = ids.map((id) => clientUserKey(app, id));
-      const valid = [...new Set(keys.filter((key): key is string => key !== null))];
-      const rows = valid.length > 0 ? await app.users.usersByIds(ctx.db, valid) : [];
-      const byKey = new Map(
-        rows.filter((row): row is UserRow => row !== null).map((row) => [row.__key, row]),
-      );
-      return keys.map((key) => (key === null ? null : (byKey.get(key) ?? null)));
-    },
+    load: (ids: string[], ctx) => usersByClientIds(ctx, ids),
     fields: (t) => {
       const fields: Record<string, ReturnType<typeof t.field>> = {
         rowId: t.field({

@@ -15,6 +15,7 @@ import {
 import { pruneTombstones } from '../security/tombstones.sql.ts';
 import type { SessionRecord, SessionStatus, SessionStore } from '../stores/types.ts';
 import { parseUserKey } from '../users/catalog.ts';
+import type { UserRow } from '../users/users.sql.ts';
 import { assertStorable, type DataPatch, validatePatch } from './data.ts';
 import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
 import type { WhereCondition } from './fields.ts';
@@ -52,6 +53,19 @@ export function pageSize(app: App, first: number | null | undefined): number {
 /** A user id from a client, checked against the users key type; a mismatch means "no such user". */
 export function clientUserKey(app: App, raw: string): string | null {
   return parseUserKey(app.catalog, raw);
+}
+
+/**
+ * Users by the ids clients and sessions hold, in one statement, in the order asked. Ids that cannot be keys
+ * of the users table (a blob's "abc" for an integer key) are null users, never part of the batch: one bad
+ * id must not fail every session's user on a page.
+ */
+export async function usersByClientIds(ctx: Context, ids: readonly string[]): Promise<(UserRow | null)[]> {
+  const keys = ids.map((id) => clientUserKey(ctx.app, id));
+  const valid = [...new Set(keys.filter((key): key is string => key !== null))];
+  const rows = valid.length > 0 ? await ctx.app.users.usersByIds(ctx.db, valid) : [];
+  const byKey = new Map(rows.filter((row): row is UserRow => row !== null).map((row) => [row.__key, row]));
+  return keys.map((key) => (key === null ? null : (byKey.get(key) ?? null)));
 }
 
 export interface SessionEdge {

@@ -79,12 +79,13 @@ export interface FrameworkStoreDeps {
 
 export interface BlobStoreOptions {
   name: string;
-  /** The projection, when the deployment keeps one; reads use it once the store's backfill is done. */
-  projection?: ProjectionAccess;
+  /**
+   * What every framework store shares: the decode cache's size, the projection (reads use it once the
+   * store's backfill is done) and the decode-failure hook.
+   */
+  deps: Pick<FrameworkStoreDeps, 'decodeCacheBytes' | 'projection' | 'onDecodeFailure'>;
   cookieName: string;
   defaultTtlSeconds: number;
-  decodeCacheBytes: number;
-  onDecodeFailure?: (store: string, problem: string) => void;
   sql: BlobQueries;
   format: BlobFormat;
   /**
@@ -134,11 +135,11 @@ function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObjec
 
 export function createBlobStore(options: BlobStoreOptions): SessionStore & ProjectableBlobStore {
   const { format, sql, name } = options;
-  const cache = new DecodeCache<Outcome>(options.decodeCacheBytes);
+  const cache = new DecodeCache<Outcome>(options.deps.decodeCacheBytes);
   const decodeBlob = (blob: string): Outcome => {
     const result = format.decode(blob);
     if (result.ok) return { ok: true, session: result.value };
-    options.onDecodeFailure?.(name, result.problem);
+    options.deps.onDecodeFailure?.(name, result.problem);
     return { ok: false, problem: `${result.problem}: ${result.detail}` };
   };
 
@@ -171,7 +172,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     };
   };
 
-  const projection = options.projection;
+  const projection = options.deps.projection;
   const self: ProjectableBlobStore = { name, sql, decodeRow };
   /** Reads go through the projection's indexes once it is complete for this store. */
   const projected = () => (projection?.isReady(name) ? projection : null);

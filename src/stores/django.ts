@@ -121,9 +121,7 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
     name: config.name,
     cookieName: config.cookieName ?? 'sessionid',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.cookieAgeSeconds,
-    decodeCacheBytes: deps.decodeCacheBytes,
-    onDecodeFailure: deps.onDecodeFailure,
-    projection: deps.projection,
+    deps,
     sql,
     format,
   });

@@ -83,9 +83,7 @@ export async function createJsonCacheStore(
     name: config.name,
     cookieName: config.cookieName ?? 'session_id',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.windowSeconds,
-    decodeCacheBytes: deps.decodeCacheBytes,
-    onDecodeFailure: deps.onDecodeFailure,
-    projection: deps.projection,
+    deps,
     sql,
     format,
   });
