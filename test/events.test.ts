@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
-import { createPool, type Pool } from '../src/db/pool.ts';
-import { createDemoUsers } from '../src/demo/seed.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { demoUsersDatabase } from './helpers/db.ts';
 import { type ServerProcess, startServerProcess } from './helpers/process.ts';
 import { until } from './helpers/until.ts';
 
@@ -53,24 +51,18 @@ function sseEvents(response: Response) {
 }
 
 describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', () => {
-  let database: TestDatabase;
-  let pool: Pool;
+  const db = demoUsersDatabase();
   let a: ServerProcess;
   let b: ServerProcess;
   let token: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    pool = createPool(database.url, 2);
-    await createDemoUsers(pool);
-    a = await startServerProcess({ DATABASE_URL: database.url });
-    b = await startServerProcess({ DATABASE_URL: database.url });
-    token = (await createToken(pool, 'events', SCOPES, null)).token;
+    a = await startServerProcess({ DATABASE_URL: db.database.url });
+    b = await startServerProcess({ DATABASE_URL: db.database.url });
+    token = (await createToken(db.pool, 'events', SCOPES, null)).token;
   }, 120_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
-    await pool?.end();
-    await database?.drop();
   });
 
   const graphql = async (server: ServerProcess, query: string, variables?: unknown) =>
@@ -150,7 +142,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
 
   it('should hear sessions written straight into the table, not only through the API', async () => {
     const stream = await subscribe(b, SUBSCRIPTION);
-    await pool.query(
+    await db.pool.query(
       `INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at)
        VALUES (sha256('direct-insert'::bytea), 1, '{"via":"sql"}', now() + interval '1 hour')`,
     );
@@ -166,7 +158,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
   it('should end a stream with an error when events may have been missed, so the client resubscribes', async () => {
     const stream = await subscribe(b, SUBSCRIPTION);
     // PostgreSQL ends the replicas' LISTEN connections (a restart, a failover, an administrator).
-    await pool.query(
+    await db.pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
     );

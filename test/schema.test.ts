@@ -1,29 +1,17 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, type Pool } from '../src/db/pool.ts';
-import { createDemoUsers } from '../src/demo/seed.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { describe, expect, it } from 'vitest';
+import { demoUsersDatabase } from './helpers/db.ts';
 import { demoSchemaText } from './helpers/schema.ts';
 
 const schemaFile = new URL('../schema/schema.graphql', import.meta.url);
 
 describe('schema/schema.graphql', () => {
-  let database: TestDatabase;
-  let pool: Pool;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    pool = createPool(database.url, 2);
-    await createDemoUsers(pool);
-  });
-  afterAll(async () => {
-    await pool.end();
-    await database.drop();
-  });
+  const db = demoUsersDatabase();
 
   it('should be the schema the code prints (run `npm run schema` after changing it)', async () => {
-    const printed = await demoSchemaText(pool);
+    const printed = await demoSchemaText(db.pool);
     const checkedIn = readFileSync(schemaFile, 'utf8');
     if (printed !== checkedIn && process.env['UPDATE_SCHEMA'] === '1' && !process.env['CI']) {
       writeFileSync(schemaFile, printed);
@@ -33,7 +21,7 @@ describe('schema/schema.graphql', () => {
   });
 
   it('should never expose the password hash column of the users table', async () => {
-    const printed = await demoSchemaText(pool);
+    const printed = await demoSchemaText(db.pool);
     expect(printed).not.toMatch(/^\s+password\w*[:(]/im);
     expect(printed).toContain('type User implements Node');
   });

@@ -1,9 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
-import { createPool, type Pool } from '../src/db/pool.ts';
-import { createDemoUsers } from '../src/demo/seed.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { demoUsersDatabase } from './helpers/db.ts';
 import { type ServerProcess, startServerProcess } from './helpers/process.ts';
 
 /** SIGTERM under load: stop accepting, finish every request already accepted, close, exit 0. */
@@ -57,30 +55,24 @@ function post(port: number, token: string, body: string): Promise<Outcome> {
 }
 
 describe.skipIf(!process.env['DATABASE_URL'])('graceful shutdown', () => {
-  let database: TestDatabase;
-  let pool: Pool;
+  const db = demoUsersDatabase();
   let server: ServerProcess;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    pool = createPool(database.url, 2);
-    await createDemoUsers(pool);
     // A second of drain delay stands in for the load balancer's deregistration: connections it routed
     // here before the signal are still accepted.
-    server = await startServerProcess({ DATABASE_URL: database.url, SHUTDOWN_DELAY_SECONDS: '1' });
-    await pool.query(`INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at)
+    server = await startServerProcess({ DATABASE_URL: db.database.url, SHUTDOWN_DELAY_SECONDS: '1' });
+    await db.pool.query(`INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at)
       SELECT sha256(('k' || g)::bytea), 1 + g % 3, jsonb_build_object('n', g, 'pad', repeat('x', 500)),
              now() + interval '1 day'
         FROM generate_series(1, 300) g`);
   }, 120_000);
   afterAll(async () => {
     await server?.stop('SIGKILL');
-    await pool?.end();
-    await database?.drop();
   });
 
   it('should answer every request it accepted, refuse new ones, and exit 0', async () => {
-    const { token } = await createToken(pool, 'load', SCOPES, null);
+    const { token } = await createToken(db.pool, 'load', SCOPES, null);
     const body = JSON.stringify({
       query: '{ sessions(first: 100) { edges { node { id data user { username email } } } } }',
     });

@@ -8,9 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
 import { revokeToken } from '../src/auth/tokens.sql.ts';
 import { loadConfig } from '../src/config.ts';
-import { createPool, type Pool } from '../src/db/pool.ts';
-import { createDemoUsers } from '../src/demo/seed.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { demoUsersDatabase } from './helpers/db.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 
 const run = promisify(execFile);
@@ -294,24 +292,13 @@ function startServer(env: Record<string, string | undefined>): Promise<Outcome &
 }
 
 describe('listening beyond loopback', () => {
-  let database: TestDatabase;
-  let pool: Pool;
+  const db = demoUsersDatabase();
   const env = (extra: Record<string, string> = {}) => ({
     ...cleanEnv(),
-    DATABASE_URL: database.url,
+    DATABASE_URL: db.database.url,
     HOST: '0.0.0.0',
     PORT: '0',
     ...extra,
-  });
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    pool = createPool(database.url, 2);
-    await createDemoUsers(pool);
-  });
-  afterAll(async () => {
-    await pool.end();
-    await database.drop();
   });
 
   it('should refuse while no live API token exists, naming the setting and the command', async () => {
@@ -330,17 +317,17 @@ describe('listening beyond loopback', () => {
   });
 
   it('should count only live tokens: a revoked one does not do, an active one does', async () => {
-    const old = await createToken(pool, 'old', ['sessions:read'], null);
-    await revokeToken(pool, old.row.id);
-    await createToken(pool, 'lapsed', ['sessions:read'], new Date(Date.now() - 1000));
+    const old = await createToken(db.pool, 'old', ['sessions:read'], null);
+    await revokeToken(db.pool, old.row.id);
+    await createToken(db.pool, 'lapsed', ['sessions:read'], new Date(Date.now() - 1000));
     expect(await startServer(env())).toMatchObject({ code: 2, started: false });
-    await createToken(pool, 'live', ['sessions:read'], null);
+    await createToken(db.pool, 'live', ['sessions:read'], null);
     const started = await startServer(env());
     expect(started.started, started.stderr).toBe(true);
   });
 
   it('should listen on loopback without any token', async () => {
-    await pool.query('DELETE FROM sessiongraph.api_tokens');
+    await db.pool.query('DELETE FROM sessiongraph.api_tokens');
     const started = await startServer(env({ HOST: '127.0.0.1' }));
     expect(started.started, started.stderr).toBe(true);
   });

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
+import { createDemoUsers } from '../../src/demo/seed.ts';
 
 /**
  * A fresh database per test file: a new database on DATABASE_URL's server when it is set (as in CI),
@@ -41,4 +44,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/**
+ * A fresh database with the demo users table for the enclosing `describe`, made before its tests and dropped
+ * after them; `db.database` and `db.pool` are set once the first test runs.
+ */
+export function demoUsersDatabase(): { readonly database: TestDatabase; readonly pool: Pool } {
+  const state = {} as { database: TestDatabase; pool: Pool };
+  beforeAll(async () => {
+    state.database = await createTestDatabase();
+    state.pool = createPool(state.database.url, 2);
+    await createDemoUsers(state.pool);
+  });
+  afterAll(async () => {
+    await state.pool?.end();
+    await state.database?.drop();
+  });
+  return state;
 }
