@@ -83,7 +83,7 @@ export async function idempotentStep<T>(
     return result;
   }
   const stored = await storedStep(tx, keyHash, step);
-  if (!stored || !stored.request_hash.equals(requestHash)) {
+  if (!stored?.request_hash.equals(requestHash)) {
     throw new GraphQLError(
       'This Idempotency-Key was already used for a different request; use a new key for new work.',
       { extensions: { code: 'IDEMPOTENCY_KEY_REUSED' } },
