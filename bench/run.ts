@@ -21,7 +21,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +170,8 @@ interface Server {
   child: ChildProcess;
   /** SQL statements sent so far (through the preload's counter). */
   statements(): Promise<number>;
+  /** CPU seconds the server process has used so far (user + system). */
+  cpuSeconds(): number;
   /** Peak resident set size in bytes since the last resetPeak (VmHWM). */
   peakRss(): number;
   resetPeak(): void;
@@ -186,6 +188,40 @@ async function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+const TICKS_PER_SECOND = 100;
+
+/**
+ * User + system CPU seconds of a process (0 once it is gone), from /proc/<pid>/stat; with `children`, also
+ * those of its children that have exited.
+ */
+function processCpuSeconds(pid: number | string, children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const own = Number(fields[11]) + Number(fields[12]);
+    return (children ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds used so far by every PostgreSQL process on this machine, backends that have exited included
+ * (the postmaster reaps them, so their time is in its children's).
+ */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += processCpuSeconds(pid, true);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 const canConnect = (port: number) =>
@@ -252,6 +288,7 @@ async function startServer(
       }
       return existsSync(countFile) ? Number(readFileSync(countFile, 'utf8')) : Number.NaN;
     },
+    cpuSeconds: () => processCpuSeconds(pid),
     peakRss() {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
@@ -463,11 +500,17 @@ interface Measurement {
   requests: number;
   errors: number;
   statementsPerRequest: number;
+  /**
+   * CPU per request in microseconds: the server process, all of PostgreSQL, and this process (the load
+   * generator). On a shared machine these add up to what one request costs the whole box.
+   */
+  cpuMicros: { server: number; postgres: number; load: number };
 }
 
 async function measure(server: Server, workload: Workload, seconds: number): Promise<Measurement> {
   let bad = 0;
   const before = await server.statements();
+  const cpuBefore = { server: server.cpuSeconds(), postgres: postgresCpuSeconds(), load: process.cpuUsage() };
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: CONNECTIONS,
@@ -496,6 +539,8 @@ async function measure(server: Server, workload: Workload, seconds: number): Pro
   });
   const after = await server.statements();
   const requests = result.requests.total;
+  const load = process.cpuUsage(cpuBefore.load);
+  const perRequest = (seconds: number) => (requests > 0 ? (seconds * 1e6) / requests : 0);
   return {
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
@@ -503,6 +548,11 @@ async function measure(server: Server, workload: Workload, seconds: number): Pro
     requests,
     errors: result.errors + result.timeouts + result.non2xx + bad,
     statementsPerRequest: requests > 0 ? (after - before) / requests : 0,
+    cpuMicros: {
+      server: perRequest(server.cpuSeconds() - cpuBefore.server),
+      postgres: perRequest(postgresCpuSeconds() - cpuBefore.postgres),
+      load: perRequest((load.user + load.system) / 1e6),
+    },
   };
 }
 
@@ -645,7 +695,7 @@ async function main() {
         const measured = await measure(byName.get(workload.server)!, workload, ROUND_SECONDS);
         runs.set(key, [...(runs.get(key) ?? []), measured]);
         log(
-          `  ${key.padEnd(26)} ${pad(fixed(measured.requestsPerSecond), 7)} req/s  p50 ${fixed(measured.p50Ms, 1)} ms  p99 ${fixed(measured.p99Ms, 1)} ms  errors ${measured.errors}`,
+          `  ${key.padEnd(26)} ${pad(fixed(measured.requestsPerSecond), 7)} req/s  p50 ${fixed(measured.p50Ms, 1)} ms  p99 ${fixed(measured.p99Ms, 1)} ms  errors ${measured.errors}  CPU µs/req server ${fixed(measured.cpuMicros.server)} pg ${fixed(measured.cpuMicros.postgres)} load ${fixed(measured.cpuMicros.load)}`,
         );
       }
     }
@@ -663,6 +713,11 @@ async function main() {
         errors: measured.reduce((sum, m) => sum + m.errors, 0),
         requests: measured.reduce((sum, m) => sum + m.requests, 0),
         statementsPerRequest: median(measured.map((m) => m.statementsPerRequest)),
+        cpuMicros: {
+          server: median(measured.map((m) => m.cpuMicros.server)),
+          postgres: median(measured.map((m) => m.cpuMicros.postgres)),
+          load: median(measured.map((m) => m.cpuMicros.load)),
+        },
         peakRssBytes: peaks[workload.server] ?? 0,
         rounds: measured,
       };
@@ -692,11 +747,11 @@ async function main() {
 
     log('');
     log(
-      `${'workload'.padEnd(9)}${'server'.padEnd(14)}${pad('req/s', 8)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('SQL/req', 9)}${pad('peak RSS', 10)}`,
+      `${'workload'.padEnd(9)}${'server'.padEnd(14)}${pad('req/s', 8)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('SQL/req', 9)}${pad('peak RSS', 10)}${pad('CPU µs/req: server', 20)}${pad('pg', 6)}${pad('load', 6)}`,
     );
     for (const row of rows) {
       log(
-        `${row.workload.padEnd(9)}${row.server.padEnd(14)}${pad(fixed(row.requestsPerSecond), 8)}${pad(fixed(row.p50Ms, 1), 9)}${pad(fixed(row.p99Ms, 1), 9)}${pad(String(row.errors), 8)}${pad(fixed(row.statementsPerRequest, 2), 9)}${pad(`${fixed(row.peakRssBytes / 2 ** 20)} MB`, 10)}`,
+        `${row.workload.padEnd(9)}${row.server.padEnd(14)}${pad(fixed(row.requestsPerSecond), 8)}${pad(fixed(row.p50Ms, 1), 9)}${pad(fixed(row.p99Ms, 1), 9)}${pad(String(row.errors), 8)}${pad(fixed(row.statementsPerRequest, 2), 9)}${pad(`${fixed(row.peakRssBytes / 2 ** 20)} MB`, 10)}${pad(fixed(row.cpuMicros.server), 20)}${pad(fixed(row.cpuMicros.postgres), 6)}${pad(fixed(row.cpuMicros.load), 6)}`,
       );
     }
     log('');

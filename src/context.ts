@@ -107,6 +107,13 @@ async function resolveCaller(
   return { kind: 'anonymous', failedToken: check.reason };
 }
 
+/** The request's database handle, counting its statements for the request scope and the app's listener. */
+export const requestDb = (app: App, scope: RequestScope | undefined) =>
+  new RequestDb(app.pool, (text) => {
+    if (scope) scope.statements += 1;
+    app.onStatement?.(text);
+  });
+
 export async function createContext(
   app: App,
   request: Request,
@@ -114,10 +121,7 @@ export async function createContext(
   lookahead: { withUsers?: boolean; scope?: RequestScope } = {},
 ): Promise<Context> {
   const scope = lookahead.scope;
-  const db = new RequestDb(app.pool, (text) => {
-    if (scope) scope.statements += 1;
-    app.onStatement?.(text);
-  });
+  const db = requestDb(app, scope);
   const now = app.clock();
   // A child logger costs more than most requests ever log: made on first use.
   let child: Logger | null = scope ? null : app.logger;

@@ -6,7 +6,7 @@ import type { App } from './app.ts';
 import { type Context, createContext } from './context.ts';
 import { buildSchema } from './schema/index.ts';
 import { createLookahead } from './schema/lookahead.ts';
-import { createFastPath } from './fastpath/handler.ts';
+import { createFastPath, type FastPathOptions } from './fastpath/handler.ts';
 import {
   batchingOption,
   clientIp,
@@ -28,10 +28,16 @@ export function createServer(
 }
 
 /** Yoga, and the compiled path for plain reads (src/fastpath) that shares its schema and request gate. */
-export function createGraphql(app: App, options: { graphiqlHeaders?: Record<string, string> } = {}) {
+export function createGraphql(
+  app: App,
+  options: { graphiqlHeaders?: Record<string, string> } & FastPathOptions = {},
+) {
   const schema = buildSchema(app);
   const gate = createRequestGate(app);
-  return { yoga: createYogaServer(app, schema, gate, options), fast: createFastPath(app, schema, gate) };
+  return {
+    yoga: createYogaServer(app, schema, gate, options),
+    fast: createFastPath(app, schema, gate, { direct: options.direct ?? true }),
+  };
 }
 
 function createYogaServer(

@@ -22,10 +22,13 @@ const SESSION_FIELDS =
 describe('compiled reads', () => {
   let t: TestApp;
   let compiled: Server;
+  let compiledWithoutSql: Server;
   let general: Server;
   const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   const tokens: Record<string, string> = {};
   let cookie = '';
+  let key = '';
+  let cursor = '';
   let sessionIds: string[] = [];
 
   beforeAll(async () => {
@@ -50,7 +53,10 @@ describe('compiled reads', () => {
         expiresAt: new Date(now + (i % 5 === 4 ? -1 : 1) * 3_600_000),
       });
       sessionIds.push(seeded.id);
-      if (i === 0) cookie = `sg_session=${seeded.key}`;
+      if (i === 0) {
+        cookie = `sg_session=${seeded.key}`;
+        key = seeded.key;
+      }
     }
     const codec = createDjangoCodec({ secretKey: SECRET });
     await t.pool.query(
@@ -59,10 +65,22 @@ describe('compiled reads', () => {
       [codec.encode({ _auth_user_id: '2', cart: [1] }, new Date())],
     );
     await t.sync();
-    const { rows } = await t.pool.query<{ id: string }>(
-      'SELECT id::text FROM sessiongraph.sessions ORDER BY created_at DESC',
+    const { rows } = await t.pool.query<{ id: string; created_at: Date }>(
+      'SELECT id::text, created_at FROM sessiongraph.sessions ORDER BY created_at DESC',
     );
     sessionIds = rows.map((row) => Buffer.from(`Session:native:${row.id}`).toString('base64'));
+    cursor = Buffer.from(JSON.stringify(['native', rows[2]!.created_at.toISOString(), rows[2]!.id])).toString(
+      'base64url',
+    );
+    // Values whose printing differs between JSON.stringify and PostgreSQL, and a timestamp JavaScript cannot print.
+    await t.pool.query(
+      `UPDATE sessiongraph.sessions SET data = data || '{"big": 12345678901234567890, "f": 1.50, "e": 1e-7, "s": "\u00e9\ud83d\ude00<>&\u2028"}'
+        WHERE id = $1`,
+      [rows[5]!.id],
+    );
+    await t.pool.query(`UPDATE sessiongraph.sessions SET last_seen_at = '10000-01-01' WHERE id = $1`, [
+      rows[6]!.id,
+    ]);
     tokens['admin'] = t.adminToken;
     tokens['sessionsOnly'] = (await createToken(t.pool, 'sessions-only', ['sessions:read'], null)).token;
     tokens['usersOnly'] = (await createToken(t.pool, 'users-only', ['users:read'], null)).token;
@@ -71,13 +89,17 @@ describe('compiled reads', () => {
     compiled = createServer(
       createHttpFront(t.app, withCompiled.yoga, t.app.metrics, withCompiled.fast).handle,
     );
+    const withoutSql = createGraphql(t.app, { direct: false });
+    compiledWithoutSql = createServer(
+      createHttpFront(t.app, withoutSql.yoga, t.app.metrics, withoutSql.fast).handle,
+    );
     general = createServer(createHttpFront(t.app, createGraphql(t.app).yoga, t.app.metrics).handle);
-    compiled.listen(0, '127.0.0.1');
-    general.listen(0, '127.0.0.1');
-    await Promise.all([once(compiled, 'listening'), once(general, 'listening')]);
+    for (const server of [compiled, compiledWithoutSql, general]) server.listen(0, '127.0.0.1');
+    await Promise.all([compiled, compiledWithoutSql, general].map((server) => once(server, 'listening')));
   });
   afterAll(async () => {
     compiled?.close();
+    compiledWithoutSql?.close();
     general?.close();
     await t.close();
   });
@@ -112,6 +134,29 @@ describe('compiled reads', () => {
     ],
     ['anonymous session', { query: `{ session(id: "${sessionIds[3]}") { id userId user { username } } }` }],
     ['expired session', { query: `{ session(id: "${sessionIds[4]}") { status expiresAt } }` }],
+    ['numbers and unicode in data', { query: `{ session(id: "${sessionIds[5]}") { data } }` }],
+    ['a year JavaScript prints differently', { query: `{ session(id: "${sessionIds[6]}") { id lastSeenAt } }` }],
+    [
+      'a user timestamp',
+      { query: `{ session(id: "${sessionIds[1]}") { user { dateJoined fullName isStaff rowId } } }` },
+    ],
+    [
+      'page after a cursor, every field',
+      {
+        query: `query ($after: String) { sessions(first: 3, after: $after) { pageInfo { hasPreviousPage hasNextPage startCursor endCursor } edges { cursor node { ${SESSION_FIELDS} user { id dateJoined } } } } }`,
+        variables: { after: cursor },
+      },
+    ],
+    [
+      'expired page, pageInfo first',
+      {
+        query:
+          '{ sessions(store: "native", status: EXPIRED, first: 10) { pageInfo { endCursor } edges { node { status expiresAt } } } }',
+      },
+    ],
+    ['page too large', { query: '{ sessions(first: 100000) { edges { node { id } } } }' }],
+    ['page of invalid sessions', { query: '{ sessions(status: INVALID, first: 3) { edges { node { id } } } }' }],
+    ['page of an unknown user', { query: '{ sessions(userId: "abc", first: 3) { edges { node { id } } } }' }],
     [
       'unknown id',
       {
@@ -170,6 +215,8 @@ describe('compiled reads', () => {
     ['sessions:read only', { authorization: `Bearer ${tokens['sessionsOnly']}` }],
     ['users:read only', { authorization: `Bearer ${tokens['usersOnly']}` }],
     ['browser cookie', { cookie, 'x-graphql-csrf': '1' }],
+    ['browser key header', { 'x-session-key': key, 'x-graphql-csrf': '1' }],
+    ['browser with a stale cookie', { cookie: 'sg_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'x-graphql-csrf': '1' }],
     ['nobody', {}],
     ['bad token', { authorization: 'Bearer sg_nope' }],
     ['a browser page (Origin)', { authorization: `Bearer ${tokens['admin']}`, origin: 'http://127.0.0.1' }],
@@ -179,22 +226,28 @@ describe('compiled reads', () => {
     ],
   ];
 
-  it('should answer every document, for every caller, exactly as GraphQL execution does', async () => {
-    const before = Number(
-      (await t.app.metrics.compiled.get()).values.find((v) => v.labels.outcome === 'answered')?.value ?? 0,
+  const outcomes = async () =>
+    Object.fromEntries(
+      (await t.app.metrics.compiled.get()).values.map((v) => [String(v.labels.outcome), v.value]),
     );
+
+  it('should answer every document, for every caller, exactly as GraphQL execution does', async () => {
+    const before = await outcomes();
     for (const [name, body] of documents()) {
       for (const [who, headers] of callers()) {
         const viaGeneral = await post(general, body, headers);
-        const viaCompiled = await post(compiled, body, headers);
-        expect(viaCompiled, `${name} as ${who}`).toEqual(viaGeneral);
+        expect(await post(compiled, body, headers), `${name} as ${who}`).toEqual(viaGeneral);
+        expect(await post(compiledWithoutSql, body, headers), `${name} as ${who}, no SQL JSON`).toEqual(
+          viaGeneral,
+        );
       }
     }
-    const after = Number(
-      (await t.app.metrics.compiled.get()).values.find((v) => v.labels.outcome === 'answered')?.value ?? 0,
-    );
-    // The covered documents were answered on the compiled path, not all passed on.
-    expect(after - before).toBeGreaterThanOrEqual(20);
+    const after = await outcomes();
+    const delta = (outcome: string) => (after[outcome] ?? 0) - (before[outcome] ?? 0);
+    // The covered documents were answered on the compiled path, not all passed on; native reads by SQL.
+    expect(delta('answered')).toBeGreaterThanOrEqual(10);
+    expect(delta('sql')).toBeGreaterThanOrEqual(10);
+    expect(delta('sql_error')).toBe(0);
   });
 
   it('should answer the plain reads in one statement, with no GraphQL execution in between', async () => {
@@ -211,7 +264,7 @@ describe('compiled reads', () => {
     expect(
       t.statements
         .filter((text) => !text.includes('findTokenByHash'))
-        .map((text) => /\/\* (\w+) \*\//.exec(text)?.[1]),
-    ).toEqual(['findSessionsByIdsWithUsers']);
+        .map((text) => /\/\* ([a-z]+)_?\w* \*\//i.exec(text)?.[1]),
+    ).toEqual(['compiled']);
   });
 });

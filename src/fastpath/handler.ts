@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { App } from '../app.ts';
-import { createContext } from '../context.ts';
+import { createContext, requestDb } from '../context.ts';
 import { operationLabel, type RequestScope } from '../ops/request-scope.ts';
 import { clientIp, markGated, type RequestGate, refusalBody } from '../security/limits.ts';
 import { compilePlan, type Plan } from './compile.ts';
-import { runPlan } from './run.ts';
+import { createDirectPath } from './direct.ts';
+import { planArguments, runPlan } from './run.ts';
 
 /**
  * The compiled path for plain reads: a JSON POST whose document compiles (src/fastpath/compile.ts) is
@@ -21,18 +22,29 @@ export interface FastPath {
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer, scope: RequestScope): Promise<boolean>;
 }
 
-const answered = (app: App) => app.metrics.compiled.inc({ outcome: 'answered' });
+const answered = (app: App, outcome: 'answered' | 'sql') => app.metrics.compiled.inc({ outcome });
 const declined = (app: App) => {
   app.metrics.compiled.inc({ outcome: 'declined' });
   return false;
 };
 
-export function createFastPath(app: App, schema: GraphQLSchema, gate: RequestGate): FastPath {
+export interface FastPathOptions {
+  /** Whether native-store plans are answered by SQL that builds the JSON (default true; tests turn it off). */
+  direct?: boolean;
+}
+
+export function createFastPath(
+  app: App,
+  schema: GraphQLSchema,
+  gate: RequestGate,
+  options: FastPathOptions = {},
+): FastPath {
   const plans = new Map<string, Plan | null>();
   const userFields = new Set(
     app.catalog.columns.filter((column) => !column.list).map((column) => column.field),
   );
   const userColumns = new Map(app.catalog.columns.map((column) => [column.field, column.column]));
+  const direct = options.direct === false ? null : createDirectPath(app);
 
   const planFor = (query: string, operationName: string | null) => {
     const cacheKey = `${operationName ?? ''}\u0000${query}`;
@@ -89,18 +101,34 @@ export function createFastPath(app: App, schema: GraphQLSchema, gate: RequestGat
         scope.failed = true;
         return true;
       }
+      const reply = (body: string, outcome: 'answered' | 'sql') => {
+        answered(app, outcome);
+        scope.operation = operationLabel(plan.operationName ?? 'anonymous');
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(body);
+        return true;
+      };
       try {
+        const args = planArguments(plan, schema, variables as Record<string, unknown>);
+        if (!args) return declined(app);
+        if (direct) {
+          const body = await direct
+            .answer(plan, args, req, requestDb(app, scope), app.clock())
+            // Whatever went wrong, the general path runs the request again and says it properly.
+            .catch((error: unknown) => {
+              app.metrics.compiled.inc({ outcome: 'sql_error' });
+              app.logger.debug({ err: error }, 'compiled SQL failed; answering the general way');
+              return null;
+            });
+          if (body !== null) return reply(body, 'sql');
+        }
         const ctx = await createContext(app, request as unknown as Request, ip, {
           withUsers: plan.readsUser,
           scope,
         });
-        const result = await runPlan(plan, schema, ctx, variables as Record<string, unknown>, userColumns);
+        const result = await runPlan(plan, ctx, args, userColumns);
         if (!result) return declined(app);
-        answered(app);
-        scope.operation = operationLabel(plan.operationName ?? 'anonymous');
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify(result));
-        return true;
+        return reply(JSON.stringify(result), 'answered');
       } catch {
         // Whatever went wrong (a bad cursor, the database), Yoga says it properly.
         return declined(app);

@@ -51,16 +51,23 @@ function sessionValue(record: SessionRecord, field: string): unknown {
   }
 }
 
-export async function runPlan(
+/** The root field's arguments, coerced as GraphQL would; null when the variables would be an error. */
+export function planArguments(
   plan: Plan,
   schema: GraphQLSchema,
-  ctx: Context,
   variableInputs: Record<string, unknown>,
-  userColumns: ReadonlyMap<string, string>,
-): Promise<{ data: { [key: string]: Json } } | Decline> {
+): Record<string, unknown> | null {
   const coerced = getVariableValues(schema, plan.operation.variableDefinitions ?? [], variableInputs);
   if (coerced.errors) return null;
-  const args = getArgumentValues(plan.rootField, plan.rootNode, coerced.coerced) as Record<string, unknown>;
+  return getArgumentValues(plan.rootField, plan.rootNode, coerced.coerced) as Record<string, unknown>;
+}
+
+export async function runPlan(
+  plan: Plan,
+  ctx: Context,
+  args: Record<string, unknown>,
+  userColumns: ReadonlyMap<string, string>,
+): Promise<{ data: { [key: string]: Json } } | Decline> {
   const { caller } = ctx;
   const canReadSessions = hasScope(caller, 'sessions:read');
   const canReadUsers = hasScope(caller, 'users:read');

@@ -42,7 +42,10 @@ export function createMetrics(pool: Pool, options: { projection: boolean }) {
   });
   const compiled = new Counter({
     name: 'sessiongraph_compiled_requests_total',
-    help: 'JSON POSTs the compiled path considered: answered there, or declined and passed to GraphQL execution.',
+    help:
+      'JSON POSTs the compiled path considered: answered there (sql: by one statement that builds the JSON; ' +
+      'answered: from rows), or declined and passed to GraphQL execution; sql_error: the statement failed and ' +
+      'the request went the general way.',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });

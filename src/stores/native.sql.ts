@@ -44,6 +44,43 @@ const statusFilter = `($2::text IS NULL
   OR ($2 = 'INVALID' AND false))`;
 
 /**
+ * The live session for a key hash ($1), now ($2), touch interval in seconds ($3): `last_seen_at` is
+ * refreshed in the same statement when older than the interval. A data-modifying WITH must stay at the top
+ * of a statement, so callers put `columns` (of the row, as `columns` names them) and `from` after `with`.
+ */
+export function liveByKeyParts() {
+  return {
+    with: `WITH hit AS (
+         SELECT ${columns} FROM sessiongraph.sessions WHERE key_hash = $1 AND expires_at > $2
+       ), touched AS (
+         UPDATE sessiongraph.sessions s SET last_seen_at = $2
+           FROM hit
+          WHERE s.id = hit.id
+            AND (hit.last_seen_at IS NULL OR hit.last_seen_at < $2::timestamptz - make_interval(secs => $3))
+         RETURNING s.id, s.last_seen_at
+       )`,
+    columns: `hit.id, hit.user_id, hit.data, hit.created_at, hit.expires_at,
+              COALESCE(touched.last_seen_at, hit.last_seen_at) AS last_seen_at, hit.ip, hit.user_agent, hit.version`,
+    from: 'FROM hit LEFT JOIN touched ON touched.id = hit.id',
+  };
+}
+
+/** One session by id ($1). */
+export const byIdRow = `SELECT ${columns} FROM sessiongraph.sessions WHERE id = $1::uuid`;
+
+/**
+ * A page, newest first: user ($1), status ($2) at now ($3), after the keyset ($4, $5), limit ($6), typed-field
+ * conditions ($7, jsonb).
+ */
+export const pageRows = (keyType: string) => `SELECT ${columns} FROM sessiongraph.sessions
+        WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
+          AND ${statusFilter}
+          AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+          AND ($7::jsonb IS NULL OR ${whereFilter('$7')})
+        ORDER BY created_at DESC, id DESC
+        LIMIT $6`;
+
+/**
  * The statements, built once for the users table's key type so user filters compare typed values and use
  * the (user_id, created_at) index.
  */
@@ -66,20 +103,11 @@ export function createNativeQueries(keyType: string, users: UserJoin) {
     return result.rows;
   }
 
+  const live = liveByKeyParts();
   const liveByKey = (withUser: boolean) => `/* findLiveSessionByKeyHash${withUser ? 'WithUser' : ''} */
-       WITH hit AS (
-         SELECT ${columns} FROM sessiongraph.sessions WHERE key_hash = $1 AND expires_at > $2
-       ), touched AS (
-         UPDATE sessiongraph.sessions s SET last_seen_at = $2
-           FROM hit
-          WHERE s.id = hit.id
-            AND (hit.last_seen_at IS NULL OR hit.last_seen_at < $2::timestamptz - make_interval(secs => $3))
-         RETURNING s.id, s.last_seen_at
-       )
-       SELECT hit.id, hit.user_id, hit.data, hit.created_at, hit.expires_at,
-              COALESCE(touched.last_seen_at, hit.last_seen_at) AS last_seen_at, hit.ip, hit.user_agent, hit.version
-              ${withUser ? `, ${users.select}` : ''}
-         FROM hit LEFT JOIN touched ON touched.id = hit.id ${withUser ? users.join('hit.user_id') : ''}`;
+       ${live.with}
+       SELECT ${live.columns} ${withUser ? `, ${users.select}` : ''}
+         ${live.from} ${withUser ? users.join('hit.user_id') : ''}`;
   const liveByKeyText = [liveByKey(false), liveByKey(true)] as const;
 
   /**
@@ -102,13 +130,7 @@ export function createNativeQueries(keyType: string, users: UserJoin) {
   }
 
   const page = (withUser: boolean) => {
-    const inner = `SELECT ${columns} FROM sessiongraph.sessions
-        WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
-          AND ${statusFilter}
-          AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
-          AND ($7::jsonb IS NULL OR ${whereFilter('$7')})
-        ORDER BY created_at DESC, id DESC
-        LIMIT $6`;
+    const inner = pageRows(keyType);
     return withUser
       ? `/* findSessionsPageWithUsers */ SELECT s.*, ${users.select} FROM (${inner}) AS s
          ${users.join('s.user_id')} ORDER BY s.created_at DESC, s.id DESC`

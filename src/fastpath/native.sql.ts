@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { byIdRow, liveByKeyParts, pageRows } from '../stores/native.sql.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import { quoteIdent } from '../users/catalog.ts';
+import type { UserJoin } from '../users/users.sql.ts';
+import type { FieldPlan, Plan } from './compile.ts';
+
+/**
+ * The compiled path's SQL for the native store: the statement that answers a plan has PostgreSQL build the
+ * response's JSON, field by field in the order asked (as the hand-written server in bench/ does), so the
+ * server passes text through instead of parsing rows and printing them again. Each expression prints what
+ * the resolvers print: ids in Pothos's global-id base64, DateTime as `Date#toISOString` (UTC, milliseconds
+ * truncated), data as stored. Every statement also returns `ok`: false when a value would not print the
+ * same way (a timestamp outside years 1-9999, infinity), and the request then goes the general way.
+ *
+ * Parameters follow the row sources in src/stores/native.sql.ts, whose row selection they reuse.
+ */
+
+export interface NativeJsonStatements {
+  /** `$1` the session's UUID, `$2` now: one row (`body`, `ok`) or none. */
+  byId: string | null;
+  /** `$1` key hash, `$2` now, `$3` touch interval: one row or none. */
+  byKey: string | null;
+  /** The page parameters of `pageRows`: a row per edge (`body`, `cursor`, `ok`), limit + 1 of them. */
+  page: string | null;
+}
+
+/** Postgres's `to_char` pattern for `Date#toISOString`, which truncates to milliseconds as `MS` does. */
+const iso = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** Where `iso` prints what JavaScript prints: four-digit years, no infinities. */
+const printable = (expr: string) =>
+  `(${expr} IS NULL OR (${expr} >= '0001-01-01 00:00:00+00' AND ${expr} < '10000-01-01 00:00:00+00'))`;
+/** Base64 of the UTF-8 text, unbroken (`encode` wraps lines at 76 characters). */
+const base64 = (expr: string) => `translate(encode(convert_to(${expr}, 'UTF8'), 'base64'), E'\\n', '')`;
+/** Node's `base64url`: no padding. */
+const base64url = (expr: string) =>
+  `rtrim(translate(encode(convert_to(${expr}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')`;
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+class NotCovered extends Error {}
+
+/** json_build_object takes at most 100 arguments. */
+const MAX_KEYS = 50;
+
+function object(fields: readonly FieldPlan[], value: (plan: FieldPlan) => string): string {
+  if (fields.length > MAX_KEYS) throw new NotCovered();
+  return `json_build_object(${fields.map((plan) => `${literal(plan.key)}, ${value(plan)}`).join(', ')})`;
+}
+
+export function createNativeJsonStatements(
+  plan: Plan,
+  store: string,
+  catalog: UsersCatalog,
+  users: UserJoin,
+): NativeJsonStatements | null {
+  const timestamps: string[] = [];
+  const time = (expr: string) => {
+    timestamps.push(expr);
+    return iso(expr);
+  };
+  const columns = new Map(catalog.columns.map((column) => [column.field, column]));
+
+  const userJson = (fields: readonly FieldPlan[]) =>
+    `CASE WHEN u.__key IS NULL THEN NULL ELSE ${object(fields, (field) => {
+      if (field.kind !== 'leaf') throw new NotCovered();
+      if (field.field === '__typename') return literal(field.typename);
+      if (field.field === 'id') return base64(`'User:' || u.__key`);
+      if (field.field === 'rowId') return 'u.__key';
+      const column = columns.get(field.field);
+      if (!column || column.list) throw new NotCovered();
+      const ref = `u.${quoteIdent(column.column)}`;
+      // What pg hands the resolvers for these prints the same from SQL; anything else goes the general way.
+      switch (column.graphqlType) {
+        case 'String':
+        case 'Int':
+        case 'Boolean':
+          return ref;
+        case 'DateTime':
+          if (column.pgType !== 'timestamptz') throw new NotCovered();
+          return time(ref);
+        default:
+          throw new NotCovered();
+      }
+    })} END`;
+
+  const sessionJson = (fields: readonly FieldPlan[], now: string) =>
+    object(fields, (field) => {
+      if (field.kind === 'object') {
+        if (field.field !== 'user') throw new NotCovered();
+        return userJson(field.fields);
+      }
+      switch (field.field) {
+        case '__typename':
+          return literal(field.typename);
+        case 'id':
+          return base64(`${literal(`Session:${store}:`)} || s.id::text`);
+        case 'store':
+          return literal(store);
+        case 'status':
+          return `CASE WHEN s.expires_at <= ${now}::timestamptz THEN 'EXPIRED' ELSE 'ACTIVE' END`;
+        case 'problem':
+        case 'decodeNote':
+          return 'NULL';
+        case 'data':
+          return 's.data';
+        case 'userId':
+          return 's.user_id';
+        case 'createdAt':
+          return time('s.created_at');
+        case 'expiresAt':
+          return time('s.expires_at');
+        case 'lastSeenAt':
+          return time('s.last_seen_at');
+        case 'version':
+          return 's.version';
+        case 'ip':
+          return 's.ip';
+        case 'userAgent':
+          return 's.user_agent';
+        default:
+          throw new NotCovered();
+      }
+    });
+
+  // `now` is referenced even when no field needs it: a prepared statement must use every parameter it is given.
+  const ok = (now: string) => [`${now}::timestamptz IS NOT NULL`, ...new Set(timestamps)].map((expr, i) => (i === 0 ? expr : printable(expr))).join(' AND ');
+  const join = plan.readsUser ? users.join('s.user_id') : '';
+  const named = (text: string) =>
+    `/* compiled_${createHash('sha1').update(text).digest('hex').slice(0, 16)} */ ${text}`;
+
+  try {
+    if (plan.root === 'session') {
+      const body = sessionJson(plan.fields, '$2');
+      return {
+        byId: named(`SELECT ${body}::text AS body, ${ok('$2')} AS ok FROM (${byIdRow}) AS s ${join}`),
+        byKey: null,
+        page: null,
+      };
+    }
+    if (plan.root === 'currentSession') {
+      const live = liveByKeyParts();
+      const body = sessionJson(plan.fields, '$2');
+      return {
+        byId: null,
+        byKey: named(
+          `${live.with} SELECT ${body}::text AS body, ${ok('$2')} AS ok
+             FROM (SELECT ${live.columns} ${live.from}) AS s ${join}`,
+        ),
+        page: null,
+      };
+    }
+    const edges = plan.fields.find((field) => field.kind === 'object' && field.field === 'edges');
+    const cursor = base64url(
+      `${literal(`[${JSON.stringify(store)},"`)} || ${time('s.created_at')} || '","' || s.id::text || '"]'`,
+    );
+    const edge =
+      edges?.kind === 'object'
+        ? object(edges.fields, (field) => {
+            if (field.field === '__typename' && field.kind === 'leaf') return literal(field.typename);
+            if (field.field === 'cursor') return cursor;
+            if (field.field === 'node' && field.kind === 'object') return sessionJson(field.fields, '$3');
+            throw new NotCovered();
+          })
+        : `json_build_object()`;
+    return {
+      byId: null,
+      byKey: null,
+      page: named(
+        `SELECT ${edge}::text AS body, ${cursor} AS cursor, ${ok('$3')} AS ok
+           FROM (${pageRows(catalog.keyPgType)}) AS s ${join}
+          ORDER BY s.created_at DESC, s.id DESC`,
+      ),
+    };
+  } catch (error) {
+    if (error instanceof NotCovered) return null;
+    throw error;
+  }
+}
