@@ -17,7 +17,8 @@
  * Needs a PostgreSQL: DATABASE_URL, else 127.0.0.1:5432. Creates and drops its own database.
  * Env: BENCH_SESSIONS (100000), BENCH_USERS (10000), BENCH_ROUND_SECONDS (10), BENCH_ROUNDS (3),
  * BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (32), BENCH_ONLY (workload ids, e.g. "W1,W2"; default all),
- * BENCH_PROFILE (a directory: sessiongraph runs with --cpu-prof and writes its profile there on exit).
+ * BENCH_PROFILE (a directory: sessiongraph runs with --cpu-prof and writes its profile there on exit),
+ * BENCH_KEEP (keep the database afterwards, to look at plans).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -781,7 +782,8 @@ async function main() {
     for (const server of servers) await server.stop();
     ending = true;
     await pool.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    if (process.env['BENCH_KEEP']) log(`kept the database ${database} (BENCH_KEEP)`);
+    else await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import { decodeCursor, encodeSessionId } from '../sessions/ids.ts';
 import { hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
 import { clientUserKey, pageSize } from '../sessions/service.ts';
 import { keysetOf } from '../stores/cursor.ts';
+import type { PageShape } from '../stores/native.sql.ts';
 import type { SessionStore } from '../stores/types.ts';
 import { createUserJoin } from '../users/users.sql.ts';
 import type { FieldPlan, Plan } from './compile.ts';
@@ -35,6 +36,7 @@ export interface DirectPath {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_KEY_LENGTH = 512;
 const MAX_COOKIE_HEADER = 8192;
+const MAX_PAGE_SHAPES = 64;
 
 type Row = { body: string; ok: boolean };
 type PageRow = Row & { cursor: string };
@@ -59,6 +61,20 @@ export function createDirectPath(app: App): DirectPath | null {
     return found;
   };
   const sessionIdPrefix = `Session:${native.name}:`;
+  // Page statements by plan and shape: a handful per plan in practice (page sizes clients use), bounded.
+  const pages = new WeakMap<Plan, Map<string, string>>();
+  const pageText = (plan: Plan, build: (shape: PageShape) => string, shape: PageShape) => {
+    let texts = pages.get(plan);
+    if (!texts) pages.set(plan, (texts = new Map()));
+    const key = `${shape.user}|${shape.status}|${shape.after}|${shape.limit}`;
+    let text = texts.get(key);
+    if (text === undefined) {
+      if (texts.size >= MAX_PAGE_SHAPES) texts.clear();
+      text = build(shape);
+      texts.set(key, text);
+    }
+    return text;
+  };
 
   /** The scopes of the caller's token; null without a token; undefined: a token that fails (audited elsewhere). */
   async function scopesOf(req: IncomingMessage, db: Queryable, now: Date) {
@@ -78,7 +94,8 @@ export function createDirectPath(app: App): DirectPath | null {
         ? parseCookieHeader(cookieHeader)
         : {};
     const presented: SessionStore[] = [];
-    for (const store of app.stores.values()) if (sessionHeader ?? cookies[store.cookieName]) presented.push(store);
+    for (const store of app.stores.values())
+      if (sessionHeader ?? cookies[store.cookieName]) presented.push(store);
     if (presented.length === 0) return { key: null, more: false };
     if (presented[0] !== native) return undefined;
     return { key: sessionHeader ?? cookies[native.cookieName] ?? null, more: presented.length > 1 };
@@ -174,15 +191,16 @@ export function createDirectPath(app: App): DirectPath | null {
         userId = clientUserKey(app, String(args['userId']));
         if (userId === null) return null;
       }
-      const { rows } = await db.query<PageRow>(sql.page, [
-        userId,
-        status,
-        now,
-        after?.[0] ?? null,
-        after?.[1] ?? null,
-        limit + 1,
-        null,
-      ]);
+      const shape = {
+        user: userId !== null,
+        status: status as PageShape['status'],
+        after: after !== null,
+        limit: limit + 1,
+      };
+      const params: unknown[] = [now];
+      if (userId !== null) params.push(userId);
+      if (after) params.push(after[0], after[1]);
+      const { rows } = await db.query<PageRow>(pageText(plan, sql.page, shape), params);
       if (!rows.every((row) => row.ok)) return null;
       const body = pageJson(plan.fields, rows, limit, after !== null);
       return body === null ? null : envelope(plan, body);

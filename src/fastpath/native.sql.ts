@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { byIdRow, liveByKeyParts, pageRows } from '../stores/native.sql.ts';
+import { byIdRow, liveByKeyParts, type PageShape, pageRowsOfShape } from '../stores/native.sql.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import { quoteIdent } from '../users/catalog.ts';
 import type { UserJoin } from '../users/users.sql.ts';
@@ -21,8 +21,11 @@ export interface NativeJsonStatements {
   byId: string | null;
   /** `$1` key hash, `$2` now, `$3` touch interval: one row or none. */
   byKey: string | null;
-  /** The page parameters of `pageRows`: a row per edge (`body`, `cursor`, `ok`), limit + 1 of them. */
-  page: string | null;
+  /**
+   * For a page of the given shape (whose limit is one more than the page size), with the parameters of
+   * `pageRowsOfShape`: a row per edge (`body`, `cursor`, `ok`).
+   */
+  page: ((shape: PageShape) => string) | null;
 }
 
 /** Postgres's `to_char` pattern for `Date#toISOString`, which truncates to milliseconds as `MS` does. */
@@ -83,7 +86,7 @@ export function createNativeJsonStatements(
       }
     })} END`;
 
-  const sessionJson = (fields: readonly FieldPlan[], now: string) =>
+  const sessionJson = (fields: readonly FieldPlan[], now: string, createdIso = time('s.created_at')) =>
     object(fields, (field) => {
       if (field.kind === 'object') {
         if (field.field !== 'user') throw new NotCovered();
@@ -106,7 +109,7 @@ export function createNativeJsonStatements(
         case 'userId':
           return 's.user_id';
         case 'createdAt':
-          return time('s.created_at');
+          return createdIso;
         case 'expiresAt':
           return time('s.expires_at');
         case 'lastSeenAt':
@@ -123,7 +126,10 @@ export function createNativeJsonStatements(
     });
 
   // `now` is referenced even when no field needs it: a prepared statement must use every parameter it is given.
-  const ok = (now: string) => [`${now}::timestamptz IS NOT NULL`, ...new Set(timestamps)].map((expr, i) => (i === 0 ? expr : printable(expr))).join(' AND ');
+  const ok = (now: string) =>
+    [`${now}::timestamptz IS NOT NULL`, ...new Set(timestamps)]
+      .map((expr, i) => (i === 0 ? expr : printable(expr)))
+      .join(' AND ');
   const join = plan.readsUser ? users.join('s.user_id') : '';
   const named = (text: string) =>
     `/* compiled_${createHash('sha1').update(text).digest('hex').slice(0, 16)} */ ${text}`;
@@ -150,26 +156,34 @@ export function createNativeJsonStatements(
       };
     }
     const edges = plan.fields.find((field) => field.kind === 'object' && field.field === 'edges');
-    const cursor = base64url(
-      `${literal(`[${JSON.stringify(store)},"`)} || ${time('s.created_at')} || '","' || s.id::text || '"]'`,
-    );
+    // The creation time printed once per row, for the cursor and `createdAt` alike.
+    const createdIso = time('s.created_at');
+    const cursorOf = (row: string) =>
+      base64url(
+        `${literal(`[${JSON.stringify(store)},"`)} || ${row}.created_iso || '","' || ${row}.id::text || '"]'`,
+      );
     const edge =
       edges?.kind === 'object'
         ? object(edges.fields, (field) => {
             if (field.field === '__typename' && field.kind === 'leaf') return literal(field.typename);
-            if (field.field === 'cursor') return cursor;
-            if (field.field === 'node' && field.kind === 'object') return sessionJson(field.fields, '$3');
+            if (field.field === 'cursor') return 's.cursor';
+            if (field.field === 'node' && field.kind === 'object') {
+              return sessionJson(field.fields, '$1', 's.created_iso');
+            }
             throw new NotCovered();
           })
         : `json_build_object()`;
+    const select = `SELECT ${edge}::text AS body, s.cursor, ${ok('$1')} AS ok`;
     return {
       byId: null,
       byKey: null,
-      page: named(
-        `SELECT ${edge}::text AS body, ${cursor} AS cursor, ${ok('$3')} AS ok
-           FROM (${pageRows(catalog.keyPgType)}) AS s ${join}
-          ORDER BY s.created_at DESC, s.id DESC`,
-      ),
+      page: (shape) =>
+        named(
+          `${select} FROM (SELECT c.*, ${cursorOf('c')} AS cursor
+             FROM (SELECT s.*, ${createdIso} AS created_iso
+                     FROM (${pageRowsOfShape(catalog.keyPgType, shape)}) AS s) AS c) AS s ${join}
+           ORDER BY s.created_at DESC, s.id DESC`,
+        ),
     };
   } catch (error) {
     if (error instanceof NotCovered) return null;

@@ -62,9 +62,11 @@ export function createUserJoin(catalog: UsersCatalog): UserJoin {
   const key = quoteIdent(catalog.key);
   return {
     select,
+    // OFFSET 0 keeps the subquery from being flattened into a plain join, which the planner may run as a
+    // hash join over the whole users table; this way it is one index probe per session row.
     join: (userIdExpr) =>
       `LEFT JOIN LATERAL (SELECT ${inner} FROM ${catalog.table}
-         WHERE ${key} = (${userIdExpr})::${catalog.keyPgType}) AS u ON true`,
+         WHERE ${key} = (${userIdExpr})::${catalog.keyPgType} OFFSET 0) AS u ON true`,
     take(row) {
       if (row['u.__key'] === null || row['u.__key'] === undefined) return null;
       const user: Record<string, unknown> = {};
