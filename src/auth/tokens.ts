@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/pool.ts';
 import type { TokenCache } from './token-cache.ts';
 import { findTokenByHash, insertToken, type TokenRow } from './tokens.sql.ts';
@@ -49,6 +49,21 @@ export type TokenCheck =
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' };
 
 /** What an `Authorization: Bearer …` header is worth (from `cache` when it vouches for the token). */
+/** Each cached row's scopes, as a set, made once (a request asks for them on every check). */
+const scopeSets = new WeakMap<TokenRow, ReadonlySet<Scope>>();
+
+function scopesOf(row: TokenRow): ReadonlySet<Scope> {
+  let scopes = scopeSets.get(row);
+  if (!scopes) {
+    scopes = new Set(
+      row.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope)),
+    );
+    scopeSets.set(row, scopes);
+  }
+  return scopes;
+}
+
+/** What an `Authorization: Bearer …` header is worth (from `cache` when it vouches for the token). */
 export async function checkToken(
   db: Queryable,
   header: string,
@@ -57,21 +72,15 @@ export async function checkToken(
 ): Promise<TokenCheck> {
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match || !TOKEN.test(match[1]!)) return { ok: false, reason: 'malformed' };
-  const hash = hashToken(match[1]!);
-  const hashHex = cache ? hash.toString('hex') : '';
+  // One-shot hex digest: the cache's key, without a Hash object per request.
+  const hashHex = hash('sha256', match[1]!, 'hex');
   let row = cache?.get(hashHex, now.getTime()) ?? null;
   if (!row) {
-    row = await findTokenByHash(db, hash);
+    row = await findTokenByHash(db, Buffer.from(hashHex, 'hex'));
     if (row) cache?.set(hashHex, row, now.getTime());
   }
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.revoked_at) return { ok: false, reason: 'revoked' };
   if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-  return {
-    ok: true,
-    row,
-    scopes: new Set(
-      row.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope)),
-    ),
-  };
+  return { ok: true, row, scopes: scopesOf(row) };
 }

@@ -22,7 +22,30 @@ export interface FastPath {
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer, scope: RequestScope): Promise<boolean>;
 }
 
-const answered = (app: App, outcome: 'answered' | 'sql') => app.metrics.compiled.inc({ outcome });
+/** The Fetch-style header view the gate and the context read, over Node's headers. */
+class NodeHeaders {
+  constructor(private readonly req: IncomingMessage) {}
+
+  get(name: string): string | null {
+    const value = this.req.headers[name];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  }
+}
+
+function reply(
+  app: App,
+  res: ServerResponse,
+  scope: RequestScope,
+  plan: Plan,
+  body: string,
+  outcome: 'answered' | 'sql',
+): true {
+  app.metrics.compiled.inc({ outcome });
+  scope.operation = operationLabel(plan.operationName ?? 'anonymous');
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(body);
+  return true;
+}
 const declined = (app: App) => {
   app.metrics.compiled.inc({ outcome: 'declined' });
   return false;
@@ -81,13 +104,10 @@ export function createFastPath(
       const plan = planFor(params.query, operationName);
       if (!plan) return declined(app);
 
-      const headers = {
-        get: (name: string) => {
-          const value = req.headers[name];
-          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-        },
+      const request = {
+        headers: new NodeHeaders(req),
+        url: `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`,
       };
-      const request = { headers, url: `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}` };
       const ip = clientIp(app, request as unknown as Request, { req });
       // From here on the request is counted; Yoga must not count it again if it ends up there.
       markGated(req);
@@ -101,26 +121,19 @@ export function createFastPath(
         scope.failed = true;
         return true;
       }
-      const reply = (body: string, outcome: 'answered' | 'sql') => {
-        answered(app, outcome);
-        scope.operation = operationLabel(plan.operationName ?? 'anonymous');
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(body);
-        return true;
-      };
       try {
         const args = planArguments(plan, schema, variables as Record<string, unknown>);
         if (!args) return declined(app);
         if (direct) {
-          const body = await direct
-            .answer(plan, args, req, requestDb(app, scope), app.clock())
-            // Whatever went wrong, the general path runs the request again and says it properly.
-            .catch((error: unknown) => {
-              app.metrics.compiled.inc({ outcome: 'sql_error' });
-              app.logger.debug({ err: error }, 'compiled SQL failed; answering the general way');
-              return null;
-            });
-          if (body !== null) return reply(body, 'sql');
+          let body: string | null = null;
+          try {
+            body = await direct.answer(plan, args, req, requestDb(app, scope), app.clock());
+          } catch (error) {
+            // The general path runs the request again and says whatever went wrong properly.
+            app.metrics.compiled.inc({ outcome: 'sql_error' });
+            app.logger.debug({ err: error }, 'compiled SQL failed; answering the general way');
+          }
+          if (body !== null) return reply(app, res, scope, plan, body, 'sql');
         }
         const ctx = await createContext(app, request as unknown as Request, ip, {
           withUsers: plan.readsUser,
@@ -128,7 +141,7 @@ export function createFastPath(
         });
         const result = await runPlan(plan, ctx, args, userColumns);
         if (!result) return declined(app);
-        return reply(JSON.stringify(result), 'answered');
+        return reply(app, res, scope, plan, JSON.stringify(result), 'answered');
       } catch {
         // Whatever went wrong (a bad cursor, the database), Yoga says it properly.
         return declined(app);
