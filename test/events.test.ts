@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
 import { demoUsersDatabase } from './helpers/db.ts';
@@ -146,13 +147,26 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
       `INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at)
        VALUES (sha256('direct-insert'::bytea), 1, '{"via":"sql"}', now() + interval '1 hour')`,
     );
-    await until(() => stream.events.length > 0);
+    // A read refreshing last_seen_at is no event; a change of data is.
+    const touched = createHash('sha256').update('direct-insert').digest('hex');
+    await db.pool.query(
+      `UPDATE sessiongraph.sessions SET last_seen_at = now() WHERE key_hash = decode($1, 'hex')`,
+      [touched],
+    );
+    await db.pool.query(
+      `UPDATE sessiongraph.sessions SET data = '{"via":"sql","step":2}' WHERE key_hash = decode($1, 'hex')`,
+      [touched],
+    );
+    await until(() => stream.events.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await stream.close();
     expect(stream.events[0]).toMatchObject({
       kind: 'CREATED',
       userId: '1',
       session: { data: { via: 'sql' } },
     });
+    expect(stream.events.map((event) => event.kind)).toEqual(['CREATED', 'UPDATED']);
+    expect(stream.events[1]).toMatchObject({ session: { data: { via: 'sql', step: 2 } } });
   }, 30_000);
 
   it('should end a stream with an error when events may have been missed, so the client resubscribes', async () => {

@@ -253,6 +253,23 @@ export const migrations: Migration[] = [
       `CREATE INDEX IF NOT EXISTS idempotency_created_idx ON sessiongraph.idempotency (created_at)`,
     ],
   },
+  {
+    version: 8,
+    name: 'session events skip touches before calling the trigger function',
+    statements: () => [
+      // A read that refreshes last_seen_at updates the row; the WHEN clause leaves such updates out when the
+      // trigger is queued, instead of calling the PL/pgSQL function on every read only for it to return.
+      `DROP TRIGGER IF EXISTS sessions_notify_event ON sessiongraph.sessions`,
+      `CREATE TRIGGER sessions_notify_event AFTER INSERT OR DELETE ON sessiongraph.sessions
+         FOR EACH ROW EXECUTE FUNCTION sessiongraph.notify_native_event()`,
+      `DROP TRIGGER IF EXISTS sessions_notify_update ON sessiongraph.sessions`,
+      `CREATE TRIGGER sessions_notify_update AFTER UPDATE ON sessiongraph.sessions
+         FOR EACH ROW
+         WHEN ((OLD.data, OLD.expires_at, OLD.user_id, OLD.key_hash)
+               IS DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.key_hash))
+         EXECUTE FUNCTION sessiongraph.notify_native_event()`,
+    ],
+  },
 ];
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));
