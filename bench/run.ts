@@ -217,7 +217,8 @@ function postgresCpuSeconds(): number {
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += processCpuSeconds(pid, true);
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres')
+        total += processCpuSeconds(pid, true);
     } catch {
       // gone meanwhile
     }

@@ -135,7 +135,10 @@ describe('compiled reads', () => {
     ['anonymous session', { query: `{ session(id: "${sessionIds[3]}") { id userId user { username } } }` }],
     ['expired session', { query: `{ session(id: "${sessionIds[4]}") { status expiresAt } }` }],
     ['numbers and unicode in data', { query: `{ session(id: "${sessionIds[5]}") { data } }` }],
-    ['a year JavaScript prints differently', { query: `{ session(id: "${sessionIds[6]}") { id lastSeenAt } }` }],
+    [
+      'a year JavaScript prints differently',
+      { query: `{ session(id: "${sessionIds[6]}") { id lastSeenAt } }` },
+    ],
     [
       'a user timestamp',
       { query: `{ session(id: "${sessionIds[1]}") { user { dateJoined fullName isStaff rowId } } }` },
@@ -155,7 +158,10 @@ describe('compiled reads', () => {
       },
     ],
     ['page too large', { query: '{ sessions(first: 100000) { edges { node { id } } } }' }],
-    ['page of invalid sessions', { query: '{ sessions(status: INVALID, first: 3) { edges { node { id } } } }' }],
+    [
+      'page of invalid sessions',
+      { query: '{ sessions(status: INVALID, first: 3) { edges { node { id } } } }' },
+    ],
     ['page of an unknown user', { query: '{ sessions(userId: "abc", first: 3) { edges { node { id } } } }' }],
     [
       'unknown id',
@@ -216,7 +222,10 @@ describe('compiled reads', () => {
     ['users:read only', { authorization: `Bearer ${tokens['usersOnly']}` }],
     ['browser cookie', { cookie, 'x-graphql-csrf': '1' }],
     ['browser key header', { 'x-session-key': key, 'x-graphql-csrf': '1' }],
-    ['browser with a stale cookie', { cookie: 'sg_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'x-graphql-csrf': '1' }],
+    [
+      'browser with a stale cookie',
+      { cookie: 'sg_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'x-graphql-csrf': '1' },
+    ],
     ['nobody', {}],
     ['bad token', { authorization: 'Bearer sg_nope' }],
     ['a browser page (Origin)', { authorization: `Bearer ${tokens['admin']}`, origin: 'http://127.0.0.1' }],

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookieHeader } from 'cookie';
 import type { App } from '../app.ts';
-import { checkToken, type Scope } from '../auth/tokens.ts';
+import { checkToken } from '../auth/tokens.ts';
 import type { Queryable } from '../db/pool.ts';
 import { decodeCursor, encodeSessionId } from '../sessions/ids.ts';
 import { hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
@@ -65,7 +65,10 @@ export function createDirectPath(app: App): DirectPath | null {
   const pages = new WeakMap<Plan, Map<string, string>>();
   const pageText = (plan: Plan, build: (shape: PageShape) => string, shape: PageShape) => {
     let texts = pages.get(plan);
-    if (!texts) pages.set(plan, (texts = new Map()));
+    if (!texts) {
+      texts = new Map();
+      pages.set(plan, texts);
+    }
     const key = `${shape.user}|${shape.status}|${shape.after}|${shape.limit}`;
     let text = texts.get(key);
     if (text === undefined) {
@@ -138,7 +141,6 @@ export function createDirectPath(app: App): DirectPath | null {
       if (!sql) return null;
       const scopes = await scopesOf(req, db, now);
       if (scopes === undefined) return null;
-      const can = (scope: Scope) => scopes !== null && scopes.has(scope);
 
       if (plan.root === 'currentSession') {
         const presented = presentedKey(req);
@@ -157,7 +159,8 @@ export function createDirectPath(app: App): DirectPath | null {
       }
 
       // The other roots need sessions:read, and a user needs users:read (a browser sees only its own).
-      if (!can('sessions:read') || (plan.readsUser && !can('users:read'))) return null;
+      if (scopes?.has('sessions:read') !== true) return null;
+      if (plan.readsUser && scopes.has('users:read') !== true) return null;
 
       if (plan.root === 'session') {
         if (!sql.byId) return null;
