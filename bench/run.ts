@@ -5,7 +5,8 @@
  * - Data: USERS users in `public.users`, BENCH_SESSIONS native sessions (known keys, kept in memory only)
  *   and BENCH_SESSIONS Django sessions written in Django's signed format (≈10% expired, ≈5% large enough
  *   to be compressed).
- * - Servers: sessiongraph (`src/main.ts`) and `bench/handwritten.ts`, each a child process with
+ * - Servers: sessiongraph (`src/main.ts`), `bench/handwritten.ts` and `bench/postgraphile.ts`, each built to
+ *   plain JavaScript in dist/ (as `npm start` runs sessiongraph) and run as a child process with
  *   `bench/preload.ts` preloaded to count SQL statements.
  * - Load: autocannon in-process, concurrency 32, a warm-up, then BENCH_ROUNDS alternating rounds of
  *   BENCH_ROUND_SECONDS per workload and server; medians reported and written to bench/results.json.
@@ -28,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import { buildSync } from 'esbuild';
 import pg from 'pg';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
 import { createDjangoCodec } from '../src/codecs/django.ts';
@@ -244,10 +246,10 @@ async function startServer(
 ): Promise<Server> {
   const port = await freePort();
   const countFile = join(workDir, `${name}.statements`);
-  const preload = pathToFileURL(join(root, 'bench/preload.ts')).href;
+  const preload = pathToFileURL(join(root, 'dist/bench/preload.js')).href;
   const profile = name === 'sessiongraph' && process.env['BENCH_PROFILE'];
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', '--import', preload, script], {
+  const child = spawn(process.execPath, [...flags, '--import', preload, script], {
     cwd: root,
     env: {
       ...process.env,
@@ -574,7 +576,30 @@ async function waitForBackfill(pool: pg.Pool, store: string) {
 const fixed = (value: number, digits = 0) => value.toFixed(digits);
 const pad = (text: string, width: number) => text.padStart(width);
 
+/**
+ * Every server runs as plain JavaScript, built the way `npm start` builds sessiongraph: no TypeScript loader
+ * in the measured processes (its hooks thread alone is some 60 MB of RSS).
+ */
+function buildServers() {
+  const common = {
+    bundle: true,
+    platform: 'node' as const,
+    target: 'node20',
+    format: 'esm' as const,
+    packages: 'external' as const,
+    logLevel: 'warning' as const,
+    absWorkingDir: root,
+  };
+  buildSync({ ...common, entryPoints: ['src/main.ts'], outdir: 'dist' });
+  buildSync({
+    ...common,
+    entryPoints: ['bench/preload.ts', 'bench/handwritten.ts', 'bench/postgraphile.ts'],
+    outdir: 'dist/bench',
+  });
+}
+
 async function main() {
+  buildServers();
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
@@ -609,7 +634,7 @@ async function main() {
     started = Date.now();
     const sessiongraph = await startServer(
       'sessiongraph',
-      'src/main.ts',
+      'dist/main.js',
       { DATABASE_URL: databaseUrl, SESSIONGRAPH_CONFIG: configPath },
       workDir,
     );
@@ -639,7 +664,7 @@ async function main() {
       ORDER BY created_at DESC, id DESC $$`);
     const postgraphile = await startServer(
       'postgraphile',
-      'bench/postgraphile.ts',
+      'dist/bench/postgraphile.js',
       { DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
       workDir,
     );
@@ -647,7 +672,7 @@ async function main() {
 
     const handwritten = await startServer(
       'handwritten',
-      'bench/handwritten.ts',
+      'dist/bench/handwritten.js',
       { DATABASE_URL: databaseUrl, POOL_SIZE: '10' },
       workDir,
     );
