@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { parseTimestamptz } from './timestamps.ts';
 
 /**
  * The process-wide pool and the thin layer every store uses to run SQL. Statements are named by a
@@ -9,6 +10,7 @@ import pg from 'pg';
 
 // int8 and numeric keys stay strings: a JavaScript number would silently round large ids.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, parseTimestamptz);
 
 export type Pool = pg.Pool;
 export type Row = Record<string, unknown>;

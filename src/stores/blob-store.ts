@@ -112,7 +112,20 @@ export function blobVersion(blob: string | null): number {
   return hash & 0x7fffffff;
 }
 
-type Outcome = { ok: true; session: DecodedSession } | { ok: false; problem: string };
+/**
+ * A blob's decoding, with what every read of it derives (kept in the decode cache, so a hot session pays
+ * for these once per change, not once per request). The objects are shared between requests: read only.
+ */
+type Outcome = (
+  | {
+      ok: true;
+      session: DecodedSession;
+      data: JsonObject;
+      userId: string | null;
+      managed: JsonObject | undefined;
+    }
+  | { ok: false; problem: string }
+) & { version: number };
 
 function onlyHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObject | undefined {
   let managed: JsonObject | undefined;
@@ -138,16 +151,27 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
   const cache = new DecodeCache<Outcome>(options.deps.decodeCacheBytes);
   const decodeBlob = (blob: string): Outcome => {
     const result = format.decode(blob);
-    if (result.ok) return { ok: true, session: result.value };
+    const version = blobVersion(blob);
+    if (result.ok) {
+      const full = result.value.full;
+      return {
+        ok: true,
+        session: result.value,
+        data: withoutHidden(full, format.hiddenKeys),
+        userId: format.userIdOf(full),
+        managed: onlyHidden(full, format.hiddenKeys),
+        version,
+      };
+    }
     options.deps.onDecodeFailure?.(name, result.problem);
-    return { ok: false, problem: `${result.problem}: ${result.detail}` };
+    return { ok: false, problem: `${result.problem}: ${result.detail}`, version };
   };
 
   /** `cached: false` for bulk work (backfill, sync) that would only churn the cache of hot sessions. */
   const decodeRow = (row: BlobRow, now: Date, cached = true): SessionRecord => {
     const outcome: Outcome =
       row.blob === null
-        ? { ok: false, problem: 'corrupt: no session data' }
+        ? { ok: false, problem: 'corrupt: no session data', version: blobVersion(null) }
         : cached
           ? cache.get(row.blob, decodeBlob)
           : decodeBlob(row.blob);
@@ -159,13 +183,13 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       status,
       problem: outcome.ok ? null : outcome.problem,
       note: outcome.ok ? (outcome.session.note ?? null) : null,
-      data: outcome.ok ? withoutHidden(outcome.session.full, format.hiddenKeys) : {},
-      userId: outcome.ok ? format.userIdOf(outcome.session.full) : null,
-      managed: outcome.ok ? onlyHidden(outcome.session.full, format.hiddenKeys) : undefined,
+      data: outcome.ok ? outcome.data : {},
+      userId: outcome.ok ? outcome.userId : null,
+      managed: outcome.ok ? outcome.managed : undefined,
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       lastSeenAt: row.last_seen_at,
-      version: blobVersion(row.blob),
+      version: outcome.version,
       ip: null,
       userAgent: null,
       cursor: [(row.page_sort ?? row.sort_at ?? new Date(0)).toISOString(), row.ref],
