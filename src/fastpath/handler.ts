@@ -141,7 +141,7 @@ export function createFastPath(
         });
         const result = await runPlan(plan, ctx, args, userColumns);
         if (!result) return declined(app);
-        return reply(app, res, scope, plan, JSON.stringify(result), 'answered');
+        return reply(app, res, scope, plan, result, 'answered');
       } catch {
         // Whatever went wrong (a bad cursor, the database), Yoga says it properly.
         return declined(app);

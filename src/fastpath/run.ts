@@ -16,28 +16,40 @@ import type { FieldPlan, Plan } from './compile.ts';
  */
 
 type Decline = null;
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** JSON text, built piece by piece in the order the document asks (what JSON.stringify of the result prints). */
+type JsonText = string;
 
 class Declined extends Error {}
 
-function leaf(plan: FieldPlan & { kind: 'leaf' }, raw: unknown): Json {
-  if (plan.type === null) return plan.typename;
+/** Marks a value that is already JSON text (a cached decoding's data). */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
+function leaf(plan: FieldPlan & { kind: 'leaf' }, raw: unknown): JsonText {
+  if (plan.type === null) return JSON.stringify(plan.typename);
   if (raw === null || raw === undefined) {
     if (plan.nonNull) throw new Declined();
-    return null;
+    return 'null';
   }
-  return plan.type.serialize(raw) as Json;
+  if (raw instanceof RawJson) return raw.text;
+  return JSON.stringify(plan.type.serialize(raw));
 }
 
 function build(
   fields: readonly FieldPlan[],
   value: (field: string) => unknown,
-  nested: (plan: FieldPlan & { kind: 'object' }) => Json,
-): { [key: string]: Json } {
-  const out: { [key: string]: Json } = {};
-  for (const plan of fields)
-    out[plan.key] = plan.kind === 'leaf' ? leaf(plan, value(plan.field)) : nested(plan);
-  return out;
+  nested: (plan: FieldPlan & { kind: 'object' }) => JsonText,
+): JsonText {
+  let out = '{';
+  for (let index = 0; index < fields.length; index += 1) {
+    const plan = fields[index]!;
+    if (index > 0) out += ',';
+    out += JSON.stringify(plan.key);
+    out += ':';
+    out += plan.kind === 'leaf' ? leaf(plan, value(plan.field)) : nested(plan);
+  }
+  return `${out}}`;
 }
 
 function sessionValue(record: SessionRecord, field: string): unknown {
@@ -46,6 +58,9 @@ function sessionValue(record: SessionRecord, field: string): unknown {
       return encodeSessionId(record);
     case 'decodeNote':
       return record.note ?? null;
+    case 'data':
+      // The JSONObject scalar prints the object as it is: its cached JSON text is the same.
+      return record.dataJson !== undefined ? new RawJson(record.dataJson) : record.data;
     default:
       return (record as unknown as Record<string, unknown>)[field];
   }
@@ -67,7 +82,7 @@ export async function runPlan(
   ctx: Context,
   args: Record<string, unknown>,
   userColumns: ReadonlyMap<string, string>,
-): Promise<{ data: { [key: string]: Json } } | Decline> {
+): Promise<JsonText | Decline> {
   const { caller } = ctx;
   const canReadSessions = hasScope(caller, 'sessions:read');
   const canReadUsers = hasScope(caller, 'users:read');
@@ -116,11 +131,11 @@ export async function runPlan(
     }
   }
 
-  const userObject = (record: SessionRecord, plan: FieldPlan & { kind: 'object' }): Json => {
+  const userObject = (record: SessionRecord, plan: FieldPlan & { kind: 'object' }): JsonText => {
     const row = record.userId === null ? null : (users.get(record.userId) ?? null);
     if (row === null) {
       if (plan.nonNull) throw new Declined();
-      return null;
+      return 'null';
     }
     return build(
       plan.fields,
@@ -135,9 +150,9 @@ export async function runPlan(
       },
     );
   };
-  const sessionObject = (record: SessionRecord | null, fields: readonly FieldPlan[]): Json =>
+  const sessionObject = (record: SessionRecord | null, fields: readonly FieldPlan[]): JsonText =>
     record === null
-      ? null
+      ? 'null'
       : build(
           fields,
           (field) => sessionValue(record, field),
@@ -145,7 +160,7 @@ export async function runPlan(
         );
 
   try {
-    let result: Json;
+    let result: JsonText;
     if (page) {
       const current = page;
       result = build(
@@ -153,13 +168,15 @@ export async function runPlan(
         () => undefined,
         (nested) =>
           nested.field === 'edges'
-            ? current.edges.map((edge) =>
-                build(
-                  nested.fields,
-                  (field) => (field === 'cursor' ? edge.cursor : undefined),
-                  (node) => sessionObject(edge.node, node.fields),
-                ),
-              )
+            ? `[${current.edges
+                .map((edge) =>
+                  build(
+                    nested.fields,
+                    (field) => (field === 'cursor' ? edge.cursor : undefined),
+                    (node) => sessionObject(edge.node, node.fields),
+                  ),
+                )
+                .join(',')}]`
             : build(
                 nested.fields,
                 (field) => current.pageInfo[field as keyof SessionPage['pageInfo']],
@@ -171,7 +188,7 @@ export async function runPlan(
     } else {
       result = sessionObject(single, plan.fields);
     }
-    return { data: { [plan.key]: result } };
+    return `{"data":{${JSON.stringify(plan.key)}:${result}}}`;
   } catch (error) {
     if (error instanceof Declined) return null;
     throw error;

@@ -121,6 +121,8 @@ type Outcome = (
       ok: true;
       session: DecodedSession;
       data: JsonObject;
+      /** The JSON text of `data`, for reads answered without re-serialising it (cached decodings only). */
+      dataJson?: string;
       userId: string | null;
       managed: JsonObject | undefined;
     }
@@ -167,13 +169,20 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     return { ok: false, problem: `${result.problem}: ${result.detail}`, version };
   };
 
+  /** What reads keep in the cache: the decoding and, once, its data's JSON text. */
+  const decodeForReads = (blob: string): Outcome => {
+    const outcome = decodeBlob(blob);
+    if (outcome.ok) outcome.dataJson = JSON.stringify(outcome.data);
+    return outcome;
+  };
+
   /** `cached: false` for bulk work (backfill, sync) that would only churn the cache of hot sessions. */
   const decodeRow = (row: BlobRow, now: Date, cached = true): SessionRecord => {
     const outcome: Outcome =
       row.blob === null
         ? { ok: false, problem: 'corrupt: no session data', version: blobVersion(null) }
         : cached
-          ? cache.get(row.blob, decodeBlob)
+          ? cache.get(row.blob, decodeForReads)
           : decodeBlob(row.blob);
     const expired = row.expires_at !== null && row.expires_at.getTime() <= now.getTime();
     const status: SessionStatus = !outcome.ok ? 'INVALID' : expired ? 'EXPIRED' : 'ACTIVE';
@@ -184,6 +193,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       problem: outcome.ok ? null : outcome.problem,
       note: outcome.ok ? (outcome.session.note ?? null) : null,
       data: outcome.ok ? outcome.data : {},
+      dataJson: outcome.ok ? outcome.dataJson : undefined,
       userId: outcome.ok ? outcome.userId : null,
       managed: outcome.ok ? outcome.managed : undefined,
       createdAt: row.created_at,

@@ -21,6 +21,8 @@ export interface SessionRecord {
   /** Something worth knowing about a session that did decode (a legacy format, Python 2 bytes). */
   note?: string | null;
   data: JsonObject;
+  /** `JSON.stringify(data)`, when the store already has it (a cached decoding): printed as is. */
+  dataJson?: string;
   userId: string | null;
   createdAt: Date | null;
   expiresAt: Date | null;
