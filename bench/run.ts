@@ -248,7 +248,11 @@ async function startServer(
   const countFile = join(workDir, `${name}.statements`);
   const preload = pathToFileURL(join(root, 'dist/bench/preload.js')).href;
   const profile = name === 'sessiongraph' && process.env['BENCH_PROFILE'];
-  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  // sessiongraph with the flags `npm start` gives it.
+  const flags = [
+    ...(name === 'sessiongraph' ? ['--enable-source-maps', '--expose-gc'] : []),
+    ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+  ];
   const child = spawn(process.execPath, [...flags, '--import', preload, script], {
     cwd: root,
     env: {
