@@ -177,6 +177,8 @@ interface Server {
   cpuSeconds(): number;
   /** Peak resident set size in bytes since the last resetPeak (VmHWM). */
   peakRss(): number;
+  /** Resident set size now, in bytes (VmRSS). */
+  rss(): number;
   resetPeak(): void;
   stop(): Promise<void>;
 }
@@ -297,6 +299,14 @@ async function startServer(
       return existsSync(countFile) ? Number(readFileSync(countFile, 'utf8')) : Number.NaN;
     },
     cpuSeconds: () => processCpuSeconds(pid),
+    rss() {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+      } catch {
+        return 0;
+      }
+    },
     peakRss() {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
@@ -513,12 +523,18 @@ interface Measurement {
    * generator). On a shared machine these add up to what one request costs the whole box.
    */
   cpuMicros: { server: number; postgres: number; load: number };
+  /** The server's largest RSS sampled (every 100 ms) during this measurement, in bytes. */
+  rssBytes: number;
 }
 
 async function measure(server: Server, workload: Workload, seconds: number): Promise<Measurement> {
   let bad = 0;
   const before = await server.statements();
   const cpuBefore = { server: server.cpuSeconds(), postgres: postgresCpuSeconds(), load: process.cpuUsage() };
+  let rssBytes = server.rss();
+  const sampler = setInterval(() => {
+    rssBytes = Math.max(rssBytes, server.rss());
+  }, 100);
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: CONNECTIONS,
@@ -545,6 +561,7 @@ async function measure(server: Server, workload: Workload, seconds: number): Pro
       },
     ],
   });
+  clearInterval(sampler);
   const after = await server.statements();
   const requests = result.requests.total;
   const load = process.cpuUsage(cpuBefore.load);
@@ -561,6 +578,7 @@ async function measure(server: Server, workload: Workload, seconds: number): Pro
       postgres: perRequest(postgresCpuSeconds() - cpuBefore.postgres),
       load: perRequest((load.user + load.system) / 1e6),
     },
+    rssBytes,
   };
 }
 
@@ -750,6 +768,8 @@ async function main() {
           load: median(measured.map((m) => m.cpuMicros.load)),
         },
         peakRssBytes: peaks[workload.server] ?? 0,
+        // The largest RSS seen while this workload ran (the server-wide peak is the column above).
+        workloadRssBytes: Math.max(0, ...measured.map((m) => m.rssBytes)),
         rounds: measured,
       };
     });
@@ -778,11 +798,11 @@ async function main() {
 
     log('');
     log(
-      `${'workload'.padEnd(9)}${'server'.padEnd(14)}${pad('req/s', 8)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('SQL/req', 9)}${pad('peak RSS', 10)}${pad('CPU µs/req: server', 20)}${pad('pg', 6)}${pad('load', 6)}`,
+      `${'workload'.padEnd(9)}${'server'.padEnd(14)}${pad('req/s', 8)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('SQL/req', 9)}${pad('peak RSS', 10)}${pad('CPU µs/req: server', 20)}${pad('pg', 6)}${pad('load', 6)}${pad('RSS in run', 12)}`,
     );
     for (const row of rows) {
       log(
-        `${row.workload.padEnd(9)}${row.server.padEnd(14)}${pad(fixed(row.requestsPerSecond), 8)}${pad(fixed(row.p50Ms, 1), 9)}${pad(fixed(row.p99Ms, 1), 9)}${pad(String(row.errors), 8)}${pad(fixed(row.statementsPerRequest, 2), 9)}${pad(`${fixed(row.peakRssBytes / 2 ** 20)} MB`, 10)}${pad(fixed(row.cpuMicros.server), 20)}${pad(fixed(row.cpuMicros.postgres), 6)}${pad(fixed(row.cpuMicros.load), 6)}`,
+        `${row.workload.padEnd(9)}${row.server.padEnd(14)}${pad(fixed(row.requestsPerSecond), 8)}${pad(fixed(row.p50Ms, 1), 9)}${pad(fixed(row.p99Ms, 1), 9)}${pad(String(row.errors), 8)}${pad(fixed(row.statementsPerRequest, 2), 9)}${pad(`${fixed(row.peakRssBytes / 2 ** 20)} MB`, 10)}${pad(fixed(row.cpuMicros.server), 20)}${pad(fixed(row.cpuMicros.postgres), 6)}${pad(fixed(row.cpuMicros.load), 6)}${pad(`${fixed(row.workloadRssBytes / 2 ** 20)} MB`, 12)}`,
       );
     }
     log('');
