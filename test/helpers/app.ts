@@ -62,6 +62,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     migrate: true,
     clock: () => fixedNow ?? new Date(),
     onStatement: (text) => statements.push(text),
+  }).catch(async (error: unknown) => {
+    // A start-up error is what some tests expect: the database still goes.
+    await notifications?.stop();
+    await pool.end().catch(() => {});
+    await database.drop();
+    throw error;
   });
   const yoga = createServer(app);
   // Tests act as an internal tool with every scope unless they say otherwise: pass
