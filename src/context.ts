@@ -1,5 +1,4 @@
 import { initContextCache } from '@pothos/core';
-import { parse as parseCookieHeader } from 'cookie';
 import DataLoader from 'dataloader';
 import type { App } from './app.ts';
 import { RequestDb } from './db/pool.ts';
@@ -12,6 +11,7 @@ import type { Logger } from './log.ts';
 import type { RequestScope } from './ops/request-scope.ts';
 import { type IdempotencyScope, parseIdempotencyKey } from './sessions/idempotency.ts';
 import { currentSession } from './sessions/service.ts';
+import { type Presented, presentedCredentials, presentedKey } from './sessions/presented.ts';
 import type { SessionRecord } from './stores/types.ts';
 
 /**
@@ -30,7 +30,7 @@ export interface Context {
   db: RequestDb;
   now: Date;
   /** Credentials the caller presented for `currentSession`: the header, then each store's cookie. */
-  presented: { header: string | null; cookies: Record<string, string | undefined> };
+  presented: Presented;
   /** Batches session look-ups by node id (`store:ref`) across the whole request. */
   sessionLoader: DataLoader<string, SessionRecord | null>;
   /** `User.sessions` loaders, one per (store, status, page size). */
@@ -63,8 +63,6 @@ export function requestLoader<V>(
   }
   return loader;
 }
-
-const MAX_KEY_LENGTH = 512;
 
 function createSessionLoader(app: App, db: RequestDb, now: Date, withUser: boolean) {
   return new DataLoader<string, SessionRecord | null>(async (nodeIds) => {
@@ -130,9 +128,7 @@ export async function createContext(
     return child;
   };
   const caller = await resolveCaller(app, db, request, now, log);
-  const header = request.headers.get('x-session-key');
-  const cookieHeader = request.headers.get('cookie');
-  const cookies = cookieHeader && cookieHeader.length <= 8192 ? parseCookieHeader(cookieHeader) : {};
+  const presented = presentedCredentials(request.headers);
   let viewer: Promise<SessionRecord | null> | null = null;
   const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
   let idempotency: IdempotencyScope | null = null;
@@ -151,7 +147,7 @@ export async function createContext(
     },
     db,
     now,
-    presented: { header: header && header.length <= MAX_KEY_LENGTH ? header : null, cookies },
+    presented,
     sessionLoader: createSessionLoader(app, db, now, lookahead.withUsers === true),
     withUsers: lookahead.withUsers === true,
     get log() {
@@ -179,8 +175,7 @@ export async function createContext(
   };
   // A browser (no token) that presents a session is looked up now, once: refusals can then tell a
   // browser that is signed in (FORBIDDEN) from one that is not (UNAUTHENTICATED).
-  const presentsSession =
-    context.presented.header !== null || [...app.stores.values()].some((store) => cookies[store.cookieName]);
+  const presentsSession = [...app.stores.values()].some((store) => presentedKey(presented, store));
   if (caller.kind === 'anonymous' && presentsSession) await context.viewerSession();
   return context;
 }

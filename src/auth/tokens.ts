@@ -48,7 +48,6 @@ export type TokenCheck =
   | { ok: true; row: TokenRow; scopes: ReadonlySet<Scope> }
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' };
 
-/** What an `Authorization: Bearer …` header is worth (from `cache` when it vouches for the token). */
 /** Each cached row's scopes, as a set, made once (a request asks for them on every check). */
 const scopeSets = new WeakMap<TokenRow, ReadonlySet<Scope>>();
 

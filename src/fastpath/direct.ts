@@ -1,16 +1,17 @@
-import type { IncomingMessage } from 'node:http';
-import { parse as parseCookieHeader } from 'cookie';
 import type { App } from '../app.ts';
 import { checkToken } from '../auth/tokens.ts';
 import type { Queryable } from '../db/pool.ts';
-import { decodeCursor, encodeSessionId } from '../sessions/ids.ts';
+import { decodeCursor, decodeSessionId } from '../sessions/ids.ts';
 import { hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
+import { presentedCredentials, presentedKey } from '../sessions/presented.ts';
 import { clientUserKey, pageSize } from '../sessions/service.ts';
 import { keysetOf } from '../stores/cursor.ts';
+import { isNativeRef } from '../stores/native.ts';
 import type { PageShape } from '../stores/native.sql.ts';
 import type { SessionStore } from '../stores/types.ts';
 import { createUserJoin } from '../users/users.sql.ts';
-import type { FieldPlan, Plan } from './compile.ts';
+import type { Plan } from './compile.ts';
+import { connection, response } from './json-text.ts';
 import { createNativeJsonStatements, type NativeJsonStatements } from './native.sql.ts';
 
 /**
@@ -27,24 +28,17 @@ export interface DirectPath {
   answer(
     plan: Plan,
     args: Record<string, unknown>,
-    req: IncomingMessage,
+    headers: Headers,
     db: Queryable,
     now: Date,
   ): Promise<string | null>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MAX_KEY_LENGTH = 512;
-const MAX_COOKIE_HEADER = 8192;
-const MAX_PAGE_SHAPES = 64;
+/** The request's headers, as the gate and the context read them. */
+type Headers = { get(name: string): string | null };
 
 type Row = { body: string; ok: boolean };
 type PageRow = Row & { cursor: string };
-
-const header = (req: IncomingMessage, name: string): string | null => {
-  const value = req.headers[name];
-  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-};
 
 export function createDirectPath(app: App): DirectPath | null {
   const found = [...app.stores.values()].find((store) => store.kind === 'native');
@@ -60,102 +54,50 @@ export function createDirectPath(app: App): DirectPath | null {
     }
     return found;
   };
-  const sessionIdPrefix = `Session:${native.name}:`;
-  // Page statements by plan and shape: a handful per plan in practice (page sizes clients use), bounded.
-  const pages = new WeakMap<Plan, Map<string, string>>();
-  const pageText = (plan: Plan, build: (shape: PageShape) => string, shape: PageShape) => {
-    let texts = pages.get(plan);
-    if (!texts) {
-      texts = new Map();
-      pages.set(plan, texts);
-    }
-    const key = `${shape.user}|${shape.status}|${shape.after}|${shape.limit}`;
-    let text = texts.get(key);
-    if (text === undefined) {
-      if (texts.size >= MAX_PAGE_SHAPES) texts.clear();
-      text = build(shape);
-      texts.set(key, text);
-    }
-    return text;
-  };
 
   /** The scopes of the caller's token; null without a token; undefined: a token that fails (audited elsewhere). */
-  async function scopesOf(req: IncomingMessage, db: Queryable, now: Date) {
-    const authorization = header(req, 'authorization');
+  async function scopesOf(headers: Headers, db: Queryable, now: Date) {
+    const authorization = headers.get('authorization');
     if (authorization === null) return null;
     const check = await checkToken(db, authorization, now, app.tokenCache);
     return check.ok ? check.scopes : undefined;
   }
 
-  /** The key the caller presents for the native store, if the native store is the first one presented. */
-  function presentedKey(req: IncomingMessage): { key: string | null; more: boolean } | undefined {
-    const fromHeader = header(req, 'x-session-key');
-    const sessionHeader = fromHeader && fromHeader.length <= MAX_KEY_LENGTH ? fromHeader : null;
-    const cookieHeader = header(req, 'cookie');
-    const cookies =
-      sessionHeader === null && cookieHeader && cookieHeader.length <= MAX_COOKIE_HEADER
-        ? parseCookieHeader(cookieHeader)
-        : {};
-    const presented: SessionStore[] = [];
-    for (const store of app.stores.values())
-      if (sessionHeader ?? cookies[store.cookieName]) presented.push(store);
-    if (presented.length === 0) return { key: null, more: false };
-    if (presented[0] !== native) return undefined;
-    return { key: sessionHeader ?? cookies[native.cookieName] ?? null, more: presented.length > 1 };
+  /**
+   * The key presented to the native store, when it is the first store `currentSession` would ask
+   * (`more`: other stores would be asked after it); undefined when another store comes first.
+   */
+  function nativeKey(headers: Headers): { key: string | null; more: boolean } | undefined {
+    const presented = presentedCredentials(headers);
+    const stores = [...app.stores.values()].filter((store) => presentedKey(presented, store));
+    if (stores.length === 0) return { key: null, more: false };
+    if (stores[0] !== native) return undefined;
+    return { key: presentedKey(presented, native) ?? null, more: stores.length > 1 };
   }
 
-  const envelope = (plan: Plan, body: string) => `{"data":{${JSON.stringify(plan.key)}:${body}}}`;
-
-  function pageJson(fields: readonly FieldPlan[], rows: PageRow[], limit: number, hasPrevious: boolean) {
-    const edges = rows.slice(0, limit);
-    const pageInfo: Record<string, string> = {
-      hasNextPage: String(rows.length > limit),
-      hasPreviousPage: String(hasPrevious),
-      startCursor: JSON.stringify(edges[0]?.cursor ?? null),
-      endCursor: JSON.stringify(edges.at(-1)?.cursor ?? null),
-    };
-    const parts = fields.map((field) => {
-      let value: string;
-      if (field.field === '__typename') value = JSON.stringify(field.kind === 'leaf' ? field.typename : null);
-      else if (field.field === 'edges') value = `[${edges.map((row) => row.body).join(',')}]`;
-      else if (field.kind === 'object') {
-        value = `{${field.fields
-          .map(
-            (inner) =>
-              `${JSON.stringify(inner.key)}:${
-                inner.field === '__typename' && inner.kind === 'leaf'
-                  ? JSON.stringify(inner.typename)
-                  : pageInfo[inner.field]
-              }`,
-          )
-          .join(',')}}`;
-      } else return null;
-      return `${JSON.stringify(field.key)}:${value}`;
-    });
-    return parts.includes(null) ? null : `{${parts.join(',')}}`;
-  }
+  /** A single session's row as the response, or null (go the general way) when it printed differently. */
+  const single = (plan: Plan, row: Row | undefined) =>
+    row === undefined ? response(plan, () => 'null') : row.ok ? response(plan, () => row.body) : null;
 
   return {
-    async answer(plan, args, req, db, now) {
+    async answer(plan, args, headers, db, now) {
       const sql = statementsFor(plan);
       if (!sql) return null;
-      const scopes = await scopesOf(req, db, now);
+      const scopes = await scopesOf(headers, db, now);
       if (scopes === undefined) return null;
 
       if (plan.root === 'currentSession') {
-        const presented = presentedKey(req);
+        const presented = nativeKey(headers);
         if (!presented || !sql.byKey) return null;
         if (presented.key === null || !isNativeKeyShape(presented.key)) {
-          return presented.more ? null : envelope(plan, 'null');
+          return presented.more ? null : single(plan, undefined);
         }
         const { rows } = await db.query<Row>(sql.byKey, [
           hashSessionKey(presented.key),
           now,
           app.config.touchIntervalSeconds,
         ]);
-        const row = rows[0];
-        if (!row) return presented.more ? null : envelope(plan, 'null');
-        return row.ok ? envelope(plan, row.body) : null;
+        return rows[0] === undefined && presented.more ? null : single(plan, rows[0]);
       }
 
       // The other roots need sessions:read, and a user needs users:read (a browser sees only its own).
@@ -164,15 +106,10 @@ export function createDirectPath(app: App): DirectPath | null {
 
       if (plan.root === 'session') {
         if (!sql.byId) return null;
-        const id = String(args['id']);
-        const decoded = Buffer.from(id, 'base64').toString('utf8');
-        if (!decoded.startsWith(sessionIdPrefix)) return null;
-        const ref = decoded.slice(sessionIdPrefix.length);
-        if (!UUID.test(ref) || encodeSessionId({ store: native.name, ref }) !== id) return null;
-        const { rows } = await db.query<Row>(sql.byId, [ref, now]);
-        const row = rows[0];
-        if (!row) return envelope(plan, 'null');
-        return row.ok ? envelope(plan, row.body) : null;
+        const address = decodeSessionId(String(args['id']));
+        if (!address || address.store !== native.name || !isNativeRef(address.ref)) return null;
+        const { rows } = await db.query<Row>(sql.byId, [address.ref, now]);
+        return single(plan, rows[0]);
       }
 
       if (!sql.page) return null;
@@ -203,10 +140,17 @@ export function createDirectPath(app: App): DirectPath | null {
       const params: unknown[] = [now];
       if (userId !== null) params.push(userId);
       if (after) params.push(after[0], after[1]);
-      const { rows } = await db.query<PageRow>(pageText(plan, sql.page, shape), params);
+      const { rows } = await db.query<PageRow>(sql.page(shape), params);
       if (!rows.every((row) => row.ok)) return null;
-      const body = pageJson(plan.fields, rows, limit, after !== null);
-      return body === null ? null : envelope(plan, body);
+      const edges = rows.slice(0, limit);
+      return response(plan, () =>
+        connection(plan.fields, () => edges.map((row) => row.body), {
+          hasNextPage: rows.length > limit,
+          hasPreviousPage: after !== null,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        }),
+      );
     },
   };
 }

@@ -127,7 +127,7 @@ export function createFastPath(
         if (direct) {
           let body: string | null = null;
           try {
-            body = await direct.answer(plan, args, req, requestDb(app, scope), app.clock());
+            body = await direct.answer(plan, args, request.headers, requestDb(app, scope), app.clock());
           } catch (error) {
             // The general path runs the request again and says whatever went wrong properly.
             app.metrics.compiled.inc({ outcome: 'sql_error' });

@@ -23,7 +23,7 @@ export interface NativeJsonStatements {
   byKey: string | null;
   /**
    * For a page of the given shape (whose limit is one more than the page size), with the parameters of
-   * `pageRowsOfShape`: a row per edge (`body`, `cursor`, `ok`).
+   * `pageRowsOfShape`: a row per edge (`body`, `cursor`, `ok`). The same text for the same shape.
    */
   page: ((shape: PageShape) => string) | null;
 }
@@ -41,6 +41,23 @@ const base64url = (expr: string) =>
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 class NotCovered extends Error {}
+
+/** Page statements per shape: a handful per plan in practice (the page sizes clients use); bounded anyway. */
+const MAX_PAGE_SHAPES = 64;
+
+function memoizedByShape(build: (shape: PageShape) => string): (shape: PageShape) => string {
+  const texts = new Map<string, string>();
+  return (shape) => {
+    const key = `${shape.user}|${shape.status}|${shape.after}|${shape.limit}`;
+    let text = texts.get(key);
+    if (text === undefined) {
+      if (texts.size >= MAX_PAGE_SHAPES) texts.clear();
+      text = build(shape);
+      texts.set(key, text);
+    }
+    return text;
+  };
+}
 
 /** json_build_object takes at most 100 arguments. */
 const MAX_KEYS = 50;
@@ -177,13 +194,14 @@ export function createNativeJsonStatements(
     return {
       byId: null,
       byKey: null,
-      page: (shape) =>
+      page: memoizedByShape((shape) =>
         named(
           `${select} FROM (SELECT c.*, ${cursorOf('c')} AS cursor
              FROM (SELECT s.*, ${createdIso} AS created_iso
                      FROM (${pageRowsOfShape(catalog.keyPgType, shape)}) AS s) AS c) AS s ${join}
            ORDER BY s.created_at DESC, s.id DESC`,
         ),
+      ),
     };
   } catch (error) {
     if (error instanceof NotCovered) return null;

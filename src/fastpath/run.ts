@@ -7,6 +7,7 @@ import { listSessions, type SessionPage, usersByClientIds } from '../sessions/se
 import type { SessionRecord } from '../stores/types.ts';
 import type { UserRow } from '../users/users.sql.ts';
 import type { FieldPlan, Plan } from './compile.ts';
+import { build, connection, Declined, type JsonText, RawJson, response } from './json-text.ts';
 
 /**
  * The compiled path's back half: runs a plan with the same services the resolvers call (so the same SQL,
@@ -16,41 +17,6 @@ import type { FieldPlan, Plan } from './compile.ts';
  */
 
 type Decline = null;
-/** JSON text, built piece by piece in the order the document asks (what JSON.stringify of the result prints). */
-type JsonText = string;
-
-class Declined extends Error {}
-
-/** Marks a value that is already JSON text (a cached decoding's data). */
-class RawJson {
-  constructor(readonly text: string) {}
-}
-
-function leaf(plan: FieldPlan & { kind: 'leaf' }, raw: unknown): JsonText {
-  if (plan.type === null) return JSON.stringify(plan.typename);
-  if (raw === null || raw === undefined) {
-    if (plan.nonNull) throw new Declined();
-    return 'null';
-  }
-  if (raw instanceof RawJson) return raw.text;
-  return JSON.stringify(plan.type.serialize(raw));
-}
-
-function build(
-  fields: readonly FieldPlan[],
-  value: (field: string) => unknown,
-  nested: (plan: FieldPlan & { kind: 'object' }) => JsonText,
-): JsonText {
-  let out = '{';
-  for (let index = 0; index < fields.length; index += 1) {
-    const plan = fields[index]!;
-    if (index > 0) out += ',';
-    out += JSON.stringify(plan.key);
-    out += ':';
-    out += plan.kind === 'leaf' ? leaf(plan, value(plan.field)) : nested(plan);
-  }
-  return `${out}}`;
-}
 
 function sessionValue(record: SessionRecord, field: string): unknown {
   switch (field) {
@@ -137,17 +103,12 @@ export async function runPlan(
       if (plan.nonNull) throw new Declined();
       return 'null';
     }
-    return build(
-      plan.fields,
-      (field) =>
-        field === 'id'
-          ? encodeGlobalID('User', row.__key)
-          : field === 'rowId'
-            ? row.__key
-            : row[userColumns.get(field) ?? ''],
-      () => {
-        throw new Declined();
-      },
+    return build(plan.fields, (field) =>
+      field === 'id'
+        ? encodeGlobalID('User', row.__key)
+        : field === 'rowId'
+          ? row.__key
+          : row[userColumns.get(field) ?? ''],
     );
   };
   const sessionObject = (record: SessionRecord | null, fields: readonly FieldPlan[]): JsonText =>
@@ -159,38 +120,21 @@ export async function runPlan(
           (nested) => userObject(record, nested),
         );
 
-  try {
-    let result: JsonText;
-    if (page) {
-      const current = page;
-      result = build(
-        plan.fields,
-        () => undefined,
-        (nested) =>
-          nested.field === 'edges'
-            ? `[${current.edges
-                .map((edge) =>
-                  build(
-                    nested.fields,
-                    (field) => (field === 'cursor' ? edge.cursor : undefined),
-                    (node) => sessionObject(edge.node, node.fields),
-                  ),
-                )
-                .join(',')}]`
-            : build(
-                nested.fields,
-                (field) => current.pageInfo[field as keyof SessionPage['pageInfo']],
-                () => {
-                  throw new Declined();
-                },
+  const current = page;
+  return response(plan, () =>
+    current
+      ? connection(
+          plan.fields,
+          (edgeFields) =>
+            current.edges.map((edge) =>
+              build(
+                edgeFields,
+                (field) => (field === 'cursor' ? edge.cursor : undefined),
+                (node) => sessionObject(edge.node, node.fields),
               ),
-      );
-    } else {
-      result = sessionObject(single, plan.fields);
-    }
-    return `{"data":{${JSON.stringify(plan.key)}:${result}}}`;
-  } catch (error) {
-    if (error instanceof Declined) return null;
-    throw error;
-  }
+            ),
+          current.pageInfo,
+        )
+      : sessionObject(single, plan.fields),
+  );
 }

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { App } from '../app.ts';
 import type { JsonObject } from '../codecs/result.ts';
 import type { Context } from '../context.ts';
+import { presentedKey } from './presented.ts';
 import type { Queryable } from '../db/pool.ts';
 import {
   ForbiddenError,
@@ -146,7 +147,7 @@ export async function listSessions(ctx: Context, args: ListArgs): Promise<Sessio
 export async function currentSession(ctx: Context): Promise<SessionRecord | null> {
   const { app, presented } = ctx;
   for (const store of app.stores.values()) {
-    const key = presented.header ?? presented.cookies[store.cookieName];
+    const key = presentedKey(presented, store);
     if (!key) continue;
     const record = await store.findByKey(ctx.db, key, ctx.now, app.config.touchIntervalSeconds, {
       withUser: ctx.withUsers,

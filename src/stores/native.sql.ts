@@ -72,7 +72,7 @@ export const byIdRow = `SELECT ${columns} FROM sessiongraph.sessions WHERE id = 
  * A page, newest first: user ($1), status ($2) at now ($3), after the keyset ($4, $5), limit ($6), typed-field
  * conditions ($7, jsonb).
  */
-export const pageRows = (keyType: string) => `SELECT ${columns} FROM sessiongraph.sessions
+const pageRows = (keyType: string) => `SELECT ${columns} FROM sessiongraph.sessions
         WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
           AND ${statusFilter}
           AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))

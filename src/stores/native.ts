@@ -17,6 +17,9 @@ import { createUserJoin } from '../users/users.sql.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Whether `ref` can name a native session (a row id): anything else is no session, never sent to SQL. */
+export const isNativeRef = (ref: string) => UUID.test(ref);
+
 export function statusAt(expiresAt: Date | null, now: Date): SessionStatus {
   return expiresAt !== null && expiresAt.getTime() <= now.getTime() ? 'EXPIRED' : 'ACTIVE';
 }
