@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
 import { createDjangoCodec } from '../src/codecs/django.ts';
+import { globalId } from '../src/fastpath/native.sql.ts';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createHttpFront } from '../src/ops/http.ts';
 import { createGraphql } from '../src/yoga.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -275,5 +277,24 @@ describe('compiled reads', () => {
         .filter((text) => !text.includes('findTokenByHash'))
         .map((text) => /\/\* ([a-z]+)_?\w* \*\//i.exec(text)?.[1]),
     ).toEqual(['compiled']);
+  });
+
+  it('should print global ids in SQL as Pothos does, for every prefix length and key type', async () => {
+    const keys: Array<[string, string]> = [
+      ['uuid', '0b7f4c8e-1d2a-4c3b-9e8f-7a6b5c4d3e2f'],
+      ['integer', '-2147483648'],
+      ['bigint', '9223372036854775807'],
+      ['text', `a long text key with a quote ' and a backslash \\ and ünïcödé ${'x'.repeat(80)}`],
+    ];
+    for (const prefix of ['User:', 'Session:a:', 'Session:ab:', 'Session:native:', 'Sessión:ü:']) {
+      for (const [type, key] of keys) {
+        const { rows } = await t.pool.query<{ id: string }>(
+          `SELECT ${globalId(prefix, '$1::text', type)} AS id`,
+          [key],
+        );
+        const [typename, ...rest] = prefix.split(':');
+        expect(rows[0]!.id, `${prefix} ${type}`).toBe(encodeGlobalID(typename!, rest.join(':') + key));
+      }
+    }
   });
 });

@@ -1,7 +1,7 @@
 import type { App } from '../app.ts';
 import { checkToken } from '../auth/tokens.ts';
 import type { Queryable } from '../db/pool.ts';
-import { decodeCursor, decodeSessionId } from '../sessions/ids.ts';
+import { decodeCursor, decodeSessionId, encodeCursor } from '../sessions/ids.ts';
 import { hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
 import { presentedCredentials, presentedKey } from '../sessions/presented.ts';
 import { clientUserKey, pageSize } from '../sessions/service.ts';
@@ -12,7 +12,7 @@ import type { SessionStore } from '../stores/types.ts';
 import { createUserJoin } from '../users/users.sql.ts';
 import type { Plan } from './compile.ts';
 import { connection, response } from './json-text.ts';
-import { createNativeJsonStatements, type NativeJsonStatements } from './native.sql.ts';
+import { createNativeJsonStatements, type NativeJsonStatements, type PageRow } from './native.sql.ts';
 
 /**
  * The compiled path's shortest route: a plan over the native store is answered by one statement whose
@@ -38,7 +38,6 @@ export interface DirectPath {
 type Headers = { get(name: string): string | null };
 
 type Row = { body: string; ok: boolean };
-type PageRow = Row & { cursor: string };
 
 export function createDirectPath(app: App): DirectPath | null {
   const found = [...app.stores.values()].find((store) => store.kind === 'native');
@@ -141,14 +140,16 @@ export function createDirectPath(app: App): DirectPath | null {
       if (userId !== null) params.push(userId);
       if (after) params.push(after[0], after[1]);
       const { rows } = await db.query<PageRow>(sql.page(shape), params);
-      if (!rows.every((row) => row.ok)) return null;
-      const edges = rows.slice(0, limit);
+      const page = rows[0];
+      if (!page?.ok) return null;
+      const cursor = (at: string | null, id: string | null) =>
+        at === null || id === null ? null : encodeCursor(native.name, [at, id]);
       return response(plan, () =>
-        connection(plan.fields, () => edges.map((row) => row.body), {
-          hasNextPage: rows.length > limit,
+        connection(plan.fields, () => (page.edges === null ? [] : [page.edges]), {
+          hasNextPage: page.fetched > limit,
           hasPreviousPage: after !== null,
-          startCursor: edges[0]?.cursor ?? null,
-          endCursor: edges.at(-1)?.cursor ?? null,
+          startCursor: cursor(page.first_at, page.first_id),
+          endCursor: cursor(page.last_at, page.last_id),
         }),
       );
     },
