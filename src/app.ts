@@ -14,6 +14,7 @@ import { createDjangoStore } from './stores/django.ts';
 import { createExpressStore } from './stores/express.ts';
 import { createJsonCacheStore } from './stores/json-cache.ts';
 import { createNativeStore } from './stores/native.ts';
+import { createTouchWriter, type TouchWriter } from './stores/touches.ts';
 import { createWebpyStore } from './stores/webpy.ts';
 import type { SessionStore } from './stores/types.ts';
 import { readUsersCatalog, type UsersCatalog } from './users/catalog.ts';
@@ -43,6 +44,8 @@ export interface App {
   metrics: Metrics;
   /** Session changes committed anywhere, when the process follows notifications. */
   events: SessionEventBus | null;
+  /** Queued `last_seen_at` refreshes: close it before the pool. */
+  touches: TouchWriter;
 }
 
 export interface AppOptions {
@@ -64,6 +67,7 @@ export async function createStores(
   users: UsersQueries,
   projector: Projector,
   metrics: Metrics,
+  touches: TouchWriter,
 ): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
   const deps = {
@@ -78,7 +82,7 @@ export async function createStores(
     const store = await (async (): Promise<SessionStore> => {
       switch (storeConfig.kind) {
         case 'native':
-          return createNativeStore(storeConfig, catalog);
+          return createNativeStore(storeConfig, catalog, touches);
         case 'django':
           return createDjangoStore(db, storeConfig, deps);
         case 'webpy':
@@ -118,7 +122,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const projector = new Projector(config, catalog);
   // Stores check their tables first, so a wrong table is reported by name before any trigger is installed.
   const metrics = createMetrics(pool, { projection: config.stores.some((store) => store.kind !== 'native') });
-  const stores = await createStores(pool, config, catalog, users, projector, metrics);
+  const touches = createTouchWriter(pool, logger, config.touchBatchMilliseconds);
+  const stores = await createStores(pool, config, catalog, users, projector, metrics, touches);
   if (options.migrate ?? config.migrateOnStart) await ensureProjection(pool, config);
   await projector.refreshReady(pool);
   return {
@@ -137,6 +142,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     onStatement: options.onStatement,
     notifications: options.notifications ?? null,
     metrics,
+    touches,
     events: options.notifications
       ? new SessionEventBus(
           options.notifications,

@@ -213,6 +213,11 @@ export const configSchema = z.object({
     .default(64 * 1024),
   /** A read presenting a session key refreshes `lastSeenAt` at most this often. */
   touchIntervalSeconds: z.number().int().min(0).default(60),
+  /**
+   * Refreshes of `lastSeenAt` are queued and written together at most this long after the read (0: as soon
+   * as the event loop turns). Queued refreshes die with the process.
+   */
+  touchBatchMilliseconds: z.number().int().min(0).max(60_000).default(500),
   poolSize: z.number().int().positive().default(10),
   /**
    * Send the server's statements as prepared statements (parsed and planned once per connection). Turn off

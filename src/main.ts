@@ -100,6 +100,7 @@ async function main() {
     const clean = await front.close(server, config.shutdownTimeoutSeconds * 1000);
     if (!clean) logger.warn('shutdown timeout: connections still open were cut');
     await worker?.stop();
+    await app.touches.close();
     await notifications.stop();
     await pool.end();
     await embedded?.stop();

@@ -91,12 +91,15 @@ export function createDirectPath(app: App): DirectPath | null {
         if (presented.key === null || !isNativeKeyShape(presented.key)) {
           return presented.more ? null : single(plan, undefined);
         }
-        const { rows } = await db.query<Row>(sql.byKey, [
+        const { rows } = await db.query<Row & { id: string; stale: boolean }>(sql.byKey, [
           hashSessionKey(presented.key),
           now,
           app.config.touchIntervalSeconds,
         ]);
-        return rows[0] === undefined && presented.more ? null : single(plan, rows[0]);
+        const row = rows[0];
+        if (row === undefined && presented.more) return null;
+        if (row?.stale) app.touches.touch(row.id, now);
+        return single(plan, row);
       }
 
       // The other roots need sessions:read, and a user needs users:read (a browser sees only its own).

@@ -19,7 +19,7 @@ import type { FieldPlan, Plan } from './compile.ts';
 export interface NativeJsonStatements {
   /** `$1` the session's UUID, `$2` now: one row (`body`, `ok`) or none. */
   byId: string | null;
-  /** `$1` key hash, `$2` now, `$3` touch interval: one row or none. */
+  /** `$1` key hash, `$2` now, `$3` touch interval: one row or none, with `id` and `stale` for the touch. */
   byKey: string | null;
   /**
    * For a page of the given shape (whose limit is one more than the page size), with the parameters of
@@ -198,7 +198,7 @@ export function createNativeJsonStatements(
       return {
         byId: null,
         byKey: named(
-          `${live.with} SELECT ${body}::text AS body, ${ok('$2')} AS ok
+          `SELECT ${body}::text AS body, ${ok('$2')} AS ok, s.id::text AS id, s.stale
              FROM (SELECT ${live.columns} ${live.from}) AS s ${join}`,
         ),
         page: null,

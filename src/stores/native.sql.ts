@@ -44,26 +44,28 @@ const statusFilter = `($2::text IS NULL
   OR ($2 = 'INVALID' AND false))`;
 
 /**
- * The live session for a key hash ($1), now ($2), touch interval in seconds ($3): `last_seen_at` is
- * refreshed in the same statement when older than the interval. A data-modifying WITH must stay at the top
- * of a statement, so callers put `columns` (of the row, as `columns` names them) and `from` after `with`.
+ * The live session for a key hash ($1), now ($2), touch interval in seconds ($3). A row unseen for the interval
+ * comes back `stale`, with `last_seen_at` already `now`: the caller queues the refresh (src/stores/touches.ts)
+ * instead of writing it in the read. `from` names the row `hit`.
  */
 export function liveByKeyParts() {
+  const stale = `(last_seen_at IS NULL OR last_seen_at < $2::timestamptz - make_interval(secs => $3))`;
   return {
-    with: `WITH hit AS (
-         SELECT ${columns} FROM sessiongraph.sessions WHERE key_hash = $1 AND expires_at > $2
-       ), touched AS (
-         UPDATE sessiongraph.sessions s SET last_seen_at = $2
-           FROM hit
-          WHERE s.id = hit.id
-            AND (hit.last_seen_at IS NULL OR hit.last_seen_at < $2::timestamptz - make_interval(secs => $3))
-         RETURNING s.id, s.last_seen_at
-       )`,
     columns: `hit.id, hit.user_id, hit.data, hit.created_at, hit.expires_at,
-              COALESCE(touched.last_seen_at, hit.last_seen_at) AS last_seen_at, hit.ip, hit.user_agent, hit.version`,
-    from: 'FROM hit LEFT JOIN touched ON touched.id = hit.id',
+              CASE WHEN hit.stale THEN $2::timestamptz ELSE hit.last_seen_at END AS last_seen_at,
+              hit.ip, hit.user_agent, hit.version, hit.stale`,
+    from: `FROM (SELECT ${columns}, ${stale} AS stale FROM sessiongraph.sessions
+                  WHERE key_hash = $1 AND expires_at > $2) AS hit`,
   };
 }
+
+/**
+ * Queued refreshes of `last_seen_at`: ids ($1) and times ($2), each written only over an older time. Ids come
+ * sorted, so two flushes lock their common rows in the same order.
+ */
+export const touchSessions = `/* touchSessions */ UPDATE sessiongraph.sessions s SET last_seen_at = t.at
+  FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, at)
+ WHERE s.id = t.id AND (s.last_seen_at IS NULL OR s.last_seen_at < t.at)`;
 
 /** One session by id ($1). */
 export const byIdRow = `SELECT ${columns} FROM sessiongraph.sessions WHERE id = $1::uuid`;
@@ -140,23 +142,19 @@ export function createNativeQueries(keyType: string, users: UserJoin) {
 
   const live = liveByKeyParts();
   const liveByKey = (withUser: boolean) => `/* findLiveSessionByKeyHash${withUser ? 'WithUser' : ''} */
-       ${live.with}
        SELECT ${live.columns} ${withUser ? `, ${users.select}` : ''}
          ${live.from} ${withUser ? users.join('hit.user_id') : ''}`;
   const liveByKeyText = [liveByKey(false), liveByKey(true)] as const;
 
-  /**
-   * The live session for a key hash, refreshing `last_seen_at` in the same statement when it is older than
-   * the touch interval, so a read costs one round trip.
-   */
+  /** The live session for a key hash; `stale` when `last_seen_at` is due a refresh (see liveByKeyParts). */
   async function findLiveSessionByKeyHash(
     db: Queryable,
     keyHash: Buffer,
     now: Date,
     touchIntervalSeconds: number,
     withUser: boolean,
-  ): Promise<NativeRow | null> {
-    const result = await db.query<NativeRow>(liveByKeyText[withUser ? 1 : 0], [
+  ): Promise<(NativeRow & { stale: boolean }) | null> {
+    const result = await db.query<NativeRow & { stale: boolean }>(liveByKeyText[withUser ? 1 : 0], [
       keyHash,
       now,
       touchIntervalSeconds,

@@ -6,6 +6,7 @@ import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
 import { resolveExpiry } from '../sessions/expiry.ts';
 import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
 import { createNativeQueries, type NativeRow, type SqlCondition } from './native.sql.ts';
+import type { TouchWriter } from './touches.ts';
 import type { ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import { createUserJoin } from '../users/users.sql.ts';
@@ -33,7 +34,11 @@ const sqlConditions = (where: ListQuery['where']): SqlCondition[] | null =>
         v: value,
       }));
 
-export function createNativeStore(config: NativeStoreConfig, catalog: UsersCatalog): SessionStore {
+export function createNativeStore(
+  config: NativeStoreConfig,
+  catalog: UsersCatalog,
+  touches: TouchWriter,
+): SessionStore {
   const users = createUserJoin(catalog);
   const sql = createNativeQueries(catalog.keyPgType, users);
   const toRecord = (row: NativeRow, now: Date, withUser = false): SessionRecord => ({
@@ -82,7 +87,9 @@ export function createNativeStore(config: NativeStoreConfig, catalog: UsersCatal
         touchIntervalSeconds,
         withUser,
       );
-      return row ? toRecord(row, now, withUser) : null;
+      if (!row) return null;
+      if (row.stale) touches.touch(row.id, now);
+      return toRecord(row, now, withUser);
     },
 
     async list(db, query) {

@@ -113,6 +113,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       }
     },
     async close() {
+      await app.touches.close();
       await notifications?.stop();
       await pool.end();
       await database.drop();

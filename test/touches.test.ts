@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTouchWriter } from '../src/stores/touches.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { nativeSession, type SeededSession } from './helpers/seed.ts';
+
+/**
+ * A read presenting a key answers with `lastSeenAt` refreshed and queues the refresh; queued refreshes reach
+ * the row together, never over a newer time, and one for a session gone meanwhile is harmless.
+ */
+
+const CurrentSession = '{ currentSession { id lastSeenAt } }';
+const HOUR = 3600_000;
+
+describe('last_seen_at refreshes', () => {
+  let t: TestApp;
+  const sessions: SeededSession[] = [];
+
+  const lastSeen = async (session: SeededSession) =>
+    (
+      await t.pool.query<{ last_seen_at: Date | null }>(
+        'SELECT last_seen_at FROM sessiongraph.sessions WHERE id = $1',
+        [session.rowId],
+      )
+    ).rows[0]?.last_seen_at ?? null;
+  const read = async (session: SeededSession) => {
+    const response = await t.fetch({ query: CurrentSession }, { 'x-session-key': session.key });
+    const body = (await response.json()) as { data: { currentSession: { id: string; lastSeenAt: string } } };
+    return body.data.currentSession;
+  };
+
+  beforeAll(async () => {
+    // A long batch delay: nothing is written until a test flushes.
+    t = await startTestApp({ config: { touchIntervalSeconds: 60, touchBatchMilliseconds: 60_000 } });
+    for (let i = 0; i < 4; i++) sessions.push(await nativeSession(t.pool));
+  });
+  afterAll(() => t?.close());
+
+  it('should answer with the refreshed time and write it when the queue is flushed', async () => {
+    const session = sessions[0]!;
+    const seen = await read(session);
+    expect(seen.id).toBe(session.id);
+    expect(await lastSeen(session)).toBeNull();
+    await t.app.touches.flush();
+    expect((await lastSeen(session))?.toISOString()).toBe(seen.lastSeenAt);
+    // Within the interval a read changes nothing and queues nothing.
+    const again = await read(session);
+    expect(again.lastSeenAt).toBe(seen.lastSeenAt);
+  });
+
+  it('should refresh a session again once the interval has passed', async () => {
+    const session = sessions[1]!;
+    await t.pool.query(`UPDATE sessiongraph.sessions SET last_seen_at = $2 WHERE id = $1`, [
+      session.rowId,
+      new Date(Date.now() - HOUR),
+    ]);
+    const seen = await read(session);
+    expect(Date.now() - Date.parse(seen.lastSeenAt)).toBeLessThan(60_000);
+    await t.app.touches.flush();
+    expect((await lastSeen(session))?.toISOString()).toBe(seen.lastSeenAt);
+  });
+
+  it('should write a batch in one statement, keeping newer times and skipping sessions gone', async () => {
+    const statements: string[] = [];
+    const writer = createTouchWriter(
+      {
+        query: (text, values) => {
+          statements.push(text);
+          return t.pool.query(text, values);
+        },
+      },
+      t.app.logger,
+      60_000,
+    );
+    const [a, b, gone] = [sessions[2]!, sessions[3]!, await nativeSession(t.pool)];
+    const newer = new Date(Date.now() + HOUR);
+    await t.pool.query(`UPDATE sessiongraph.sessions SET last_seen_at = $2 WHERE id = $1`, [b.rowId, newer]);
+    await t.pool.query('DELETE FROM sessiongraph.sessions WHERE id = $1', [gone.rowId]);
+    const at = new Date();
+    writer.touch(a.rowId, new Date(at.getTime() - 1000));
+    writer.touch(a.rowId, at);
+    writer.touch(b.rowId, at);
+    writer.touch(gone.rowId, at);
+    await writer.close();
+    expect(statements).toHaveLength(1);
+    expect((await lastSeen(a))?.getTime()).toBe(at.getTime());
+    expect((await lastSeen(b))?.getTime()).toBe(newer.getTime());
+  });
+
+  it('should write what is queued when the app closes', async () => {
+    const session = await nativeSession(t.pool);
+    const seen = await read(session);
+    await t.app.touches.close();
+    expect((await lastSeen(session))?.toISOString()).toBe(seen.lastSeenAt);
+  });
+});
