@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.ts';
 import { decodeWebpySession, encodeWebpySession } from '../src/codecs/webpy.ts';
 import { SyncWorker } from '../src/projection/worker.ts';
+import { encodeSessionId } from '../src/sessions/ids.ts';
 import { createLogger } from '../src/log.ts';
 import { graphql } from './gql/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -201,12 +202,13 @@ describe('projection', () => {
     expect(page.estimatedCount).toBeGreaterThan(0);
     expect(names(t.statements)).toEqual(
       expect.arrayContaining([
-        'findProjectedSessionsPage',
-        'usersByIds',
+        'findProjectedSessionsPageWithUsers',
         'countProjectedSessions',
         'estimateRows',
       ]),
     );
+    // The owners come joined to the page, where the projection and the blob agree on them.
+    expect(names(t.statements)).not.toContain('usersByIds');
     expect(names(t.statements)).not.toContain('findFrameworkSessionsPage');
     const admins = await t.graphql(ByStore, { store: 'django', where: { userRole: 'admin' }, first: 100 });
     expect(admins.data!.sessions.totalCount).toBe(600);
@@ -215,6 +217,35 @@ describe('projection', () => {
     expect(invalid.data!.sessions.edges.map((edge) => edge.node.problem)).toEqual([
       expect.stringMatching(/^tampered/),
     ]);
+  });
+
+  it('should print the owner the blob names when the projection still names another', async () => {
+    const { rows } = await t.pool.query<{ ref: string; user_id: number }>(
+      `SELECT ref, user_id FROM sessiongraph.projection WHERE store = 'django' AND valid AND expires_at > now()
+        ORDER BY sort_at DESC, ref DESC LIMIT 1`,
+    );
+    const { ref, user_id: owner } = rows[0]!;
+    const ownerName = Object.entries(users).find(([, id]) => id === owner)![0];
+    const stranger = Object.values(users).find((id) => id !== owner)!;
+    await t.pool.query(
+      `UPDATE sessiongraph.projection SET user_id = $2 WHERE store = 'django' AND ref = $1`,
+      [ref, stranger],
+    );
+    try {
+      t.statements.length = 0;
+      const result = await t.graphql(ByStore, { store: 'django', status: 'ACTIVE', first: 1 });
+      expect(result.data!.sessions.edges[0]!.node).toMatchObject({
+        id: encodeSessionId({ store: 'django', ref }),
+        userId: String(owner),
+        user: { username: ownerName },
+      });
+      expect(names(t.statements)).toContain('usersByIds');
+    } finally {
+      await t.pool.query(
+        `UPDATE sessiongraph.projection SET user_id = $2 WHERE store = 'django' AND ref = $1`,
+        [ref, owner],
+      );
+    }
   });
 
   it('should load users → Django sessions → user with one statement per level', async () => {

@@ -7,7 +7,7 @@ import { resolveExpiry } from '../sessions/expiry.ts';
 import { recordTombstones } from '../security/tombstones.sql.ts';
 import { matchesWhere } from '../sessions/fields.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
-import type { UsersQueries } from '../users/users.sql.ts';
+import { createUserJoin, type UsersQueries } from '../users/users.sql.ts';
 import type { BlobQueries, BlobRow } from './blob.sql.ts';
 import { DecodeCache } from './decode-cache.ts';
 import type { CreateInput, ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
@@ -81,9 +81,10 @@ export interface BlobStoreOptions {
   name: string;
   /**
    * What every framework store shares: the decode cache's size, the projection (reads use it once the
-   * store's backfill is done) and the decode-failure hook.
+   * store's backfill is done), the users catalog (owners joined to projected pages) and the decode-failure
+   * hook.
    */
-  deps: Pick<FrameworkStoreDeps, 'decodeCacheBytes' | 'projection' | 'onDecodeFailure'>;
+  deps: Pick<FrameworkStoreDeps, 'decodeCacheBytes' | 'projection' | 'onDecodeFailure' | 'catalog'>;
   cookieName: string;
   defaultTtlSeconds: number;
   sql: BlobQueries;
@@ -151,6 +152,7 @@ function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObjec
 export function createBlobStore(options: BlobStoreOptions): SessionStore & ProjectableBlobStore {
   const { format, sql, name } = options;
   const cache = new DecodeCache<Outcome>(options.deps.decodeCacheBytes);
+  const owners = createUserJoin(options.deps.catalog);
   const decodeBlob = (blob: string): Outcome => {
     const result = format.decode(blob);
     const version = blobVersion(blob);
@@ -228,11 +230,12 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
   async function projectedPage(
     db: Queryable,
     via: ProjectionAccess,
-    query: Pick<ListQuery, 'status' | 'now' | 'where'> & { userId: string | null },
+    query: Pick<ListQuery, 'status' | 'now' | 'where' | 'withUser'> & { userId: string | null },
     after: [Date, string] | null,
     limit: number,
   ): Promise<SessionRecord[]> {
     const where = via.whereSql(query.where, 7);
+    const withUsers = query.withUser === true;
     const rows = await sql.projectedPage(
       db,
       name,
@@ -241,8 +244,16 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       after,
       limit,
       via.userKeyType,
+      withUsers ? owners : null,
     );
-    return rows.map((row) => decodeRow(row, query.now));
+    return rows.map((row) => {
+      const record = decodeRow(row, query.now);
+      // The joined owner stands only where the blob itself names that user; otherwise the loader asks.
+      if (withUsers && record.userId !== null && record.userId === row.projected_user) {
+        record.user = owners.take(row);
+      }
+      return record;
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import { plannedRows, type Queryable } from '../db/pool.ts';
+import type { UserJoin } from '../users/users.sql.ts';
 
 /**
  * All SQL of a framework's session table (Django, web.py, express, json-cache): the table and column
@@ -42,6 +43,8 @@ export type BlobRow = {
   last_seen_at: Date | null;
   /** The projection's sort time, on rows of a projected page (their cursor position). */
   page_sort?: Date | null;
+  /** The projection's user id, on rows of a projected page read with their owners. */
+  projected_user?: string | null;
 };
 
 /** A status filter on the projection row `p`, against the timestamptz parameter $3. */
@@ -177,6 +180,11 @@ export function createBlobQueries(spec: BlobTableSql) {
      * A page chosen in the projection's indexes (by user, typed fields, status), its rows read fresh from
      * the framework table. `conditions` are extra SQL on the projection row `p` using parameters from $7.
      */
+    /**
+     * With `users`, each row also carries the owner the projection names (`projected_user`) and that user's
+     * row, joined in the same statement: the caller keeps it only where the blob's decoding names the same
+     * user, since the projection may trail the table.
+     */
     async projectedPage(
       db: Queryable,
       store: string,
@@ -185,12 +193,14 @@ export function createBlobQueries(spec: BlobTableSql) {
       after: [Date, string] | null,
       limit: number,
       userKeyType: string,
+      users: UserJoin | null,
     ): Promise<BlobRow[]> {
       const statusSql = projectedStatus(filter.status);
+      const owners = users ? `, page.u::text AS projected_user, ${users.select}` : '';
       const result = await db.query<BlobRow>(
-        `/* findProjectedSessionsPage */
-         WITH page(k, s, r) AS (
-           SELECT p.session_key, p.sort_at, p.ref FROM sessiongraph.projection p
+        `/* findProjectedSessionsPage${users ? 'WithUsers' : ''} */
+         WITH page(k, s, r, u) AS (
+           SELECT p.session_key, p.sort_at, p.ref, p.user_id FROM sessiongraph.projection p
             WHERE p.store = $1 AND ($2::${userKeyType} IS NULL OR p.user_id = $2::${userKeyType})
               AND ${statusSql}
               AND ($4::timestamptz IS NULL OR (p.sort_at, p.ref) < ($4, $5))
@@ -198,7 +208,8 @@ export function createBlobQueries(spec: BlobTableSql) {
             ORDER BY p.sort_at DESC, p.ref DESC
             LIMIT $6
          )
-         SELECT ${columns}, page.s AS page_sort FROM page JOIN ${spec.table} ON ${spec.key} = page.k::${spec.keyType}
+         SELECT ${columns}, page.s AS page_sort${owners}
+           FROM page JOIN ${spec.table} ON ${spec.key} = page.k::${spec.keyType} ${users ? users.join('page.u') : ''}
           ORDER BY page.s DESC, page.r DESC`,
         [store, filter.userId, now, after?.[0] ?? null, after?.[1] ?? null, limit, ...filter.params],
       );
