@@ -30,6 +30,8 @@ export type RootKind = 'session' | 'currentSession' | 'sessions';
 export interface LeafPlan {
   kind: 'leaf';
   key: string;
+  /** `"key":`, as printed before the value. */
+  label: string;
   field: string;
   /** Null for `__typename`, which answers `typename`. */
   type: GraphQLLeafType | null;
@@ -40,6 +42,7 @@ export interface LeafPlan {
 export interface ObjectPlan {
   kind: 'object';
   key: string;
+  label: string;
   field: string;
   nonNull: boolean;
   fields: FieldPlan[];
@@ -102,8 +105,9 @@ function fieldsOf(
     // The same key twice is legal GraphQL (fields merge); not worth covering.
     if (seen.has(key) || !allowed(name)) throw new NotCovered();
     seen.add(key);
+    const label = `${JSON.stringify(key)}:`;
     if (name === '__typename') {
-      plans.push({ kind: 'leaf', key, field: name, type: null, typename: type.name, nonNull: true });
+      plans.push({ kind: 'leaf', key, label, field: name, type: null, typename: type.name, nonNull: true });
       continue;
     }
     const field = type.getFields()[name];
@@ -116,11 +120,11 @@ function fieldsOf(
     }
     if (isLeafType(named)) {
       if (selection.selectionSet) throw new NotCovered();
-      plans.push({ kind: 'leaf', key, field: name, type: named, typename: type.name, nonNull });
+      plans.push({ kind: 'leaf', key, label, field: name, type: named, typename: type.name, nonNull });
     } else {
       const inner = nested(name, selection, field);
       if (!inner) throw new NotCovered();
-      plans.push({ kind: 'object', key, field: name, nonNull, fields: inner });
+      plans.push({ kind: 'object', key, label, field: name, nonNull, fields: inner });
     }
   }
   return plans;

@@ -24,6 +24,10 @@ function leaf(plan: FieldPlan & { kind: 'leaf' }, raw: unknown): JsonText {
     return 'null';
   }
   if (raw instanceof RawJson) return raw.text;
+  // What the DateTime scalar prints for a valid Date, without its checks: an ISO string needs no escapes.
+  if (raw instanceof Date && plan.type.name === 'DateTime' && !Number.isNaN(raw.getTime())) {
+    return `"${raw.toISOString()}"`;
+  }
   return JSON.stringify(plan.type.serialize(raw));
 }
 
@@ -41,8 +45,7 @@ export function build(
   for (let index = 0; index < fields.length; index += 1) {
     const plan = fields[index]!;
     if (index > 0) out += ',';
-    out += JSON.stringify(plan.key);
-    out += ':';
+    out += plan.label;
     out += plan.kind === 'leaf' ? leaf(plan, value(plan.field)) : nested(plan);
   }
   return `${out}}`;

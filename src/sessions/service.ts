@@ -88,15 +88,23 @@ export interface SessionPage {
 
 const noCount = async () => 0;
 
+/** An edge whose cursor is printed when first asked for: most reads never select it. */
+class LazyCursorEdge implements SessionEdge {
+  #cursor: string | undefined;
+  constructor(readonly node: SessionRecord) {}
+  get cursor(): string {
+    this.#cursor ??= encodeCursor(this.node.store, this.node.cursor);
+    return this.#cursor;
+  }
+}
+
 export function toPage(
   records: SessionRecord[],
   limit: number,
   hasPrevious: boolean,
   count: (estimate: boolean) => Promise<number> = noCount,
 ): SessionPage {
-  const edges = records
-    .slice(0, limit)
-    .map((node) => ({ cursor: encodeCursor(node.store, node.cursor), node }));
+  const edges = records.slice(0, limit).map((node) => new LazyCursorEdge(node));
   return {
     count,
     edges,
