@@ -252,7 +252,9 @@ async function startServer(
   const profile = name === 'sessiongraph' && process.env['BENCH_PROFILE'];
   // sessiongraph with the flags `npm start` gives it.
   const flags = [
-    ...(name === 'sessiongraph' ? ['--enable-source-maps', '--expose-gc'] : []),
+    ...(name === 'sessiongraph'
+      ? ['--enable-source-maps', '--expose-gc', `--max-old-space-size=${process.env['HEAP_MB'] ?? 256}`]
+      : []),
     ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
   ];
   const child = spawn(process.execPath, [...flags, '--import', preload, script], {

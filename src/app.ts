@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { Config } from './config.ts';
 import { migrate } from './db/migrations.ts';
 import { createPool, usePreparedStatements, type Pool } from './db/pool.ts';
@@ -70,11 +71,13 @@ export async function createStores(
   touches: TouchWriter,
 ): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
+  const frameworkStores = config.stores.filter((store) => store.kind !== 'native').length;
   const deps = {
     onDecodeFailure: (store: string, problem: string) => metrics.decodeFailures.inc({ store, problem }),
     catalog,
     users,
-    decodeCacheBytes: config.decodeCacheBytes,
+    // One budget for the process, shared out: each framework store keeps its own cache.
+    decodeCacheBytes: Math.floor(config.decodeCacheBytes / Math.max(1, frameworkStores)),
     projection: projector,
     tombstoneSeconds: config.tombstoneSeconds,
   };
@@ -108,6 +111,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw new Error('createApp needs config.databaseUrl or a pool');
   }
   const logger = options.logger ?? createLogger(config.logLevel);
+  const heapLimitBytes = getHeapStatistics().heap_size_limit;
+  if (config.decodeCacheBytes > heapLimitBytes / 2) {
+    logger.warn(
+      { decodeCacheBytes: config.decodeCacheBytes, heapLimitBytes },
+      'decodeCacheBytes is more than half the heap limit: raise HEAP_MB (npm start) or --max-old-space-size',
+    );
+  }
   usePreparedStatements(config.preparedStatements);
   const pool = options.pool ?? createPool(config.databaseUrl!, config.poolSize, poolTimeouts(config));
   const catalog = await readUsersCatalog(pool, config.users);

@@ -269,7 +269,10 @@ export const configSchema = z.object({
   syncBatchSize: z.number().int().positive().max(10_000).default(500),
   users: usersSchema.default({ table: 'public.users', key: 'id', columns: [] }),
   fields: z.array(fieldSchema).default([]),
-  /** Bytes of decoded blobs kept in memory, keyed by the stored text (0 turns the cache off). */
+  /**
+   * Heap bytes (estimated) of decoded blobs kept in memory, keyed by the stored text, shared among the
+   * framework stores (0 turns the cache off).
+   */
   decodeCacheBytes: z
     .number()
     .int()

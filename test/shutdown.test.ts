@@ -1,4 +1,7 @@
 import { request } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
 import { demoUsersDatabase } from './helpers/db.ts';
@@ -57,11 +60,20 @@ function post(port: number, token: string, body: string): Promise<Outcome> {
 describe.skipIf(!process.env['DATABASE_URL'])('graceful shutdown', () => {
   const db = demoUsersDatabase();
   let server: ServerProcess;
+  let configDir: string | undefined;
 
   beforeAll(async () => {
     // A second of drain delay stands in for the load balancer's deregistration: connections it routed
     // here before the signal are still accepted.
-    server = await startServerProcess({ DATABASE_URL: db.database.url, SHUTDOWN_DELAY_SECONDS: '1' });
+    // No rate limits: twelve clients in a loop are the point here, not a caller to slow down.
+    configDir = mkdtempSync(join(tmpdir(), 'sg-shutdown-'));
+    const config = join(configDir, 'config.json');
+    writeFileSync(config, JSON.stringify({ limits: { perTokenPerMinute: 0, perIpPerMinute: 0 } }));
+    server = await startServerProcess({
+      DATABASE_URL: db.database.url,
+      SHUTDOWN_DELAY_SECONDS: '1',
+      SESSIONGRAPH_CONFIG: config,
+    });
     await db.pool.query(`INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at)
       SELECT sha256(('k' || g)::bytea), 1 + g % 3, jsonb_build_object('n', g, 'pad', repeat('x', 500)),
              now() + interval '1 day'
@@ -69,6 +81,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('graceful shutdown', () => {
   }, 120_000);
   afterAll(async () => {
     await server?.stop('SIGKILL');
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
   });
 
   it('should answer every request it accepted, refuse new ones, and exit 0', async () => {

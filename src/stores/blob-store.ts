@@ -151,7 +151,10 @@ function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObjec
 
 export function createBlobStore(options: BlobStoreOptions): SessionStore & ProjectableBlobStore {
   const { format, sql, name } = options;
-  const cache = new DecodeCache<Outcome>(options.deps.decodeCacheBytes);
+  // A decoded value holds its JSON text and the parsed objects, which take about three times the text.
+  const cache = new DecodeCache<Outcome>(options.deps.decodeCacheBytes, (outcome) =>
+    outcome.ok ? (outcome.dataJson?.length ?? 0) * 4 : 0,
+  );
   const owners = createUserJoin(options.deps.catalog);
   const decodeBlob = (blob: string): Outcome => {
     const result = format.decode(blob);
