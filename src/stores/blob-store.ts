@@ -207,7 +207,10 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       version: outcome.version,
       ip: null,
       userAgent: null,
-      cursor: [(row.page_sort ?? row.sort_at ?? new Date(0)).toISOString(), row.ref],
+      // Printed when asked for (a page's first and last edge, cursors selected): most rows never are.
+      get cursor() {
+        return [(row.page_sort ?? row.sort_at ?? new Date(0)).toISOString(), row.ref];
+      },
     };
   };
 

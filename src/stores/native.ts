@@ -54,7 +54,9 @@ export function createNativeStore(
     version: row.version,
     ip: row.ip,
     userAgent: row.user_agent,
-    cursor: [row.created_at.toISOString(), row.id],
+    get cursor() {
+      return [row.created_at.toISOString(), row.id];
+    },
     ...(withUser ? { user: users.take(row) } : {}),
   });
 
