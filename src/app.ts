@@ -132,7 +132,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const projector = new Projector(config, catalog);
   // Stores check their tables first, so a wrong table is reported by name before any trigger is installed.
   const metrics = createMetrics(pool, { projection: config.stores.some((store) => store.kind !== 'native') });
-  const touches = createTouchWriter(pool, logger, config.touchBatchMilliseconds);
+  const touches = createTouchWriter(pool, logger, config.touchBatchMilliseconds, (outcome, sessions) =>
+    metrics.lastSeenRefreshes.inc({ outcome }, sessions),
+  );
   const stores = await createStores(pool, config, catalog, users, projector, metrics, touches);
   if (options.migrate ?? config.migrateOnStart) await ensureProjection(pool, config);
   await projector.refreshReady(pool);

@@ -42,6 +42,10 @@ describe('last_seen_at refreshes', () => {
     expect(await lastSeen(session)).toBeNull();
     await t.app.touches.flush();
     expect((await lastSeen(session))?.toISOString()).toBe(seen.lastSeenAt);
+    const written = (await t.app.metrics.lastSeenRefreshes.get()).values.find(
+      (value) => value.labels.outcome === 'written',
+    );
+    expect(written?.value).toBe(1);
     // Within the interval a read changes nothing and queues nothing.
     const again = await read(session);
     expect(again.lastSeenAt).toBe(seen.lastSeenAt);
@@ -61,6 +65,7 @@ describe('last_seen_at refreshes', () => {
 
   it('should write a batch in one statement, keeping newer times and skipping sessions gone', async () => {
     const statements: string[] = [];
+    const outcomes: string[] = [];
     const writer = createTouchWriter(
       {
         query: (text, values) => {
@@ -70,6 +75,7 @@ describe('last_seen_at refreshes', () => {
       },
       t.app.logger,
       60_000,
+      (outcome, sessions) => outcomes.push(`${outcome} ${sessions}`),
     );
     const [a, b, gone] = [sessions[2]!, sessions[3]!, await nativeSession(t.pool)];
     const newer = new Date(Date.now() + HOUR);
@@ -82,8 +88,22 @@ describe('last_seen_at refreshes', () => {
     writer.touch(gone.rowId, at);
     await writer.close();
     expect(statements).toHaveLength(1);
+    expect(outcomes).toEqual(['written 3']);
     expect((await lastSeen(a))?.getTime()).toBe(at.getTime());
     expect((await lastSeen(b))?.getTime()).toBe(newer.getTime());
+  });
+
+  it('should drop a batch whose write fails, and say so', async () => {
+    const outcomes: string[] = [];
+    const writer = createTouchWriter(
+      { query: () => Promise.reject(new Error('connection lost')) },
+      t.app.logger,
+      60_000,
+      (outcome, sessions) => outcomes.push(`${outcome} ${sessions}`),
+    );
+    writer.touch(sessions[0]!.rowId, new Date());
+    await writer.close();
+    expect(outcomes).toEqual(['dropped 1']);
   });
 
   it('should write what is queued when the app closes', async () => {

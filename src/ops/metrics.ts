@@ -49,6 +49,12 @@ export function createMetrics(pool: Pool, options: { projection: boolean }) {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const lastSeenRefreshes = new Counter({
+    name: 'sessiongraph_last_seen_refreshes_total',
+    help: 'Queued refreshes of last_seen_at: written, or dropped with their batch when its write failed.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const databaseFaults = new Counter({
     name: 'sessiongraph_database_faults_total',
     help: 'Requests answered SERVICE_UNAVAILABLE because of a database fault, by kind.',
@@ -88,6 +94,7 @@ export function createMetrics(pool: Pool, options: { projection: boolean }) {
     swept,
     databaseFaults,
     compiled,
+    lastSeenRefreshes,
   };
 }
 

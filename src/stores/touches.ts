@@ -26,7 +26,15 @@ interface Pool {
 /** A flush writes at most this many rows; more waiting start another flush at once. */
 const MAX_BATCH = 1000;
 
-export function createTouchWriter(pool: Pool, logger: Logger, delayMilliseconds: number): TouchWriter {
+/** Told how each batch ended, with its size. */
+export type TouchOutcome = (outcome: 'written' | 'dropped', sessions: number) => void;
+
+export function createTouchWriter(
+  pool: Pool,
+  logger: Logger,
+  delayMilliseconds: number,
+  onOutcome: TouchOutcome = () => {},
+): TouchWriter {
   let queued = new Map<string, Date>();
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
@@ -36,8 +44,10 @@ export function createTouchWriter(pool: Pool, logger: Logger, delayMilliseconds:
     const ids = [...batch.keys()].sort();
     try {
       await pool.query(touchSessions, [ids, ids.map((id) => batch.get(id))]);
+      onOutcome('written', ids.length);
     } catch (error) {
       logger.warn({ err: error, sessions: ids.length }, 'last_seen_at refreshes dropped');
+      onOutcome('dropped', ids.length);
     }
   }
 
