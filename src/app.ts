@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import type { Config } from './config.ts';
 import { migrate } from './db/migrations.ts';
-import { createPool, usePreparedStatements, type Pool } from './db/pool.ts';
+import { createPool, usePreparedStatements, type Pool, withTransaction } from './db/pool.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Queryable } from './db/pool.ts';
 import type { ProjectableStore } from './projection/projector.ts';
@@ -132,8 +132,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const projector = new Projector(config, catalog);
   // Stores check their tables first, so a wrong table is reported by name before any trigger is installed.
   const metrics = createMetrics(pool, { projection: config.stores.some((store) => store.kind !== 'native') });
-  const touches = createTouchWriter(pool, logger, config.touchBatchMilliseconds, (outcome, sessions) =>
-    metrics.lastSeenRefreshes.inc({ outcome }, sessions),
+  const touches = createTouchWriter(
+    (work) => withTransaction(pool, work),
+    logger,
+    config.touchBatchMilliseconds,
+    (outcome, sessions) => metrics.lastSeenRefreshes.inc({ outcome }, sessions),
   );
   const stores = await createStores(pool, config, catalog, users, projector, metrics, touches);
   if (options.migrate ?? config.migrateOnStart) await ensureProjection(pool, config);

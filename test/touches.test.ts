@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../src/db/pool.ts';
 import { createTouchWriter } from '../src/stores/touches.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { nativeSession, type SeededSession } from './helpers/seed.ts';
@@ -67,12 +68,10 @@ describe('last_seen_at refreshes', () => {
     const statements: string[] = [];
     const outcomes: string[] = [];
     const writer = createTouchWriter(
-      {
-        query: (text, values) => {
+      (work) =>
+        withTransaction(t.pool, work, (text) => {
           statements.push(text);
-          return t.pool.query(text, values);
-        },
-      },
+        }),
       t.app.logger,
       60_000,
       (outcome, sessions) => outcomes.push(`${outcome} ${sessions}`),
@@ -87,23 +86,37 @@ describe('last_seen_at refreshes', () => {
     writer.touch(b.rowId, at);
     writer.touch(gone.rowId, at);
     await writer.close();
-    expect(statements).toHaveLength(1);
+    expect(statements.filter((text) => text.includes('touchSessions'))).toHaveLength(1);
     expect(outcomes).toEqual(['written 3']);
     expect((await lastSeen(a))?.getTime()).toBe(at.getTime());
     expect((await lastSeen(b))?.getTime()).toBe(newer.getTime());
   });
 
-  it('should drop a batch whose write fails, and say so', async () => {
+  it('should give up on a row another transaction holds, dropping the batch, not waiting on it', async () => {
     const outcomes: string[] = [];
     const writer = createTouchWriter(
-      { query: () => Promise.reject(new Error('connection lost')) },
+      (work) => withTransaction(t.pool, work),
       t.app.logger,
       60_000,
       (outcome, sessions) => outcomes.push(`${outcome} ${sessions}`),
     );
-    writer.touch(sessions[0]!.rowId, new Date());
-    await writer.close();
-    expect(outcomes).toEqual(['dropped 1']);
+    const held = sessions[1]!;
+    const holder = await t.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM sessiongraph.sessions WHERE id = $1 FOR UPDATE', [held.rowId]);
+      const before = await lastSeen(held);
+      const started = Date.now();
+      writer.touch(held.rowId, new Date(Date.now() + HOUR));
+      await writer.close();
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(outcomes).toEqual(['dropped 1']);
+      expect(await lastSeen(held)).toEqual(before);
+      // The holder's transaction is untouched.
+      await holder.query('COMMIT');
+    } finally {
+      holder.release();
+    }
   });
 
   it('should write what is queued when the app closes', async () => {

@@ -1,3 +1,4 @@
+import type { Queryable } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import { touchSessions } from './native.sql.ts';
 
@@ -7,7 +8,7 @@ import { touchSessions } from './native.sql.ts';
  * in one statement cost about what one did alone. The price: refreshes queued when the process dies are lost,
  * so `last_seen_at` may lag by up to the batch delay, which it already did by up to the touch interval.
  *
- * A failed write (a deadlock with another replica's flush, a lost connection) drops its batch with a warning:
+ * A failed write (a row held too long by another transaction, a lost connection) drops its batch with a warning:
  * `last_seen_at` is a hint, and retrying would only pile up behind whatever went wrong.
  */
 export interface TouchWriter {
@@ -19,9 +20,15 @@ export interface TouchWriter {
   close(): Promise<void>;
 }
 
-interface Pool {
-  query(text: string, values: unknown[]): Promise<unknown>;
-}
+/** Runs `work` in one transaction on one connection (withTransaction over the pool). */
+export type Transaction = (work: (db: Queryable) => Promise<void>) => Promise<void>;
+
+/**
+ * A batch waits this long at most for a row another transaction holds, then gives up (and is dropped). Its
+ * rows are locked in id order, a bulk write's (ending all of a user's sessions) in its own order: without
+ * the limit the two could deadlock, and PostgreSQL might pick the bulk write as the one to fail.
+ */
+const LOCK_TIMEOUT = "SET LOCAL lock_timeout = '100ms'";
 
 /** A flush writes at most this many rows; more waiting start another flush at once. */
 const MAX_BATCH = 1000;
@@ -30,7 +37,7 @@ const MAX_BATCH = 1000;
 export type TouchOutcome = (outcome: 'written' | 'dropped', sessions: number) => void;
 
 export function createTouchWriter(
-  pool: Pool,
+  transaction: Transaction,
   logger: Logger,
   delayMilliseconds: number,
   onOutcome: TouchOutcome = () => {},
@@ -43,7 +50,10 @@ export function createTouchWriter(
   async function write(batch: Map<string, Date>): Promise<void> {
     const ids = [...batch.keys()].sort();
     try {
-      await pool.query(touchSessions, [ids, ids.map((id) => batch.get(id))]);
+      await transaction(async (db) => {
+        await db.query(LOCK_TIMEOUT);
+        await db.query(touchSessions, [ids, ids.map((id) => batch.get(id))]);
+      });
       onOutcome('written', ids.length);
     } catch (error) {
       logger.warn({ err: error, sessions: ids.length }, 'last_seen_at refreshes dropped');
