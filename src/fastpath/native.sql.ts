@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { byIdRow, liveByKeyParts, type PageShape, pageRowsOfShape } from '../stores/native.sql.ts';
+import {
+  byIdRow,
+  liveByKeyParts,
+  type OptionalColumn,
+  type PageShape,
+  pageRowsOfShape,
+} from '../stores/native.sql.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import { quoteIdent } from '../users/catalog.ts';
 import type { UserJoin } from '../users/users.sql.ts';
@@ -111,6 +117,7 @@ export function createNativeJsonStatements(
     return iso(expr);
   };
   const columns = new Map(catalog.columns.map((column) => [column.field, column]));
+  const read = new Set<OptionalColumn>();
 
   const userJson = (fields: readonly FieldPlan[]) =>
     `CASE WHEN u.__key IS NULL THEN NULL ELSE ${object(fields, (field) => {
@@ -154,6 +161,7 @@ export function createNativeJsonStatements(
         case 'decodeNote':
           return 'NULL';
         case 'data':
+          read.add('data');
           return 's.data';
         case 'userId':
           return 's.user_id';
@@ -162,12 +170,16 @@ export function createNativeJsonStatements(
         case 'expiresAt':
           return time('s.expires_at');
         case 'lastSeenAt':
+          read.add('last_seen_at');
           return time('s.last_seen_at');
         case 'version':
+          read.add('version');
           return 's.version';
         case 'ip':
+          read.add('ip');
           return 's.ip';
         case 'userAgent':
+          read.add('user_agent');
           return 's.user_agent';
         default:
           throw new NotCovered();
@@ -235,7 +247,7 @@ export function createNativeJsonStatements(
            FROM (SELECT ${edge}::text AS body, ${ok('$1')} AS ok, s.created_iso, s.id::text AS id, s.ord, s.fetched
                    FROM (SELECT s.*, ${createdIso} AS created_iso,
                                 row_number() OVER (ORDER BY s.created_at DESC, s.id DESC) AS ord, count(*) OVER () AS fetched
-                           FROM (${pageRowsOfShape(catalog.keyPgType, shape)}) AS s) AS s ${join}) AS e`,
+                           FROM (${pageRowsOfShape(catalog.keyPgType, shape, read)}) AS s) AS s ${join}) AS e`,
       );
     };
     return { byId: null, byKey: null, page: memoizedByShape(page) };

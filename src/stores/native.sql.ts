@@ -19,6 +19,16 @@ export type NativeRow = {
 const columns = `id, user_id::text AS user_id, data, created_at, expires_at, last_seen_at, host(ip) AS ip,
   user_agent, version`;
 
+/** A row's optional columns, as `columns` selects them, by the NativeRow field they fill. */
+export const OPTIONAL_COLUMNS = {
+  data: 'data',
+  last_seen_at: 'last_seen_at',
+  ip: 'host(ip) AS ip',
+  user_agent: 'user_agent',
+  version: 'version',
+} as const;
+export type OptionalColumn = keyof typeof OPTIONAL_COLUMNS;
+
 /**
  * A typed-field condition for SQL: the path into `data`, how to compare (`json`: the exact JSON value;
  * `text`: its text, for ID fields stored as numbers or strings) and the value.
@@ -94,9 +104,15 @@ export interface PageShape {
  * `pageRows` for one shape of request: only the conditions it uses, the limit written in. PostgreSQL can
  * then keep one plan for the statement (a generic plan) instead of planning the `$n IS NULL OR …` form
  * afresh on every execution, and its estimate for the limit is the real one (an index scan, not a sort).
- * Parameters: now ($1), then the user when `user`, then the keyset (time, id) when `after`.
+ * Parameters: now ($1), then the user when `user`, then the keyset (time, id) when `after`. With `only`, the
+ * rows carry id, user_id, created_at, expires_at and just those optional columns (a page printed in SQL
+ * reads what it prints).
  */
-export function pageRowsOfShape(keyType: string, shape: PageShape): string {
+export function pageRowsOfShape(
+  keyType: string,
+  shape: PageShape,
+  only?: ReadonlySet<OptionalColumn>,
+): string {
   if (!Number.isSafeInteger(shape.limit) || shape.limit < 0)
     throw new Error('a page limit is a whole number');
   let last = 1;
@@ -111,7 +127,16 @@ export function pageRowsOfShape(keyType: string, shape: PageShape): string {
   if (shape.status === 'ACTIVE') conditions.push(`expires_at + interval '0' > $1::timestamptz`);
   if (shape.status === 'EXPIRED') conditions.push('expires_at <= $1::timestamptz');
   if (shape.after) conditions.push(`(created_at, id) < (${next()}::timestamptz, ${next()}::uuid)`);
-  return `SELECT ${columns} FROM sessiongraph.sessions
+  const list = only
+    ? [
+        'id',
+        'user_id::text AS user_id',
+        'created_at',
+        'expires_at',
+        ...[...only].map((c) => OPTIONAL_COLUMNS[c]),
+      ]
+    : [columns];
+  return `SELECT ${list.join(', ')} FROM sessiongraph.sessions
         ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
         ORDER BY created_at DESC, id DESC
         LIMIT ${shape.limit}`;
