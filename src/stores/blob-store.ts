@@ -292,6 +292,35 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     }
   }
 
+  /**
+   * Counts the rows that pass `keep`, a chunk at a time, keeping and caching nothing: a table of any size
+   * counts in the memory of one chunk (the heap is capped; see npm start).
+   */
+  async function countScan(
+    db: Queryable,
+    sqlStatus: SessionStatus | null,
+    keep: (record: SessionRecord) => boolean,
+    now: Date,
+  ): Promise<number> {
+    let count = 0;
+    let position: [Date, string] | null = null;
+    for (;;) {
+      const rows = await sql.page(db, sqlStatus, now, position, SCAN_CHUNK);
+      for (const row of rows) if (keep(decodeRow(row, now, false))) count += 1;
+      if (rows.length < SCAN_CHUNK) return count;
+      const last = rows.at(-1)!;
+      position = [last.sort_at ?? new Date(0), last.ref];
+    }
+  }
+
+  /** What a list or count without the projection keeps, after decoding. */
+  const matching =
+    (query: Pick<ListQuery, 'status' | 'userId' | 'where'>) =>
+    (record: SessionRecord): boolean =>
+      (query.status === null || record.status === query.status) &&
+      (query.userId === null || record.userId === query.userId) &&
+      (query.where.length === 0 || (record.status !== 'INVALID' && matchesWhere(record.data, query.where)));
+
   const sqlStatusFor = (status: SessionStatus | null) => (status === 'INVALID' ? null : status);
   const statusMatches = (status: SessionStatus | null) => (record: SessionRecord) =>
     status === null || record.status === status;
@@ -361,12 +390,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       const after = keysetOf(query.after);
       const via = projected();
       if (via) return projectedPage(db, via, query, after, query.limit);
-      const keepStatus = statusMatches(query.status);
-      const keep = (record: SessionRecord) =>
-        keepStatus(record) &&
-        (query.userId === null || record.userId === query.userId) &&
-        (query.where.length === 0 || (record.status !== 'INVALID' && matchesWhere(record.data, query.where)));
-      return filteredPage(db, sqlStatusFor(query.status), keep, query.now, after, query.limit);
+      return filteredPage(db, sqlStatusFor(query.status), matching(query), query.now, after, query.limit);
     },
 
     async count(db, query, estimate) {
@@ -386,8 +410,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
         return sql.estimateTable(db);
       }
       // Not projected yet: the exact answer needs every row decoded.
-      const all = await this.list(db, { ...query, after: null, limit: Number.MAX_SAFE_INTEGER });
-      return all.length;
+      return countScan(db, sqlStatusFor(query.status), matching(query), query.now);
     },
 
     async listForUsers(db, userIds, query) {
