@@ -71,13 +71,13 @@ export async function createStores(
   touches: TouchWriter,
 ): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
-  const frameworkStores = config.stores.filter((store) => store.kind !== 'native').length;
+  const frameworkStoreCount = config.stores.filter((store) => store.kind !== 'native').length;
   const deps = {
     onDecodeFailure: (store: string, problem: string) => metrics.decodeFailures.inc({ store, problem }),
     catalog,
     users,
     // One budget for the process, shared out: each framework store keeps its own cache.
-    decodeCacheBytes: Math.floor(config.decodeCacheBytes / Math.max(1, frameworkStores)),
+    decodeCacheBytes: Math.floor(config.decodeCacheBytes / Math.max(1, frameworkStoreCount)),
     projection: projector,
     tombstoneSeconds: config.tombstoneSeconds,
   };

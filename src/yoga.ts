@@ -36,7 +36,7 @@ export function createGraphql(
   const gate = createRequestGate(app);
   return {
     yoga: createYogaServer(app, schema, gate, options),
-    fast: createFastPath(app, schema, gate, { direct: options.direct ?? true }),
+    fast: createFastPath(app, schema, gate, options),
   };
 }
 

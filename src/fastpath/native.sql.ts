@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   byIdRow,
-  liveByKeyParts,
+  liveByKey,
   type OptionalColumn,
   type PageShape,
   pageRowsOfShape,
@@ -205,13 +205,12 @@ export function createNativeJsonStatements(
       };
     }
     if (plan.root === 'currentSession') {
-      const live = liveByKeyParts();
       const body = sessionJson(plan.fields, '$2');
       return {
         byId: null,
         byKey: named(
           `SELECT ${body}::text AS body, ${ok('$2')} AS ok, s.id::text AS id, s.stale
-             FROM (SELECT ${live.columns} ${live.from}) AS s ${join}`,
+             FROM (SELECT ${liveByKey.columns} ${liveByKey.from}) AS s ${join}`,
         ),
         page: null,
       };

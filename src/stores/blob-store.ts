@@ -313,17 +313,18 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     }
   }
 
-  /** What a list or count without the projection keeps, after decoding. */
-  const matching =
-    (query: Pick<ListQuery, 'status' | 'userId' | 'where'>) =>
-    (record: SessionRecord): boolean =>
-      (query.status === null || record.status === query.status) &&
-      (query.userId === null || record.userId === query.userId) &&
-      (query.where.length === 0 || (record.status !== 'INVALID' && matchesWhere(record.data, query.where)));
-
   const sqlStatusFor = (status: SessionStatus | null) => (status === 'INVALID' ? null : status);
   const statusMatches = (status: SessionStatus | null) => (record: SessionRecord) =>
     status === null || record.status === status;
+
+  /** What a list or count without the projection keeps, after decoding. */
+  const matching = (query: Pick<ListQuery, 'status' | 'userId' | 'where'>) => {
+    const keepStatus = statusMatches(query.status);
+    return (record: SessionRecord): boolean =>
+      keepStatus(record) &&
+      (query.userId === null || record.userId === query.userId) &&
+      (query.where.length === 0 || (record.status !== 'INVALID' && matchesWhere(record.data, query.where)));
+  };
 
   /**
    * A ref through the projection (an index look-up); on a miss, the hashing scan only while the sync

@@ -16,10 +16,8 @@ export type NativeRow = {
   version: number;
 };
 
-const columns = `id, user_id::text AS user_id, data, created_at, expires_at, last_seen_at, host(ip) AS ip,
-  user_agent, version`;
-
-/** A row's optional columns, as `columns` selects them, by the NativeRow field they fill. */
+/** The columns every row source selects, and the rest, by the NativeRow field they fill. */
+const KEY_COLUMNS = ['id', 'user_id::text AS user_id', 'created_at', 'expires_at'];
 export const OPTIONAL_COLUMNS = {
   data: 'data',
   last_seen_at: 'last_seen_at',
@@ -28,6 +26,9 @@ export const OPTIONAL_COLUMNS = {
   version: 'version',
 } as const;
 export type OptionalColumn = keyof typeof OPTIONAL_COLUMNS;
+
+/** A whole NativeRow. */
+const columns = [...KEY_COLUMNS, ...Object.values(OPTIONAL_COLUMNS)].join(', ');
 
 /**
  * A typed-field condition for SQL: the path into `data`, how to compare (`json`: the exact JSON value;
@@ -58,16 +59,14 @@ const statusFilter = `($2::text IS NULL
  * comes back `stale`, with `last_seen_at` already `now`: the caller queues the refresh (src/stores/touches.ts)
  * instead of writing it in the read. `from` names the row `hit`.
  */
-export function liveByKeyParts() {
-  const stale = `(last_seen_at IS NULL OR last_seen_at < $2::timestamptz - make_interval(secs => $3))`;
-  return {
-    columns: `hit.id, hit.user_id, hit.data, hit.created_at, hit.expires_at,
-              CASE WHEN hit.stale THEN $2::timestamptz ELSE hit.last_seen_at END AS last_seen_at,
-              hit.ip, hit.user_agent, hit.version, hit.stale`,
-    from: `FROM (SELECT ${columns}, ${stale} AS stale FROM sessiongraph.sessions
-                  WHERE key_hash = $1 AND expires_at > $2) AS hit`,
-  };
-}
+export const liveByKey = {
+  columns: `hit.id, hit.user_id, hit.data, hit.created_at, hit.expires_at,
+            CASE WHEN hit.stale THEN $2::timestamptz ELSE hit.last_seen_at END AS last_seen_at,
+            hit.ip, hit.user_agent, hit.version, hit.stale`,
+  from: `FROM (SELECT ${columns},
+                      (last_seen_at IS NULL OR last_seen_at < $2::timestamptz - make_interval(secs => $3)) AS stale
+                 FROM sessiongraph.sessions WHERE key_hash = $1 AND expires_at > $2) AS hit`,
+};
 
 /**
  * Queued refreshes of `last_seen_at`: ids ($1) and times ($2), each written only over an older time. Ids come
@@ -128,15 +127,9 @@ export function pageRowsOfShape(
   if (shape.status === 'EXPIRED') conditions.push('expires_at <= $1::timestamptz');
   if (shape.after) conditions.push(`(created_at, id) < (${next()}::timestamptz, ${next()}::uuid)`);
   const list = only
-    ? [
-        'id',
-        'user_id::text AS user_id',
-        'created_at',
-        'expires_at',
-        ...[...only].map((c) => OPTIONAL_COLUMNS[c]),
-      ]
-    : [columns];
-  return `SELECT ${list.join(', ')} FROM sessiongraph.sessions
+    ? [...KEY_COLUMNS, ...[...only].map((column) => OPTIONAL_COLUMNS[column])].join(', ')
+    : columns;
+  return `SELECT ${list} FROM sessiongraph.sessions
         ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
         ORDER BY created_at DESC, id DESC
         LIMIT ${shape.limit}`;
@@ -165,13 +158,12 @@ export function createNativeQueries(keyType: string, users: UserJoin) {
     return result.rows;
   }
 
-  const live = liveByKeyParts();
-  const liveByKey = (withUser: boolean) => `/* findLiveSessionByKeyHash${withUser ? 'WithUser' : ''} */
-       SELECT ${live.columns} ${withUser ? `, ${users.select}` : ''}
-         ${live.from} ${withUser ? users.join('hit.user_id') : ''}`;
-  const liveByKeyText = [liveByKey(false), liveByKey(true)] as const;
+  const liveByKeyOf = (withUser: boolean) => `/* findLiveSessionByKeyHash${withUser ? 'WithUser' : ''} */
+       SELECT ${liveByKey.columns} ${withUser ? `, ${users.select}` : ''}
+         ${liveByKey.from} ${withUser ? users.join('hit.user_id') : ''}`;
+  const liveByKeyText = [liveByKeyOf(false), liveByKeyOf(true)] as const;
 
-  /** The live session for a key hash; `stale` when `last_seen_at` is due a refresh (see liveByKeyParts). */
+  /** The live session for a key hash; `stale` when `last_seen_at` is due a refresh (see liveByKey). */
   async function findLiveSessionByKeyHash(
     db: Queryable,
     keyHash: Buffer,

@@ -64,11 +64,12 @@ export function createTouchWriter(
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = null;
-    if (queued.size === 0) return Promise.all(inFlight).then(() => undefined);
-    const batch = queued;
-    queued = new Map();
-    const done = write(batch).finally(() => inFlight.delete(done));
-    inFlight.add(done);
+    if (queued.size > 0) {
+      const batch = queued;
+      queued = new Map();
+      const done = write(batch).finally(() => inFlight.delete(done));
+      inFlight.add(done);
+    }
     return Promise.all(inFlight).then(() => undefined);
   }
 
