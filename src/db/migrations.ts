@@ -274,6 +274,20 @@ export const migrations: Migration[] = [
          EXECUTE FUNCTION sessiongraph.notify_native_event()`,
     ],
   },
+  {
+    version: 9,
+    name: 'framework pages printed from the projection',
+    statements: () => [
+      // What a framework session prints as, beside what SQL filters on: the data's JSON text as the decoded
+      // blob gives it (jsonb reorders keys and respaces), and the user id as the blob names it (the typed
+      // user_id cannot hold "042" or "abc"). Rows projected before these existed have them null until the
+      // projection is verified (`sessiongraph sync --verify`) or the session changes.
+      `ALTER TABLE sessiongraph.projection ADD COLUMN IF NOT EXISTS data_json json,
+         ADD COLUMN IF NOT EXISTS user_text text`,
+      // A page printed from the projection first asks whether any change of its store is still queued.
+      `CREATE INDEX IF NOT EXISTS changes_store_idx ON sessiongraph.changes (store)`,
+    ],
+  },
 ];
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));

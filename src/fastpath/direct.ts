@@ -7,18 +7,21 @@ import { presentedCredentials, presentedKey } from '../sessions/presented.ts';
 import { clientUserKey, pageSize } from '../sessions/service.ts';
 import { keysetOf } from '../stores/cursor.ts';
 import { isNativeRef } from '../stores/native.ts';
-import type { PageShape } from '../stores/native.sql.ts';
 import type { SessionStore } from '../stores/types.ts';
 import { createUserJoin } from '../users/users.sql.ts';
 import type { Plan } from './compile.ts';
 import { connection, response } from './json-text.ts';
-import { createNativeJsonStatements, type NativeJsonStatements, type PageRow } from './native.sql.ts';
+import type { PageRow } from './json-sql.ts';
+import { createNativeJsonStatements, type NativeJsonStatements } from './native.sql.ts';
+import { createProjectedPageStatements, type ProjectedPageShape } from './projected.sql.ts';
 
 /**
- * The compiled path's shortest route: a plan over the native store is answered by one statement whose
- * result is already the response's JSON (src/fastpath/native.sql.ts), with the caller checked the way the
- * resolvers check it. It answers only the plain case — a caller allowed everything the plan reads, an
- * argument that names a native session or page, every value printable — and returns null for anything
+ * The compiled path's shortest route: a plan over the native store, or a page of a framework store whose
+ * projection is complete, is answered by one statement whose result is already the response's JSON
+ * (src/fastpath/native.sql.ts, src/fastpath/projected.sql.ts), with the caller checked the way the resolvers
+ * check it. It answers only the plain case — a caller allowed everything the plan reads, an argument that
+ * names a native session or a page it covers, every value printable, a projection that is current — and
+ * returns null for anything
  * else, having written nothing, so the request goes on to the general compiled path (and from there to
  * Yoga), which gives the proper answer or error.
  */
@@ -39,20 +42,60 @@ type Headers = { get(name: string): string | null };
 
 type Row = { body: string; ok: boolean };
 
-export function createDirectPath(app: App): DirectPath | null {
-  const found = [...app.stores.values()].find((store) => store.kind === 'native');
-  if (!found) return null;
-  const native: SessionStore = found;
+/** A page's statement for a shape; null: not answered here (the shape, e.g. INVALID, is not covered). */
+type PageStatement = (shape: ProjectedPageShape) => string | null;
+
+interface PlanStatements {
+  native: NativeJsonStatements | null;
+  /** Page statements per framework store, made when a page of it is first asked for. */
+  projected: Map<string, PageStatement | null>;
+}
+
+export function createDirectPath(app: App): DirectPath {
+  const native: SessionStore | undefined = [...app.stores.values()].find((store) => store.kind === 'native');
   const users = createUserJoin(app.catalog);
-  const statements = new WeakMap<Plan, NativeJsonStatements | null>();
+  const statements = new WeakMap<Plan, PlanStatements>();
   const statementsFor = (plan: Plan) => {
     let found = statements.get(plan);
     if (found === undefined) {
-      found = createNativeJsonStatements(plan, native.name, app.catalog, users);
+      found = {
+        native: native ? createNativeJsonStatements(plan, native.name, app.catalog, users) : null,
+        projected: new Map(),
+      };
       statements.set(plan, found);
     }
     return found;
   };
+
+  /**
+   * The store a page is read from and its statement: native pages always, framework pages once the store's
+   * projection is complete (before that, only decoding its blobs finds its rows).
+   */
+  function pageRoute(
+    plan: Plan,
+    storeName: string,
+  ): { store: SessionStore; statement: PageStatement } | null {
+    const store = app.stores.get(storeName);
+    if (!store) return null;
+    const sql = statementsFor(plan);
+    if (store === native) {
+      const page = sql.native?.page;
+      return page
+        ? {
+            store,
+            statement: (shape) =>
+              shape.status === 'INVALID' ? null : page({ ...shape, status: shape.status }),
+          }
+        : null;
+    }
+    if (!app.frameworkStores.has(storeName) || !app.projector.isReady(storeName)) return null;
+    let statement = sql.projected.get(storeName);
+    if (statement === undefined) {
+      statement = createProjectedPageStatements(plan, storeName, app.catalog, users);
+      sql.projected.set(storeName, statement);
+    }
+    return statement ? { store, statement } : null;
+  }
 
   /** The scopes of the caller's token; null without a token; undefined: a token that fails (audited elsewhere). */
   async function scopesOf(headers: Headers, db: Queryable, now: Date) {
@@ -70,7 +113,7 @@ export function createDirectPath(app: App): DirectPath | null {
     const presented = presentedCredentials(headers);
     const stores = [...app.stores.values()].filter((store) => presentedKey(presented, store));
     if (stores.length === 0) return { key: null, more: false };
-    if (stores[0] !== native) return undefined;
+    if (!native || stores[0] !== native) return undefined;
     return { key: presentedKey(presented, native) ?? null, more: stores.length > 1 };
   }
 
@@ -80,14 +123,16 @@ export function createDirectPath(app: App): DirectPath | null {
 
   return {
     async answer(plan, args, headers, db, now) {
-      const sql = statementsFor(plan);
-      if (!sql) return null;
+      const sql = statementsFor(plan).native;
+      const storeName = (args['store'] as string | undefined) ?? app.defaultStore.name;
+      const route = plan.root === 'sessions' ? pageRoute(plan, storeName) : null;
+      if (plan.root === 'sessions' ? !route : !sql) return null;
       const scopes = await scopesOf(headers, db, now);
       if (scopes === undefined) return null;
 
       if (plan.root === 'currentSession') {
         const presented = nativeKey(headers);
-        if (!presented || !sql.byKey) return null;
+        if (!presented || !sql?.byKey) return null;
         if (presented.key === null || !isNativeKeyShape(presented.key)) {
           return presented.more ? null : single(plan, undefined);
         }
@@ -107,17 +152,15 @@ export function createDirectPath(app: App): DirectPath | null {
       if (plan.readsUser && scopes.has('users:read') !== true) return null;
 
       if (plan.root === 'session') {
-        if (!sql.byId) return null;
+        if (!native || !sql?.byId) return null;
         const address = decodeSessionId(String(args['id']));
         if (!address || address.store !== native.name || !isNativeRef(address.ref)) return null;
         const { rows } = await db.query<Row>(sql.byId, [address.ref, now]);
         return single(plan, rows[0]);
       }
 
-      if (!sql.page) return null;
-      if (((args['store'] as string | undefined) ?? app.defaultStore.name) !== native.name) return null;
-      const status = (args['status'] as string | undefined) ?? null;
-      if (status === 'INVALID') return null;
+      if (!route) return null;
+      const status = (args['status'] as ProjectedPageShape['status'] | undefined) ?? null;
       const first = (args['first'] as number | undefined) ?? null;
       // Out of bounds is an input error, which the general path words.
       if (first !== null && (first <= 0 || first > app.config.maxPageSize)) return null;
@@ -125,7 +168,7 @@ export function createDirectPath(app: App): DirectPath | null {
       let after: [Date, string] | null = null;
       if (args['after'] !== undefined && args['after'] !== null) {
         const cursor = decodeCursor(String(args['after']));
-        if (!cursor || cursor.store !== native.name || !native.isCursor(cursor.position)) return null;
+        if (!cursor || cursor.store !== storeName || !route.store.isCursor(cursor.position)) return null;
         after = keysetOf(cursor.position as string[]);
       }
       let userId: string | null = null;
@@ -133,20 +176,17 @@ export function createDirectPath(app: App): DirectPath | null {
         userId = clientUserKey(app, String(args['userId']));
         if (userId === null) return null;
       }
-      const shape = {
-        user: userId !== null,
-        status: status as PageShape['status'],
-        after: after !== null,
-        limit: limit + 1,
-      };
+      const shape = { user: userId !== null, status, after: after !== null, limit: limit + 1 };
       const params: unknown[] = [now];
       if (userId !== null) params.push(userId);
       if (after) params.push(after[0], after[1]);
-      const { rows } = await db.query<PageRow>(sql.page(shape), params);
+      const statement = route.statement(shape);
+      if (statement === null) return null;
+      const { rows } = await db.query<PageRow>(statement, params);
       const page = rows[0];
       if (!page?.ok) return null;
       const cursor = (at: string | null, id: string | null) =>
-        at === null || id === null ? null : encodeCursor(native.name, [at, id]);
+        at === null || id === null ? null : encodeCursor(storeName, [at, id]);
       return response(plan, () =>
         connection(plan.fields, () => (page.edges === null ? [] : [page.edges]), {
           hasNextPage: page.fetched > limit,

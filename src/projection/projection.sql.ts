@@ -4,6 +4,18 @@ import { fieldColumn, fieldSqlType, type ProjectionRow } from './rows.ts';
 
 /** All SQL of the projection: the change queue, the projected rows, the per-store state. */
 
+/** What verify compares of a projected row. */
+export type ProjectedSummary = {
+  session_key: string;
+  ref: string;
+  version: number;
+  user_id: string | null;
+  valid: boolean;
+  /** Whether it holds the data's printed text. */
+  printed: boolean;
+  user_text: string | null;
+};
+
 export type ClaimedChange = {
   store: string;
   session_key: string;
@@ -25,6 +37,8 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
     'created_at',
     'last_seen_at',
     'version',
+    'data_json',
+    'user_text',
     ...fieldColumns,
   ];
   const types = [
@@ -40,6 +54,8 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
     'timestamptz',
     'timestamptz',
     'integer',
+    'json',
+    'text',
     ...fieldTypes,
   ];
   // One statement per batch. The rows travel as one JSON document that PostgreSQL takes apart in C
@@ -70,6 +86,7 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
         created_at: row.createdAt,
         last_seen_at: row.lastSeenAt,
         version: row.version,
+        user_text: row.userText,
       };
       fieldColumns.forEach((column, index) => {
         const value = row.fields[index];
@@ -77,8 +94,11 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
         record[column] =
           fieldTypes[index] === 'jsonb' && typeof value === 'string' ? JSON.parse(value) : value;
       });
-      const json = JSON.stringify(record);
-      parts.push(row.data === null ? json : `${json.slice(0, -1)},"data":${row.data}}`);
+      let json = JSON.stringify(record);
+      if (row.data !== null) json = `${json.slice(0, -1)},"data":${row.data}}`;
+      // The same text again when it is the printed one (json keeps it as it is; jsonb parses it).
+      if (row.dataJson !== null) json = `${json.slice(0, -1)},"data_json":${row.dataJson}}`;
+      parts.push(json);
     }
     return `[${parts.join(',')}]`;
   };
@@ -172,18 +192,11 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
       afterKey: string | null,
       upToKey: string | null,
       limit: number,
-    ): Promise<
-      { session_key: string; ref: string; version: number; user_id: string | null; valid: boolean }[]
-    > {
-      const result = await db.query<{
-        session_key: string;
-        ref: string;
-        version: number;
-        user_id: string | null;
-        valid: boolean;
-      }>(
+    ): Promise<ProjectedSummary[]> {
+      const result = await db.query<ProjectedSummary>(
         `/* projectionKeysPage */
-         SELECT session_key, ref, version, user_id::text AS user_id, valid FROM sessiongraph.projection
+         SELECT session_key, ref, version, user_id::text AS user_id, valid, data_json IS NOT NULL AS printed, user_text
+           FROM sessiongraph.projection
           WHERE store = $1 AND ($2::text IS NULL OR session_key > $2) AND ($3::text IS NULL OR session_key <= $3)
           ORDER BY session_key LIMIT $4`,
         [store, afterKey, upToKey, limit],

@@ -5,7 +5,7 @@ import type { WhereCondition } from '../sessions/fields.ts';
 import type { BlobQueries, BlobRow } from '../stores/blob.sql.ts';
 import type { SessionRecord } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
-import { type ClaimedChange, createProjectionQueries } from './projection.sql.ts';
+import { type ClaimedChange, createProjectionQueries, type ProjectedSummary } from './projection.sql.ts';
 import { fieldColumn, fieldSqlType, type ProjectionRow, projectionRow } from './rows.ts';
 
 /**
@@ -207,7 +207,10 @@ export class Projector {
         else if (
           actual.version !== expected.version ||
           actual.ref !== expected.ref ||
-          actual.user_id !== expected.userId
+          actual.user_id !== expected.userId ||
+          // Rows projected before the printed columns existed (migration 9) are brought up to date here.
+          actual.printed !== (expected.dataJson !== null) ||
+          actual.user_text !== expected.userText
         ) {
           report.stale += 1;
         } else continue;
@@ -236,7 +239,7 @@ export class Projector {
 
   /** Projected rows with keys in (after, upTo], compared in SQL so the collation is the table's. */
   private async projectedBetween(db: Queryable, store: string, after: string | null, upTo: string | null) {
-    const rows: { session_key: string; ref: string; version: number; user_id: string | null }[] = [];
+    const rows: ProjectedSummary[] = [];
     let cursor = after;
     for (;;) {
       const page = await this.sql.refsAndVersions(db, store, cursor, upTo, 5000);

@@ -39,13 +39,22 @@ function nestingOf(text: string): number {
   return deepest;
 }
 
+/**
+ * JSON.stringify escapes a lone surrogate (a pair it writes as the character): `\ud800`-`\udfff` in its output
+ * is one, or text that only looks like one (an escaped backslash before "ud8..."), which the repair leaves.
+ */
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+
+/** Whether PostgreSQL's json and jsonb take the string: no NUL, no lone surrogate. */
+const storable = (text: string) => !text.includes('\u0000') && text.isWellFormed();
+
 /** The data as jsonb text: as is when PostgreSQL accepts it, else repaired (the common case costs a scan). */
 export function jsonbText(data: JsonObject): { json: string; note: string | null } {
   const json = JSON.stringify(data);
   // Nesting deeper than the limit needs more brackets than the limit: the full count is rarely needed.
   const shallow =
     bracketsUpTo(json, MAX_JSONB_DEPTH) <= MAX_JSONB_DEPTH || nestingOf(json) <= MAX_JSONB_DEPTH;
-  if (shallow && !json.includes('\\u0000')) return { json, note: null };
+  if (shallow && !json.includes('\\u0000') && !ESCAPED_SURROGATE.test(json)) return { json, note: null };
   const safe = jsonbSafe(data);
   return { json: JSON.stringify(safe.data), note: safe.note };
 }
@@ -54,9 +63,9 @@ export function jsonbSafe(data: JsonObject): { data: JsonObject; note: string | 
   let changed = false;
   const visit = (node: JsonValue, depth: number): JsonValue => {
     if (typeof node === 'string') {
-      if (!node.includes('\u0000')) return node;
+      if (storable(node)) return node;
       changed = true;
-      return node.replaceAll('\u0000', '\uFFFD');
+      return node.replaceAll('\u0000', '\uFFFD').toWellFormed();
     }
     if (node === null || typeof node !== 'object') return node;
     if (depth >= MAX_JSONB_DEPTH) {
@@ -67,9 +76,9 @@ export function jsonbSafe(data: JsonObject): { data: JsonObject; note: string | 
     const out: JsonObject = {};
     for (const [key, value] of Object.entries(node)) {
       let safeKey = key;
-      if (key.includes('\u0000')) {
+      if (!storable(key)) {
         changed = true;
-        safeKey = key.replaceAll('\u0000', '\uFFFD');
+        safeKey = key.replaceAll('\u0000', '\uFFFD').toWellFormed();
       }
       Object.defineProperty(out, safeKey, {
         value: visit(value, depth + 1),
@@ -82,7 +91,10 @@ export function jsonbSafe(data: JsonObject): { data: JsonObject; note: string | 
   };
   const safe = visit(data, 0) as JsonObject;
   return changed
-    ? { data: safe, note: 'the projection replaced NUL characters or cut nesting deeper than 64 levels' }
+    ? {
+        data: safe,
+        note: 'the projection replaced NUL characters or lone surrogates, or cut nesting deeper than 64 levels',
+      }
     : { data, note: null };
 }
 
@@ -95,6 +107,13 @@ export interface ProjectionRow {
   note: string | null;
   /** The data as jsonb text. */
   data: string | null;
+  /**
+   * The data's JSON text as the general way prints it (`{}` for an invalid session); null where jsonb
+   * needed a repair, so that text is not what `data` holds.
+   */
+  dataJson: string | null;
+  /** The user id as the blob names it. */
+  userText: string | null;
   expiresAt: Date | null;
   sortAt: Date | null;
   createdAt: Date | null;
@@ -134,6 +153,9 @@ export function projectionRow(
     problem: record.problem,
     note: notes.length > 0 ? notes.join('; ') : null,
     data: safe.json,
+    // Text PostgreSQL cannot hold prints only the general way (the user id is in data too, so data_json is null).
+    dataJson: !valid ? '{}' : safe.note === null ? safe.json : null,
+    userText: record.userId !== null && storable(record.userId) ? record.userId : null,
     expiresAt: record.expiresAt,
     sortAt,
     createdAt: record.createdAt,
@@ -142,7 +164,8 @@ export function projectionRow(
     fields: fields.map((field) => {
       if (!valid) return null;
       const value = typedValue(field, record.data);
-      if (typeof value === 'string' && value.includes('\u0000')) return value.replaceAll('\u0000', '\uFFFD');
+      if (typeof value === 'string' && !storable(value))
+        return value.replaceAll('\u0000', '\uFFFD').toWellFormed();
       return field.type === 'JSON' && value !== null ? JSON.stringify(value) : value;
     }),
   };

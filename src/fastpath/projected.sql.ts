@@ -1,0 +1,124 @@
+import type { SessionStatus } from '../stores/types.ts';
+import type { UsersCatalog } from '../users/catalog.ts';
+import type { UserJoin } from '../users/users.sql.ts';
+import type { Plan } from './compile.ts';
+import {
+  createPrinter,
+  edgeObject,
+  globalId,
+  literal,
+  memoizedByShape,
+  NotCovered,
+  pageStatement,
+} from './json-sql.ts';
+
+/**
+ * The compiled path's SQL for a page of a framework store (Django, web.py, express, json-cache) once its
+ * projection is complete: PostgreSQL prints the page from `sessiongraph.projection`, which holds each
+ * session's data as the JSON text the resolvers print and its user id as the blob names it, so no blob is
+ * read, parsed or decoded (see src/fastpath/json-sql.ts for the printing).
+ *
+ * The projection answers only when it is what the framework table decodes to, in the statement's own
+ * snapshot: every write to the table either updates the projection in its transaction (API writes) or
+ * queues its key in `sessiongraph.changes` (the capture trigger), and the sync worker removes a key from the
+ * queue in the transaction that updates the projection. So with nothing of the store queued, every row is
+ * current; otherwise `ok` is false and the request goes the general way, which reads the blobs themselves.
+ * Rows the projection cannot print as the general way would (projected before the printed columns existed,
+ * data jsonb had to repair, no sort time) turn `ok` false too.
+ */
+
+export interface ProjectedPageShape {
+  user: boolean;
+  status: SessionStatus | null;
+  after: boolean;
+  /** Rows to read: one more than the page size. */
+  limit: number;
+}
+
+/** The parameters are now ($1), then the user when `user`, then the keyset (time, ref) when `after`. */
+function projectedRows(store: string, keyType: string, shape: ProjectedPageShape): string {
+  if (!Number.isSafeInteger(shape.limit) || shape.limit < 0)
+    throw new Error('a page limit is a whole number');
+  let last = 1;
+  const next = () => `$${++last}`;
+  const conditions = [`p.store = ${literal(store)}`];
+  if (shape.user) conditions.push(`p.user_id = ${next()}::${keyType}`);
+  // As for native pages (src/stores/native.sql.ts), `+ interval '0'` keeps one generic plan: newest first.
+  if (shape.status === 'ACTIVE') conditions.push(`p.valid AND p.expires_at + interval '0' > $1::timestamptz`);
+  if (shape.status === 'EXPIRED') conditions.push('p.valid AND p.expires_at <= $1::timestamptz');
+  if (shape.status === 'INVALID') conditions.push('NOT p.valid');
+  if (shape.after) conditions.push(`(p.sort_at, p.ref) < (${next()}::timestamptz, ${next()}::text)`);
+  return `SELECT p.ref, p.sort_at, p.valid, p.problem, p.note, p.data_json, p.user_text, p.user_id,
+                 p.created_at, p.expires_at, p.last_seen_at, p.version
+            FROM sessiongraph.projection p
+           WHERE ${conditions.join(' AND ')}
+           ORDER BY p.sort_at DESC, p.ref DESC
+           LIMIT ${shape.limit}`;
+}
+
+/** A `sessions` plan's page statement per shape for the store, or null when the plan is not covered. */
+export function createProjectedPageStatements(
+  plan: Plan,
+  store: string,
+  catalog: UsersCatalog,
+  users: UserJoin,
+): ((shape: ProjectedPageShape) => string) | null {
+  if (plan.root !== 'sessions') return null;
+  const printer = createPrinter(catalog);
+  printer.require('s.data_json IS NOT NULL');
+  printer.require('s.sort_at IS NOT NULL');
+  try {
+    const sortIso = printer.time('s.sort_at');
+    const edge = edgeObject(plan, store, 's.ref', (fields) =>
+      printer.session(fields, (field) => {
+        switch (field.field) {
+          case 'id':
+            return globalId(`Session:${store}:`, 's.ref', 'text');
+          case 'store':
+            return literal(store);
+          case 'status':
+            return `CASE WHEN NOT s.valid THEN 'INVALID' WHEN s.expires_at <= $1::timestamptz THEN 'EXPIRED' ELSE 'ACTIVE' END`;
+          case 'problem':
+            return 's.problem';
+          case 'decodeNote':
+            return 's.note';
+          case 'data':
+            return 's.data_json';
+          case 'userId':
+            return 's.user_text';
+          case 'createdAt':
+            return printer.time('s.created_at');
+          case 'expiresAt':
+            return printer.time('s.expires_at');
+          case 'lastSeenAt':
+            return printer.time('s.last_seen_at');
+          case 'version':
+            return 's.version';
+          case 'ip':
+          case 'userAgent':
+            return 'NULL';
+          default:
+            throw new NotCovered();
+        }
+      }),
+    );
+    const join = plan.readsUser ? users.join('s.user_id') : '';
+    const current = `NOT EXISTS (SELECT 1 FROM sessiongraph.changes c WHERE c.store = ${literal(store)})`;
+    return memoizedByShape((shape: ProjectedPageShape) =>
+      pageStatement({
+        size: shape.limit - 1,
+        rows: projectedRows(store, catalog.keyPgType, shape),
+        order: 's.sort_at DESC, s.ref DESC',
+        sortIso,
+        id: 's.ref',
+        edge,
+        ok: printer.ok('$1'),
+        join,
+        current,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof NotCovered) return null;
+    throw error;
+  }
+}
