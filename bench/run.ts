@@ -814,6 +814,57 @@ async function main() {
         `${ratio.workload} sessiongraph/${ratio.against}: req/s ×${ratio.requestsPerSecond.toFixed(2)}, p50 ×${ratio.p50.toFixed(2)}, p99 ×${ratio.p99.toFixed(2)}`,
       );
     }
+    // The issue's targets, each a median of per-round ratios (or the run's figure), met or not.
+    const row = (workload: string, server = 'sessiongraph') =>
+      rows.find((it) => it.workload === workload && it.server === server);
+    const between = (a: string, b: string) => {
+      const mine = row(a);
+      const other = row(b);
+      if (!mine || !other) return null;
+      return median(
+        mine.rounds.map((m, i) => m.requestsPerSecond / (other.rounds[i] ?? m).requestsPerSecond),
+      );
+    };
+    const against = (workload: string) =>
+      ratios.find((ratio) => ratio.workload === workload && ratio.against === 'handwritten')
+        ?.requestsPerSecond ?? null;
+    const targets = [
+      ...['W1', 'W2', 'W3'].map((w) => ({
+        target: `${w} ≥ 0.7× hand-written`,
+        value: against(w),
+        met: (v: number) => v >= 0.7,
+      })),
+      { target: 'W5 ≥ 0.6× W1', value: between('W5', 'W1'), met: (v: number) => v >= 0.6 },
+      {
+        target: 'W6 Django within 2× of native (req/s ratio)',
+        value: between('W6d', 'W6n'),
+        met: (v: number) => v >= 0.5,
+      },
+      ...['W2', 'W3'].map((w) => ({
+        target: `${w} p99 < 25 ms`,
+        value: row(w)?.p99Ms ?? null,
+        met: (v: number) => v < 25,
+      })),
+      {
+        target: 'peak RSS < 250 MB',
+        value: rows.some((it) => it.server === 'sessiongraph')
+          ? Math.max(...rows.filter((it) => it.server === 'sessiongraph').map((it) => it.peakRssBytes)) /
+            2 ** 20
+          : null,
+        met: (v: number) => v < 250,
+      },
+    ]
+      .filter((target) => target.value !== null)
+      .map((target) => ({
+        target: target.target,
+        value: Number(target.value!.toFixed(2)),
+        met: target.met(target.value!),
+      }));
+    log('');
+    log('targets');
+    for (const target of targets) {
+      log(`${target.met ? 'met    ' : 'MISSED '} ${target.target}: ${target.value}`);
+    }
     const results = {
       at: new Date().toISOString(),
       node: process.version,
@@ -827,6 +878,7 @@ async function main() {
       warmupSeconds: WARMUP_SECONDS,
       results: rows,
       ratios,
+      targets,
     };
     writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
     log('\nwritten to bench/results.json');

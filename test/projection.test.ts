@@ -533,4 +533,26 @@ describe('projection', () => {
     const again = await t.app.projector.verify(t.pool, t.app.frameworkStores.get('django')!, 400);
     expect(again).toMatchObject({ missing: 0, stale: 0, orphaned: 0 });
   });
+
+  it('should empty the projection of a table emptied by TRUNCATE, and follow the rows written after it', async () => {
+    await t.sync();
+    const projected = async () =>
+      Number(
+        (
+          await t.pool.query<{ n: string }>(
+            `SELECT count(*) AS n FROM sessiongraph.projection WHERE store = 'django'`,
+          )
+        ).rows[0]!.n,
+      );
+    expect(await projected()).toBeGreaterThan(0);
+    await t.pool.query('TRUNCATE django_session');
+    await insertDjango([djangoRow(users['ada']!)]);
+    await t.sync();
+    expect(await projected()).toBe(1);
+    const page = await t.graphql(ByStore, { store: 'django', first: 10 });
+    expect(page.errors).toBeUndefined();
+    expect(page.data!.sessions.totalCount).toBe(1);
+    expect(page.data!.sessions.edges.map((edge) => edge.node.userId)).toEqual([String(users['ada'])]);
+    expect(await changes()).toBe(0);
+  });
 });

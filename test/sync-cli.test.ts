@@ -67,13 +67,14 @@ describe('sessiongraph sync and uninstall', () => {
   it('should uninstall the triggers and schema and leave the framework table as it was', async () => {
     const { stdout } = await cli('uninstall');
     expect(stdout).toContain('dropped trigger sessiongraph_capture on "public"."django_session"');
+    expect(stdout).toContain('dropped trigger sessiongraph_capture_truncate on "public"."django_session"');
     expect(stdout).toContain('dropped schema sessiongraph');
     const schema = await t.pool.query(`SELECT to_regnamespace('sessiongraph') AS present`);
     expect(schema.rows[0]).toEqual({ present: null });
     const rows = await t.pool.query('SELECT count(*)::int AS n FROM django_session');
     expect(rows.rows[0]).toEqual({ n: 2500 });
     await t.pool.query(`INSERT INTO django_session VALUES ('after-uninstall-000000000000000', 'x', now())`);
-    const triggers = await t.pool.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'sessiongraph_capture'`);
+    const triggers = await t.pool.query(`SELECT 1 FROM pg_trigger WHERE tgname LIKE 'sessiongraph%'`);
     expect(triggers.rowCount).toBe(0);
   });
 });

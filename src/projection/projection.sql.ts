@@ -127,6 +127,19 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
       return result.rowCount ?? 0;
     },
 
+    /** Queues every projected key of the store (after a TRUNCATE of its table). */
+    async requeueStore(tx: Queryable, store: string): Promise<void> {
+      await tx.query(
+        `/* requeueProjectedStore */
+         WITH queued AS (
+           INSERT INTO sessiongraph.changes (store, session_key)
+           SELECT store, session_key FROM sessiongraph.projection WHERE store = $1
+         )
+         SELECT pg_notify('sessiongraph_changes', $1)`,
+        [store],
+      );
+    },
+
     /** Claims up to `limit` queued changes; they leave the queue when the claiming transaction commits. */
     async claimChanges(tx: Queryable, limit: number): Promise<ClaimedChange[]> {
       const result = await tx.query<ClaimedChange>(

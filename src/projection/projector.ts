@@ -7,6 +7,7 @@ import type { SessionRecord } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import { type ClaimedChange, createProjectionQueries, type ProjectedSummary } from './projection.sql.ts';
 import { fieldColumn, fieldSqlType, type ProjectionRow, projectionRow } from './rows.ts';
+import { WHOLE_STORE } from './schema.ts';
 
 /**
  * Keeps `sessiongraph.projection` equal to what the framework tables decode to: applies queued changes
@@ -106,6 +107,8 @@ export class Projector {
       for (const [name, keySet] of byStore) {
         const store = stores.get(name);
         if (!store) continue; // a store no longer configured: its changes are dropped
+        // A TRUNCATE: every projected key goes back in the queue, to be checked by later batches.
+        if (keySet.delete(WHOLE_STORE)) await this.sql.requeueStore(tx, name);
         const keys = [...keySet];
         await this.sql.lockKeys(tx, name, keys);
         const rows = await store.sql.byKeys(tx, keys);

@@ -28,6 +28,15 @@ export const storeTable = (store: FrameworkStoreConfig) =>
 
 const captureFunction = (store: FrameworkStoreConfig) =>
   `sessiongraph.${quoteIdent(`capture_${store.name}`)}`;
+const truncateFunction = (store: FrameworkStoreConfig) =>
+  `sessiongraph.${quoteIdent(`capture_truncate_${store.name}`)}`;
+const TRUNCATE_TRIGGER = 'sessiongraph_capture_truncate';
+
+/**
+ * The key a TRUNCATE queues: no framework key is empty. The sync worker answers it by queueing every
+ * projected key of the store, so each is checked against the table under its own lock like any change.
+ */
+export const WHOLE_STORE = '';
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
@@ -55,6 +64,17 @@ function captureStatements(store: FrameworkStoreConfig): string[] {
     // OR REPLACE (PostgreSQL 14+) needs only the TRIGGER privilege; DROP would need to own the table.
     `CREATE OR REPLACE TRIGGER sessiongraph_capture AFTER INSERT OR UPDATE OR DELETE ON ${storeTable(store)}
        FOR EACH ROW EXECUTE FUNCTION ${captureFunction(store)}()`,
+    // Row triggers do not see a TRUNCATE (a way to log everyone out); without this the projection would
+    // keep every session it emptied.
+    `CREATE OR REPLACE FUNCTION ${truncateFunction(store)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+     BEGIN
+       INSERT INTO sessiongraph.changes (store, session_key) VALUES (${name}, ${literal(WHOLE_STORE)});
+       PERFORM pg_notify('sessiongraph_changes', ${name});
+       RETURN NULL;
+     END
+     $fn$`,
+    `CREATE OR REPLACE TRIGGER ${TRUNCATE_TRIGGER} AFTER TRUNCATE ON ${storeTable(store)}
+       FOR EACH STATEMENT EXECUTE FUNCTION ${truncateFunction(store)}()`,
   ];
 }
 
@@ -135,15 +155,17 @@ export async function ensureProjection(pool: Pool, config: Config): Promise<void
 export async function uninstall(db: Queryable, config: Config): Promise<string[]> {
   const done: string[] = [];
   for (const store of config.stores.filter(isFrameworkStore)) {
-    await db.query(`DROP TRIGGER IF EXISTS sessiongraph_capture ON ${storeTable(store)}`);
-    done.push(`dropped trigger sessiongraph_capture on ${storeTable(store)}`);
+    for (const trigger of ['sessiongraph_capture', TRUNCATE_TRIGGER]) {
+      await db.query(`DROP TRIGGER IF EXISTS ${trigger} ON ${storeTable(store)}`);
+      done.push(`dropped trigger ${trigger} on ${storeTable(store)}`);
+    }
     await db.query(dropTombstoneTrigger(storeTable(store)));
     if (storeRevokesStick(store)) done.push(`dropped trigger ${TOMBSTONE_TRIGGER} on ${storeTable(store)}`);
   }
   // Triggers of stores no longer configured are found through the catalog, so none is left behind.
   const leftovers = await db.query<{ relation: string; name: string }>(
     `SELECT tgrelid::regclass::text AS relation, tgname AS name FROM pg_trigger
-      WHERE tgname IN ('sessiongraph_capture', '${TOMBSTONE_TRIGGER}')`,
+      WHERE tgname IN ('sessiongraph_capture', '${TRUNCATE_TRIGGER}', '${TOMBSTONE_TRIGGER}')`,
   );
   for (const { relation, name } of leftovers.rows) {
     await db.query(`DROP TRIGGER IF EXISTS ${name} ON ${relation}`);
