@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -56,6 +57,31 @@ describe.skipIf(!process.env['DATABASE_URL'])('token cache', () => {
     } finally {
       t.setNow(null);
     }
+  });
+
+  it('should LISTEN on channels subscribed together one at a time, and hear each', async () => {
+    const hub = t.app.notifications!;
+    // pg 8 warns (pg 9 will refuse) when a query is issued while another waits on the same client.
+    const overlapping: number[] = [];
+    const original = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client & { _queryQueue: unknown[] }, ...args: unknown[]) {
+      overlapping.push(this._queryQueue.length);
+      return (original as (...given: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    const heard: string[] = [];
+    try {
+      for (const channel of ['sg_test_a', 'sg_test_b', 'sg_test_c'])
+        hub.on(channel, (payload) => heard.push(payload));
+      await until(async () => {
+        await t.pool.query(
+          "SELECT pg_notify('sg_test_a', 'a'), pg_notify('sg_test_b', 'b'), pg_notify('sg_test_c', 'c')",
+        );
+        return ['a', 'b', 'c'].every((payload) => heard.includes(payload));
+      });
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+    expect(overlapping.filter((queued) => queued > 0)).toEqual([]);
   });
 
   it('should check every request while the notification connection is down', async () => {

@@ -23,6 +23,8 @@ export class NotificationHub {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private delay: number;
+  /** LISTENs issued after connecting, one at a time: pg 9 refuses a query while another runs on the client. */
+  private listens: Promise<unknown> = Promise.resolve();
   /** Whether notifications are being received right now (LISTEN issued on a live connection). */
   listening = false;
 
@@ -45,7 +47,12 @@ export class NotificationHub {
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      if (this.listening) this.client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
+      const client = this.listening ? this.client : null;
+      if (client) {
+        this.listens = this.listens
+          .then(() => client.query(`LISTEN ${pg.escapeIdentifier(channel)}`))
+          .catch(() => {});
+      }
     }
     set.add(handler);
     return () => set.delete(handler);
