@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.ts';
 import { decodeWebpySession, encodeWebpySession } from '../src/codecs/webpy.ts';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
 import { SyncWorker } from '../src/projection/worker.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
 import { createLogger } from '../src/log.ts';
@@ -113,6 +115,12 @@ function djangoRow(userId: number | null, data: Record<string, unknown> = {}, ex
   };
 }
 
+const CONFIG_FIELDS = [
+  { name: 'userRole', path: 'user_role', type: 'String', indexed: true },
+  { name: 'currentPage', path: 'current_page', type: 'String' },
+  { name: 'uid', path: 'uid', type: 'Int', references: { table: 'public.users', column: 'id' } },
+];
+
 describe('projection', () => {
   let t: TestApp;
   const users: Record<string, number> = {};
@@ -134,11 +142,7 @@ describe('projection', () => {
           { kind: 'django', name: 'django', secretKey: SECRET, passwordColumn: 'password_hash' },
           { kind: 'webpy', name: 'webpy', timeoutSeconds: 3600, userPath: 'uid' },
         ],
-        fields: [
-          { name: 'userRole', path: 'user_role', type: 'String', indexed: true },
-          { name: 'currentPage', path: 'current_page', type: 'String' },
-          { name: 'uid', path: 'uid', type: 'Int', references: { table: 'public.users', column: 'id' } },
-        ],
+        fields: CONFIG_FIELDS,
       },
       setup: async (pool) => {
         await pool.query(createFrameworkTables);
@@ -554,5 +558,61 @@ describe('projection', () => {
     expect(page.data!.sessions.totalCount).toBe(1);
     expect(page.data!.sessions.edges.map((edge) => edge.node.userId)).toEqual([String(users['ada'])]);
     expect(await changes()).toBe(0);
+  });
+
+  it('should build a store’s projection again when the way its rows decode changes', async () => {
+    await t.sync();
+    const validDjango = async () =>
+      (
+        await t.pool.query<{ valid: boolean; n: number }>(
+          `SELECT valid, count(*)::int AS n FROM sessiongraph.projection WHERE store = 'django' GROUP BY valid`,
+        )
+      ).rows;
+    expect(await validDjango()).toEqual([{ valid: true, n: 1 }]);
+    // A row of no table row (as a store renamed to another table would leave): a rebuild leaves it out.
+    await t.pool.query(
+      `INSERT INTO sessiongraph.projection (store, ref, session_key, valid, version) VALUES ('django', 'orphan', 'zzzz-orphan', true, 1)`,
+    );
+    // Another replica's configuration: Django's SECRET_KEY replaced, the old one not even a fallback.
+    const rotated = await createApp(
+      loadConfig(
+        { DATABASE_URL: t.database.url },
+        {
+          logLevel: 'silent',
+          stores: [
+            { kind: 'native', name: 'native' },
+            { kind: 'django', name: 'django', secretKey: 'a-new-secret', passwordColumn: 'password_hash' },
+            { kind: 'webpy', name: 'webpy', timeoutSeconds: 3600, userPath: 'uid' },
+          ],
+          fields: CONFIG_FIELDS,
+        },
+      ),
+      { pool: t.pool, migrate: false },
+    );
+    try {
+      // Its sessions would not decode as the projection says: not read through it, until it is rebuilt.
+      expect(rotated.projector.isReady('django')).toBe(false);
+      expect(rotated.projector.isReady('webpy')).toBe(true);
+      const page = await rotated.stores.get('django')!.list(t.pool, {
+        userId: null,
+        status: null,
+        where: [],
+        now: new Date(),
+        limit: 10,
+        after: null,
+      });
+      expect(page.map((record) => record.status)).toEqual(['INVALID']);
+      await rotated.projector.backfill(t.pool, rotated.frameworkStores.get('django')!);
+      expect(rotated.projector.isReady('django')).toBe(true);
+      expect(await validDjango()).toEqual([{ valid: false, n: 1 }]);
+      // The first configuration no longer trusts the rebuilt projection, and builds its own when it runs.
+      await t.app.projector.refreshReady(t.pool);
+      expect(t.app.projector.isReady('django')).toBe(false);
+      await t.sync();
+      expect(t.app.projector.isReady('django')).toBe(true);
+      expect(await validDjango()).toEqual([{ valid: true, n: 1 }]);
+    } finally {
+      await rotated.touches.close();
+    }
   });
 });

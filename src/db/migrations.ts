@@ -280,10 +280,12 @@ export const migrations: Migration[] = [
     statements: () => [
       // What a framework session prints as, beside what SQL filters on: the data's JSON text as the decoded
       // blob gives it (jsonb reorders keys and respaces), and the user id as the blob names it (the typed
-      // user_id cannot hold "042" or "abc"). Rows projected before these existed have them null until the
-      // projection is verified (`sessiongraph sync --verify`) or the session changes.
+      // user_id cannot hold "042" or "abc"). Projections built before these existed are built again (their
+      // fingerprint differs), and `sessiongraph sync --verify` also fills rows that lack them.
       `ALTER TABLE sessiongraph.projection ADD COLUMN IF NOT EXISTS data_json json,
          ADD COLUMN IF NOT EXISTS user_text text`,
+      // What each store's projection was built with (src/projection/fingerprint.ts): rebuilt when it differs.
+      `ALTER TABLE sessiongraph.projection_state ADD COLUMN IF NOT EXISTS fingerprint text`,
       // A page printed from the projection first asks whether any change of its store is still queued.
       `CREATE INDEX IF NOT EXISTS changes_store_idx ON sessiongraph.changes (store)`,
     ],

@@ -166,30 +166,57 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
       );
     },
 
-    async states(db: Queryable): Promise<Map<string, { after: string | null; done: boolean }>> {
+    async states(
+      db: Queryable,
+    ): Promise<Map<string, { after: string | null; done: boolean; fingerprint: string | null }>> {
       const result = await db.query<{
         store: string;
         backfill_after: string | null;
         backfilled_at: Date | null;
+        fingerprint: string | null;
       }>(
-        '/* projectionStates */ SELECT store, backfill_after, backfilled_at FROM sessiongraph.projection_state',
+        '/* projectionStates */ SELECT store, backfill_after, backfilled_at, fingerprint FROM sessiongraph.projection_state',
       );
       return new Map(
         result.rows.map((row) => [
           row.store,
-          { after: row.backfill_after, done: row.backfilled_at !== null },
+          { after: row.backfill_after, done: row.backfilled_at !== null, fingerprint: row.fingerprint },
         ]),
       );
     },
 
-    async saveProgress(db: Queryable, store: string, after: string | null, done: boolean): Promise<void> {
+    async saveProgress(
+      db: Queryable,
+      store: string,
+      after: string | null,
+      done: boolean,
+      fingerprint: string,
+    ): Promise<void> {
       await db.query(
         `/* saveBackfillProgress */
-         INSERT INTO sessiongraph.projection_state (store, backfill_after, backfilled_at)
-         VALUES ($1, $2, CASE WHEN $3 THEN now() END)
-         ON CONFLICT (store) DO UPDATE SET backfill_after = $2, backfilled_at = CASE WHEN $3 THEN now() END`,
-        [store, after, done],
+         INSERT INTO sessiongraph.projection_state (store, backfill_after, backfilled_at, fingerprint)
+         VALUES ($1, $2, CASE WHEN $3 THEN now() END, $4)
+         ON CONFLICT (store) DO UPDATE SET backfill_after = $2, backfilled_at = CASE WHEN $3 THEN now() END,
+           fingerprint = $4`,
+        [store, after, done, fingerprint],
       );
+    },
+
+    /** The database's clock, for `pruneUnsynced`. */
+    async clock(db: Queryable): Promise<Date> {
+      return (await db.query<{ at: Date }>('/* projectionClock */ SELECT clock_timestamp() AS at')).rows[0]!.at;
+    },
+
+    /**
+     * After a backfill from scratch: rows neither backfilled nor synced since it began belong to no row of the
+     * table (e.g. rows of a table the store no longer names).
+     */
+    async pruneUnsynced(db: Queryable, store: string, since: Date): Promise<number> {
+      const result = await db.query(
+        '/* pruneUnsyncedProjection */ DELETE FROM sessiongraph.projection WHERE store = $1 AND synced_at < $2',
+        [store, since],
+      );
+      return result.rowCount ?? 0;
     },
 
     async resetStore(db: Queryable, store: string): Promise<void> {

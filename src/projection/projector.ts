@@ -7,7 +7,8 @@ import type { SessionRecord } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import { type ClaimedChange, createProjectionQueries, type ProjectedSummary } from './projection.sql.ts';
 import { fieldColumn, fieldSqlType, type ProjectionRow, projectionRow } from './rows.ts';
-import { WHOLE_STORE } from './schema.ts';
+import { isFrameworkStore, WHOLE_STORE } from './schema.ts';
+import { projectionFingerprint } from './fingerprint.ts';
 
 /**
  * Keeps `sessiongraph.projection` equal to what the framework tables decode to: applies queued changes
@@ -41,12 +42,25 @@ const sortOf = (row: BlobRow) => (row.sort_at === null ? null : new Date(Math.fl
 export class Projector {
   readonly sql;
   private readonly ready = new Set<string>();
+  /** Each framework store's fingerprint under this configuration (src/projection/fingerprint.ts). */
+  private readonly fingerprints: Map<string, string>;
 
   constructor(
     private readonly config: Config,
     private readonly catalog: UsersCatalog,
   ) {
     this.sql = createProjectionQueries(config.fields, catalog.keyPgType);
+    this.fingerprints = new Map(
+      config.stores
+        .filter(isFrameworkStore)
+        .map((store) => [store.name, projectionFingerprint(store, config.fields, catalog.keyPgType)]),
+    );
+  }
+
+  private fingerprintOf(store: string): string {
+    const fingerprint = this.fingerprints.get(store);
+    if (fingerprint === undefined) throw new Error(`no framework store is named "${store}"`);
+    return fingerprint;
   }
 
   get userKeyType() {
@@ -57,14 +71,20 @@ export class Projector {
     return this.ready.has(store);
   }
 
-  /** Which stores have a complete projection (another replica may have finished a backfill). */
+  /**
+   * Which stores have a complete projection built under this configuration (another replica may have
+   * finished a backfill, or rebuilt one under another configuration).
+   */
   async refreshReady(db: Queryable): Promise<void> {
     const states = await this.sql.states(db).catch((error: { code?: string }) => {
       // Not migrated yet (e.g. printing the schema): nothing is projected.
-      if (error.code === '42P01') return new Map<string, { done: boolean }>();
+      if (error.code === '42P01') return new Map<string, { done: boolean; fingerprint: string | null }>();
       throw error;
     });
-    for (const [store, state] of states) if (state.done) this.ready.add(store);
+    for (const [store, state] of states) {
+      if (state.fingerprint !== (this.fingerprints.get(store) ?? null)) this.ready.delete(store);
+      else if (state.done) this.ready.add(store);
+    }
   }
 
   rows(store: ProjectableStore, rows: readonly BlobRow[], now: Date): ProjectionRow[] {
@@ -138,15 +158,24 @@ export class Projector {
     } = {},
   ): Promise<BackfillProgress> {
     const batchSize = options.batchSize ?? 5000;
-    if (options.restart) await this.sql.resetStore(pool, store.name);
-    const state = (await this.sql.states(pool)).get(store.name);
+    const fingerprint = this.fingerprintOf(store.name);
+    let state = (await this.sql.states(pool)).get(store.name);
+    // Built (or begun) under another configuration: its rows may decode differently now, so start over.
+    if (options.restart || (state && state.fingerprint !== fingerprint)) {
+      this.ready.delete(store.name);
+      await this.sql.resetStore(pool, store.name);
+      state = undefined;
+    }
     let after = state?.done ? null : (state?.after ?? null);
     const total = await estimateRows(pool, store);
     let rows = 0;
-    if (state?.done && !options.restart) {
+    if (state?.done) {
       this.ready.add(store.name);
       return { store: store.name, rows: 0, total, done: true };
     }
+    // From scratch, whatever the projection holds that this run does not write, and no sync rewrites, is of
+    // no row of the table (a configuration that named another table, say): it goes at the end.
+    const since = after === null ? await this.sql.clock(pool) : null;
     // Pipelined: while one batch is written (PostgreSQL's core), the next is read and decoded (ours).
     let writing: Promise<void> = Promise.resolve();
     for (;;) {
@@ -170,7 +199,10 @@ export class Projector {
           await this.sql.upsertRows(tx, store.name, part);
         });
       writing = Promise.all([write(projected.slice(0, half)), write(projected.slice(half))])
-        .then(() => this.sql.saveProgress(pool, store.name, last, done))
+        .then(async () => {
+          if (done && since) await this.sql.pruneUnsynced(pool, store.name, since);
+          await this.sql.saveProgress(pool, store.name, last, done, fingerprint);
+        })
         .then(() => options.onProgress?.({ store: store.name, rows: reached, total, done }));
       after = last;
       if (done) {
