@@ -47,6 +47,8 @@ type PageStatement = (shape: ProjectedPageShape) => string | null;
 
 interface PlanStatements {
   native: NativeJsonStatements | null;
+  /** Native pages (never INVALID ones: native sessions always decode). */
+  nativePage: PageStatement | null;
   /** Page statements per framework store, made when a page of it is first asked for. */
   projected: Map<string, PageStatement | null>;
 }
@@ -58,8 +60,13 @@ export function createDirectPath(app: App): DirectPath {
   const statementsFor = (plan: Plan) => {
     let found = statements.get(plan);
     if (found === undefined) {
+      const nativeSql = native ? createNativeJsonStatements(plan, native.name, app.catalog, users) : null;
+      const page = nativeSql?.page;
       found = {
-        native: native ? createNativeJsonStatements(plan, native.name, app.catalog, users) : null,
+        native: nativeSql,
+        nativePage: page
+          ? (shape) => (shape.status === 'INVALID' ? null : page({ ...shape, status: shape.status }))
+          : null,
         projected: new Map(),
       };
       statements.set(plan, found);
@@ -78,16 +85,7 @@ export function createDirectPath(app: App): DirectPath {
     const store = app.stores.get(storeName);
     if (!store) return null;
     const sql = statementsFor(plan);
-    if (store === native) {
-      const page = sql.native?.page;
-      return page
-        ? {
-            store,
-            statement: (shape) =>
-              shape.status === 'INVALID' ? null : page({ ...shape, status: shape.status }),
-          }
-        : null;
-    }
+    if (store === native) return sql.nativePage ? { store, statement: sql.nativePage } : null;
     if (!app.frameworkStores.has(storeName) || !app.projector.isReady(storeName)) return null;
     let statement = sql.projected.get(storeName);
     if (statement === undefined) {
