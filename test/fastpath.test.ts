@@ -378,8 +378,14 @@ describe('compiled reads', () => {
       '{"zeta":1,"alpha":{"b":2,"a":[1.5,"é\\"\\\\"]},"_auth_user_id":"02"}',
     );
 
-    // Django writes a row itself: until the sync worker applies the change, pages read the blobs.
+    // Django writes a row itself: until the sync worker applies the change, pages with that row read the
+    // blobs; pages without it are still printed from the projection.
     const codec = createDjangoCodec({ secretKey: SECRET });
+    await t.pool.query(`UPDATE django_session SET session_data = $1 WHERE session_key = $2`, [
+      codec.encode({ _auth_user_id: 'abc', n: 2 }, new Date()),
+      'd0000000000000000000000000000004',
+    ]);
+    expect((await answer()).routes).toEqual(['compiled']);
     await t.pool.query(`UPDATE django_session SET session_data = $1 WHERE session_key = $2`, [
       codec.encode({ _auth_user_id: '02', changed: true }, new Date()),
       'd0000000000000000000000000000003',
@@ -392,6 +398,12 @@ describe('compiled reads', () => {
     const synced = await answer();
     expect(synced.routes).toEqual(['compiled']);
     expect(dataOf(synced.body, '02')).toEqual({ _auth_user_id: '02', changed: true });
+
+    // A TRUNCATE not yet applied: no page of the store is printed from the projection.
+    await t.pool.query(`INSERT INTO sessiongraph.changes (store, session_key) VALUES ('django', '')`);
+    expect((await answer()).routes.length).toBeGreaterThan(1);
+    await t.sync();
+    expect((await answer()).routes).toEqual(['compiled']);
 
     // A row projected before the printed columns existed: the general way until verify brings it up to date.
     await t.pool.query(

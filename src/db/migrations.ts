@@ -286,8 +286,8 @@ export const migrations: Migration[] = [
          ADD COLUMN IF NOT EXISTS user_text text`,
       // What each store's projection was built with (src/projection/fingerprint.ts): rebuilt when it differs.
       `ALTER TABLE sessiongraph.projection_state ADD COLUMN IF NOT EXISTS fingerprint text`,
-      // A page printed from the projection first asks whether any change of its store is still queued.
-      `CREATE INDEX IF NOT EXISTS changes_store_idx ON sessiongraph.changes (store)`,
+      // A page printed from the projection asks whether a change of its store, or of its rows, is queued.
+      `CREATE INDEX IF NOT EXISTS changes_store_key_idx ON sessiongraph.changes (store, session_key)`,
     ],
   },
 ];

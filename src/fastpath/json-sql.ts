@@ -161,7 +161,8 @@ export type PageRow = {
  * One row for a page: pg parses one message instead of one per edge, and PostgreSQL sends one. `rows` is the
  * page's row source (aliased `s`, at most `size + 1` rows; row `size + 1`, when there is one, only says there
  * is a next page), `order` its order, `sortIso` its printed sort time and `id` its id as text: the cursor's
- * two parts. `edge` may read `s.sort_iso`. `current`, when given, is a condition on the whole page.
+ * two parts. `edge` may read `s.sort_iso`. `current`, when given, is a condition on the whole page, which
+ * may aggregate the `carry` columns of its rows (as `e.<name>`).
  */
 export function pageStatement(page: {
   size: number;
@@ -173,6 +174,7 @@ export function pageStatement(page: {
   ok: string;
   join: string;
   current?: string;
+  carry?: readonly string[];
 }): string {
   const last = `e.ord = least(e.fetched, ${page.size})`;
   const current = page.current ? ` AND ${page.current}` : '';
@@ -181,7 +183,7 @@ export function pageStatement(page: {
             count(*)::int AS fetched, coalesce(bool_and(e.ok), true)${current} AS ok,
             min(e.sort_iso) FILTER (WHERE e.ord = 1) AS first_at, min(e.id) FILTER (WHERE e.ord = 1) AS first_id,
             min(e.sort_iso) FILTER (WHERE ${last}) AS last_at, min(e.id) FILTER (WHERE ${last}) AS last_id
-       FROM (SELECT ${page.edge}::text AS body, ${page.ok} AS ok, s.sort_iso, ${page.id} AS id, s.ord, s.fetched
+       FROM (SELECT ${page.edge}::text AS body, ${page.ok} AS ok, s.sort_iso, ${page.id} AS id, s.ord, s.fetched${(page.carry ?? []).map((column) => `, s.${column}`).join('')}
                FROM (SELECT s.*, ${page.sortIso} AS sort_iso,
                             row_number() OVER (ORDER BY ${page.order}) AS ord, count(*) OVER () AS fetched
                        FROM (${page.rows}) AS s) AS s ${page.join}) AS e`,

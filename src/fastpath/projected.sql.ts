@@ -1,3 +1,4 @@
+import { WHOLE_STORE } from '../projection/schema.ts';
 import type { SessionStatus } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import type { UserJoin } from '../users/users.sql.ts';
@@ -18,11 +19,14 @@ import {
  * session's data as the JSON text the resolvers print and its user id as the blob names it, so no blob is
  * read, parsed or decoded (see src/fastpath/json-sql.ts for the printing).
  *
- * The projection answers only when it is what the framework table decodes to, in the statement's own
+ * The projection answers only where it is what the framework table decodes to, in the statement's own
  * snapshot: every write to the table either updates the projection in its transaction (API writes) or
  * queues its key in `sessiongraph.changes` (the capture trigger), and the sync worker removes a key from the
- * queue in the transaction that updates the projection. So with nothing of the store queued, every row is
- * current; otherwise `ok` is false and the request goes the general way, which reads the blobs themselves.
+ * queue in the transaction that updates the projection. So a row with no change of its key queued is
+ * current. The page is printed when none of its rows has one (one probe when nothing of the store is queued
+ * at all, the usual case; one per row otherwise, so a busy table's pages still print) and no TRUNCATE waits;
+ * otherwise `ok` is false and the request goes the general way, which reads the blobs themselves. Which rows
+ * make the page is the projection's answer on either way.
  * Rows the projection cannot print as the general way would (projected before the printed columns existed,
  * data jsonb had to repair, no sort time) turn `ok` false too.
  */
@@ -48,7 +52,7 @@ function projectedRows(store: string, keyType: string, shape: ProjectedPageShape
   if (shape.status === 'EXPIRED') conditions.push('p.valid AND p.expires_at <= $1::timestamptz');
   if (shape.status === 'INVALID') conditions.push('NOT p.valid');
   if (shape.after) conditions.push(`(p.sort_at, p.ref) < (${next()}::timestamptz, ${next()}::text)`);
-  return `SELECT p.ref, p.sort_at, p.valid, p.problem, p.note, p.data_json, p.user_text, p.user_id,
+  return `SELECT p.ref, p.session_key, p.sort_at, p.valid, p.problem, p.note, p.data_json, p.user_text, p.user_id,
                  p.created_at, p.expires_at, p.last_seen_at, p.version
             FROM sessiongraph.projection p
            WHERE ${conditions.join(' AND ')}
@@ -103,7 +107,10 @@ export function createProjectedPageStatements(
       }),
     );
     const join = plan.readsUser ? users.join('s.user_id') : '';
-    const current = `NOT EXISTS (SELECT 1 FROM sessiongraph.changes c WHERE c.store = ${literal(store)})`;
+    const queued = `sessiongraph.changes c WHERE c.store = ${literal(store)}`;
+    // OR evaluates its left side first: with nothing queued, the rows are never probed.
+    const current = `(NOT EXISTS (SELECT 1 FROM ${queued})
+      OR NOT EXISTS (SELECT 1 FROM ${queued} AND c.session_key = ANY (array_append(array_agg(e.session_key), ${literal(WHOLE_STORE)}))))`;
     return memoizedByShape((shape: ProjectedPageShape) =>
       pageStatement({
         size: shape.limit - 1,
@@ -115,6 +122,7 @@ export function createProjectedPageStatements(
         ok: printer.ok('$1'),
         join,
         current,
+        carry: ['session_key'],
       }),
     );
   } catch (error) {

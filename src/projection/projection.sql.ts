@@ -204,7 +204,8 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
 
     /** The database's clock, for `pruneUnsynced`. */
     async clock(db: Queryable): Promise<Date> {
-      return (await db.query<{ at: Date }>('/* projectionClock */ SELECT clock_timestamp() AS at')).rows[0]!.at;
+      return (await db.query<{ at: Date }>('/* projectionClock */ SELECT clock_timestamp() AS at')).rows[0]!
+        .at;
     },
 
     /**
