@@ -16,7 +16,7 @@ import type { FieldPlan, LeafPlan, Plan } from './compile.ts';
 export class NotCovered extends Error {}
 
 /** Postgres's `to_char` pattern for `Date#toISOString`, which truncates to milliseconds as `MS` does. */
-export const iso = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const iso = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 /** Where `iso` prints what JavaScript prints: four-digit years, no infinities. */
 const printable = (expr: string) =>
   `(${expr} IS NULL OR (${expr} >= '0001-01-01 00:00:00+00' AND ${expr} < '10000-01-01 00:00:00+00'))`;
@@ -53,7 +53,7 @@ const cursorOf = (store: string, timeIso: string, id: string) =>
 /** json_build_object takes at most 100 arguments. */
 const MAX_KEYS = 50;
 
-export function object(fields: readonly FieldPlan[], value: (plan: FieldPlan) => string): string {
+function object(fields: readonly FieldPlan[], value: (plan: FieldPlan) => string): string {
   if (fields.length > MAX_KEYS) throw new NotCovered();
   return `json_build_object(${fields.map((plan) => `${literal(plan.key)}, ${value(plan)}`).join(', ')})`;
 }
