@@ -416,6 +416,39 @@ describe('compiled reads', () => {
     expect((await answer()).routes).toEqual(['compiled']);
   });
 
+  it('should send a store’s pages the general way for a second after a run of declines', async () => {
+    const admin = { authorization: `Bearer ${tokens['admin']}` };
+    const page = {
+      query: '{ sessions(store: "django", status: ACTIVE, first: 50) { edges { node { id data } } } }',
+    };
+    const compiledStatements = async () => {
+      t.statements.length = 0;
+      const answer = await post(compiled, page, admin);
+      expect(answer).toEqual(await post(general, page, admin));
+      return t.statements.filter((text) => text.includes('/* compiled_')).length;
+    };
+    // A row of the page waits in the change queue: every attempt declines.
+    await t.pool.query(`UPDATE django_session SET session_data = session_data WHERE session_key = $1`, [
+      'd0000000000000000000000000000001',
+    ]);
+    const start = Date.now();
+    t.setNow(new Date(start));
+    try {
+      for (let attempt = 0; attempt < 8; attempt += 1) expect(await compiledStatements()).toBe(1);
+      // Resting: no statement spent on this route.
+      expect(await compiledStatements()).toBe(0);
+      await t.sync();
+      expect(await compiledStatements()).toBe(0);
+      // A second later it tries again, and prints the page.
+      t.setNow(new Date(start + 1001));
+      t.statements.length = 0;
+      await post(compiled, page, admin);
+      expect(t.statements.filter((text) => !text.includes('findTokenByHash')).length).toBe(1);
+    } finally {
+      t.setNow(null);
+    }
+  });
+
   it('should print global ids in SQL as Pothos does, for every prefix length and key type', async () => {
     const keys: Array<[string, string]> = [
       ['uuid', '0b7f4c8e-1d2a-4c3b-9e8f-7a6b5c4d3e2f'],

@@ -53,7 +53,37 @@ interface PlanStatements {
   projected: Map<string, PageStatement | null>;
 }
 
+/** Declines in a row after which a store's pages skip this route for a while, and how long. */
+const DECLINES_BEFORE_REST = 8;
+const REST_MILLISECONDS = 1000;
+
+/**
+ * A page this route declines has cost a statement before the general way runs its own. Pages of a busy
+ * framework table may decline often (its newest rows wait in the change queue a few ms after each write),
+ * and a page with a row the projection cannot print declines every time: after a run of declines the
+ * store's pages go straight the general way for a second, then this route tries again.
+ */
+function createDeclineTracker() {
+  const stores = new Map<string, { declines: number; until: number }>();
+  return {
+    resting: (store: string, now: Date) => (stores.get(store)?.until ?? 0) > now.getTime(),
+    declined(store: string, now: Date) {
+      const state = stores.get(store) ?? { declines: 0, until: 0 };
+      state.declines += 1;
+      if (state.declines >= DECLINES_BEFORE_REST) {
+        state.declines = 0;
+        state.until = now.getTime() + REST_MILLISECONDS;
+      }
+      stores.set(store, state);
+    },
+    answered(store: string) {
+      if (stores.size > 0) stores.delete(store);
+    },
+  };
+}
+
 export function createDirectPath(app: App): DirectPath {
+  const declines = createDeclineTracker();
   const native: SessionStore | undefined = [...app.stores.values()].find((store) => store.kind === 'native');
   const users = createUserJoin(app.catalog);
   const statements = new WeakMap<Plan, PlanStatements>();
@@ -179,10 +209,14 @@ export function createDirectPath(app: App): DirectPath {
       if (userId !== null) params.push(userId);
       if (after) params.push(after[0], after[1]);
       const statement = route.statement(shape);
-      if (statement === null) return null;
+      if (statement === null || declines.resting(storeName, now)) return null;
       const { rows } = await db.query<PageRow>(statement, params);
       const page = rows[0];
-      if (!page?.ok) return null;
+      if (!page?.ok) {
+        declines.declined(storeName, now);
+        return null;
+      }
+      declines.answered(storeName);
       const cursor = (at: string | null, id: string | null) =>
         at === null || id === null ? null : encodeCursor(storeName, [at, id]);
       return response(plan, () =>
