@@ -162,7 +162,8 @@ export type PageRow = {
  * page's row source (aliased `s`, at most `size + 1` rows; row `size + 1`, when there is one, only says there
  * is a next page), `order` its order, `sortIso` its printed sort time and `id` its id as text: the cursor's
  * two parts. `edge` may read `s.sort_iso`. `current`, when given, is a condition on the whole page, which
- * may aggregate the `carry` columns of its rows (as `e.<name>`).
+ * may aggregate the `carry` columns of its rows (as `e.<name>`; `e.ord <= size` are the printed ones). Only
+ * the printed rows must print as the resolvers print: the look-ahead row is never printed.
  */
 export function pageStatement(page: {
   size: number;
@@ -180,7 +181,7 @@ export function pageStatement(page: {
   const current = page.current ? ` AND ${page.current}` : '';
   return named(
     `SELECT string_agg(e.body, ',' ORDER BY e.ord) FILTER (WHERE e.ord <= ${page.size}) AS edges,
-            count(*)::int AS fetched, coalesce(bool_and(e.ok), true)${current} AS ok,
+            count(*)::int AS fetched, coalesce(bool_and(e.ok) FILTER (WHERE e.ord <= ${page.size}), true)${current} AS ok,
             min(e.sort_iso) FILTER (WHERE e.ord = 1) AS first_at, min(e.id) FILTER (WHERE e.ord = 1) AS first_id,
             min(e.sort_iso) FILTER (WHERE ${last}) AS last_at, min(e.id) FILTER (WHERE ${last}) AS last_id
        FROM (SELECT ${page.edge}::text AS body, ${page.ok} AS ok, s.sort_iso, ${page.id} AS id, s.ord, s.fetched${(page.carry ?? []).map((column) => `, s.${column}`).join('')}

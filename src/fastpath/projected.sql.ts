@@ -108,9 +108,11 @@ export function createProjectedPageStatements(
     );
     const join = plan.readsUser ? users.join('s.user_id') : '';
     const queued = `sessiongraph.changes c WHERE c.store = ${literal(store)}`;
-    // OR evaluates its left side first: with nothing queued, the rows are never probed.
-    const current = `(NOT EXISTS (SELECT 1 FROM ${queued})
-      OR NOT EXISTS (SELECT 1 FROM ${queued} AND c.session_key = ANY (array_append(array_agg(e.session_key), ${literal(WHOLE_STORE)}))))`;
+    // OR evaluates its left side first: with nothing queued, the rows are never probed. The printed rows
+    // are probed (the look-ahead row only says there is a next page, which the projection decides either way).
+    const current = (size: number) => `(NOT EXISTS (SELECT 1 FROM ${queued})
+      OR NOT EXISTS (SELECT 1 FROM ${queued} AND c.session_key = ANY (
+        array_append(array_agg(e.session_key) FILTER (WHERE e.ord <= ${size}), ${literal(WHOLE_STORE)}))))`;
     return memoizedByShape((shape: ProjectedPageShape) =>
       pageStatement({
         size: shape.limit - 1,
@@ -121,7 +123,7 @@ export function createProjectedPageStatements(
         edge,
         ok: printer.ok('$1'),
         join,
-        current,
+        current: current(shape.limit - 1),
         carry: ['session_key'],
       }),
     );
