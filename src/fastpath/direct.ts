@@ -110,11 +110,11 @@ export function createDirectPath(app: App): DirectPath {
    */
   function pageRoute(
     plan: Plan,
+    sql: PlanStatements,
     storeName: string,
   ): { store: SessionStore; statement: PageStatement } | null {
     const store = app.stores.get(storeName);
     if (!store) return null;
-    const sql = statementsFor(plan);
     if (store === native) return sql.nativePage ? { store, statement: sql.nativePage } : null;
     if (!app.frameworkStores.has(storeName) || !app.projector.isReady(storeName)) return null;
     let statement = sql.projected.get(storeName);
@@ -151,9 +151,10 @@ export function createDirectPath(app: App): DirectPath {
 
   return {
     async answer(plan, args, headers, db, now) {
-      const sql = statementsFor(plan).native;
+      const statements = statementsFor(plan);
+      const sql = statements.native;
       const storeName = (args['store'] as string | undefined) ?? app.defaultStore.name;
-      const route = plan.root === 'sessions' ? pageRoute(plan, storeName) : null;
+      const route = plan.root === 'sessions' ? pageRoute(plan, statements, storeName) : null;
       if (plan.root === 'sessions' ? !route : !sql) return null;
       const scopes = await scopesOf(headers, db, now);
       if (scopes === undefined) return null;

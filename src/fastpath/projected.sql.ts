@@ -47,7 +47,9 @@ function projectedRows(store: string, keyType: string, shape: ProjectedPageShape
   const next = () => `$${++last}`;
   const conditions = [`p.store = ${literal(store)}`];
   if (shape.user) conditions.push(`p.user_id = ${next()}::${keyType}`);
-  // As for native pages (src/stores/native.sql.ts), `+ interval '0'` keeps one generic plan: newest first.
+  // The rows `projectedStatus` (src/stores/blob.sql.ts) selects for the general way. As for native pages
+  // (src/stores/native.sql.ts), `+ interval '0'` keeps one generic plan, newest first; the general way's
+  // text also serves `estimatedCount`, which needs the column's statistics, so it keeps them.
   if (shape.status === 'ACTIVE') conditions.push(`p.valid AND p.expires_at + interval '0' > $1::timestamptz`);
   if (shape.status === 'EXPIRED') conditions.push('p.valid AND p.expires_at <= $1::timestamptz');
   if (shape.status === 'INVALID') conditions.push('NOT p.valid');

@@ -183,8 +183,7 @@ export function createBlobQueries(spec: BlobTableSql) {
     /**
      * A page chosen in the projection's indexes (by user, typed fields, status), its rows read fresh from
      * the framework table. `conditions` are extra SQL on the projection row `p` using parameters from $7.
-     */
-    /**
+     *
      * With `users`, each row also carries the owner the projection names (`projected_user`) and that user's
      * row, joined in the same statement: the caller keeps it only where the blob's decoding names the same
      * user, since the projection may trail the table.

@@ -70,7 +70,7 @@ export function createNativeStore(
 
     async findByRefs(db, refs, now, options) {
       const withUser = options?.withUser === true;
-      const valid = refs.filter((ref) => UUID.test(ref));
+      const valid = refs.filter(isNativeRef);
       const rows = valid.length > 0 ? await sql.findSessionsByIds(db, valid, withUser) : [];
       const byId = new Map(rows.map((row) => [row.id, row]));
       return refs.map((ref) => {
@@ -151,7 +151,7 @@ export function createNativeStore(
     },
 
     async update(tx, ref, input, now, limits) {
-      const row = UUID.test(ref) ? await sql.lockSession(tx, ref) : null;
+      const row = isNativeRef(ref) ? await sql.lockSession(tx, ref) : null;
       if (!row) return { kind: 'missing' };
       if (input.expectedVersion !== null && input.expectedVersion !== row.version) {
         return { kind: 'conflict', actualVersion: row.version };
@@ -165,16 +165,16 @@ export function createNativeStore(
     },
 
     async rotate(tx, ref, now) {
-      if (!UUID.test(ref)) return null;
+      if (!isNativeRef(ref)) return null;
       const key = generateSessionKey();
       const row = await sql.rotateSessionKey(tx, ref, hashSessionKey(key));
       return row ? { record: toRecord(row, now), key } : null;
     },
 
-    end: (tx, ref) => (UUID.test(ref) ? sql.deleteSession(tx, ref) : Promise.resolve(false)),
+    end: (tx, ref) => (isNativeRef(ref) ? sql.deleteSession(tx, ref) : Promise.resolve(false)),
 
     endUserSessions: (tx, userId, keepRef) =>
-      sql.deleteSessionsOfUser(tx, userId, keepRef !== null && UUID.test(keepRef) ? keepRef : null),
+      sql.deleteSessionsOfUser(tx, userId, keepRef !== null && isNativeRef(keepRef) ? keepRef : null),
 
     sweep: (db, now, batchSize) => sql.deleteExpiredSessions(db, now, batchSize),
   };
