@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { migrate } from './db/migrations.ts';
 import { createPool, usePreparedStatements, type Pool, withTransaction } from './db/pool.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createPipelinedReads, type PipelinedReads } from './db/pipeline.ts';
 import type { Queryable } from './db/pool.ts';
 import type { ProjectableStore } from './projection/projector.ts';
 import { Projector } from './projection/projector.ts';
@@ -28,6 +29,8 @@ import { createUsersQueries, type UsersQueries } from './users/users.sql.ts';
 export interface App {
   config: Config;
   pool: Pool;
+  /** Pipelined connections for one-statement reads (null: they use the pool); close it before the pool. */
+  reads: PipelinedReads | null;
   logger: Logger;
   catalog: UsersCatalog;
   users: UsersQueries;
@@ -144,6 +147,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   return {
     config,
     pool,
+    reads:
+      config.readPipelines > 0 && config.databaseUrl
+        ? createPipelinedReads(config.databaseUrl, config.readPipelines, poolTimeouts(config))
+        : null,
     logger,
     catalog,
     users,

@@ -220,6 +220,11 @@ export const configSchema = z.object({
   touchBatchMilliseconds: z.number().int().min(0).max(60_000).default(500),
   poolSize: z.number().int().positive().default(10),
   /**
+   * Connections, besides the pool, on which the compiled path's one-statement reads are pipelined
+   * (src/db/pipeline.ts); 0 sends them through the pool. Behind a pooler, only one that supports pipelining.
+   */
+  readPipelines: z.number().int().min(0).max(64).default(2),
+  /**
    * Send the server's statements as prepared statements (parsed and planned once per connection). Turn off
    * behind a pooler that cannot keep them across transactions (pgbouncer in transaction mode before 1.21).
    */
@@ -383,6 +388,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS'),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),
+    readPipelines: integer(env, 'READ_PIPELINES'),
     poolWaitMilliseconds: integer(env, 'POOL_WAIT_MILLISECONDS'),
     preparedStatements: boolean(env, 'PREPARED_STATEMENTS'),
     compiledReads: boolean(env, 'COMPILED_READS'),

@@ -1,7 +1,7 @@
 import { initContextCache } from '@pothos/core';
 import DataLoader from 'dataloader';
 import type { App } from './app.ts';
-import { RequestDb } from './db/pool.ts';
+import { CountingDb, type Queryable, RequestDb } from './db/pool.ts';
 import { recordAudit } from './auth/audit.sql.ts';
 import type { Caller, ViewerSession } from './auth/caller.ts';
 import { checkToken } from './auth/tokens.ts';
@@ -108,6 +108,13 @@ async function resolveCaller(
 /** The request's database handle, counting its statements for the request scope and the app's listener. */
 export const requestDb = (app: App, scope: RequestScope | undefined) =>
   new RequestDb(app.pool, (text) => {
+    if (scope) scope.statements += 1;
+    app.onStatement?.(text);
+  });
+
+/** One-statement reads outside any transaction (the compiled path's), counted like requestDb's. */
+export const requestReads = (app: App, scope: RequestScope | undefined): Queryable =>
+  new CountingDb(app.reads ?? app.pool, (text) => {
     if (scope) scope.statements += 1;
     app.onStatement?.(text);
   });

@@ -38,7 +38,14 @@ async function main() {
   const app = await createApp(
     // PGlite serves every socket client from one backend, so NOTIFY never reaches another connection:
     // the embedded demo checks tokens on every request rather than trusting a cache it cannot invalidate.
-    { ...config, databaseUrl, ...(embedded ? { tokenCacheSeconds: 0 } : {}) },
+    // For the same reason connections share prepared statements' names: two pool connections preparing the
+    // same statement at once collide ("already exists"), so the embedded demo sends its statements unnamed
+    // and through the pool only (no pipelined connections).
+    {
+      ...config,
+      databaseUrl,
+      ...(embedded ? { tokenCacheSeconds: 0, readPipelines: 0, preparedStatements: false } : {}),
+    },
     { pool, logger, migrate: embedded ? true : undefined, notifications },
   );
   if (embedded) await seedDemoSessions(pool);
@@ -102,6 +109,7 @@ async function main() {
     await worker?.stop();
     await app.touches.close();
     await notifications.stop();
+    await app.reads?.end();
     await pool.end();
     await embedded?.stop();
     logger.info({ ms: Date.now() - started }, 'shut down');

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { App } from '../app.ts';
-import { createContext, requestDb } from '../context.ts';
+import { createContext, requestReads } from '../context.ts';
 import { operationLabel, type RequestScope } from '../ops/request-scope.ts';
 import { clientIp, markGated, type RequestGate, refusalBody } from '../security/limits.ts';
 import { compilePlan, type Plan } from './compile.ts';
@@ -131,7 +131,7 @@ export function createFastPath(
         if (direct) {
           let body: string | null = null;
           try {
-            body = await direct.answer(plan, args, request.headers, requestDb(app, scope), app.clock());
+            body = await direct.answer(plan, args, request.headers, requestReads(app, scope), app.clock());
           } catch (error) {
             // The general path runs the request again and says whatever went wrong properly.
             app.metrics.compiled.inc({ outcome: 'sql_error' });

@@ -51,7 +51,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await options.setup?.(pool);
   const statements: string[] = [];
   let fixedNow: Date | null = null;
-  const config = loadConfig({ DATABASE_URL: database.url }, { logLevel: 'silent', ...options.config });
+  // As the embedded demo (src/main.ts): PGlite's connections share one backend and its statement names.
+  const embedded = database.embedded ? { preparedStatements: false, readPipelines: 0 } : {};
+  const config = loadConfig(
+    { DATABASE_URL: database.url },
+    { logLevel: 'silent', ...embedded, ...options.config },
+  );
   const logger = options.logger ?? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const notifications = options.notifications ? new NotificationHub(database.url, logger) : undefined;
   await notifications?.start();
@@ -114,6 +119,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     async close() {
       await app.touches.close();
+      await app.reads?.end();
       await notifications?.stop();
       await pool.end();
       await database.drop();
