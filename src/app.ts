@@ -149,7 +149,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pool,
     reads:
       config.readPipelines > 0 && config.databaseUrl
-        ? createPipelinedReads(config.databaseUrl, config.readPipelines, poolTimeouts(config))
+        ? createPipelinedReads(config.databaseUrl, config.readPipelines, poolTimeouts(config), pool)
         : null,
     logger,
     catalog,

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelinedReads, type PipelinedReads } from '../src/db/pipeline.ts';
+import { createPool, type Pool } from '../src/db/pool.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 /** The backends of this database other than the asking one: the pipelined connections. */
@@ -17,6 +18,7 @@ describe('pipelined reads', () => {
   let admin: pg.Client;
   let reads: PipelinedReads;
   let lanes: number;
+  let pool: Pool;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -25,11 +27,13 @@ describe('pipelined reads', () => {
     // PGlite serves every connection from one backend, so two connections would share their prepared
     // statements' names: the embedded server gets one (and the embedded demo none, src/main.ts).
     lanes = database.embedded ? 1 : 2;
-    reads = createPipelinedReads(database.url, lanes, { statementMilliseconds: 300 });
+    pool = createPool(database.url, 2);
+    reads = createPipelinedReads(database.url, lanes, { statementMilliseconds: 300 }, pool);
   });
 
   afterAll(async () => {
     await reads.end();
+    await pool.end();
     await admin.end();
     await database.drop();
   });
@@ -103,8 +107,36 @@ describe('pipelined reads', () => {
     },
   );
 
+  it.skipIf(!process.env['DATABASE_URL'])(
+    'should send statements to the pool, not behind a stalled one',
+    async () => {
+      const own = createPipelinedReads(database.url, 1, {}, pool, 30);
+      try {
+        const lanePid = (await own.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        let slowDone = false;
+        const slow = own.query('SELECT pg_sleep(0.5)').then(() => {
+          slowDone = true;
+        });
+        // Within the stall limit, the next statement queues behind the slow one on the same connection.
+        const behind = own.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        const around = await own.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        expect(around.rows[0]!.pid).not.toBe(lanePid);
+        expect(slowDone).toBe(false);
+        expect((await behind).rows[0]!.pid).toBe(lanePid);
+        await slow;
+        // Once the slow statement is answered, the connection takes statements again.
+        expect((await own.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid).toBe(
+          lanePid,
+        );
+      } finally {
+        await own.end();
+      }
+    },
+  );
+
   it('should close its connections on end and refuse statements after it', async () => {
-    const own = createPipelinedReads(database.url, 1);
+    const own = createPipelinedReads(database.url, 1, {}, pool);
     expect((await own.query<{ n: number }>('SELECT 1 AS n')).rows[0]!.n).toBe(1);
     const open = database.embedded ? [] : await backends(admin);
     await own.end();

@@ -1,20 +1,23 @@
+import type { Writable } from 'node:stream';
 import pg from 'pg';
-import { type PoolTimeouts, type Queryable, type Row, run } from './pool.ts';
+import { type Pool, type PoolTimeouts, type Queryable, type Row, run } from './pool.ts';
 
 /**
  * Single statements outside any transaction, many in flight on each of a few connections: PostgreSQL's
- * pipeline mode (pg's `pipeline: true`). A pool gives each statement a connection of its own, so every
- * request costs its own write, its own backend wake-up and its own read; on a pipelined connection the
- * statements of requests that arrive together go out in one write and come back in one read, and the
- * backend answers them in one go. That is most of what a one-statement read costs the server and the
- * database (measured with the bench's W2: see the README's Performance section).
+ * pipeline mode (pg's `pipeline: true`). A pool gives each statement a connection of its own, so each one
+ * costs a write, a backend's wake-up and a read of its own; here the statements of the requests read in one
+ * turn of the event loop leave in one write, one backend answers them in one go, and their answers come
+ * back together. That is much of what a one-statement read costs the database and the server (the
+ * README's Performance section).
  *
  * Only for statements that stand alone: a statement on a pipelined connection runs in its own implicit
- * transaction, and a transaction's statements would interleave with other requests' (those go to the
- * pool). A statement behind a slow one waits for it, so each statement goes to the connection with the
- * fewest in flight. A connection that fails (or whose statement times out: pg then drops the connection to
- * unblock the rest) fails every statement in flight on it, and the next statement opens a new one; callers
- * treat a failure as "answer the general way" (src/fastpath/handler.ts).
+ * transaction, and a transaction's statements would interleave with other requests' (those use the pool).
+ * A statement waits for those sent before it on its connection, so each goes to the connection with the
+ * fewest in flight, and a connection whose oldest statement has waited longer than `stallMilliseconds`
+ * takes no new ones: with every connection stalled, statements go to the fallback (the pool). A connection
+ * that fails (or whose statement outlives the client's timeout: pg then drops the connection to unblock the
+ * rest) fails every statement in flight on it, and a new one replaces it; callers treat a failure as "answer
+ * the general way" (src/fastpath/handler.ts).
  */
 export interface PipelinedReads extends Queryable {
   /** Closes the connections (after the statements in flight). */
@@ -24,14 +27,22 @@ export interface PipelinedReads extends Queryable {
 interface Lane {
   client: pg.Client;
   ready: Promise<void>;
-  inFlight: number;
+  /** When each statement in flight was sent, oldest first (a pipeline answers in order). */
+  sent: number[];
   broken: boolean;
+  /** Whether its writes are held until the end of this turn of the event loop (holdWrites). */
+  corked: boolean;
 }
+
+/** A connection whose oldest statement has waited this long takes no new ones. */
+const STALL_MILLISECONDS = 50;
 
 export function createPipelinedReads(
   connectionString: string,
   connections: number,
-  timeouts: PoolTimeouts = {},
+  timeouts: PoolTimeouts,
+  fallback: Pool,
+  stallMilliseconds = STALL_MILLISECONDS,
 ): PipelinedReads {
   const lanes: (Lane | null)[] = Array.from({ length: connections }, () => null);
   const statement = timeouts.statementMilliseconds ?? 10_000;
@@ -45,7 +56,7 @@ export function createPipelinedReads(
       connectionTimeoutMillis: timeouts.connectMilliseconds ?? 5_000,
       ...(statement > 0 ? { statement_timeout: statement, query_timeout: statement + 5_000 } : {}),
     } as pg.ClientConfig);
-    const lane: Lane = { client, ready: Promise.resolve(), inFlight: 0, broken: false };
+    const lane: Lane = { client, ready: Promise.resolve(), sent: [], broken: false, corked: false };
     // Without a listener a lost connection would be an uncaught 'error' and end the process.
     client.on('error', () => {
       lane.broken = true;
@@ -65,8 +76,26 @@ export function createPipelinedReads(
     return lane;
   }
 
-  /** The connection with the fewest statements in flight; a broken one is replaced first. */
-  function pick(): Lane {
+  /**
+   * Holds the connection's writes until the event loop has run every callback of this turn, so the
+   * statements of all the requests read in one turn leave in one write (pg corks only each statement's own
+   * messages). The wait ends before the loop next waits for I/O.
+   */
+  function holdWrites(lane: Lane) {
+    if (lane.corked) return;
+    const stream = (lane.client as unknown as { connection?: { stream?: Partial<Writable> } }).connection
+      ?.stream;
+    if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
+    lane.corked = true;
+    stream.cork();
+    setImmediate(() => {
+      lane.corked = false;
+      stream.uncork!();
+    });
+  }
+
+  /** The connection with the fewest statements in flight, unless stalled; a broken one is replaced first. */
+  function pick(now: number): Lane | null {
     let best: Lane | null = null;
     for (let i = 0; i < lanes.length; i++) {
       let lane = lanes[i]!;
@@ -76,21 +105,25 @@ export function createPipelinedReads(
         lane = open();
         lanes[i] = lane;
       }
-      if (best === null || lane.inFlight < best.inFlight) best = lane;
+      const stalled = lane.sent.length > 0 && now - lane.sent[0]! > stallMilliseconds;
+      if (!stalled && (best === null || lane.sent.length < best.sent.length)) best = lane;
     }
-    return best!;
+    return best;
   }
 
   return {
     async query<R extends Row = Row>(text: string, params?: readonly unknown[]) {
       if (ending) throw new Error('pipelined reads are closed');
-      const lane = pick();
-      lane.inFlight += 1;
+      const now = performance.now();
+      const lane = pick(now);
+      if (lane === null) return run<R>(fallback as never, text, params);
+      lane.sent.push(now);
       try {
         await lane.ready;
+        holdWrites(lane);
         return await run<R>(lane.client as never, text, params);
       } finally {
-        lane.inFlight -= 1;
+        lane.sent.shift();
       }
     },
     async end() {
