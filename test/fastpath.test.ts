@@ -230,6 +230,15 @@ describe('compiled reads', () => {
           '{ sessions(status: ACTIVE, first: 5) { edges { node { id createdAt expiresAt data user { id username email } } } } }',
       },
     ],
+    // The edges are written around the rest of the response; these have none, or print them twice.
+    ['page, pageInfo only', { query: '{ sessions(first: 3) { pageInfo { hasNextPage endCursor } } }' }],
+    [
+      'page, edges twice',
+      {
+        query:
+          '{ sessions(first: 3) { a: edges { node { id } } pageInfo { hasNextPage } b: edges { node { id } } } }',
+      },
+    ],
     [
       'page with cursors',
       {

@@ -26,6 +26,9 @@ import { createProjectedPageStatements, type ProjectedPageShape } from './projec
  * Yoga), which gives the proper answer or error.
  */
 
+/** A response body: its text, or its parts in order. */
+export type ResponseBody = string | readonly [string, string, string];
+
 export interface DirectPath {
   /** The whole response body, or null: not answered here. */
   answer(
@@ -34,7 +37,7 @@ export interface DirectPath {
     headers: Headers,
     db: Queryable,
     now: Date,
-  ): Promise<string | null>;
+  ): Promise<ResponseBody | null>;
 }
 
 /** The request's headers, as the gate and the context read them. */
@@ -51,6 +54,24 @@ interface PlanStatements {
   nativePage: PageStatement | null;
   /** Page statements per framework store, made when a page of it is first asked for. */
   projected: Map<string, PageStatement | null>;
+}
+
+/**
+ * Where a page's edges go in the response printed around them: a NUL, which JSON text never holds raw (the
+ * rest is printed here, with JSON.stringify's escapes).
+ */
+const EDGES = '\u0000';
+
+/**
+ * The response as the text before the edges, the edges as PostgreSQL sent them, and the text after: written
+ * as they are, the edges (most of the response) are never copied into a string of the whole.
+ */
+function around(skeleton: string, edges: string): ResponseBody {
+  const at = skeleton.indexOf(EDGES);
+  if (at < 0) return skeleton;
+  // Edges asked for twice (aliases) print twice.
+  if (skeleton.includes(EDGES, at + 1)) return skeleton.split(EDGES).join(edges);
+  return [skeleton.slice(0, at), edges, skeleton.slice(at + 1)];
 }
 
 /** Declines in a row after which a store's pages skip this route for a while, and how long. */
@@ -220,14 +241,19 @@ export function createDirectPath(app: App): DirectPath {
       declines.answered(storeName);
       const cursor = (at: string | null, id: string | null) =>
         at === null || id === null ? null : encodeCursor(storeName, [at, id]);
-      return response(plan, () =>
-        connection(plan.fields, () => (page.edges === null ? [] : [page.edges]), {
-          hasNextPage: page.fetched > limit,
-          hasPreviousPage: after !== null,
-          startCursor: cursor(page.first_at, page.first_id),
-          endCursor: cursor(page.last_at, page.last_id),
-        }),
+      const skeleton = response(plan, () =>
+        connection(
+          plan.fields,
+          () => (page.edges === null ? [] : [EDGES]),
+          () => ({
+            hasNextPage: page.fetched > limit,
+            hasPreviousPage: after !== null,
+            startCursor: cursor(page.first_at, page.first_id),
+            endCursor: cursor(page.last_at, page.last_id),
+          }),
+        ),
       );
+      return skeleton === null || page.edges === null ? skeleton : around(skeleton, page.edges);
     },
   };
 }

@@ -5,7 +5,7 @@ import { createContext, requestReads } from '../context.ts';
 import { operationLabel, type RequestScope } from '../ops/request-scope.ts';
 import { clientIp, markGated, type RequestGate, refusalBody } from '../security/limits.ts';
 import { compilePlan, type Plan } from './compile.ts';
-import { createDirectPath } from './direct.ts';
+import { createDirectPath, type ResponseBody } from './direct.ts';
 import { planArguments, runPlan } from './run.ts';
 
 /**
@@ -37,17 +37,27 @@ function reply(
   res: ServerResponse,
   scope: RequestScope,
   plan: Plan,
-  body: string,
+  body: ResponseBody,
   outcome: 'answered' | 'sql',
 ): true {
   app.metrics.compiled.inc({ outcome });
   scope.operation = operationLabel(plan.operationName ?? 'anonymous');
   // With its length known, the body goes out in one piece instead of as a chunked stream.
-  res.writeHead(200, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  const length =
+    typeof body === 'string'
+      ? Buffer.byteLength(body)
+      : Buffer.byteLength(body[0]) + Buffer.byteLength(body[1]) + Buffer.byteLength(body[2]);
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length });
+  if (typeof body === 'string') {
+    res.end(body);
+  } else {
+    // One write of the three parts (corked), none of them joined into a new string first.
+    res.cork();
+    res.write(body[0]);
+    res.write(body[1]);
+    res.end(body[2]);
+    res.uncork();
+  }
   return true;
 }
 const declined = (app: App) => {
@@ -129,7 +139,7 @@ export function createFastPath(
         const args = planArguments(plan, schema, variables as Record<string, unknown>);
         if (!args) return declined(app);
         if (direct) {
-          let body: string | null = null;
+          let body: ResponseBody | null = null;
           try {
             body = await direct.answer(plan, args, request.headers, requestReads(app, scope), app.clock());
           } catch (error) {

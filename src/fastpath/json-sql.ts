@@ -50,12 +50,36 @@ export function globalId(prefix: string, key: string, keyType: string): string {
 const cursorOf = (store: string, timeIso: string, id: string) =>
   base64url(`${literal(`[${JSON.stringify(store)},"`)} || ${timeIso} || '","' || ${id} || '"]'`);
 
-/** json_build_object takes at most 100 arguments. */
-const MAX_KEYS = 50;
+/**
+ * A value as JSON text, in SQL: what an object's `concat` joins. Texts known to need no escapes (ids,
+ * timestamps, cursors, enum values) are quoted as they are; everything else goes through `to_json`, which
+ * prints as `json_build_object` does. Printing objects by `concat` rather than `json_build_object`, which
+ * works out each argument's type on every call, made the page of 50 about a fifth cheaper in PostgreSQL
+ * (and its text more compact).
+ */
+export const json = {
+  /** Text that JSON needs no escapes for (base64, ISO times, enum names); null prints null. */
+  plain: (expr: string) => `coalesce('"' || (${expr}) || '"', 'null')`,
+  /** Any value, as json_build_object prints it: strings escaped, numbers and booleans bare, null. */
+  value: (expr: string) => `coalesce(to_json(${expr})::text, 'null')`,
+  /** A json or jsonb value: its own text. */
+  text: (expr: string) => `coalesce((${expr})::text, 'null')`,
+  constant: (value: unknown) => literal(JSON.stringify(value)),
+  null: `'null'`,
+};
 
+/** `concat` takes at most 100 arguments: the opening, then a key and a value per field. */
+const MAX_KEYS = 49;
+
+/** A JSON object of `fields`, each printed by `value` as JSON text (see `json`). */
 function object(fields: readonly FieldPlan[], value: (plan: FieldPlan) => string): string {
   if (fields.length > MAX_KEYS) throw new NotCovered();
-  return `json_build_object(${fields.map((plan) => `${literal(plan.key)}, ${value(plan)}`).join(', ')})`;
+  if (fields.length === 0) return `'{}'`;
+  const parts = fields.flatMap((plan, index) => [
+    literal(`${index === 0 ? '{' : ','}${JSON.stringify(plan.key)}:`),
+    value(plan),
+  ]);
+  return `concat(${parts.join(', ')}, '}')`;
 }
 
 /**
@@ -69,10 +93,10 @@ export function edgeObject(
   node: (fields: readonly FieldPlan[]) => string,
 ): string {
   const edges = plan.fields.find((field) => field.kind === 'object' && field.field === 'edges');
-  if (edges?.kind !== 'object') return 'json_build_object()';
+  if (edges?.kind !== 'object') return `'{}'`;
   return object(edges.fields, (field) => {
-    if (field.field === '__typename' && field.kind === 'leaf') return literal(field.typename);
-    if (field.field === 'cursor') return cursorOf(store, 's.sort_iso', id);
+    if (field.field === '__typename' && field.kind === 'leaf') return json.constant(field.typename);
+    if (field.field === 'cursor') return json.plain(cursorOf(store, 's.sort_iso', id));
     if (field.field === 'node' && field.kind === 'object') return node(field.fields);
     throw new NotCovered();
   });
@@ -97,11 +121,11 @@ export function createPrinter(catalog: UsersCatalog) {
   };
 
   const user = (fields: readonly FieldPlan[]) =>
-    `CASE WHEN u.__key IS NULL THEN NULL ELSE ${object(fields, (field) => {
+    `CASE WHEN u.__key IS NULL THEN 'null' ELSE ${object(fields, (field) => {
       if (field.kind !== 'leaf') throw new NotCovered();
-      if (field.field === '__typename') return literal(field.typename);
-      if (field.field === 'id') return globalId('User:', 'u.__key', catalog.keyPgType);
-      if (field.field === 'rowId') return 'u.__key';
+      if (field.field === '__typename') return json.constant(field.typename);
+      if (field.field === 'id') return json.plain(globalId('User:', 'u.__key', catalog.keyPgType));
+      if (field.field === 'rowId') return json.value('u.__key');
       const column = columns.get(field.field);
       if (!column || column.list) throw new NotCovered();
       const ref = `u.${quoteIdent(column.column)}`;
@@ -110,10 +134,10 @@ export function createPrinter(catalog: UsersCatalog) {
         case 'String':
         case 'Int':
         case 'Boolean':
-          return ref;
+          return json.value(ref);
         case 'DateTime':
           if (column.pgType !== 'timestamptz') throw new NotCovered();
-          return time(ref);
+          return json.plain(time(ref));
         default:
           throw new NotCovered();
       }
@@ -125,13 +149,14 @@ export function createPrinter(catalog: UsersCatalog) {
     require(condition: string) {
       checks.push(condition);
     },
+    /** A session's object; `leaf` prints each stored field as JSON text (see `json`). */
     session: (fields: readonly FieldPlan[], leaf: (field: LeafPlan) => string) =>
       object(fields, (field) => {
         if (field.kind === 'object') {
           if (field.field !== 'user') throw new NotCovered();
           return user(field.fields);
         }
-        return field.field === '__typename' ? literal(field.typename) : leaf(field);
+        return field.field === '__typename' ? json.constant(field.typename) : leaf(field);
       }),
     /**
      * Whether the row printed as the resolvers print. `now` is referenced even when nothing needs it: a

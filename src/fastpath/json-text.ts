@@ -58,19 +58,23 @@ export interface PageInfo {
   endCursor: string | null;
 }
 
-/** A `sessions` connection: its edges, each printed by `edges` from the edge's fields, and its page info. */
+/**
+ * A `sessions` connection: its edges, each printed by `edges` from the edge's fields, and its page info
+ * (asked for only when the document selects it).
+ */
 export function connection(
   fields: readonly FieldPlan[],
   edges: (edgeFields: readonly FieldPlan[]) => JsonText[],
-  pageInfo: PageInfo,
+  pageInfo: () => PageInfo,
 ): JsonText {
   return build(
     fields,
     () => undefined,
-    (nested) =>
-      nested.field === 'edges'
-        ? `[${edges(nested.fields).join(',')}]`
-        : build(nested.fields, (field) => pageInfo[field as keyof PageInfo]),
+    (nested) => {
+      if (nested.field === 'edges') return `[${edges(nested.fields).join(',')}]`;
+      const info = pageInfo();
+      return build(nested.fields, (field) => info[field as keyof PageInfo]);
+    },
   );
 }
 

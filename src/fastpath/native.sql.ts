@@ -12,7 +12,7 @@ import {
   createPrinter,
   edgeObject,
   globalId,
-  literal,
+  json,
   memoizedByShape,
   NotCovered,
   named,
@@ -56,35 +56,35 @@ export function createNativeJsonStatements(
     printer.session(fields, (field) => {
       switch (field.field) {
         case 'id':
-          return globalId(`Session:${store}:`, 's.id', 'uuid');
+          return json.plain(globalId(`Session:${store}:`, 's.id', 'uuid'));
         case 'store':
-          return literal(store);
+          return json.constant(store);
         case 'status':
-          return `CASE WHEN s.expires_at <= ${now}::timestamptz THEN 'EXPIRED' ELSE 'ACTIVE' END`;
+          return json.plain(`CASE WHEN s.expires_at <= ${now}::timestamptz THEN 'EXPIRED' ELSE 'ACTIVE' END`);
         case 'problem':
         case 'decodeNote':
-          return 'NULL';
+          return json.null;
         case 'data':
           read.add('data');
-          return 's.data';
+          return json.text('s.data');
         case 'userId':
-          return 's.user_id';
+          return json.value('s.user_id');
         case 'createdAt':
-          return createdIso;
+          return json.plain(createdIso);
         case 'expiresAt':
-          return printer.time('s.expires_at');
+          return json.plain(printer.time('s.expires_at'));
         case 'lastSeenAt':
           read.add('last_seen_at');
-          return printer.time('s.last_seen_at');
+          return json.plain(printer.time('s.last_seen_at'));
         case 'version':
           read.add('version');
-          return 's.version';
+          return json.value('s.version');
         case 'ip':
           read.add('ip');
-          return 's.ip';
+          return json.value('s.ip');
         case 'userAgent':
           read.add('user_agent');
-          return 's.user_agent';
+          return json.value('s.user_agent');
         default:
           throw new NotCovered();
       }

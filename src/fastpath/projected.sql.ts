@@ -7,6 +7,7 @@ import {
   createPrinter,
   edgeObject,
   globalId,
+  json,
   literal,
   memoizedByShape,
   NotCovered,
@@ -79,30 +80,32 @@ export function createProjectedPageStatements(
       printer.session(fields, (field) => {
         switch (field.field) {
           case 'id':
-            return globalId(`Session:${store}:`, 's.ref', 'text');
+            return json.plain(globalId(`Session:${store}:`, 's.ref', 'text'));
           case 'store':
-            return literal(store);
+            return json.constant(store);
           case 'status':
-            return `CASE WHEN NOT s.valid THEN 'INVALID' WHEN s.expires_at <= $1::timestamptz THEN 'EXPIRED' ELSE 'ACTIVE' END`;
+            return json.plain(
+              `CASE WHEN NOT s.valid THEN 'INVALID' WHEN s.expires_at <= $1::timestamptz THEN 'EXPIRED' ELSE 'ACTIVE' END`,
+            );
           case 'problem':
-            return 's.problem';
+            return json.value('s.problem');
           case 'decodeNote':
-            return 's.note';
+            return json.value('s.note');
           case 'data':
-            return 's.data_json';
+            return json.text('s.data_json');
           case 'userId':
-            return 's.user_text';
+            return json.value('s.user_text');
           case 'createdAt':
-            return printer.time('s.created_at');
+            return json.plain(printer.time('s.created_at'));
           case 'expiresAt':
-            return printer.time('s.expires_at');
+            return json.plain(printer.time('s.expires_at'));
           case 'lastSeenAt':
-            return printer.time('s.last_seen_at');
+            return json.plain(printer.time('s.last_seen_at'));
           case 'version':
-            return 's.version';
+            return json.value('s.version');
           case 'ip':
           case 'userAgent':
-            return 'NULL';
+            return json.null;
           default:
             throw new NotCovered();
         }

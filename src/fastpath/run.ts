@@ -32,15 +32,24 @@ function sessionValue(record: SessionRecord, field: string): unknown {
   }
 }
 
+/** The arguments of plans that declare no variables: the same for every request (callers only read them). */
+const constantArguments = new WeakMap<Plan, Record<string, unknown>>();
+
 /** The root field's arguments, coerced as GraphQL would; null when the variables would be an error. */
 export function planArguments(
   plan: Plan,
   schema: GraphQLSchema,
   variableInputs: Record<string, unknown>,
 ): Record<string, unknown> | null {
-  const coerced = getVariableValues(schema, plan.operation.variableDefinitions ?? [], variableInputs);
+  const definitions = plan.operation.variableDefinitions ?? [];
+  // Without variable definitions graphql-js ignores whatever variables come: the literals decide.
+  const constant = definitions.length === 0 ? constantArguments.get(plan) : undefined;
+  if (constant) return constant;
+  const coerced = getVariableValues(schema, definitions, variableInputs);
   if (coerced.errors) return null;
-  return getArgumentValues(plan.rootField, plan.rootNode, coerced.coerced) as Record<string, unknown>;
+  const args = getArgumentValues(plan.rootField, plan.rootNode, coerced.coerced) as Record<string, unknown>;
+  if (definitions.length === 0) constantArguments.set(plan, args);
+  return args;
 }
 
 export async function runPlan(
@@ -133,7 +142,7 @@ export async function runPlan(
                 (node) => sessionObject(edge.node, node.fields),
               ),
             ),
-          current.pageInfo,
+          () => current.pageInfo,
         )
       : sessionObject(single, plan.fields),
   );
