@@ -135,6 +135,23 @@ describe('pipelined reads', () => {
     },
   );
 
+  it('should answer through the pool while its own connection cannot be opened, and not retry at once', async () => {
+    // A port nothing listens on: every connection attempt is refused.
+    const closed = new URL(database.url);
+    closed.port = '1';
+    const own = createPipelinedReads(closed.toString(), 1, {}, pool);
+    try {
+      await expect(own.query('SELECT 1')).rejects.toThrow();
+      // Within the second after that attempt, statements go to the pool instead of a new attempt each.
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => own.query<{ n: number }>('SELECT $1::int AS n', [i])),
+      );
+      expect(answers.map((answer) => answer.rows[0]!.n)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await own.end();
+    }
+  });
+
   it('should close its connections on end and refuse statements after it', async () => {
     const own = createPipelinedReads(database.url, 1, {}, pool);
     expect((await own.query<{ n: number }>('SELECT 1 AS n')).rows[0]!.n).toBe(1);

@@ -30,12 +30,16 @@ interface Lane {
   /** When each statement in flight was sent, oldest first (a pipeline answers in order). */
   sent: number[];
   broken: boolean;
+  /** When it was opened (performance.now()): a broken connection is replaced at most once a second. */
+  openedAt: number;
   /** Whether its writes are held until the end of this turn of the event loop (holdWrites). */
   corked: boolean;
 }
 
 /** A connection whose oldest statement has waited this long takes no new ones. */
 const STALL_MILLISECONDS = 50;
+/** A broken connection is replaced no sooner than this after it was opened. */
+const REOPEN_MILLISECONDS = 1000;
 
 export function createPipelinedReads(
   connectionString: string,
@@ -56,7 +60,14 @@ export function createPipelinedReads(
       connectionTimeoutMillis: timeouts.connectMilliseconds ?? 5_000,
       ...(statement > 0 ? { statement_timeout: statement, query_timeout: statement + 5_000 } : {}),
     } as pg.ClientConfig);
-    const lane: Lane = { client, ready: Promise.resolve(), sent: [], broken: false, corked: false };
+    const lane: Lane = {
+      client,
+      ready: Promise.resolve(),
+      sent: [],
+      broken: false,
+      openedAt: performance.now(),
+      corked: false,
+    };
     // Without a listener a lost connection would be an uncaught 'error' and end the process.
     client.on('error', () => {
       lane.broken = true;
@@ -94,14 +105,22 @@ export function createPipelinedReads(
     });
   }
 
-  /** The connection with the fewest statements in flight, unless stalled; a broken one is replaced first. */
+  /**
+   * The connection with the fewest statements in flight, unless stalled. A broken one is replaced first, but
+   * not within a second of its opening: a database that refuses connections gets one attempt a second per
+   * connection, and statements meanwhile go to the fallback.
+   */
   function pick(now: number): Lane | null {
     let best: Lane | null = null;
     for (let i = 0; i < lanes.length; i++) {
-      let lane = lanes[i]!;
-      if (lane === null || lane.broken) {
+      let lane: Lane | null = lanes[i] ?? null;
+      if (lane?.broken) {
+        if (now - lane.openedAt < REOPEN_MILLISECONDS) continue;
         // Whatever was still in flight on a broken connection fails with it.
-        if (lane) void lane.client.end().catch(() => {});
+        void lane.client.end().catch(() => {});
+        lane = null;
+      }
+      if (lane === null) {
         lane = open();
         lanes[i] = lane;
       }
