@@ -134,7 +134,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const users = createUsersQueries(catalog);
   const projector = new Projector(config, catalog);
   // Stores check their tables first, so a wrong table is reported by name before any trigger is installed.
-  const metrics = createMetrics(pool, { projection: config.stores.some((store) => store.kind !== 'native') });
+  const reads =
+    config.readPipelines > 0 && config.databaseUrl
+      ? createPipelinedReads(config.databaseUrl, config.readPipelines, poolTimeouts(config), pool)
+      : null;
+  const metrics = createMetrics(pool, {
+    projection: config.stores.some((store) => store.kind !== 'native'),
+    reads,
+  });
   const touches = createTouchWriter(
     (work) => withTransaction(pool, work),
     logger,
@@ -147,10 +154,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   return {
     config,
     pool,
-    reads:
-      config.readPipelines > 0 && config.databaseUrl
-        ? createPipelinedReads(config.databaseUrl, config.readPipelines, poolTimeouts(config), pool)
-        : null,
+    reads,
     logger,
     catalog,
     users,

@@ -182,6 +182,7 @@ describe('operations', () => {
     expect(text).toMatch(/sessiongraph_decode_failures_total\{store="django",problem="\w+"\} [1-9]/);
     expect(text).toMatch(/sessiongraph_projection_lag_seconds \d/);
     expect(text).toContain('sessiongraph_sweeper_deleted_total');
+    expect(text).toMatch(/sessiongraph_pipelined_statements_total\{route="pool"\} \d+/);
   });
 
   it('should put the request id on every log line of a request, keep a sane client id, redact keys', async () => {

@@ -125,6 +125,7 @@ describe('pipelined reads', () => {
         expect(slowDone).toBe(false);
         expect((await behind).rows[0]!.pid).toBe(lanePid);
         await slow;
+        expect(own.counts()).toEqual({ pipeline: 3, fallback: 1 });
         // Once the slow statement is answered, the connection takes statements again.
         expect((await own.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid).toBe(
           lanePid,

@@ -20,6 +20,8 @@ import { type Pool, type PoolTimeouts, type Queryable, type Row, run } from './p
  * the general way" (src/fastpath/handler.ts).
  */
 export interface PipelinedReads extends Queryable {
+  /** Statements so far: on the pipelined connections, and sent to the fallback instead. */
+  counts(): { pipeline: number; fallback: number };
   /** Closes the connections (after the statements in flight). */
   end(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export function createPipelinedReads(
   const lanes: (Lane | null)[] = Array.from({ length: connections }, () => null);
   const statement = timeouts.statementMilliseconds ?? 10_000;
   let ending = false;
+  const counts = { pipeline: 0, fallback: 0 };
 
   function open(): Lane {
     const client = new pg.Client({
@@ -135,7 +138,11 @@ export function createPipelinedReads(
       if (ending) throw new Error('pipelined reads are closed');
       const now = performance.now();
       const lane = pick(now);
-      if (lane === null) return run<R>(fallback as never, text, params);
+      if (lane === null) {
+        counts.fallback += 1;
+        return run<R>(fallback as never, text, params);
+      }
+      counts.pipeline += 1;
       lane.sent.push(now);
       try {
         await lane.ready;
@@ -145,6 +152,7 @@ export function createPipelinedReads(
         lane.sent.shift();
       }
     },
+    counts: () => ({ ...counts }),
     async end() {
       ending = true;
       await Promise.all(

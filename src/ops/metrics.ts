@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { PipelinedReads } from '../db/pipeline.ts';
 import type { Pool } from '../db/pool.ts';
 import { oldestChangeAgeSeconds } from './ops.sql.ts';
 
@@ -6,7 +7,7 @@ import { oldestChangeAgeSeconds } from './ops.sql.ts';
  * Prometheus metrics, one registry per app (tests run several apps in one process). Names follow
  * Prometheus conventions: `_total` counters, `_seconds` durations, base units.
  */
-export function createMetrics(pool: Pool, options: { projection: boolean }) {
+export function createMetrics(pool: Pool, options: { projection: boolean; reads?: PipelinedReads | null }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sessiongraph_process_' });
 
@@ -72,6 +73,23 @@ export function createMetrics(pool: Pool, options: { projection: boolean }) {
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
+  const reads = options.reads;
+  if (reads) {
+    new Counter({
+      name: 'sessiongraph_pipelined_statements_total',
+      help:
+        "The compiled path's statements: sent on its pipelined connections (pipeline), or to the pool because " +
+        'every pipelined connection was stalled behind a slow statement or being reopened (pool).',
+      labelNames: ['route'] as const,
+      registers: [registry],
+      collect() {
+        const { pipeline, fallback } = reads.counts();
+        this.reset();
+        this.inc({ route: 'pipeline' }, pipeline);
+        this.inc({ route: 'pool' }, fallback);
+      },
+    });
+  }
   if (options.projection) {
     new Gauge({
       name: 'sessiongraph_projection_lag_seconds',
