@@ -3,7 +3,7 @@ import { type App, createApp, poolTimeouts } from './app.ts';
 import { createToken, SCOPES } from './auth/tokens.ts';
 import { liveTokenCount } from './auth/tokens.sql.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { startEmbeddedDatabase } from './db/embedded.ts';
+import { EMBEDDED_CONNECTION_SETTINGS, startEmbeddedDatabase } from './db/embedded.ts';
 import { NotificationHub } from './db/notifications.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { SyncWorker } from './projection/worker.ts';
@@ -38,13 +38,10 @@ async function main() {
   const app = await createApp(
     // PGlite serves every socket client from one backend, so NOTIFY never reaches another connection:
     // the embedded demo checks tokens on every request rather than trusting a cache it cannot invalidate.
-    // For the same reason connections share prepared statements' names: two pool connections preparing the
-    // same statement at once collide ("already exists"), so the embedded demo sends its statements unnamed
-    // and through the pool only (no pipelined connections).
     {
       ...config,
       databaseUrl,
-      ...(embedded ? { tokenCacheSeconds: 0, readPipelines: 0, preparedStatements: false } : {}),
+      ...(embedded ? { tokenCacheSeconds: 0, ...EMBEDDED_CONNECTION_SETTINGS } : {}),
     },
     { pool, logger, migrate: embedded ? true : undefined, notifications },
   );

@@ -5,6 +5,13 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
  * An in-process PostgreSQL (PGlite) served over the wire protocol on a loopback port, so the server
  * talks to it through `pg` exactly as it talks to a real PostgreSQL: one code path.
  */
+/**
+ * Settings any server on the embedded database needs. PGlite serves every socket from one backend, so its
+ * connections share prepared statements' names: two pool connections preparing the same statement at once
+ * collide ("already exists"), and so would pipelined connections. Statements go unnamed, through the pool.
+ */
+export const EMBEDDED_CONNECTION_SETTINGS = { preparedStatements: false, readPipelines: 0 } as const;
+
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import pg from 'pg';
-import { type Pool, type PoolTimeouts, type Queryable, type Row, run } from './pool.ts';
+import { connectionOptions, type Pool, type PoolTimeouts, type Queryable, type Row, run } from './pool.ts';
 
 /**
  * Single statements outside any transaction, many in flight on each of a few connections: PostgreSQL's
@@ -51,42 +51,24 @@ export function createPipelinedReads(
   stallMilliseconds = STALL_MILLISECONDS,
 ): PipelinedReads {
   const lanes: (Lane | null)[] = Array.from({ length: connections }, () => null);
-  const statement = timeouts.statementMilliseconds ?? 10_000;
   let ending = false;
   const counts = { pipeline: 0, fallback: 0 };
 
   function open(): Lane {
     const client = new pg.Client({
-      connectionString,
+      ...connectionOptions(connectionString, timeouts),
       pipeline: true,
-      keepAlive: true,
-      connectionTimeoutMillis: timeouts.connectMilliseconds ?? 5_000,
-      ...(statement > 0 ? { statement_timeout: statement, query_timeout: statement + 5_000 } : {}),
     } as pg.ClientConfig);
-    const lane: Lane = {
-      client,
-      ready: Promise.resolve(),
-      sent: [],
-      broken: false,
-      openedAt: performance.now(),
-      corked: false,
+    const ready = client.connect().then(() => undefined);
+    const lane: Lane = { client, ready, sent: [], broken: false, openedAt: performance.now(), corked: false };
+    const broken = () => {
+      lane.broken = true;
     };
-    // Without a listener a lost connection would be an uncaught 'error' and end the process.
-    client.on('error', () => {
-      lane.broken = true;
-    });
-    client.on('end', () => {
-      lane.broken = true;
-    });
-    lane.ready = client.connect().then(
-      () => undefined,
-      (error: unknown) => {
-        lane.broken = true;
-        throw error;
-      },
-    );
-    // A lane opened while the database is down may fail to connect with no statement waiting on it.
-    lane.ready.catch(() => {});
+    // Without a listener a lost connection would be an uncaught 'error' and end the process; a connection
+    // opened while the database is down may fail with no statement waiting on it.
+    client.on('error', broken);
+    client.on('end', broken);
+    ready.catch(broken);
     return lane;
   }
 

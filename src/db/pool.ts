@@ -62,12 +62,11 @@ export interface PoolTimeouts {
   statementMilliseconds?: number;
 }
 
-export function createPool(connectionString: string, max: number, timeouts: PoolTimeouts = {}): Pool {
+/** What every connection of the server gets: its timeouts and TCP keep-alive (the pool's, the pipelined ones). */
+export function connectionOptions(connectionString: string, timeouts: PoolTimeouts = {}): pg.ClientConfig {
   const statement = timeouts.statementMilliseconds ?? 10_000;
-  const pool = new pg.Pool({
+  return {
     connectionString,
-    max,
-    idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: timeouts.connectMilliseconds ?? 5_000,
     ...(statement > 0
       ? {
@@ -78,6 +77,14 @@ export function createPool(connectionString: string, max: number, timeouts: Pool
         }
       : {}),
     keepAlive: true,
+  };
+}
+
+export function createPool(connectionString: string, max: number, timeouts: PoolTimeouts = {}): Pool {
+  const pool = new pg.Pool({
+    ...connectionOptions(connectionString, timeouts),
+    max,
+    idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection emits 'error' on the pool; unhandled, that would kill the process.
   // The pool drops that client by itself, and the next checkout connects afresh.

@@ -209,7 +209,7 @@ export function pageStatement(page: {
             count(*)::int AS fetched, coalesce(bool_and(e.ok) FILTER (WHERE e.ord <= ${page.size}), true)${current} AS ok,
             min(e.sort_iso) FILTER (WHERE e.ord = 1) AS first_at, min(e.id) FILTER (WHERE e.ord = 1) AS first_id,
             min(e.sort_iso) FILTER (WHERE ${last}) AS last_at, min(e.id) FILTER (WHERE ${last}) AS last_id
-       FROM (SELECT ${page.edge}::text AS body, ${page.ok} AS ok, s.sort_iso, ${page.id} AS id, s.ord, s.fetched${(page.carry ?? []).map((column) => `, s.${column}`).join('')}
+       FROM (SELECT ${page.edge} AS body, ${page.ok} AS ok, s.sort_iso, ${page.id} AS id, s.ord, s.fetched${(page.carry ?? []).map((column) => `, s.${column}`).join('')}
                FROM (SELECT s.*, ${page.sortIso} AS sort_iso,
                             row_number() OVER (ORDER BY ${page.order}) AS ord, count(*) OVER () AS fetched
                        FROM (${page.rows}) AS s) AS s ${page.join}) AS e`,

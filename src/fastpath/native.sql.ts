@@ -96,7 +96,7 @@ export function createNativeJsonStatements(
     if (plan.root === 'session') {
       const body = sessionJson(plan.fields, '$2');
       return {
-        byId: named(`SELECT ${body}::text AS body, ${printer.ok('$2')} AS ok FROM (${byIdRow}) AS s ${join}`),
+        byId: named(`SELECT ${body} AS body, ${printer.ok('$2')} AS ok FROM (${byIdRow}) AS s ${join}`),
         byKey: null,
         page: null,
       };
@@ -106,7 +106,7 @@ export function createNativeJsonStatements(
       return {
         byId: null,
         byKey: named(
-          `SELECT ${body}::text AS body, ${printer.ok('$2')} AS ok, s.id::text AS id, s.stale
+          `SELECT ${body} AS body, ${printer.ok('$2')} AS ok, s.id::text AS id, s.stale
              FROM (SELECT ${liveByKey.columns} ${liveByKey.from}) AS s ${join}`,
         ),
         page: null,

@@ -4,6 +4,7 @@ import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createToken, SCOPES } from '../../src/auth/tokens.ts';
 import { NotificationHub } from '../../src/db/notifications.ts';
+import { EMBEDDED_CONNECTION_SETTINGS } from '../../src/db/embedded.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { createDemoUsers } from '../../src/demo/seed.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
@@ -51,8 +52,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await options.setup?.(pool);
   const statements: string[] = [];
   let fixedNow: Date | null = null;
-  // As the embedded demo (src/main.ts): PGlite's connections share one backend and its statement names.
-  const embedded = database.embedded ? { preparedStatements: false, readPipelines: 0 } : {};
+  const embedded = database.embedded ? EMBEDDED_CONNECTION_SETTINGS : {};
   const config = loadConfig(
     { DATABASE_URL: database.url },
     { logLevel: 'silent', ...embedded, ...options.config },
