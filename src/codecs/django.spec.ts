@@ -14,6 +14,7 @@ import {
   inflateZlib,
 } from './django.ts';
 import type { JsonObject, JsonValue } from './result.ts';
+import { INFLATE_BAD, INFLATE_TOO_LARGE, reusableInflate } from './zlib-handle.ts';
 
 // ------------------------------------------------------------------------------------------------ fixtures
 
@@ -742,7 +743,25 @@ describe('properties', () => {
 
 // ------------------------------------------------------------------------------------------------ inflate
 
-describe('inflate agrees with zlib', () => {
+type Inflate = (stream: Uint8Array, maxOut?: number) => Uint8Array | 'bad' | 'too-large';
+
+/** The reused zlib handle (django.ts's path for large payloads), answering as inflateZlib does. */
+const reusedHandle: Inflate = (stream, maxOut = 1024 * 1024) => {
+  if (!reusableInflate) throw new Error('no reusable zlib handle on this Node');
+  const n = reusableInflate.inflate(stream, stream.length, maxOut);
+  if (n === INFLATE_BAD) return 'bad';
+  if (n === INFLATE_TOO_LARGE) return 'too-large';
+  return Buffer.from(reusableInflate.output().subarray(0, n));
+};
+
+it('should reuse a zlib handle on this Node (else large payloads fall back to inflateSync)', () => {
+  expect(reusableInflate).not.toBeNull();
+});
+
+describe.each<[string, Inflate]>([
+  ['the JS inflate', inflateZlib],
+  ['the reused zlib handle', reusedHandle],
+])('%s agrees with zlib', (_name, inflate) => {
   const inflateBoth = (stream: Uint8Array) => {
     let expected: Buffer | 'bad';
     try {
@@ -750,7 +769,7 @@ describe('inflate agrees with zlib', () => {
     } catch {
       expected = 'bad';
     }
-    const actual = inflateZlib(stream);
+    const actual = inflate(stream);
     return { expected, actual: typeof actual === 'string' ? actual : Buffer.from(actual) };
   };
 
@@ -799,7 +818,7 @@ describe('inflate agrees with zlib', () => {
     'inflate(deflate(x)) is x for every level and strategy',
     (bytes, options) => {
       const stream = deflateSync(bytes, options);
-      const result = inflateZlib(stream);
+      const result = inflate(stream);
       expect(typeof result).not.toBe('string');
       expect(Buffer.from(result as Uint8Array).equals(Buffer.from(bytes))).toBe(true);
     },
@@ -852,7 +871,19 @@ describe('inflate agrees with zlib', () => {
   });
 
   it('should say too-large past maxOut', () => {
-    expect(inflateZlib(deflateSync(Buffer.alloc(5000)), 4999)).toBe('too-large');
-    expect(Buffer.from(inflateZlib(deflateSync(Buffer.alloc(5000)), 5000) as Uint8Array).length).toBe(5000);
+    expect(inflate(deflateSync(Buffer.alloc(5000)), 4999)).toBe('too-large');
+    expect(Buffer.from(inflate(deflateSync(Buffer.alloc(5000)), 5000) as Uint8Array).length).toBe(5000);
+  });
+
+  it('should grow its output to a megabyte, exactly to maxOut, and recover after a failure', () => {
+    const text = Buffer.from(Array.from({ length: 60_000 }, (_, i) => `${i * 7919},`).join(''));
+    const stream = deflateSync(text);
+    expect(Buffer.from(inflate(stream, text.length) as Uint8Array).equals(text)).toBe(true);
+    expect(inflate(stream, text.length - 1)).toBe('too-large');
+    expect(inflate(stream.subarray(0, stream.length - 1))).toBe('bad');
+    expect(Buffer.from(inflate(stream) as Uint8Array).equals(text)).toBe(true);
+    const mega = deflateSync(Buffer.alloc(1024 * 1024, 0x61));
+    expect((inflate(mega) as Uint8Array).length).toBe(1024 * 1024);
+    expect(inflate(deflateSync(Buffer.alloc(1024 * 1024 + 1, 0x61)))).toBe('too-large');
   });
 });

@@ -28,15 +28,18 @@
  * Speed: the hot path (a small compressed row signed with the primary key) allocates little beyond the result:
  * HMAC-SHA256 as two one-shot hashes over precomputed padded keys (digests as latin-1 strings, the given
  * signature decoded once), base64 into a scratch buffer, a small table-driven inflate (this file) into another
- * scratch buffer, then one latin-1 string for JSON.parse. Larger payloads go to node:zlib, which wins there
- * (crossover measured with django.bench.ts). Measured and dropped: HMAC or SHA-256 in JS (a one-block JS
- * compression costs as much as a native hash call), fflate and pako inflate. On large rows JSON.parse is
- * about 2/3 of the time and node:zlib most of the rest.
+ * scratch buffer, then one latin-1 string for JSON.parse. Larger payloads go to zlib through one reused handle
+ * (zlib-handle.ts), which wins there (crossover measured with django.bench.ts); strings and bytes convert through
+ * bytes.ts. Measured and dropped: HMAC or SHA-256 in JS (a one-block JS compression costs as much as a native
+ * hash call), fflate and pako inflate. On large rows JSON.parse is about 2/3 of the time and zlib most of the
+ * rest. Where the time goes, and why 2.5x Django over the bench's whole corpus is out of reach: README.
  */
 import { createHash, createHmac, hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'node:zlib';
+import { base64urlWrite, latin1Slice, latin1Write, utf8Write } from './bytes.ts';
 import { type Decoded, decoded, failure, type JsonObject } from './result.ts';
+import { INFLATE_BAD, INFLATE_TOO_LARGE, reusableInflate } from './zlib-handle.ts';
 
 export interface DjangoCodecOptions {
   secretKey: string;
@@ -135,8 +138,9 @@ function decodeBase64Into(s: string, start: number, end: number, ascii: boolean)
     growScratchIn(Math.max(bytes + 16, scratchIn.length * 2));
   }
   if (!ascii && Buffer.byteLength(s, 'utf8') !== s.length) return -1;
-  if (scratchIn.write(s.slice(start, end), 0, bytes, 'base64url') !== bytes) return -1;
-  scratchIn.fill(0, bytes, bytes + 16);
+  if (base64urlWrite(scratchIn, s.slice(start, end), 0, bytes) !== bytes) return -1;
+  // Uint8Array's fill: Buffer's own normalises its arguments first, at a tenth of a microsecond per call.
+  Uint8Array.prototype.fill.call(scratchIn, 0, bytes, bytes + 16);
   return bytes;
 }
 
@@ -172,6 +176,17 @@ function deriveKeys(secret: string, salt: string, legacySalt: string): SecretKey
 }
 
 let hmacInput: Buffer = Buffer.allocUnsafeSlow(4096);
+/** Views of hmacInput by length, made once: a new subarray per row cost about 4% of a typical row's decode. */
+let hmacInputViews: Buffer[] = [];
+function hmacInputView(length: number): Buffer {
+  if (length > 4096) return hmacInput.subarray(0, length);
+  let view = hmacInputViews[length];
+  if (view === undefined) {
+    view = hmacInput.subarray(0, length);
+    hmacInputViews[length] = view;
+  }
+  return view;
+}
 /** Whether the last hmacSha256 input was all ASCII (its UTF-8 as long as the string): decodeSigned's check. */
 let hmacInputWasAscii = false;
 
@@ -183,11 +198,14 @@ let hmacInputWasAscii = false;
  */
 function hmacSha256(key: SecretKeys, value: string): string {
   const room = 64 + value.length * 3;
-  if (hmacInput.length < room) hmacInput = Buffer.allocUnsafeSlow(room);
+  if (hmacInput.length < room) {
+    hmacInput = Buffer.allocUnsafeSlow(room);
+    hmacInputViews = [];
+  }
   hmacInput.set(key.innerPad, 0);
-  const length = hmacInput.write(value, 64, 'utf8');
+  const length = utf8Write(hmacInput, value, 64, room - 64);
   hmacInputWasAscii = length === value.length;
-  key.outerBlock.write(hash('sha256', hmacInput.subarray(0, 64 + length), 'binary'), 64, 'latin1');
+  latin1Write(key.outerBlock, hash('sha256', hmacInputView(64 + length), 'binary'), 64, 32);
   return hash('sha256', key.outerBlock, 'binary');
 }
 
@@ -395,10 +413,6 @@ fixedDist.build(new Uint8Array(32).fill(5), 'dists');
 let scratchOut: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
 /** Matches at least this long that do not overlap their source are copied by copyWithin (a memmove). */
 const COPY_WITHIN_MIN = 32;
-
-/** -1: not a valid zlib stream; -2: the output would exceed maxOut. */
-const INFLATE_BAD = -1;
-const INFLATE_TOO_LARGE = -2;
 
 /**
  * Inflates the zlib stream in input[0, inputLength) (followed by at least 16 readable bytes) into `scratchOut`.
@@ -707,6 +721,28 @@ export function inflateZlib(
   return scratchOut.subarray(0, n);
 }
 
+/**
+ * Inflates payloads too large for the JS inflate to win: through zlib's reused handle where Node allows it,
+ * otherwise through inflateSync (a new zlib stream per call).
+ */
+function inflateLarge(
+  input: Buffer,
+  length: number,
+  maxOut: number,
+): Uint8Array | typeof INFLATE_BAD | typeof INFLATE_TOO_LARGE {
+  if (reusableInflate) {
+    const n = reusableInflate.inflate(input, length, maxOut);
+    return n < 0
+      ? (n as typeof INFLATE_BAD | typeof INFLATE_TOO_LARGE)
+      : reusableInflate.output().subarray(0, n);
+  }
+  try {
+    return inflateSync(input.subarray(0, length), { maxOutputLength: maxOut });
+  } catch (error) {
+    return error instanceof RangeError ? INFLATE_TOO_LARGE : INFLATE_BAD;
+  }
+}
+
 // ------------------------------------------------------------------------------------------------ deflate
 
 /**
@@ -824,24 +860,19 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
     if (!compressed) {
       if (byteCount > maxBytes) return failure('corrupt', 'payload too large');
       if (scratchIn[0] === 0x80) return failure('unsupported', 'pickle serializer');
-      text = scratchIn.toString('latin1', 0, byteCount);
+      text = latin1Slice(scratchIn, 0, byteCount);
     } else if (byteCount <= JS_INFLATE_MAX_BYTES) {
       const n = inflateInto(scratchIn, scratchInView, byteCount, maxBytes);
       if (n === INFLATE_TOO_LARGE) return failure('corrupt', 'payload too large');
       if (n < 0) return failure('corrupt', 'bad zlib data');
       if (scratchOut[0] === 0x80) return failure('unsupported', 'pickle serializer');
-      text = scratchOut.toString('latin1', 0, n);
+      text = latin1Slice(scratchOut, 0, n);
     } else {
-      let bytes: Buffer;
-      try {
-        bytes = inflateSync(scratchIn.subarray(0, byteCount), { maxOutputLength: maxBytes });
-      } catch (error) {
-        return error instanceof RangeError
-          ? failure('corrupt', 'payload too large')
-          : failure('corrupt', 'bad zlib data');
-      }
-      if (bytes[0] === 0x80) return failure('unsupported', 'pickle serializer');
-      text = bytes.toString('latin1');
+      const inflated = inflateLarge(scratchIn, byteCount, maxBytes);
+      if (inflated === INFLATE_TOO_LARGE) return failure('corrupt', 'payload too large');
+      if (inflated === INFLATE_BAD) return failure('corrupt', 'bad zlib data');
+      if (inflated[0] === 0x80) return failure('unsupported', 'pickle serializer');
+      text = latin1Slice(inflated, 0, inflated.length);
     }
     const parsed = parseObject(text);
     if (!parsed.ok) return parsed;
