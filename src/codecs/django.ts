@@ -75,7 +75,7 @@ const DEFAULT_LEGACY_SALT = 'django.contrib.sessionsSessionStore';
 const AUTH_HASH_SALT = 'django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash';
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** Compressed payloads up to this many bytes use the JS inflate; larger ones zlib's. Measured crossover. */
-const JS_INFLATE_MAX_BYTES = 320;
+export const JS_INFLATE_MAX_BYTES = 320;
 
 // ------------------------------------------------------------------------------------------------ base62, base64
 
