@@ -36,10 +36,10 @@
  */
 import { createHash, createHmac, hash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { base64urlWrite, latin1Slice, latin1Write, utf8Write } from './bytes.ts';
 import { type Decoded, decoded, failure, type JsonObject } from './result.ts';
-import { INFLATE_BAD, INFLATE_TOO_LARGE, reusableInflate } from './zlib-handle.ts';
+import { INFLATE_BAD, INFLATE_TOO_LARGE, inflateWhole } from './zlib-handle.ts';
 
 export interface DjangoCodecOptions {
   secretKey: string;
@@ -724,28 +724,6 @@ export function inflateZlib(
   return scratchOut.subarray(0, n);
 }
 
-/**
- * Inflates payloads too large for the JS inflate to win: through zlib's reused handle where Node allows it,
- * otherwise through inflateSync (a new zlib stream per call).
- */
-function inflateLarge(
-  input: Buffer,
-  length: number,
-  maxOut: number,
-): Uint8Array | typeof INFLATE_BAD | typeof INFLATE_TOO_LARGE {
-  if (reusableInflate) {
-    const n = reusableInflate.inflate(input, length, maxOut);
-    return n < 0
-      ? (n as typeof INFLATE_BAD | typeof INFLATE_TOO_LARGE)
-      : reusableInflate.output().subarray(0, n);
-  }
-  try {
-    return inflateSync(input.subarray(0, length), { maxOutputLength: maxOut });
-  } catch (error) {
-    return error instanceof RangeError ? INFLATE_TOO_LARGE : INFLATE_BAD;
-  }
-}
-
 // ------------------------------------------------------------------------------------------------ deflate
 
 /**
@@ -871,7 +849,7 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
       if (scratchOut[0] === 0x80) return failure('unsupported', 'pickle serializer');
       text = latin1Slice(scratchOut, 0, n);
     } else {
-      const inflated = inflateLarge(scratchIn, byteCount, maxBytes);
+      const inflated = inflateWhole(scratchIn, byteCount, maxBytes);
       if (inflated === INFLATE_TOO_LARGE) return failure('corrupt', 'payload too large');
       if (inflated === INFLATE_BAD) return failure('corrupt', 'bad zlib data');
       if (inflated[0] === 0x80) return failure('unsupported', 'pickle serializer');

@@ -4,12 +4,12 @@
  * 14 µs per large row in django.bench.ts). Node has no public API for reusing a handle synchronously, so this
  * drives the binding under `zlib.createInflate()` the way Node's own `zlibBufferSync` does (`writeSync`, the
  * `[availOut, availIn]` write state, `onerror`), and checks at load that it behaves: where it does not (another
- * Node), `reusableInflate` is null and callers use `inflateSync`.
+ * Node), `inflateWhole` uses `inflateSync` instead.
  *
  * Same answers as `inflateSync` on a whole stream: header checks, Adler-32, "unexpected end of file" for a
  * truncated stream, bytes after the end ignored (as Python's zlib.decompress ignores them).
  */
-import { createInflate, constants as zlibConstants, deflateSync } from 'node:zlib';
+import { createInflate, deflateSync, inflateSync, constants as zlibConstants } from 'node:zlib';
 
 interface InflateBinding {
   reset(): void;
@@ -39,17 +39,18 @@ export interface ReusableInflate {
 
 function open(): ReusableInflate | null {
   const owner = createInflate() as unknown as { _handle?: InflateBinding; _writeState?: unknown };
-  const binding = owner._handle;
-  const state = owner._writeState as Uint32Array;
+  const state = owner._writeState;
   if (
-    !binding ||
-    typeof binding.writeSync !== 'function' ||
-    typeof binding.reset !== 'function' ||
+    !owner._handle ||
+    typeof owner._handle.writeSync !== 'function' ||
+    typeof owner._handle.reset !== 'function' ||
     !(state instanceof Uint32Array) ||
     state.length !== 2
   ) {
     return null;
   }
+  const binding = owner._handle;
+  const writeState: Uint32Array = state;
   let failed = false;
   // The stream object around the binding is never written to: its own handler would destroy it.
   binding.onerror = () => {
@@ -60,17 +61,17 @@ function open(): ReusableInflate | null {
   function inflate(input: Uint8Array, length: number, maxOut: number): number {
     // The binding aborts the process on offsets outside its buffers: never hand it any.
     if (!(length >= 0 && length <= input.length) || !(maxOut >= 0)) return INFLATE_BAD;
-    binding!.reset();
+    binding.reset();
     failed = false;
     let produced = 0;
     let consumed = 0;
     for (;;) {
       const room = Math.min(out.length, maxOut + 1) - produced;
-      binding!.writeSync(zlibConstants.Z_FINISH, input, consumed, length - consumed, out, produced, room);
+      binding.writeSync(zlibConstants.Z_FINISH, input, consumed, length - consumed, out, produced, room);
       if (failed) return INFLATE_BAD;
-      const availOut = state[0]!;
+      const availOut = writeState[0]!;
       produced += room - availOut;
-      consumed = length - state[1]!;
+      consumed = length - writeState[1]!;
       // With Z_FINISH, zlib stops with room to spare only at the stream's end (anything else is an error).
       if (availOut > 0) return produced;
       if (produced > maxOut) return INFLATE_TOO_LARGE;
@@ -82,7 +83,7 @@ function open(): ReusableInflate | null {
 
   const reusable: ReusableInflate = { inflate, output: () => out };
   // The handle is a private API: trust it only if it inflates, fails and recovers as expected.
-  const sample = Buffer.from('{"check":"' + 'reusable inflate '.repeat(8000) + '"}');
+  const sample = Buffer.from('{"check":"' + 'reusable inflate '.repeat(200) + '"}');
   const stream = deflateSync(sample);
   const broken = Buffer.from(stream);
   broken[broken.length - 1]! ^= 1;
@@ -96,8 +97,29 @@ function open(): ReusableInflate | null {
   } catch {
     return null;
   }
-  out = Buffer.allocUnsafeSlow(64 * 1024);
   return reusable;
 }
 
 export const reusableInflate: ReusableInflate | null = open();
+
+/**
+ * Inflates the whole zlib stream in input[0, length): through the reused handle where Node allows it, otherwise
+ * through inflateSync. Returns the bytes (valid until the next call), INFLATE_BAD or INFLATE_TOO_LARGE.
+ */
+export function inflateWhole(
+  input: Uint8Array,
+  length: number,
+  maxOut: number,
+): Uint8Array | typeof INFLATE_BAD | typeof INFLATE_TOO_LARGE {
+  if (reusableInflate) {
+    const n = reusableInflate.inflate(input, length, maxOut);
+    return n < 0
+      ? (n as typeof INFLATE_BAD | typeof INFLATE_TOO_LARGE)
+      : reusableInflate.output().subarray(0, n);
+  }
+  try {
+    return inflateSync(input.subarray(0, length), { maxOutputLength: maxOut });
+  } catch (error) {
+    return error instanceof RangeError ? INFLATE_TOO_LARGE : INFLATE_BAD;
+  }
+}
