@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import type { Config } from './config.ts';
 import { migrate } from './db/migrations.ts';
-import { createPool, usePreparedStatements, type Pool, withTransaction } from './db/pool.ts';
+import { createPool, useJsonBudgets, usePreparedStatements, type Pool, withTransaction } from './db/pool.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createPipelinedReads, type PipelinedReads } from './db/pipeline.ts';
 import type { Queryable } from './db/pool.ts';
@@ -50,6 +50,8 @@ export interface App {
   events: SessionEventBus | null;
   /** Queued `last_seen_at` refreshes: close it before the pool. */
   touches: TouchWriter;
+  /** The sync worker running in this process, once started (its health is part of /readyz). */
+  syncWorker?: { health(): { ok: boolean; detail?: string } };
 }
 
 export interface AppOptions {
@@ -72,11 +74,14 @@ export async function createStores(
   projector: Projector,
   metrics: Metrics,
   touches: TouchWriter,
+  onRowError: (store: string, ref: string, error: unknown) => void,
 ): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
   const frameworkStoreCount = config.stores.filter((store) => store.kind !== 'native').length;
   const deps = {
     onDecodeFailure: (store: string, problem: string) => metrics.decodeFailures.inc({ store, problem }),
+    onRowError,
+    budgets: config.budgets,
     catalog,
     users,
     // One budget for the process, shared out: each framework store keeps its own cache.
@@ -122,6 +127,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     );
   }
   usePreparedStatements(config.preparedStatements);
+  useJsonBudgets(config.budgets);
   const pool = options.pool ?? createPool(config.databaseUrl!, config.poolSize, poolTimeouts(config));
   const catalog = await readUsersCatalog(pool, config.users);
   for (const hidden of catalog.hidden) {
@@ -132,7 +138,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
   const users = createUsersQueries(catalog);
-  const projector = new Projector(config, catalog);
+  // Metrics are made below (they need the pipelined reads); rows that fail are rare, so a late binding is fine.
+  let rowErrors: ((store: string) => void) | null = null;
+  const onRowError = (store: string, ref: string, error: unknown) => {
+    rowErrors?.(store);
+    logger.error({ err: error, store, ref }, 'a stored row could not be read; it is served as INVALID');
+  };
+  const projector = new Projector(config, catalog, onRowError);
   // Stores check their tables first, so a wrong table is reported by name before any trigger is installed.
   const reads =
     config.readPipelines > 0 && config.databaseUrl
@@ -142,13 +154,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     projection: config.stores.some((store) => store.kind !== 'native'),
     reads,
   });
+  rowErrors = (store) => metrics.rowErrors.inc({ store });
   const touches = createTouchWriter(
     (work) => withTransaction(pool, work),
     logger,
     config.touchBatchMilliseconds,
     (outcome, sessions) => metrics.lastSeenRefreshes.inc({ outcome }, sessions),
   );
-  const stores = await createStores(pool, config, catalog, users, projector, metrics, touches);
+  const stores = await createStores(pool, config, catalog, users, projector, metrics, touches, onRowError);
   if (options.migrate ?? config.migrateOnStart) await ensureProjection(pool, config);
   await projector.refreshReady(pool);
   return {

@@ -133,6 +133,7 @@ async function run(argv: string[]): Promise<number> {
         }
         const worker = new SyncWorker(pool, config.databaseUrl, app.projector, app.frameworkStores, logger, {
           batchSize: config.syncBatchSize,
+          onRestart: () => app.metrics.syncWorkerRestarts.inc(),
         });
         worker.start();
         process.stdout.write(

@@ -56,6 +56,8 @@ const frameworkCommon = {
   defaultTtlSeconds: z.number().int().positive().optional(),
   /** Interpret `timestamp without time zone` columns in this zone; by default the connection's TimeZone. */
   timeZone: z.string().min(1).optional(),
+  /** User ids that mean "nobody": such sessions have no user (web.py apps start every session at `uid: 0`). */
+  anonymousUserIds: z.array(z.union([z.string(), z.number()])).default([]),
 };
 
 const djangoStoreSchema = z.object({
@@ -95,6 +97,7 @@ const webpyStoreSchema = z.object({
   /** web.py's `session_parameters.timeout`: a session lives this long after its last access. */
   timeoutSeconds: z.number().int().positive().default(86_400),
   userPath: pathSchema.default(['uid']),
+  anonymousUserIds: z.array(z.union([z.string(), z.number()])).default([0]),
 });
 
 const expressStoreSchema = z.object({
@@ -149,6 +152,24 @@ const fieldSchema = z.object({
   /** Like a foreign key: a value set through the API must exist in this table's column. */
   references: z.object({ table: qualifiedName, column: identifier }).strict().optional(),
 });
+
+/** The limits every stored row is decoded under (src/codecs/budgets.ts); real sessions never reach them. */
+const budgetsSchema = z
+  .object({
+    maxInputBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
+    maxDepth: z.number().int().min(1).max(10_000).default(512),
+    maxValues: z.number().int().positive().default(1_000_000),
+  })
+  .strict();
 
 export const configSchema = z.object({
   databaseUrl: z.string().url().optional(),
@@ -283,6 +304,12 @@ export const configSchema = z.object({
     .int()
     .min(0)
     .default(64 * 1024 * 1024),
+  budgets: budgetsSchema.default({
+    maxInputBytes: 16 * 1024 * 1024,
+    maxOutputBytes: 8 * 1024 * 1024,
+    maxDepth: 512,
+    maxValues: 1_000_000,
+  }),
   stores: z
     .array(storeSchema)
     .min(1)

@@ -83,8 +83,10 @@ async function main() {
       ? new SyncWorker(pool, databaseUrl, app.projector, app.frameworkStores, logger, {
           batchSize: config.syncBatchSize,
           notifications,
+          onRestart: () => app.metrics.syncWorkerRestarts.inc(),
         })
       : null;
+  if (worker) app.syncWorker = worker;
   worker?.start();
 
   // SIGTERM: stop accepting, let requests in flight finish (bounded), let the sync worker commit the batch

@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 
 // Taken before src/db/timestamps.ts replaces it in pg's registry.
 const postgresDate = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as (text: string) => unknown;
-const { parseTimestamptz } = await import('../src/db/timestamps.ts');
+const { EARLIEST_DATE, LATEST_DATE, parseTimestamptz, pgTimestampText } = await import(
+  '../src/db/timestamps.ts'
+);
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
 
@@ -35,11 +37,12 @@ const printed = fc
 const same = (text: string) => {
   const ours = parseTimestamptz(text);
   const theirs = postgresDate(text);
-  if (theirs instanceof Date) {
-    expect(ours).toBeInstanceOf(Date);
-    expect((ours as Date).getTime(), text).toEqual(theirs.getTime());
+  expect(ours).toBeInstanceOf(Date);
+  if (theirs instanceof Date && !Number.isNaN(theirs.getTime())) {
+    expect(ours.getTime(), text).toEqual(theirs.getTime());
   } else {
-    expect(ours, text).toEqual(theirs);
+    // What postgres-date cannot give as a valid Date is read as one of the two ends, never thrown on later.
+    expect([LATEST_DATE.getTime(), EARLIEST_DATE.getTime()], text).toContain(ours.getTime());
   }
 };
 
@@ -67,5 +70,18 @@ describe('timestamptz parsing', () => {
     ]) {
       same(text);
     }
+  });
+
+  it('should read infinities and times beyond JavaScript as the ends, which PostgreSQL reads back', async () => {
+    expect(parseTimestamptz('infinity')).toEqual(LATEST_DATE);
+    expect(parseTimestamptz('-infinity')).toEqual(EARLIEST_DATE);
+    expect(parseTimestamptz('200000-01-01 00:00:00+00')).toEqual(new Date(Date.UTC(200_000, 0, 1)));
+    expect(pgTimestampText(new Date(Date.UTC(200_000, 0, 1)))).toBe('200000-01-01T00:00:00.000Z');
+    expect(parseTimestamptz('294276-12-31 23:59:59.999999+00')).toEqual(LATEST_DATE);
+    expect(parseTimestamptz('4714-11-24 00:00:00+00 BC')).toEqual(EARLIEST_DATE);
+    expect(pgTimestampText(LATEST_DATE)).toBe('275760-09-13T00:00:00.000Z');
+    expect(pgTimestampText(EARLIEST_DATE)).toBe('4714-11-24T00:00:00.000+00 BC');
+    expect(pgTimestampText(new Date('2026-11-22T02:25:11.123Z'))).toBe('2026-11-22T02:25:11.123Z');
+    expect(LATEST_DATE.toISOString()).toBe('+275760-09-13T00:00:00.000Z');
   });
 });

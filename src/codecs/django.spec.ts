@@ -13,6 +13,7 @@ import {
   djangoSessionAuthHash,
   inflateZlib,
 } from './django.ts';
+import { DEFAULT_BUDGETS } from './budgets.ts';
 import type { JsonObject, JsonValue } from './result.ts';
 import { INFLATE_BAD, INFLATE_TOO_LARGE, reusableInflate } from './zlib-handle.ts';
 
@@ -608,31 +609,57 @@ describe('edge cases', () => {
     expect(expectOk(codec.decode(codec.encode(data, NOW))).data).toEqual(data);
   });
 
-  it('should stop zip bombs at maxBytes on both inflate paths, and oversized input before any work', () => {
-    const small = createDjangoCodec({ secretKey: SECRET, maxBytes: 10_000 });
+  it('should stop zip bombs at the input budget on both inflate paths, and oversized input before any work', () => {
+    const small = createDjangoCodec({
+      secretKey: SECRET,
+      budgets: { ...DEFAULT_BUDGETS, maxInputBytes: 10_000 },
+    });
     const tiny = deflateSync(Buffer.from(`{"a":"${'x'.repeat(20_000)}"}`)); // a few dozen bytes: JS inflate
     const big = deflateSync(Buffer.concat([Buffer.from('{"a":"'), Buffer.alloc(40_000_000, 0x78)]), {
       level: 9,
     });
     expect(big.length).toBeGreaterThan(10_000 / 4); // large enough for node:zlib
-    expect(small.decode(signRow(tiny, { dot: true }))).toMatchObject({ problem: 'corrupt' });
-    expect(codec.decode(signRow(big, { dot: true }))).toMatchObject({ problem: 'corrupt' });
-    expect(small.decode(signRow(Buffer.from(`{"a":"${'x'.repeat(10_000)}"}`)))).toMatchObject({
-      problem: 'corrupt',
-    });
+    const overInput = {
+      problem: 'over-budget',
+      detail: 'stored data exceeds 10000 bytes (budgets.maxInputBytes)',
+    };
+    expect(small.decode(signRow(tiny, { dot: true }))).toMatchObject(overInput);
+    expect(codec.decode(signRow(big, { dot: true }))).toMatchObject({ problem: 'over-budget' });
+    expect(small.decode(signRow(Buffer.from(`{"a":"${'x'.repeat(10_000)}"}`)))).toMatchObject(overInput);
     const started = Date.now();
-    expect(codec.decode('a'.repeat(50_000_000))).toMatchObject({ problem: 'corrupt' });
-    expect(codec.decode(`${'a'.repeat(20_000_000)}:x:y`)).toMatchObject({ problem: 'corrupt' });
+    expect(codec.decode('a'.repeat(50_000_000))).toMatchObject({ problem: 'over-budget' });
+    expect(codec.decode(`${'a'.repeat(20_000_000)}:x:y`)).toMatchObject({ problem: 'over-budget' });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  it('should decode deeply nested JSON or call it corrupt, never throw', () => {
-    for (const depth of [1000, 100_000]) {
+  it('should decode nesting within the depth budget and refuse deeper nesting by name, never throw', () => {
+    for (const depth of [510, 511, 512, 1000, 200_000]) {
       const text = `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-      const result = createDjangoCodec({ secretKey: SECRET, maxBytes: 4 << 20 }).decode(
-        signRow(deflateSync(text), { dot: true }),
-      );
-      expect(['ok', 'corrupt']).toContain(result.ok ? 'ok' : result.problem);
+      const result = codec.decode(signRow(deflateSync(text), { dot: true }));
+      if (depth < 512) expect(result.ok).toBe(true);
+      else
+        expect(result).toMatchObject({
+          problem: 'over-budget',
+          detail: 'nesting deeper than 512 levels (budgets.maxDepth)',
+        });
+    }
+  });
+
+  it('should refuse decoded data over the output budget, counted as the JSON it prints', () => {
+    const budgets = { ...DEFAULT_BUDGETS, maxOutputBytes: 4096 };
+    const limited = createDjangoCodec({ secretKey: SECRET, budgets });
+    // 9e20 prints as 21 characters: 1,000 of them are 4,999 stored bytes and 22,000 printed.
+    const numbers = `{"n":[${Array.from({ length: 1000 }, () => '9e20').join(',')}]}`;
+    expect(limited.decode(signRow(Buffer.from(numbers)))).toMatchObject({
+      problem: 'over-budget',
+      detail: 'decoded data exceeds 4 KiB (budgets.maxOutputBytes)',
+    });
+    expect(limited.decode(signRow(Buffer.from('{"n":"short"}'))).ok).toBe(true);
+  });
+
+  it('should refuse a validly signed payload that is not an object, as Django cannot use it', () => {
+    for (const payload of ['[1,2]', '"text"', 'null', '5']) {
+      expect(codec.decode(signRow(Buffer.from(payload)))).toMatchObject({ problem: 'corrupt' });
     }
   });
 
@@ -884,6 +911,6 @@ describe.each<[string, Inflate]>([
     expect(Buffer.from(inflate(stream) as Uint8Array).equals(text)).toBe(true);
     const mega = deflateSync(Buffer.alloc(1024 * 1024, 0x61));
     expect((inflate(mega) as Uint8Array).length).toBe(1024 * 1024);
-    expect(inflate(deflateSync(Buffer.alloc(1024 * 1024 + 1, 0x61)))).toBe('too-large');
+    expect(inflate(deflateSync(Buffer.alloc(1024 * 1024 + 1, 0x61)), 1024 * 1024)).toBe('too-large');
   });
 });

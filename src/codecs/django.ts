@@ -38,6 +38,7 @@ import { createHash, createHmac, hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
 import { base64urlWrite, latin1Slice, latin1Write, utf8Write } from './bytes.ts';
+import { DEFAULT_BUDGETS, type DecodeBudgets, overBudget, parseJsonObject } from './budgets.ts';
 import { type Decoded, decoded, failure, type JsonObject } from './result.ts';
 import { INFLATE_BAD, INFLATE_TOO_LARGE, inflateWhole } from './zlib-handle.ts';
 
@@ -51,8 +52,11 @@ export interface DjangoCodecOptions {
   legacySalt?: string;
   /** Write the pre-3.1 format instead (only for a Django that still runs DEFAULT_HASHING_ALGORITHM = 'sha1'). */
   writeLegacy?: boolean;
-  /** Largest JSON payload accepted, after inflate (zip bombs stop here). Default 1 MiB. */
-  maxBytes?: number;
+  /**
+   * The decode budgets (budgets.ts). The stored text and the JSON payload after inflate (zip bombs stop
+   * there) are held to `maxInputBytes`; the parsed data to the output, depth and values budgets.
+   */
+  budgets?: DecodeBudgets;
 }
 
 export interface DjangoDecoded {
@@ -73,7 +77,6 @@ export interface DjangoCodec {
 const DEFAULT_SALT = 'django.contrib.sessions.SessionStore';
 const DEFAULT_LEGACY_SALT = 'django.contrib.sessionsSessionStore';
 const AUTH_HASH_SALT = 'django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash';
-const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** Compressed payloads up to this many bytes use the JS inflate; larger ones zlib's. Measured crossover. */
 export const JS_INFLATE_MAX_BYTES = 320;
 
@@ -713,7 +716,7 @@ function adler32(bytes: Uint8Array, length: number): number {
  */
 export function inflateZlib(
   stream: Uint8Array,
-  maxOut: number = DEFAULT_MAX_BYTES,
+  maxOut: number = DEFAULT_BUDGETS.maxInputBytes,
 ): Uint8Array | 'bad' | 'too-large' {
   if (scratchIn.length < stream.length + 16) growScratchIn(stream.length + 16);
   scratchIn.set(stream);
@@ -767,20 +770,19 @@ function pythonJson(data: JsonObject): string {
 
 const NON_STANDARD_NUMBER = /(?:^|[[,:])\s*-?(?:NaN|Infinity)\s*(?=$|[\],}])/;
 
-/** JSON.parse of Django's payload text; Python also writes NaN and Infinity, which JSON.parse rejects. */
-function parseObject(text: string): Decoded<JsonObject> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
+/**
+ * Django's payload text parsed under the budgets; Python also writes NaN and Infinity, which JSON.parse
+ * rejects. A payload that is not an object (a list, a string) is refused too: `SessionStore.load()` would
+ * return it and the first `session[...]` would fail.
+ */
+function parseObject(text: string, budgets: DecodeBudgets): Decoded<JsonObject> {
+  const parsed = parseJsonObject(text, budgets, 'the payload');
+  if (!parsed.ok && parsed.detail === 'the payload is not valid JSON') {
     return NON_STANDARD_NUMBER.test(stripStrings(text))
       ? failure('unsupported', 'JSON with NaN or Infinity')
       : failure('corrupt', 'payload is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return failure('corrupt', 'payload is not a JSON object');
-  }
-  return decoded(value as JsonObject);
+  return parsed.ok ? decoded(parsed.value) : parsed;
 }
 
 function stripStrings(text: string): string {
@@ -792,14 +794,14 @@ function stripStrings(text: string): string {
 export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
   const salt = options.salt ?? DEFAULT_SALT;
   const legacySalt = options.legacySalt ?? DEFAULT_LEGACY_SALT;
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const budgets = options.budgets ?? DEFAULT_BUDGETS;
+  const maxBytes = budgets.maxInputBytes;
   const keys = [options.secretKey, ...(options.fallbackKeys ?? [])].map((secret) =>
     deriveKeys(secret, salt, legacySalt),
   );
   const primary = keys[0]!;
-  // Base64 of maxBytes (with a newline every 76 characters, as old legacy rows have), plus room for the
-  // signature, the timestamp and the legacy hash.
-  const maxChars = Math.ceil(((maxBytes / 3) * 4 * 77) / 76) + 256;
+  // The stored text and, after base64 and inflate, the payload are each held to the input budget.
+  const maxChars = maxBytes;
 
   /**
    * Index of the key whose signature matches s[sep + 1..], or -1. Django 3.2's Signer.unsign: base64url of
@@ -839,23 +841,23 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
     if (byteCount < 0) return failure('corrupt', 'bad base64');
     let text: string;
     if (!compressed) {
-      if (byteCount > maxBytes) return failure('corrupt', 'payload too large');
+      if (byteCount > maxBytes) return overBudget.input(budgets);
       if (scratchIn[0] === 0x80) return failure('unsupported', 'pickle serializer');
       text = latin1Slice(scratchIn, 0, byteCount);
     } else if (byteCount <= JS_INFLATE_MAX_BYTES) {
       const n = inflateInto(scratchIn, scratchInView, byteCount, maxBytes);
-      if (n === INFLATE_TOO_LARGE) return failure('corrupt', 'payload too large');
+      if (n === INFLATE_TOO_LARGE) return overBudget.input(budgets);
       if (n < 0) return failure('corrupt', 'bad zlib data');
       if (scratchOut[0] === 0x80) return failure('unsupported', 'pickle serializer');
       text = latin1Slice(scratchOut, 0, n);
     } else {
       const inflated = inflateWhole(scratchIn, byteCount, maxBytes);
-      if (inflated === INFLATE_TOO_LARGE) return failure('corrupt', 'payload too large');
+      if (inflated === INFLATE_TOO_LARGE) return overBudget.input(budgets);
       if (inflated === INFLATE_BAD) return failure('corrupt', 'bad zlib data');
       if (inflated[0] === 0x80) return failure('unsupported', 'pickle serializer');
       text = latin1Slice(inflated, 0, inflated.length);
     }
-    const parsed = parseObject(text);
+    const parsed = parseObject(text, budgets);
     if (!parsed.ok) return parsed;
     const signedAt = new Date(timestamp * 1000);
     return decoded({
@@ -881,7 +883,7 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
       const expected = createHmac('sha1', keys[i]!.legacy).update(serialized).digest('hex');
       if (!constantTimeEqual(expected, hash)) continue;
       if (serialized[0] === 0x80) return failure('unsupported', 'pickle serializer');
-      const parsed = parseObject(serialized.toString('latin1'));
+      const parsed = parseObject(serialized.toString('latin1'), budgets);
       if (!parsed.ok) return parsed;
       return decoded({
         data: parsed.value,
@@ -898,7 +900,7 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
     decode(sessionData: string): Decoded<DjangoDecoded> {
       try {
         if (typeof sessionData !== 'string') return failure('corrupt', 'not a string');
-        if (sessionData.length > maxChars) return failure('corrupt', 'session data too large');
+        if (sessionData.length > maxChars) return overBudget.input(budgets);
         // The signed format always has a ':'; base64 (the legacy format) never does.
         const sep = sessionData.lastIndexOf(':');
         return sep < 0 ? decodeLegacy(sessionData) : decodeSigned(sessionData, sep);

@@ -369,24 +369,47 @@ describe('limits: hostile input returns quickly', () => {
   });
 
   it('should refuse 100k nested MARKs', () => {
-    quick(pk('('.repeat(100_000), ']', 'e'.repeat(100_000), '.'), 'unsupported');
+    quick(pk('('.repeat(100_000), ']', 'e'.repeat(100_000), '.'), 'over-budget');
   });
 
   it('should refuse a 100k-deep nest of lists', () => {
-    quick(pk(']'.repeat(100_000), 'a'.repeat(99_999), '.'), 'unsupported');
+    quick(pk(']'.repeat(100_000), 'a'.repeat(99_999), '.'), 'over-budget');
   });
 
   it('should refuse a memo "billion laughs" that expands to 2^100 values', () => {
     let body = ']q\x00';
     for (let i = 0; i < 100; i++)
       body += `h${String.fromCharCode(i)}h${String.fromCharCode(i)}\x86q${String.fromCharCode(i + 1)}`;
-    quick(pk(body, '.'), 'unsupported');
+    quick(pk(body, '.'), 'over-budget');
+  });
+
+  it('should refuse a few KB that reuse one large string until its JSON would be gigabytes', () => {
+    // One 1 MiB string, then a list of 5,000 memo references to it: 1 MiB stored, 5 GiB as JSON.
+    const big = 'x'.repeat(1 << 20);
+    const body = `X${String.fromCharCode(0, 0, 0x10, 0)}${big}q\x00](${'h\x00'.repeat(5000)}e.`;
+    const started = performance.now();
+    const result = readPickle(pk(body));
+    expect(result).toMatchObject({
+      ok: false,
+      problem: 'over-budget',
+      detail: 'decoded data exceeds 8 MiB (budgets.maxOutputBytes)',
+    });
+    expect(performance.now() - started).toBeLessThan(2000);
+    // Under the budget it is read, shared, and its JSON view is as long as counted.
+    const fits = readPickle(
+      pk(`X${String.fromCharCode(0, 4, 0, 0)}${'y'.repeat(1024)}q\x00](${'h\x00'.repeat(7)}e.`),
+    );
+    expect(fits.ok && JSON.stringify(pyToJson(fits.value)).length).toBe(7 * 1026 + 8);
   });
 
   it('should apply custom limits', () => {
     expect(readPickle(pk(']]]aa.'), { maxDepth: 2 }).ok).toBe(false);
     expect(readPickle(pk(']]]aa.'), { maxDepth: 3 }).ok).toBe(true);
-    expect(readPickle(pk('K\x01.'), { maxBytes: 2 })).toMatchObject({ ok: false, problem: 'unsupported' });
+    expect(readPickle(pk('K\x01.'), { maxBytes: 2 })).toMatchObject({ ok: false, problem: 'over-budget' });
+    expect(readPickle(pk('X\x05\x00\x00\x00hello.'), { maxOutputBytes: 6 })).toMatchObject({
+      ok: false,
+      problem: 'over-budget',
+    });
     expect(readPickle(pk('(K\x01K\x02K\x03l.'), { maxItems: 2 }).ok).toBe(false);
     expect(readPickle(pk(']q\x00q\x01q\x02.'), { maxMemo: 2 }).ok).toBe(false);
   });

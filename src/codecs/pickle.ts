@@ -15,6 +15,7 @@
  * Limits (input size, MARK nesting, value depth, memo size, item count, integer digits) keep hostile input
  * bounded; a read never throws and never hangs. See pickle.spec.ts for the properties.
  */
+import { type DecodeBudgets, jsonStringBytes, overBudget } from './budgets.ts';
 import {
   type DecodeProblem,
   type Decoded,
@@ -107,7 +108,20 @@ export interface PickleLimits {
   /** Most values in the result counted as a tree (shared memo references counted each time), and most
    *  container insertions and stack entries while reading. Default 1 000 000. */
   maxItems?: number;
+  /**
+   * Largest JSON view (`pyToJson`), in UTF-8 bytes, counting a value shared through the memo at every place
+   * it appears: a few KB of pickle that reuse one large string must not become gigabytes. Default 8 MiB.
+   */
+  maxOutputBytes?: number;
 }
+
+/** The pickle limits that the decode budgets (budgets.ts) set. */
+export const pickleLimitsOf = (budgets: DecodeBudgets): PickleLimits => ({
+  maxBytes: budgets.maxInputBytes,
+  maxDepth: budgets.maxDepth,
+  maxItems: budgets.maxValues,
+  maxOutputBytes: budgets.maxOutputBytes,
+});
 
 /** What the reader saw besides the value; used by codecs to describe a row. */
 export interface PickleInfo {
@@ -121,11 +135,20 @@ export interface PickleInfo {
 
 const DEFAULT_LIMITS: Required<PickleLimits> = {
   maxBytes: 16 * 1024 * 1024,
-  maxDepth: 1000,
+  maxDepth: 512,
   maxMemo: 100_000,
   maxIntDigits: 4300,
   maxItems: 1_000_000,
+  maxOutputBytes: 8 * 1024 * 1024,
 };
+
+/** The limits as decode budgets, for the problems that name them. */
+const budgetsOf = (limits: Required<PickleLimits>): DecodeBudgets => ({
+  maxInputBytes: limits.maxBytes,
+  maxOutputBytes: limits.maxOutputBytes,
+  maxDepth: limits.maxDepth,
+  maxValues: limits.maxItems,
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // Reader
@@ -142,6 +165,8 @@ class PickleError extends Error {
 
 const corrupt = (detail: string) => new PickleError('corrupt', detail);
 const unsupported = (detail: string) => new PickleError('unsupported', detail);
+const over = (which: keyof typeof overBudget, limits: Required<PickleLimits>) =>
+  new PickleError('over-budget', overBudget[which](budgetsOf(limits)).detail);
 
 /** A class or function named by GLOBAL/STACK_GLOBAL/INST; only ever lives on the stack and in the memo. */
 interface GlobalRef {
@@ -623,9 +648,7 @@ class Reader {
           break;
         }
         case 0x28: // MARK
-          if (this.marks.length >= this.limits.maxDepth) {
-            throw unsupported(`more than ${this.limits.maxDepth} nested MARKs`);
-          }
+          if (this.marks.length >= this.limits.maxDepth) throw over('depth', this.limits);
           this.marks.push(this.stack.length);
           break;
         case 0x30: // POP
@@ -1005,8 +1028,7 @@ class Reader {
   }
 
   private push(item: Item): void {
-    if (this.stack.length >= this.limits.maxItems)
-      throw unsupported(`more than ${this.limits.maxItems} values`);
+    if (this.stack.length >= this.limits.maxItems) throw over('values', this.limits);
     this.stack.push(item);
   }
 
@@ -1043,7 +1065,7 @@ class Reader {
 
   private count(added: number): void {
     this.inserted += added;
-    if (this.inserted > this.limits.maxItems) throw unsupported(`more than ${this.limits.maxItems} values`);
+    if (this.inserted > this.limits.maxItems) throw over('values', this.limits);
   }
 
   // --- values ------------------------------------------------------------------------------------------
@@ -1451,6 +1473,8 @@ function intArgs(
 interface TreeStats {
   size: number;
   height: number;
+  /** UTF-8 bytes of the subtree's JSON view (about: dict keys count as the strings they print as). */
+  bytes: number;
 }
 
 function children(value: PyValue): PyValue[] | null {
@@ -1469,9 +1493,52 @@ function children(value: PyValue): PyValue[] | null {
   }
 }
 
-/** Reject cycles, and bound depth and tree size counting shared memo references each time. Iterative. */
+/** Bytes of a leaf's JSON view (see `toJson`); no value here is a container. */
+function leafJsonBytes(value: PyValue): number {
+  switch (value.t) {
+    case 'none':
+      return 4;
+    case 'bool':
+      return value.v ? 4 : 5;
+    case 'int':
+      // A safe integer prints as a number; a larger one as its quoted digits.
+      return value.v.toString().length + 2;
+    case 'float':
+      return Number.isFinite(value.v) ? String(value.v).length : 11;
+    case 'str':
+      return jsonStringBytes(value.v);
+    case 'bytes':
+      if (value.py2str) return jsonStringBytes(py2Text(value.v));
+      try {
+        return jsonStringBytes(utf8Decoder.decode(value.v));
+      } catch {
+        return Math.ceil(value.v.length / 3) * 4 + 2;
+      }
+    case 'decimal':
+      return jsonStringBytes(value.v);
+    case 'timedelta':
+      return String(timedeltaSeconds(value)).length;
+    case 'datetime':
+    case 'date':
+    case 'time':
+    case 'timezone':
+      return jsonStringBytes(pyIsoFormat(value));
+    default:
+      return 4;
+  }
+}
+
+/** Strings and bytes this long are measured once per object, however often the memo reuses them. */
+const MEASURE_ONCE = 64;
+
+/**
+ * Reject cycles, and bound depth, tree size and the JSON view's size, counting shared memo references each
+ * time. Iterative: a subtree met again adds its recorded size without being walked again, so the walk is
+ * linear in the distinct values however often they are shared.
+ */
 function checkTree(root: PyValue, limits: Required<PickleLimits>): void {
   const done = new Map<object, TreeStats>();
+  const measured = new Map<object, number>();
   const onPath = new Set<object>();
   interface Frame {
     node: PyValue;
@@ -1479,10 +1546,30 @@ function checkTree(root: PyValue, limits: Required<PickleLimits>): void {
     next: number;
     size: number;
     height: number;
+    bytes: number;
   }
   const rootKids = children(root);
-  if (!rootKids) return;
-  const frames: Frame[] = [{ node: root, kids: rootKids, next: 0, size: 1, height: 1 }];
+  if (!rootKids) {
+    if (leafJsonBytes(root) > limits.maxOutputBytes) throw over('output', limits);
+    return;
+  }
+  // Bytes of the whole view so far, checked as it grows (a frame's own count is only its subtree's).
+  let total = 2;
+  const grow = (bytes: number) => {
+    total += bytes;
+    if (total > limits.maxOutputBytes) throw over('output', limits);
+  };
+  const leafBytes = (leaf: PyValue): number => {
+    const long = (leaf.t === 'str' || leaf.t === 'bytes') && leaf.v.length >= MEASURE_ONCE;
+    if (!long) return leafJsonBytes(leaf);
+    let bytes = measured.get(leaf);
+    if (bytes === undefined) {
+      bytes = leafJsonBytes(leaf);
+      measured.set(leaf, bytes);
+    }
+    return bytes;
+  };
+  const frames: Frame[] = [{ node: root, kids: rootKids, next: 0, size: 1, height: 1, bytes: 2 }];
   onPath.add(root);
   while (frames.length > 0) {
     const frame = frames[frames.length - 1]!;
@@ -1490,31 +1577,38 @@ function checkTree(root: PyValue, limits: Required<PickleLimits>): void {
       const kid = frame.kids[frame.next++]!;
       const kidKids = children(kid);
       if (!kidKids) {
+        const bytes = leafBytes(kid) + 1;
         frame.size += 1;
         frame.height = Math.max(frame.height, 2);
+        frame.bytes += bytes;
+        grow(bytes);
       } else {
         const stats = done.get(kid);
         if (stats) {
           frame.size += stats.size;
           frame.height = Math.max(frame.height, stats.height + 1);
+          frame.bytes += stats.bytes + 1;
+          grow(stats.bytes + 1);
         } else {
           if (onPath.has(kid)) throw unsupported('a recursive structure (a container that contains itself)');
-          if (frames.length >= limits.maxDepth) throw unsupported(`nesting deeper than ${limits.maxDepth}`);
+          if (frames.length >= limits.maxDepth) throw over('depth', limits);
           onPath.add(kid);
-          frames.push({ node: kid, kids: kidKids, next: 0, size: 1, height: 1 });
+          grow(3);
+          frames.push({ node: kid, kids: kidKids, next: 0, size: 1, height: 1, bytes: 2 });
         }
       }
-      if (frame.size > limits.maxItems) throw unsupported(`more than ${limits.maxItems} values`);
+      if (frame.size > limits.maxItems) throw over('values', limits);
       continue;
     }
     frames.pop();
     onPath.delete(frame.node);
-    done.set(frame.node, { size: frame.size, height: frame.height });
+    done.set(frame.node, { size: frame.size, height: frame.height, bytes: frame.bytes });
     const parent = frames[frames.length - 1];
     if (parent) {
       parent.size += frame.size;
       parent.height = Math.max(parent.height, frame.height + 1);
-      if (parent.size > limits.maxItems) throw unsupported(`more than ${limits.maxItems} values`);
+      parent.bytes += frame.bytes + 1;
+      if (parent.size > limits.maxItems) throw over('values', limits);
     }
   }
 }
@@ -1534,9 +1628,7 @@ export function readPickleWithInfo(
   limits?: PickleLimits,
 ): Decoded<{ value: PyValue; info: PickleInfo }> {
   const effective = { ...DEFAULT_LIMITS, ...limits };
-  if (bytes.length > effective.maxBytes) {
-    return failure('unsupported', `pickle larger than ${effective.maxBytes} bytes`);
-  }
+  if (bytes.length > effective.maxBytes) return overBudget.input(budgetsOf(effective));
   try {
     const reader = new Reader(bytes, effective);
     const value = reader.run();
@@ -1544,7 +1636,7 @@ export function readPickleWithInfo(
     return decoded({ value, info: reader.info });
   } catch (error) {
     if (error instanceof PickleError) return failure(error.problem, error.message);
-    if (error instanceof RangeError) return failure('unsupported', 'pickle too large or too deep to read');
+    if (error instanceof RangeError) return overBudget.values(budgetsOf(effective));
     return failure('corrupt', 'unreadable pickle');
   }
 }

@@ -9,9 +9,12 @@ export type JsonObject = { [key: string]: JsonValue };
  * - `tampered`: a signature or MAC does not verify under any configured key;
  * - `corrupt`: the bytes are not what the format promises (bad base64, truncated, bad JSON, bad inflate);
  * - `unsafe`: the payload would import, build or call something (a pickle GLOBAL outside the allow-list);
- * - `unsupported`: well-formed, but a variant this codec does not read (e.g. a pickle protocol > 5).
+ * - `unsupported`: well-formed, but a variant this codec does not read (e.g. a pickle protocol > 5);
+ * - `over-budget`: larger, deeper or more work than the decode budgets allow (budgets.ts);
+ * - `unloadable`: decodes, but the framework itself would refuse to hand it to the application (express's
+ *   `sess` without a usable `cookie`, a key web.py would not accept).
  */
-export type DecodeProblem = 'tampered' | 'corrupt' | 'unsafe' | 'unsupported';
+export type DecodeProblem = 'tampered' | 'corrupt' | 'unsafe' | 'unsupported' | 'over-budget' | 'unloadable';
 
 export interface DecodeFailure {
   ok: false;

@@ -60,3 +60,13 @@ export function unavailableError(kind: FaultKind): GraphQLError {
     { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '1' } } } },
   );
 }
+
+/**
+ * Whether PostgreSQL refused a statement for the data it was given (SQLSTATE class 22 data exception, 23
+ * integrity constraint, 54 program limit such as nesting too deep for jsonb): not a fault of the database,
+ * and another statement on the same transaction (after a rollback to a savepoint) may still succeed.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
+}

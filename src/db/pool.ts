@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { DEFAULT_BUDGETS, type DecodeBudgets, parseJsonValue } from '../codecs/budgets.ts';
 import { parseTimestamptz } from './timestamps.ts';
 
 /**
@@ -11,6 +12,28 @@ import { parseTimestamptz } from './timestamps.ts';
 // int8 and numeric keys stay strings: a JavaScript number would silently round large ids.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, parseTimestamptz);
+
+/**
+ * A json or jsonb value that did not parse within the decode budgets (PostgreSQL's jsonb holds nesting
+ * 10,000 deep, which JSON.stringify cannot print): whoever reads the column decides what it stands for.
+ */
+export class UnreadableJson {
+  constructor(readonly problem: string) {}
+}
+
+let jsonBudgets: DecodeBudgets = DEFAULT_BUDGETS;
+
+/** The budgets json and jsonb columns are parsed under (the process's configuration). */
+export function useJsonBudgets(budgets: DecodeBudgets) {
+  jsonBudgets = budgets;
+}
+
+const parseJsonColumn = (text: string) => {
+  const parsed = parseJsonValue(text, jsonBudgets, 'the stored JSON');
+  return parsed.ok ? parsed.value : new UnreadableJson(`${parsed.problem}: ${parsed.detail}`);
+};
+pg.types.setTypeParser(pg.types.builtins.JSON, parseJsonColumn);
+pg.types.setTypeParser(pg.types.builtins.JSONB, parseJsonColumn);
 
 export type Pool = pg.Pool;
 export type Row = Record<string, unknown>;

@@ -67,6 +67,46 @@ function fastUtc(text: string): Date | null {
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second, milliseconds));
 }
 
-export function parseTimestamptz(text: string): Date | number | null {
-  return fastUtc(text) ?? general(text);
+/**
+ * The latest instant a JavaScript Date holds (8.64e15 ms, in year 275760) and the earliest PostgreSQL holds
+ * (4714 BC). PostgreSQL also holds `infinity`, `-infinity` and years up to 294276. Stored rows may carry any of them
+ * (a migration's `'infinity'` expiry, a corrupted row), and a Date that is not valid throws wherever it is
+ * printed; so they are read as these two instants, which compare and print like any other time.
+ */
+export const LATEST_DATE = new Date(8.64e15);
+export const EARLIEST_DATE = new Date(Date.UTC(-4713, 10, 24));
+
+/** Whether a time is one of the two ends above: an infinity or a time JavaScript cannot hold. */
+export const isUnboundedTime = (date: Date) =>
+  date.getTime() === LATEST_DATE.getTime() || date.getTime() === EARLIEST_DATE.getTime();
+
+/** SQL that clamps a timestamptz expression to what JavaScript holds, so keyset comparisons agree. */
+export const clampedTime = (expr: string) =>
+  `LEAST(GREATEST(${expr}, '4714-11-24 00:00:00+00 BC'::timestamptz), '275760-09-13 00:00:00+00'::timestamptz)`;
+
+/** Always a valid Date (see LATEST_DATE); what postgres-date gives for every finite time within range. */
+export function parseTimestamptz(text: string): Date {
+  const parsed = fastUtc(text) ?? general(text);
+  if (parsed instanceof Date) {
+    if (!Number.isNaN(parsed.getTime())) return parsed;
+    // Beyond Date's range: which end is in the text (PostgreSQL prints BC years with a suffix).
+    return text.endsWith(' BC') ? new Date(EARLIEST_DATE) : new Date(LATEST_DATE);
+  }
+  if (parsed === Number.NEGATIVE_INFINITY) return new Date(EARLIEST_DATE);
+  if (parsed === Number.POSITIVE_INFINITY) return new Date(LATEST_DATE);
+  // postgres-date returns null only for text that is not a timestamp, which PostgreSQL never sends.
+  return new Date(LATEST_DATE);
+}
+
+/**
+ * A Date as timestamptz text PostgreSQL reads back exactly: `toISOString` for years 1-9999, and for the rest
+ * (the clamped ends above) the year written out, with BC, which PostgreSQL reads and `toISOString`'s
+ * `+275760-…` form is not.
+ */
+export function pgTimestampText(date: Date): string {
+  const year = date.getUTCFullYear();
+  if (year >= 1 && year <= 9999) return date.toISOString();
+  const iso = date.toISOString();
+  const rest = iso.slice(iso.indexOf('-', 1));
+  return year > 0 ? `${year}${rest}` : `${1 - year}${rest.replace('Z', '+00')} BC`;
 }

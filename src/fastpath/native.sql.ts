@@ -39,6 +39,9 @@ export interface NativeJsonStatements {
   page: ((shape: PageShape) => string) | null;
 }
 
+/** Stored data up to this size is printed by PostgreSQL; larger goes the general way. */
+export const PRINTED_DATA_BYTES = 128 * 1024;
+
 export function createNativeJsonStatements(
   plan: Plan,
   store: string,
@@ -66,6 +69,9 @@ export function createNativeJsonStatements(
           return json.null;
         case 'data':
           read.add('data');
+          // A page is one response row: data larger than the API ever writes goes the general way, whose
+          // pages stop at a byte budget (see PAGE_DATA_BYTES).
+          printer.require(`pg_column_size(s.data) <= ${PRINTED_DATA_BYTES}`);
           return json.text('s.data');
         case 'userId':
           return json.value('s.user_id');

@@ -3,6 +3,7 @@ import type { SessionStatus } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 import type { Plan } from './compile.ts';
+import { PRINTED_DATA_BYTES } from './native.sql.ts';
 import {
   createPrinter,
   edgeObject,
@@ -92,6 +93,7 @@ export function createProjectedPageStatements(
           case 'decodeNote':
             return json.value('s.note');
           case 'data':
+            printer.require(`octet_length(s.data_json::text) <= ${PRINTED_DATA_BYTES}`);
             return json.text('s.data_json');
           case 'userId':
             return json.value('s.user_text');

@@ -54,6 +54,7 @@ export async function readiness(app: App, shuttingDown: boolean): Promise<Readin
   } catch (error) {
     checks['database'] = { ok: false, detail: `unreachable: ${(error as Error).message}` };
   }
+  if (app.syncWorker) checks['syncWorker'] = app.syncWorker.health();
   const reasons = Object.entries(checks)
     .filter(([, check]) => !check.ok)
     .map(([name, check]) => `${name}: ${check.detail ?? 'failed'}`);

@@ -36,6 +36,19 @@ export function createMetrics(pool: Pool, options: { projection: boolean; reads?
     labelNames: ['store', 'problem'] as const,
     registers: [registry],
   });
+  const rowErrors = new Counter({
+    name: 'sessiongraph_row_errors_total',
+    help:
+      'Stored rows that made sessiongraph fail unexpectedly (a bug met by some data), by store: each was ' +
+      'served or projected as INVALID and logged with its ref. Alert on any increase.',
+    labelNames: ['store'] as const,
+    registers: [registry],
+  });
+  const syncWorkerRestarts = new Counter({
+    name: 'sessiongraph_sync_worker_restarts_total',
+    help: 'Times the sync worker stopped on an unexpected error and was restarted (with backoff).',
+    registers: [registry],
+  });
   const swept = new Counter({
     name: 'sessiongraph_sweeper_deleted_total',
     help: 'Expired sessions the sweeper deleted.',
@@ -109,6 +122,8 @@ export function createMetrics(pool: Pool, options: { projection: boolean; reads?
     duration,
     statements,
     decodeFailures,
+    rowErrors,
+    syncWorkerRestarts,
     swept,
     databaseFaults,
     compiled,

@@ -1,5 +1,6 @@
 import type { FieldConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
+import { pgTimestampText } from '../db/timestamps.ts';
 import { fieldColumn, fieldSqlType, type ProjectionRow } from './rows.ts';
 
 /** All SQL of the projection: the change queue, the projected rows, the per-store state. */
@@ -70,43 +71,51 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
       .map((column) => `${column} = EXCLUDED.${column}`)
       .join(', ')}, synced_at = clock_timestamp()`;
 
-  /** The batch as JSON; each row's data is spliced in as the JSON text it already is. */
-  const toDocument = (rows: readonly ProjectionRow[]) => {
-    const parts: string[] = [];
-    for (const row of rows) {
-      const record: Record<string, unknown> = {
-        ref: row.ref,
-        session_key: row.key,
-        user_id: row.userId,
-        valid: row.valid,
-        problem: row.problem,
-        note: row.note,
-        expires_at: row.expiresAt,
-        sort_at: row.sortAt,
-        created_at: row.createdAt,
-        last_seen_at: row.lastSeenAt,
-        version: row.version,
-        user_text: row.userText,
-      };
-      fieldColumns.forEach((column, index) => {
-        const value = row.fields[index];
-        // JSON-typed fields arrive as JSON text; json_to_recordset wants the value itself.
-        record[column] =
-          fieldTypes[index] === 'jsonb' && typeof value === 'string' ? JSON.parse(value) : value;
-      });
-      let json = JSON.stringify(record);
-      if (row.data !== null) json = `${json.slice(0, -1)},"data":${row.data}}`;
-      // The same text again when it is the printed one (json keeps it as it is; jsonb parses it).
-      if (row.dataJson !== null) json = `${json.slice(0, -1)},"data_json":${row.dataJson}}`;
-      parts.push(json);
-    }
-    return `[${parts.join(',')}]`;
+  const time = (date: Date | null) => (date === null ? null : pgTimestampText(date));
+  /** A row as an element of the batch's JSON document; its data is spliced in as the JSON text it already is. */
+  const rowJson = (row: ProjectionRow): string => {
+    const record: Record<string, unknown> = {
+      ref: row.ref,
+      session_key: row.key,
+      user_id: row.userId,
+      valid: row.valid,
+      problem: row.problem,
+      note: row.note,
+      expires_at: time(row.expiresAt),
+      sort_at: time(row.sortAt),
+      created_at: time(row.createdAt),
+      last_seen_at: time(row.lastSeenAt),
+      version: row.version,
+      user_text: row.userText,
+    };
+    fieldColumns.forEach((column, index) => {
+      const value = row.fields[index];
+      // JSON-typed fields arrive as JSON text; json_to_recordset wants the value itself.
+      record[column] =
+        fieldTypes[index] === 'jsonb' && typeof value === 'string'
+          ? JSON.parse(value)
+          : value instanceof Date
+            ? pgTimestampText(value)
+            : value;
+    });
+    let json = JSON.stringify(record);
+    if (row.data !== null) json = `${json.slice(0, -1)},"data":${row.data}}`;
+    // The same text again when it is the printed one (json keeps it as it is; jsonb parses it).
+    if (row.dataJson !== null) json = `${json.slice(0, -1)},"data_json":${row.dataJson}}`;
+    return json;
   };
 
   return {
+    rowJson,
+
+    /** Upserts the rows of a document: `[` + rows' `rowJson` joined by commas + `]`. */
+    async upsertDocument(db: Queryable, store: string, document: string): Promise<void> {
+      await db.query(upsert, [store, document]);
+    },
+
     async upsertRows(db: Queryable, store: string, rows: readonly ProjectionRow[]): Promise<void> {
       if (rows.length === 0) return;
-      await db.query(upsert, [store, toDocument(rows)]);
+      await db.query(upsert, [store, `[${rows.map(rowJson).join(',')}]`]);
     },
 
     async deleteKeys(db: Queryable, store: string, keys: readonly string[]): Promise<number> {

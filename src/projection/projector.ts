@@ -1,10 +1,12 @@
 import type { Config } from '../config.ts';
 import type { Pool, Queryable } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
+import { isDataError } from '../db/faults.ts';
 import type { WhereCondition } from '../sessions/fields.ts';
 import type { BlobQueries, BlobRow } from '../stores/blob.sql.ts';
 import type { SessionRecord } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
+import { blobVersion } from '../stores/blob-store.ts';
 import { type ClaimedChange, createProjectionQueries, type ProjectedSummary } from './projection.sql.ts';
 import { fieldColumn, fieldSqlType, type ProjectionRow, projectionRow } from './rows.ts';
 import { isFrameworkStore, WHOLE_STORE } from './schema.ts';
@@ -20,6 +22,70 @@ export interface ProjectableStore {
   name: string;
   sql: BlobQueries;
   decodeRow(row: BlobRow, now: Date, cached?: boolean): SessionRecord;
+  withBlob(db: Queryable, row: BlobRow): Promise<BlobRow>;
+}
+
+/** Told about a row the projection could not decode or store as it is (it is projected INVALID instead). */
+export type RowErrorHandler = (store: string, ref: string, error: unknown) => void;
+
+/**
+ * Bytes of projection rows one upsert statement carries at most: a batch of sessions near the output budget
+ * is written in several statements instead of one document the size of their sum.
+ */
+const DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/** What a row that could not be decoded or stored is projected as: INVALID, with the problem, no data. */
+function failedRow(row: BlobRow, sortAt: Date | null, problem: string, fields: number): ProjectionRow {
+  return {
+    ref: row.ref,
+    key: row.key,
+    userId: null,
+    valid: false,
+    problem,
+    note: null,
+    data: null,
+    dataJson: '{}',
+    userText: null,
+    expiresAt: row.expires_at,
+    sortAt,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    version: blobVersion(row.blob),
+    fields: Array.from({ length: fields }, () => null),
+  };
+}
+
+/**
+ * Row documents for the upsert, closed at DOCUMENT_BYTES: `write` gets each document's rows (JSON texts) as
+ * it closes, so the rows of one batch are never all held at once.
+ */
+class Documents {
+  private parts: string[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly write: (parts: string[]) => Promise<void>,
+    private readonly maxRows = Number.POSITIVE_INFINITY,
+  ) {}
+
+  async add(json: string): Promise<void> {
+    if (
+      this.parts.length > 0 &&
+      (this.bytes + json.length > DOCUMENT_BYTES || this.parts.length >= this.maxRows)
+    ) {
+      await this.close();
+    }
+    this.parts.push(json);
+    this.bytes += json.length + 1;
+  }
+
+  async close(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const parts = this.parts;
+    this.parts = [];
+    this.bytes = 0;
+    await this.write(parts);
+  }
 }
 
 export interface BackfillProgress {
@@ -48,6 +114,7 @@ export class Projector {
   constructor(
     private readonly config: Config,
     private readonly catalog: UsersCatalog,
+    private readonly onRowError: RowErrorHandler = () => {},
   ) {
     this.sql = createProjectionQueries(config.fields, catalog.keyPgType);
     this.fingerprints = new Map(
@@ -87,15 +154,82 @@ export class Projector {
     }
   }
 
-  rows(store: ProjectableStore, rows: readonly BlobRow[], now: Date): ProjectionRow[] {
-    return rows.map((row) =>
-      projectionRow(store.decodeRow(row, now, false), row.key, sortOf(row), this.config.fields, this.catalog),
-    );
+  /** A row's projection: decoded (its blob read alone when large) and typed; never throws on data. */
+  private async project(
+    db: Queryable,
+    store: ProjectableStore,
+    row: BlobRow,
+    now: Date,
+  ): Promise<ProjectionRow> {
+    const whole = await store.withBlob(db, row);
+    try {
+      return projectionRow(
+        store.decodeRow(whole, now, false),
+        row.key,
+        sortOf(row),
+        this.config.fields,
+        this.catalog,
+      );
+    } catch (error) {
+      this.onRowError(store.name, row.ref, error);
+      return failedRow(
+        row,
+        sortOf(row),
+        'internal: this row could not be projected (see the server log)',
+        this.config.fields.length,
+      );
+    }
   }
 
-  /** Part of an API write: the projection changes in the writer's transaction. */
+  /**
+   * Upserts a document's rows in the caller's transaction. A document PostgreSQL refuses (a value it cannot
+   * take that no rule here foresaw) is written again row by row, each under a savepoint, and a row it still
+   * refuses is projected INVALID: one bad row never fails the batch of the others.
+   */
+  private async upsertParts(tx: Queryable, store: string, parts: string[]): Promise<void> {
+    if (parts.length === 0) return;
+    const written = await this.attempt(tx, () => this.sql.upsertDocument(tx, store, `[${parts.join(',')}]`));
+    if (written) return;
+    for (const part of parts) {
+      if (await this.attempt(tx, () => this.sql.upsertDocument(tx, store, `[${part}]`))) continue;
+      const stored = JSON.parse(part) as Record<string, unknown>;
+      const ref = String(stored['ref']);
+      this.onRowError(store, ref, new Error('PostgreSQL refused the projection row'));
+      const fallback = {
+        ref,
+        session_key: stored['session_key'],
+        valid: false,
+        problem: 'internal: the projection could not store this row (see the server log)',
+        expires_at: stored['expires_at'],
+        sort_at: stored['sort_at'],
+        created_at: stored['created_at'],
+        last_seen_at: stored['last_seen_at'],
+        version: stored['version'],
+        data_json: {},
+      };
+      await this.attempt(tx, () => this.sql.upsertDocument(tx, store, JSON.stringify([fallback])));
+    }
+  }
+
+  /** Runs `work` under a savepoint; false (rolled back to it) when PostgreSQL refuses the data. */
+  private async attempt(tx: Queryable, work: () => Promise<void>): Promise<boolean> {
+    await tx.query('SAVEPOINT sg_project');
+    try {
+      await work();
+      await tx.query('RELEASE SAVEPOINT sg_project');
+      return true;
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      await tx.query('ROLLBACK TO SAVEPOINT sg_project');
+      return false;
+    }
+  }
+
+  /** Part of an API write or a sync batch: the rows' projection, written in the caller's transaction. */
   async upsert(tx: Queryable, store: ProjectableStore, rows: readonly BlobRow[], now: Date): Promise<void> {
-    await this.sql.upsertRows(tx, store.name, this.rows(store, rows, now));
+    const documents = new Documents((parts) => this.upsertParts(tx, store.name, parts));
+    for (const row of rows) await documents.add(this.sql.rowJson(await this.project(tx, store, row, now)));
+    await documents.close();
   }
 
   remove(tx: Queryable, store: string, refs: readonly string[]): Promise<number> {
@@ -176,37 +310,57 @@ export class Projector {
     // From scratch, whatever the projection holds that this run does not write, and no sync rewrites, is of
     // no row of the table (a configuration that named another table, say): it goes at the end.
     const since = after === null ? await this.sql.clock(pool) : null;
-    // Pipelined: while one batch is written (PostgreSQL's core), the next is read and decoded (ours).
-    let writing: Promise<void> = Promise.resolve();
+    // Pipelined: while documents are written (PostgreSQL's cores, two transactions at a time), the next rows
+    // are read and decoded (ours). Progress is saved once a batch's documents committed, in batch order; a
+    // batch redone after a crash is an idempotent upsert.
+    const writes = new WriteSlots(2);
+    let saved: Promise<void> = Promise.resolve();
+    const write = (parts: string[]) =>
+      withTransaction(pool, async (tx) => {
+        // A lost batch is redone on resume, so the backfill need not wait for each commit to reach disk.
+        // Nor does a subscriber want one event per copied row (see migration 6).
+        await tx.query(
+          "/* relaxBackfillCommit */ SELECT set_config('synchronous_commit', 'off', true), set_config('sessiongraph.quiet', 'on', true)",
+        );
+        await this.upsertParts(tx, store.name, parts);
+      });
     for (;;) {
-      const batch = await store.sql.scanByKey(pool, after, batchSize);
-      const projected = this.rows(store, batch, new Date());
-      await writing;
+      const { rows: batch, ended } = await store.sql.scanByKey(pool, after, batchSize);
+      const now = new Date();
+      const batchWrites: Promise<void>[] = [];
+      // The previous batch's progress is saved (or its failure known) before this batch writes anything.
+      const previous = saved;
+      let first = true;
+      // Two documents a batch (by rows; more when its data is large), so both cores write.
+      const documents = new Documents(
+        async (parts) => {
+          if (first) {
+            first = false;
+            await previous;
+          }
+          batchWrites.push((await writes.submit(() => write(parts))).done);
+        },
+        Math.ceil(batch.length / 2),
+      );
+      for (const row of batch)
+        await documents.add(this.sql.rowJson(await this.project(pool, store, row, now)));
+      await documents.close();
       const last = batch.at(-1)?.key ?? after;
-      const done = batch.length < batchSize;
+      const done = ended;
       rows += batch.length;
       const reached = rows;
-      // Two halves on two connections: PostgreSQL writes on both cores while we decode the next batch.
-      // Progress is saved once both committed; a batch redone after a crash is an idempotent upsert.
-      const half = Math.ceil(projected.length / 2);
-      const write = (part: ProjectionRow[]) =>
-        withTransaction(pool, async (tx) => {
-          // A lost batch is redone on resume, so the backfill need not wait for each commit to reach disk.
-          // Nor does a subscriber want one event per copied row (see migration 6).
-          await tx.query(
-            "/* relaxBackfillCommit */ SELECT set_config('synchronous_commit', 'off', true), set_config('sessiongraph.quiet', 'on', true)",
-          );
-          await this.sql.upsertRows(tx, store.name, part);
-        });
-      writing = Promise.all([write(projected.slice(0, half)), write(projected.slice(half))])
+      const committed = Promise.all(batchWrites);
+      saved = Promise.all([saved, committed])
         .then(async () => {
           if (done && since) await this.sql.pruneUnsynced(pool, store.name, since);
           await this.sql.saveProgress(pool, store.name, last, done, fingerprint);
         })
         .then(() => options.onProgress?.({ store: store.name, rows: reached, total, done }));
+      // Awaited by the next batch's first write (or below): never an unhandled rejection meanwhile.
+      saved.catch(() => {});
       after = last;
       if (done) {
-        await writing;
+        await saved;
         this.ready.add(store.name);
         return { store: store.name, rows, total, done };
       }
@@ -222,20 +376,14 @@ export class Projector {
     const now = new Date();
     let after: string | null = null;
     for (;;) {
-      const batch: BlobRow[] = await store.sql.scanByKey(pool, after, batchSize);
+      const { rows: batch, ended } = await store.sql.scanByKey(pool, after, batchSize);
       if (batch.length === 0) break;
       const last = batch.at(-1)!.key;
       const projected = await this.projectedBetween(pool, store.name, after, last);
       const byKey = new Map(projected.map((row) => [row.session_key, row]));
       const repair: BlobRow[] = [];
       for (const row of batch) {
-        const expected = projectionRow(
-          store.decodeRow(row, now),
-          row.key,
-          sortOf(row),
-          this.config.fields,
-          this.catalog,
-        );
+        const expected = await this.project(pool, store, row, now);
         const actual = byKey.get(row.key);
         byKey.delete(row.key);
         if (!actual) report.missing += 1;
@@ -259,7 +407,7 @@ export class Projector {
       });
       report.checked += batch.length;
       after = last;
-      if (batch.length < batchSize) break;
+      if (ended) break;
     }
     // Projected keys beyond the table's last key belong to sessions that are gone.
     const tail = await this.projectedBetween(pool, store.name, after, null);
@@ -286,3 +434,29 @@ export class Projector {
 }
 
 const estimateRows = (db: Queryable, store: ProjectableStore) => store.sql.countRows(db);
+
+/**
+ * At most `size` writes in flight: `submit` waits for a free slot, starts the write and hands back its
+ * promise.
+ */
+class WriteSlots {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly size: number) {}
+
+  async submit(start: () => Promise<void>): Promise<{ done: Promise<void> }> {
+    while (this.running.size >= this.size) await Promise.race(this.running).catch(() => {});
+    const running = start();
+    const tracked = running.then(
+      () => {
+        this.running.delete(tracked);
+      },
+      () => {
+        this.running.delete(tracked);
+      },
+    );
+    this.running.add(tracked);
+    // In an object: a promise returned from an async function would be awaited along with it.
+    return { done: running };
+  }
+}

@@ -16,7 +16,13 @@ export interface SyncWorkerOptions {
   backfill?: boolean;
   /** The process's LISTEN connection, when it has one (the server): no second connection for this. */
   notifications?: NotificationHub;
+  /** Told each time the worker stops on an unexpected error and is started again (metrics). */
+  onRestart?: () => void;
 }
+
+/** Backoff between restarts after unexpected errors: doubling from the first to the last. */
+const FIRST_BACKOFF_MS = 1_000;
+const LAST_BACKOFF_MS = 60_000;
 
 export class SyncWorker {
   private stopped = false;
@@ -24,6 +30,8 @@ export class SyncWorker {
   private unsubscribe: (() => void) | null = null;
   private wake: (() => void) | null = null;
   private running: Promise<void> | null = null;
+  /** The last unexpected error, until a batch applies again (shown by /readyz). */
+  private failure: { message: string; at: Date } | null = null;
   applied = 0;
 
   constructor(
@@ -35,10 +43,55 @@ export class SyncWorker {
     private readonly options: SyncWorkerOptions = {},
   ) {}
 
+  /**
+   * Runs until `stop`. An unexpected error (the database gone during a backfill, a bug) never ends it: the
+   * worker is started again after a backoff, and /readyz says so meanwhile. Rows never cause one: each
+   * row that cannot be decoded or stored is projected INVALID (see Projector).
+   */
   start(): void {
-    this.running = this.run().catch((error: unknown) =>
-      this.logger.error({ err: error }, 'sync worker stopped'),
-    );
+    this.running = this.supervise();
+  }
+
+  /** Whether the worker is working; else why not, for /readyz. */
+  health(): { ok: boolean; detail?: string } {
+    if (!this.failure) return { ok: true };
+    return {
+      ok: false,
+      detail: `the sync worker failed at ${this.failure.at.toISOString()} (${this.failure.message}) and is retrying`,
+    };
+  }
+
+  private async supervise(): Promise<void> {
+    let backoff = FIRST_BACKOFF_MS;
+    while (!this.stopped) {
+      const began = Date.now();
+      try {
+        await this.run();
+        return;
+      } catch (error) {
+        if (this.stopped) return;
+        this.failure = { message: (error as Error)?.message ?? String(error), at: new Date() };
+        this.options.onRestart?.();
+        this.logger.error({ err: error, retryInMs: backoff }, 'sync worker stopped; restarting');
+        await this.sleep(backoff);
+        // A worker that ran a good while before failing starts over from the first backoff.
+        backoff =
+          Date.now() - began > LAST_BACKOFF_MS ? FIRST_BACKOFF_MS : Math.min(backoff * 2, LAST_BACKOFF_MS);
+      }
+    }
+  }
+
+  /** Waits `ms`, or until `stop` (or a notification) wakes the worker. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      this.wake = null;
+    });
   }
 
   /** Stops after the batch in hand is committed. */
@@ -67,6 +120,7 @@ export class SyncWorker {
   }
 
   private async listen(): Promise<void> {
+    if (this.unsubscribe || this.listener) return;
     const hub = this.options.notifications;
     if (hub) {
       this.unsubscribe = hub.on('sessiongraph_changes', () => this.wake?.());
@@ -104,18 +158,13 @@ export class SyncWorker {
     while (!this.stopped) {
       try {
         this.applied += await this.drain();
+        this.failure = null;
       } catch (error) {
+        this.failure = { message: (error as Error)?.message ?? String(error), at: new Date() };
         this.logger.error({ err: error }, 'sync batch failed; retrying');
       }
       if (this.stopped) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.listening() ? poll : Math.min(poll, 250));
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
+      await this.sleep(this.listening() ? poll : Math.min(poll, 250));
     }
   }
 }

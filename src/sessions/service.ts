@@ -99,7 +99,7 @@ class LazyCursorEdge implements SessionEdge {
 }
 
 export function toPage(
-  records: SessionRecord[],
+  records: SessionRecord[] & { cutShort?: boolean },
   limit: number,
   hasPrevious: boolean,
   count: (estimate: boolean) => Promise<number> = noCount,
@@ -109,7 +109,8 @@ export function toPage(
     count,
     edges,
     pageInfo: {
-      hasNextPage: records.length > limit,
+      // A page cut short at its byte budget (src/stores/blob-store.ts) has more after it.
+      hasNextPage: records.length > limit || records.cutShort === true,
       hasPreviousPage: hasPrevious,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,

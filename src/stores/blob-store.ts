@@ -1,4 +1,5 @@
 import { isTimeAndRef, keysetOf } from './cursor.ts';
+import { type DecodeBudgets, overBudget } from '../codecs/budgets.ts';
 import type { Decoded, JsonObject } from '../codecs/result.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
@@ -8,7 +9,7 @@ import { recordTombstones } from '../security/tombstones.sql.ts';
 import { matchesWhere } from '../sessions/fields.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import { createUserJoin, type UsersQueries } from '../users/users.sql.ts';
-import type { BlobQueries, BlobRow } from './blob.sql.ts';
+import type { BlobQueries, BlobReadLimits, BlobRow } from './blob.sql.ts';
 import { DecodeCache } from './decode-cache.ts';
 import type { CreateInput, ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
 
@@ -48,6 +49,11 @@ export interface BlobFormat {
   latestExpiry?(createdAt: Date | null, now: Date): Date;
   /** Adjust managed keys after an update changed data or expiry (e.g. express's cookie.expires). */
   afterUpdate?(full: JsonObject, expiresAt: Date, now: Date): JsonObject;
+  /**
+   * Why the framework itself would refuse to hand this decoded session to the application (express-session
+   * throws on a `sess` without a usable cookie; web.py never looks up a key that is not hex), or null.
+   */
+  refuses?(key: string, full: JsonObject): string | null;
 }
 
 /** What a blob store needs of the projection (see src/projection/projector.ts). */
@@ -63,6 +69,8 @@ export interface ProjectableBlobStore {
   name: string;
   sql: BlobQueries;
   decodeRow(row: BlobRow, now: Date, cached?: boolean): SessionRecord;
+  /** The row with its blob, read alone when it was too large to come with its statement. */
+  withBlob(db: Queryable, row: BlobRow): Promise<BlobRow>;
 }
 
 /** What every framework store is built with (src/app.ts builds one and hands it to each). */
@@ -70,11 +78,17 @@ export interface FrameworkStoreDeps {
   catalog: UsersCatalog;
   users: UsersQueries;
   decodeCacheBytes: number;
+  budgets: DecodeBudgets;
   projection?: ProjectionAccess;
   /** How long an ended session's key is refused on re-insert (frameworks that upsert). */
   tombstoneSeconds?: number;
   /** Told about each stored text that does not decode (metrics), once per text while it stays cached. */
   onDecodeFailure?: (store: string, problem: string) => void;
+  /**
+   * Told about an error no decoder should raise (a bug met by some row): the row is served as INVALID and the
+   * error goes to the log and a metric, with the row's ref (never its key).
+   */
+  onRowError?: (store: string, ref: string, error: unknown) => void;
 }
 
 export interface BlobStoreOptions {
@@ -84,7 +98,10 @@ export interface BlobStoreOptions {
    * store's backfill is done), the users catalog (owners joined to projected pages) and the decode-failure
    * hook.
    */
-  deps: Pick<FrameworkStoreDeps, 'decodeCacheBytes' | 'projection' | 'onDecodeFailure' | 'catalog'>;
+  deps: Pick<
+    FrameworkStoreDeps,
+    'decodeCacheBytes' | 'projection' | 'onDecodeFailure' | 'onRowError' | 'catalog' | 'budgets'
+  >;
   cookieName: string;
   defaultTtlSeconds: number;
   sql: BlobQueries;
@@ -94,10 +111,32 @@ export interface BlobStoreOptions {
    * whose framework upserts (express, web.py); 0 or unset records no tombstones.
    */
   tombstoneSeconds?: number;
+  /** User ids that mean "nobody" in this store (web.py apps start every session with `uid: 0`). */
+  anonymousUserIds?: readonly (string | number)[];
 }
 
 const REF = /^[0-9a-f]{64}$/;
 const SCAN_CHUNK = 500;
+/** Statements of many rows bring blobs up to this size along; larger ones are read one at a time. */
+export const INLINE_BLOB_BYTES = 64 * 1024;
+/** Bytes of blobs one backfill or verify batch holds at most. */
+export const BATCH_BLOB_BYTES = 32 * 1024 * 1024;
+/**
+ * A page of sessions ends early (with a next page) once its decoded data reaches this many bytes of JSON,
+ * so that a table of sessions near the output budget cannot put a response beyond the heap. It always holds
+ * at least one session.
+ */
+export const PAGE_DATA_BYTES = 16 * 1024 * 1024;
+
+/** What statements of a framework table may read of its blobs, under the decode budgets. */
+export const blobReadLimits = (budgets: DecodeBudgets): BlobReadLimits => ({
+  maxInputBytes: budgets.maxInputBytes,
+  inlineBytes: INLINE_BLOB_BYTES,
+  batchBytes: BATCH_BLOB_BYTES,
+});
+
+/** A list of sessions that ended before its limit to stay within PAGE_DATA_BYTES: more follow. */
+export type SessionPage = SessionRecord[] & { cutShort?: boolean };
 
 /**
  * A 31-bit fingerprint of the stored blob (FNV-1a over its UTF-16 code units): framework tables keep no
@@ -151,21 +190,24 @@ function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObjec
 
 export function createBlobStore(options: BlobStoreOptions): SessionStore & ProjectableBlobStore {
   const { format, sql, name } = options;
+  const { budgets } = options.deps;
   // A decoded value holds its JSON text and the parsed objects, which take about three times the text.
   const cache = new DecodeCache<Outcome>(options.deps.decodeCacheBytes, (outcome) =>
     outcome.ok ? (outcome.dataJson?.length ?? 0) * 4 : 0,
   );
   const owners = createUserJoin(options.deps.catalog);
+  const anonymous = new Set((options.anonymousUserIds ?? []).map(String));
   const decodeBlob = (blob: string): Outcome => {
     const result = format.decode(blob);
     const version = blobVersion(blob);
     if (result.ok) {
       const full = result.value.full;
+      const userId = format.userIdOf(full);
       return {
         ok: true,
         session: result.value,
         data: withoutHidden(full, format.hiddenKeys),
-        userId: format.userIdOf(full),
+        userId: userId !== null && anonymous.has(userId) ? null : userId,
         managed: onlyHidden(full, format.hiddenKeys),
         version,
       };
@@ -181,26 +223,49 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     return outcome;
   };
 
-  /** `cached: false` for bulk work (backfill, sync) that would only churn the cache of hot sessions. */
-  const decodeRow = (row: BlobRow, now: Date, cached = true): SessionRecord => {
+  /** A row whose blob stayed in PostgreSQL: none stored, or over the input budget (never read). */
+  const unreadBlob = (row: BlobRow): Outcome => {
+    const version = blobVersion(null);
+    if (row.blob_bytes === null) return { ok: false, problem: 'corrupt: no session data', version };
+    const over = overBudget.input(budgets);
+    if (row.blob_bytes > budgets.maxInputBytes) {
+      options.deps.onDecodeFailure?.(name, over.problem);
+      return { ok: false, problem: `${over.problem}: ${over.detail}`, version };
+    }
+    // Large enough to be read alone, and not read (a caller forgot `withBlob`): say so rather than guess.
+    return { ok: false, problem: 'corrupt: the stored data was not read', version };
+  };
+
+  /**
+   * `cached: false` for bulk work (backfill, sync) that would only churn the cache of hot sessions. Blobs
+   * read alone (larger than statements of many rows carry) are never cached either.
+   */
+  const decodeRowUnguarded = (row: BlobRow, now: Date, cached: boolean): SessionRecord => {
     const outcome: Outcome =
       row.blob === null
-        ? { ok: false, problem: 'corrupt: no session data', version: blobVersion(null) }
-        : cached
+        ? unreadBlob(row)
+        : cached && row.blob.length <= INLINE_BLOB_BYTES
           ? cache.get(row.blob, decodeForReads)
-          : decodeBlob(row.blob);
+          : cached
+            ? decodeForReads(row.blob)
+            : decodeBlob(row.blob);
+    // Columns the framework never leaves so, or a session it would refuse to load: not a usable session.
+    const refused = outcome.ok
+      ? (row.row_problem ?? format.refuses?.(row.key, outcome.session.full) ?? null)
+      : null;
+    const usable = outcome.ok && refused === null;
     const expired = row.expires_at !== null && row.expires_at.getTime() <= now.getTime();
-    const status: SessionStatus = !outcome.ok ? 'INVALID' : expired ? 'EXPIRED' : 'ACTIVE';
+    const status: SessionStatus = !usable ? 'INVALID' : expired ? 'EXPIRED' : 'ACTIVE';
     return {
       store: name,
       ref: row.ref,
       status,
-      problem: outcome.ok ? null : outcome.problem,
-      note: outcome.ok ? (outcome.session.note ?? null) : null,
-      data: outcome.ok ? outcome.data : {},
-      dataJson: outcome.ok ? outcome.dataJson : undefined,
-      userId: outcome.ok ? outcome.userId : null,
-      managed: outcome.ok ? outcome.managed : undefined,
+      problem: outcome.ok ? (refused === null ? null : `unloadable: ${refused}`) : outcome.problem,
+      note: usable ? (outcome.session.note ?? null) : null,
+      data: usable ? outcome.data : {},
+      dataJson: usable ? outcome.dataJson : undefined,
+      userId: usable ? outcome.userId : null,
+      managed: usable ? outcome.managed : undefined,
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       lastSeenAt: row.last_seen_at,
@@ -214,8 +279,70 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     };
   };
 
+  /**
+   * Never throws: a row that makes the code fail (a bug no decoder should have) costs that row its status,
+   * not the list, the count or the sync batch it is in.
+   */
+  const decodeRow = (row: BlobRow, now: Date, cached = true): SessionRecord => {
+    try {
+      return decodeRowUnguarded(row, now, cached);
+    } catch (error) {
+      options.deps.onRowError?.(name, row.ref, error);
+      return {
+        store: name,
+        ref: row.ref,
+        status: 'INVALID',
+        problem: 'internal: this row could not be read (see the server log)',
+        note: null,
+        data: {},
+        userId: null,
+        createdAt: validDate(row.created_at),
+        expiresAt: validDate(row.expires_at),
+        lastSeenAt: validDate(row.last_seen_at),
+        version: blobVersion(null),
+        ip: null,
+        userAgent: null,
+        cursor: [(validDate(row.page_sort ?? row.sort_at) ?? new Date(0)).toISOString(), row.ref],
+      };
+    }
+  };
+
+  /** Whether the row's blob is within the input budget but was too large to come with its statement. */
+  const needsBlob = (row: BlobRow) =>
+    row.blob === null && row.blob_bytes !== null && row.blob_bytes <= budgets.maxInputBytes;
+
+  const withBlob = async (db: Queryable, row: BlobRow): Promise<BlobRow> =>
+    needsBlob(row) ? { ...row, blob: await sql.blobOf(db, row.key) } : row;
+
+  /**
+   * Rows decoded in order, large blobs read one at a time (and let go once decoded). With `pageBytes`, the
+   * list ends early (`cutShort`) once the decoded data reaches that many bytes, keeping at least one row.
+   */
+  async function decodeRows(
+    db: Queryable,
+    rows: readonly BlobRow[],
+    now: Date,
+    keep: (record: SessionRecord) => boolean = () => true,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<SessionPage> {
+    const out: SessionPage = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const record = needsBlob(row) ? decodeRow(await withBlob(db, row), now) : decodeRow(row, now);
+      if (!keep(record)) continue;
+      bytes += record.dataJson?.length ?? 0;
+      if (out.length > 0 && bytes > PAGE_DATA_BYTES) {
+        out.cutShort = true;
+        return out;
+      }
+      out.push(record);
+      if (out.length >= limit) return out;
+    }
+    return out;
+  }
+
   const projection = options.deps.projection;
-  const self: ProjectableBlobStore = { name, sql, decodeRow };
+  const self: ProjectableBlobStore = { name, sql, decodeRow, withBlob };
   /** Reads go through the projection's indexes once it is complete for this store. */
   const projected = () => (projection?.isReady(name) ? projection : null);
 
@@ -239,7 +366,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     query: Pick<ListQuery, 'status' | 'now' | 'where' | 'withUser'> & { userId: string | null },
     after: [Date, string] | null,
     limit: number,
-  ): Promise<SessionRecord[]> {
+  ): Promise<SessionPage> {
     const where = via.whereSql(query.where, 7);
     const withUsers = query.withUser === true;
     const rows = await sql.projectedPage(
@@ -252,14 +379,15 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       via.userKeyType,
       withUsers ? owners : null,
     );
-    return rows.map((row) => {
-      const record = decodeRow(row, query.now);
-      // The joined owner stands only where the blob itself names that user; otherwise the loader asks.
-      if (withUsers && record.userId !== null && record.userId === row.projected_user) {
-        record.user = owners.take(row);
-      }
-      return record;
-    });
+    const records = await decodeRows(db, rows, query.now);
+    if (withUsers) {
+      records.forEach((record, index) => {
+        const row = rows[index]!;
+        // The joined owner stands only where the blob itself names that user; otherwise the loader asks.
+        if (record.userId !== null && record.userId === row.projected_user) record.user = owners.take(row);
+      });
+    }
+    return records;
   }
 
   /**
@@ -273,19 +401,25 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     now: Date,
     after: [Date, string] | null,
     limit: number,
-  ): Promise<SessionRecord[]> {
-    const out: SessionRecord[] = [];
+  ): Promise<SessionPage> {
+    const out: SessionPage = [];
     let position = after;
     const chunk = Math.max(limit, SCAN_CHUNK);
     for (;;) {
       const rows = await sql.page(db, sqlStatus, now, position, chunk);
-      for (const row of rows) {
-        const record = decodeRow(row, now);
-        if (keep(record)) {
-          out.push(record);
-          if (out.length === limit) return out;
+      const found = await decodeRows(db, rows, now, keep, limit - out.length);
+      // The byte budget counts the whole page, not each chunk: a chunk cut short ends the page.
+      let bytes = out.reduce((sum, record) => sum + (record.dataJson?.length ?? 0), 0);
+      for (const record of found) {
+        bytes += record.dataJson?.length ?? 0;
+        if (out.length > 0 && bytes > PAGE_DATA_BYTES) {
+          out.cutShort = true;
+          return out;
         }
+        out.push(record);
       }
+      if (found.cutShort) out.cutShort = true;
+      if (found.cutShort || out.length >= limit) return out;
       if (rows.length < chunk) return out;
       const last = rows.at(-1)!;
       position = [last.sort_at ?? new Date(0), last.ref];
@@ -306,7 +440,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     let position: [Date, string] | null = null;
     for (;;) {
       const rows = await sql.page(db, sqlStatus, now, position, SCAN_CHUNK);
-      for (const row of rows) if (keep(decodeRow(row, now, false))) count += 1;
+      for (const row of rows) if (keep(decodeRow(await withBlob(db, row), now, false))) count += 1;
       if (rows.length < SCAN_CHUNK) return count;
       const last = rows.at(-1)!;
       position = [last.sort_at ?? new Date(0), last.ref];
@@ -349,7 +483,12 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
         )
       : null;
     if (!row) return null;
-    const outcome = row.blob === null ? null : decodeBlob(row.blob);
+    let outcome: Outcome | null = null;
+    try {
+      outcome = row.blob === null ? null : decodeBlob(row.blob);
+    } catch (error) {
+      options.deps.onRowError?.(name, row.ref, error);
+    }
     return { row, outcome, record: decodeRow(row, now) };
   }
 
@@ -359,6 +498,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     cookieName: options.cookieName,
     defaultTtlSeconds: options.defaultTtlSeconds,
     decodeRow,
+    withBlob,
     sql,
 
     isCursor: isTimeAndRef(REF),
@@ -374,10 +514,12 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
             )
           : [];
       const byRef = new Map(rows.map((row) => [row.ref, row]));
-      return refs.map((ref) => {
+      const records: (SessionRecord | null)[] = [];
+      for (const ref of refs) {
         const row = byRef.get(ref);
-        return row ? decodeRow(row, now) : null;
-      });
+        records.push(row ? decodeRow(await withBlob(db, row), now) : null);
+      }
+      return records;
     },
 
     async findByKey(db, raw, now) {
@@ -428,7 +570,9 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
           query.limit,
           via.userKeyType,
         );
-        for (const row of rows) byUser.get(row.page_user)?.push(decodeRow(row, query.now));
+        for (const row of rows) {
+          byUser.get(row.page_user)?.push(decodeRow(await withBlob(db, row), query.now));
+        }
         return byUser;
       }
       const keepStatus = statusMatches(query.status);
@@ -559,7 +703,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
         const rows = await sql.page(tx, null, now, position, SCAN_CHUNK);
         for (const row of rows) {
           if (row.ref === keepRef) continue;
-          if (decodeRow(row, now).userId === userId) {
+          if (decodeRow(await withBlob(tx, row), now, false).userId === userId) {
             keys.push(row.key);
             refs.push(row.ref);
           }
@@ -578,6 +722,9 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     sweep: (db, now, batchSize) => sql.deleteExpired(db, now, batchSize),
   };
 }
+
+const validDate = (date: Date | null | undefined) =>
+  date instanceof Date && !Number.isNaN(date.getTime()) ? date : null;
 
 function checkLatest(expiresAt: Date, latest: Date | undefined) {
   if (latest && expiresAt.getTime() > latest.getTime()) {

@@ -1,4 +1,5 @@
 import { plannedRows, type Queryable } from '../db/pool.ts';
+import { clampedTime } from '../db/timestamps.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 
 /**
@@ -19,6 +20,8 @@ export interface BlobTableSql {
   /** The column the blob is written to, and the cast its parameter needs. */
   blobColumn: string;
   blobCast: string;
+  /** The blob's stored size in bytes; `octet_length` of the column by default (text and bytea). */
+  blobBytes?: string;
   /** timestamptz expressions. */
   expiresAt: string;
   sortAt: string;
@@ -31,12 +34,38 @@ export interface BlobTableSql {
   expiresAssignments: (p: string) => [column: string, value: string][];
   /** Extra assignments when a row is created, given the timestamptz parameter `$p` for now. */
   createdAssignments?: (p: string) => [column: string, value: string][];
+  /**
+   * Why the framework would not serve a row whatever its blob holds (a NULL where it never writes one), as
+   * a text expression that is NULL for rows it would serve.
+   */
+  rowProblem?: string;
+}
+
+/**
+ * How much of the stored blobs a statement may bring into memory. Stored rows are untrusted: a table of
+ * 10 MiB blobs must not fill the heap with one page.
+ */
+export interface BlobReadLimits {
+  /** A blob larger than this is never read (the row is INVALID over the input budget). */
+  maxInputBytes: number;
+  /**
+   * Statements that return many rows carry blobs up to this size; a larger one comes back as NULL with its
+   * size in `blob_bytes`, and is read alone when it is decoded (`blobOf`).
+   */
+  inlineBytes: number;
+  /** Bytes of blobs one backfill or verify batch reads at most (`scanByKey` ends its batch there). */
+  batchBytes: number;
 }
 
 export type BlobRow = {
   ref: string;
   key: string;
+  /** The blob, or null: none stored (`blob_bytes` null too), or too large to come with this statement. */
   blob: string | null;
+  /** The stored blob's size in bytes. */
+  blob_bytes: number | null;
+  /** Why the framework would not serve the row, from its columns alone (`BlobTableSql.rowProblem`). */
+  row_problem: string | null;
   expires_at: Date | null;
   sort_at: Date | null;
   created_at: Date | null;
@@ -57,18 +86,30 @@ const projectedStatus = (status: string | null) =>
         ? '(NOT p.valid AND $3::timestamptz IS NOT NULL)'
         : '$3::timestamptz IS NOT NULL';
 
-export function createBlobQueries(spec: BlobTableSql) {
+export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
   const ref = `encode(sha256(convert_to(${spec.key}::text, 'UTF8')), 'hex')`;
-  const columns = `${ref} AS ref, ${spec.key}::text AS key, ${spec.blob} AS blob, ${spec.expiresAt} AS expires_at,
-    ${spec.sortAt} AS sort_at, ${spec.createdAt} AS created_at, ${spec.lastSeenAt} AS last_seen_at`;
+  const size = spec.blobBytes ?? `octet_length(${spec.blobColumn})`;
+  /** The blob when it is at most `upTo` bytes, and its size: a larger one stays in PostgreSQL. */
+  const blobUpTo = (upTo: number) =>
+    `CASE WHEN ${size} <= ${Math.floor(upTo)} THEN ${spec.blob} END AS blob, ${size} AS blob_bytes`;
+  const rowProblem = `${spec.rowProblem ?? 'NULL::text'} AS row_problem`;
+  // Times as JavaScript holds them (infinity and years past 275760 at its end), so cursors compare as rows do.
+  const sortAt = clampedTime(spec.sortAt);
+  const rest = `${spec.expiresAt} AS expires_at, ${sortAt} AS sort_at, ${spec.createdAt} AS created_at,
+    ${spec.lastSeenAt} AS last_seen_at, ${rowProblem}`;
+  const columnsUpTo = (upTo: number) => `${ref} AS ref, ${spec.key}::text AS key, ${blobUpTo(upTo)}, ${rest}`;
+  /** Statements of one row read its blob up to the input budget; statements of many, up to `inlineBytes`. */
+  const columns = columnsUpTo(limits.maxInputBytes);
+  const manyColumns = columnsUpTo(Math.min(limits.inlineBytes, limits.maxInputBytes));
   // A projected page's rows: the projection already holds each key's ref and the sort time (page_sort), so
   // PostgreSQL hashes no key and pg parses one timestamp less per row.
-  const projectedColumns = `page.r AS ref, page.k AS key, ${spec.blob} AS blob, ${spec.expiresAt} AS expires_at,
-    NULL::timestamptz AS sort_at, ${spec.createdAt} AS created_at, ${spec.lastSeenAt} AS last_seen_at`;
+  const projectedColumns = `page.r AS ref, page.k AS key, ${blobUpTo(Math.min(limits.inlineBytes, limits.maxInputBytes))},
+    ${spec.expiresAt} AS expires_at, NULL::timestamptz AS sort_at, ${spec.createdAt} AS created_at,
+    ${spec.lastSeenAt} AS last_seen_at, ${rowProblem}`;
   // Cursors carry the sort time as a JavaScript Date (milliseconds) while the columns keep microseconds:
   // order and compare at millisecond precision (ties broken by ref), or rows that share the cursor row's
   // millisecond but sort after it would be skipped by the next page.
-  const sortKey = `date_trunc('milliseconds', ${spec.sortAt})`;
+  const sortKey = `date_trunc('milliseconds', ${sortAt})`;
   const statusFilter = (status: string | null, p: string) =>
     status === 'ACTIVE'
       ? spec.active(p)
@@ -83,7 +124,7 @@ export function createBlobQueries(spec: BlobTableSql) {
     let text = pageStatements.get(cacheKey);
     if (!text) {
       text = `/* findFrameworkSessionsPage */
-        SELECT ${columns} FROM ${spec.table}
+        SELECT ${manyColumns} FROM ${spec.table}
          WHERE ${statusFilter(status, '$1')}
            AND ($2::timestamptz IS NULL OR ${sortKey} < $2
                 OR (${sortKey} = $2 AND ${ref} < $3))
@@ -123,12 +164,12 @@ export function createBlobQueries(spec: BlobTableSql) {
     async byRefs(db: Queryable, refs: readonly string[], viaStore: string | null): Promise<BlobRow[]> {
       const result = viaStore
         ? await db.query<BlobRow>(
-            `/* findFrameworkSessionsByProjectedRefs */ SELECT ${columns} FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(
+            `/* findFrameworkSessionsByProjectedRefs */ SELECT ${manyColumns} FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(
                SELECT session_key::${spec.keyType} FROM sessiongraph.projection WHERE store = $2 AND ref = ANY($1::text[])))`,
             [refs, viaStore],
           )
         : await db.query<BlobRow>(
-            `/* findFrameworkSessionsByRefs */ SELECT ${columns} FROM ${spec.table} WHERE ${ref} = ANY($1::text[])`,
+            `/* findFrameworkSessionsByRefs */ SELECT ${manyColumns} FROM ${spec.table} WHERE ${ref} = ANY($1::text[])`,
             [refs],
           );
       return result.rows;
@@ -155,7 +196,7 @@ export function createBlobQueries(spec: BlobTableSql) {
     async byKeys(db: Queryable, keys: readonly string[]): Promise<BlobRow[]> {
       if (keys.length === 0) return [];
       const result = await db.query<BlobRow>(
-        `/* findFrameworkSessionsByKeys */ SELECT ${columns} FROM ${spec.table} WHERE ${spec.key} = ANY($1::${spec.keyType}[])`,
+        `/* findFrameworkSessionsByKeys */ SELECT ${manyColumns} FROM ${spec.table} WHERE ${spec.key} = ANY($1::${spec.keyType}[])`,
         [keys],
       );
       return result.rows;
@@ -168,16 +209,44 @@ export function createBlobQueries(spec: BlobTableSql) {
       return Number(result.rows[0]?.count ?? 0);
     },
 
-    /** The table in key order, for backfill and verify: resumable from any key. */
-    async scanByKey(db: Queryable, afterKey: string | null, limit: number): Promise<BlobRow[]> {
-      const result = await db.query<BlobRow>(
+    /**
+     * The table in key order, for backfill and verify: resumable from any key. A batch ends early where its
+     * blobs reach `batchBytes` (always after its first row): `ended` says whether the table ends with it.
+     */
+    async scanByKey(
+      db: Queryable,
+      afterKey: string | null,
+      limit: number,
+    ): Promise<{ rows: BlobRow[]; ended: boolean }> {
+      // The running total is taken over the limited rows (a window in the inner query would run over the
+      // whole rest of the table, every batch).
+      const result = await db.query<BlobRow & { running: string | null; sort_key: unknown }>(
         `/* scanFrameworkSessions */
-         SELECT ${columns} FROM ${spec.table}
-          WHERE $1::text IS NULL OR ${spec.key} > $1::${spec.keyType}
-          ORDER BY ${spec.key} LIMIT $2`,
+         SELECT batch.*, sum(CASE WHEN batch.blob IS NULL THEN 0 ELSE batch.blob_bytes END)
+                  OVER (ORDER BY batch.sort_key ROWS UNBOUNDED PRECEDING) AS running
+           FROM (SELECT ${manyColumns}, ${spec.key} AS sort_key FROM ${spec.table}
+                  WHERE $1::text IS NULL OR ${spec.key} > $1::${spec.keyType}
+                  ORDER BY ${spec.key} LIMIT $2) AS batch
+          ORDER BY batch.sort_key`,
         [afterKey, limit],
       );
-      return result.rows;
+      const rows: BlobRow[] = [];
+      for (const row of result.rows) {
+        if (rows.length > 0 && Number(row.running) > limits.batchBytes) return { rows, ended: false };
+        const { running: _running, sort_key: _sortKey, ...blobRow } = row;
+        rows.push(blobRow);
+      }
+      return { rows, ended: result.rows.length < limit };
+    },
+
+    /** A blob too large to come with a statement of many rows, read alone (null: gone, or over budget). */
+    async blobOf(db: Queryable, key: string): Promise<string | null> {
+      const result = await db.query<{ blob: string | null }>(
+        `/* findFrameworkSessionBlob */ SELECT CASE WHEN ${size} <= ${Math.floor(limits.maxInputBytes)}
+           THEN ${spec.blob} END AS blob FROM ${spec.table} WHERE ${spec.key} = $1::${spec.keyType}`,
+        [key],
+      );
+      return result.rows[0]?.blob ?? null;
     },
 
     /**

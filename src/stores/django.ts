@@ -4,7 +4,7 @@ import { decoded, type JsonObject } from '../codecs/result.ts';
 import { ConfigError, type DjangoStoreConfig, secretText } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError, UserNotFoundError } from '../errors/domain.ts';
-import { type BlobFormat, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
+import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 
@@ -28,6 +28,15 @@ function legacySessionAuthHash(passwordHash: string, secretKey: string): string 
     .update(AUTH_HASH_SALT + secretKey, 'utf8')
     .digest();
   return createHmac('sha1', key).update(passwordHash, 'utf8').digest('hex');
+}
+
+/**
+ * Why Django would never load the session under this key, or null. `SessionBase._validate_session_key` drops
+ * keys shorter than 8 characters (the cookie then starts a new session).
+ */
+export function djangoKeyProblem(key: string): string | null {
+  if (key.length < 8) return 'the key is shorter than 8 characters, which Django refuses';
+  return null;
 }
 
 export interface DjangoAuthCheck {
@@ -56,23 +65,31 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
     salt: config.salt,
     legacySalt: config.legacySalt,
     writeLegacy: config.writeLegacy,
+    budgets: deps.budgets,
   });
   const expires = table.time(columns.expires);
-  const sql = createBlobQueries({
-    table: table.table,
-    key: table.column(columns.key),
-    keyType: table.types.get(columns.key) ?? 'text',
-    blob: table.column(columns.data),
-    blobColumn: table.column(columns.data),
-    blobCast: 'text',
-    expiresAt: expires.read,
-    sortAt: expires.read,
-    createdAt: 'NULL::timestamptz',
-    lastSeenAt: 'NULL::timestamptz',
-    active: (p) => `${table.column(columns.expires)} > ${expires.write(p)}`,
-    expired: (p) => `${table.column(columns.expires)} <= ${expires.write(p)}`,
-    expiresAssignments: (p) => [[table.column(columns.expires), expires.write(p)]],
-  });
+  const sql = createBlobQueries(
+    {
+      table: table.table,
+      key: table.column(columns.key),
+      keyType: table.types.get(columns.key) ?? 'text',
+      blob: table.column(columns.data),
+      blobColumn: table.column(columns.data),
+      blobCast: 'text',
+      expiresAt: expires.read,
+      sortAt: expires.read,
+      createdAt: 'NULL::timestamptz',
+      lastSeenAt: 'NULL::timestamptz',
+      active: (p) => `${table.column(columns.expires)} > ${expires.write(p)}`,
+      // Django loads a session only `WHERE expire_date > now`: a NULL expiry is never served.
+      // psycopg2 reads infinity as datetime.max, but a finite year past 9999 fails the request.
+      rowProblem: `CASE WHEN ${table.column(columns.expires)} IS NULL THEN '${columns.expires} is NULL: Django never serves the session'
+        WHEN isfinite(${table.column(columns.expires)}) AND ${table.column(columns.expires)} >= '10000-01-01' THEN '${columns.expires} is past year 9999, which Django cannot read' END`,
+      expired: (p) => `${table.column(columns.expires)} <= ${expires.write(p)}`,
+      expiresAssignments: (p) => [[table.column(columns.expires), expires.write(p)]],
+    },
+    blobReadLimits(deps.budgets),
+  );
 
   const format: BlobFormat = {
     kind: 'django',
@@ -92,6 +109,7 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
     generateKey: () =>
       Array.from({ length: 32 }, () => KEY_ALPHABET[randomInt(KEY_ALPHABET.length)]).join(''),
     presentedKey: (raw) => (PRESENTED_KEY.test(raw) ? raw : null),
+    refuses: (key) => djangoKeyProblem(key),
     async newSession(tx, input) {
       for (const key of AUTH_KEYS) {
         if (Object.hasOwn(input.data, key)) {
@@ -122,6 +140,7 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
     cookieName: config.cookieName ?? 'sessionid',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.cookieAgeSeconds,
     deps,
+    anonymousUserIds: config.anonymousUserIds,
     sql,
     format,
   });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { decoded, failure, type JsonObject } from '../codecs/result.ts';
+import { type DecodeBudgets, DEFAULT_BUDGETS, parseJsonObject } from '../codecs/budgets.ts';
+import { decoded } from '../codecs/result.ts';
 import type { JsonCacheStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
-import { type BlobFormat, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
+import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
@@ -13,20 +14,9 @@ import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
  * never past its end. See FORMATS.md §9.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MAX_CHARS = 1024 * 1024;
-
-/** The user dict column: JSON text of an object, bounded in size. Never throws. */
-export function parseUserDict(blob: string) {
-  if (blob.length > MAX_CHARS) return failure('corrupt', 'the user dict is larger than 1 MiB');
-  try {
-    const value: unknown = JSON.parse(blob);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return failure('corrupt', 'the user dict is not a JSON object');
-    }
-    return decoded(value as JsonObject);
-  } catch {
-    return failure('corrupt', 'the user dict is not valid JSON');
-  }
+/** The user dict column: JSON text of an object, under the decode budgets. Never throws. */
+export function parseUserDict(blob: string, budgets: DecodeBudgets = DEFAULT_BUDGETS) {
+  return parseJsonObject(blob, budgets, 'the user dict');
 }
 
 export async function createJsonCacheStore(
@@ -42,28 +32,35 @@ export async function createJsonCacheStore(
   const expires = `LEAST(${end.read}, ${start.read} + ${window})`;
   const dataType = table.types.get(columns.data);
   const keyType = table.types.get(columns.key);
-  const sql = createBlobQueries({
-    table: table.table,
-    key: keyType === 'uuid' ? `${table.column(columns.key)}::text` : table.column(columns.key),
-    keyType: keyType === 'uuid' ? 'text' : (keyType ?? 'text'),
-    blob: `${table.column(columns.data)}::text`,
-    blobColumn: table.column(columns.data),
-    blobCast: dataType === 'jsonb' || dataType === 'json' ? dataType : 'text',
-    expiresAt: expires,
-    sortAt: start.read,
-    createdAt: start.read,
-    lastSeenAt: 'NULL::timestamptz',
-    active: (p) => `${expires} > ${p}::timestamptz`,
-    expired: (p) => `${expires} <= ${p}::timestamptz`,
-    expiresAssignments: (p) => [[table.column(columns.end), end.write(p)]],
-    createdAssignments: (p) => [[table.column(columns.start), start.write(p)]],
-  });
+  const sql = createBlobQueries(
+    {
+      table: table.table,
+      key: keyType === 'uuid' ? `${table.column(columns.key)}::text` : table.column(columns.key),
+      keyType: keyType === 'uuid' ? 'text' : (keyType ?? 'text'),
+      blob: `${table.column(columns.data)}::text`,
+      blobColumn: table.column(columns.data),
+      blobCast: dataType === 'jsonb' || dataType === 'json' ? dataType : 'text',
+      // octet_length takes text and bytea, not json.
+      blobBytes: `octet_length(${table.column(columns.data)}::text)`,
+      expiresAt: expires,
+      sortAt: start.read,
+      createdAt: start.read,
+      lastSeenAt: 'NULL::timestamptz',
+      active: (p) => `${expires} > ${p}::timestamptz`,
+      // A window needs a start or an end (a NULL end alone means the window decides).
+      rowProblem: `CASE WHEN ${table.column(columns.start)} IS NULL AND ${table.column(columns.end)} IS NULL THEN '${columns.start} and ${columns.end} are both NULL' END`,
+      expired: (p) => `${expires} <= ${p}::timestamptz`,
+      expiresAssignments: (p) => [[table.column(columns.end), end.write(p)]],
+      createdAssignments: (p) => [[table.column(columns.start), start.write(p)]],
+    },
+    blobReadLimits(deps.budgets),
+  );
 
   const format: BlobFormat = {
     kind: 'json-cache',
     hiddenKeys: new Set(),
     decode(blob) {
-      const result = parseUserDict(blob);
+      const result = parseUserDict(blob, deps.budgets);
       return result.ok ? decoded({ full: result.value }) : result;
     },
     encode: (full) => JSON.stringify(full),
@@ -84,6 +81,7 @@ export async function createJsonCacheStore(
     cookieName: config.cookieName ?? 'session_id',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.windowSeconds,
     deps,
+    anonymousUserIds: config.anonymousUserIds,
     sql,
     format,
   });

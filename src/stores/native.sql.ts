@@ -1,5 +1,5 @@
 import type { JsonObject } from '../codecs/result.ts';
-import { plannedRows, type Queryable } from '../db/pool.ts';
+import { plannedRows, type Queryable, type UnreadableJson } from '../db/pool.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 
 /** All SQL of sessiongraph's own session table. */
@@ -7,7 +7,8 @@ import type { UserJoin } from '../users/users.sql.ts';
 export type NativeRow = {
   id: string;
   user_id: string | null;
-  data: JsonObject;
+  /** Parsed under the decode budgets: a value past them (or not an object) is served INVALID. */
+  data: JsonObject | UnreadableJson;
   created_at: Date;
   expires_at: Date;
   last_seen_at: Date | null;

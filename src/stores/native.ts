@@ -1,7 +1,8 @@
 import { isTimeAndRef, keysetOf } from './cursor.ts';
 import type { NativeStoreConfig } from '../config.ts';
-import { isForeignKeyViolation } from '../db/pool.ts';
-import { UserNotFoundError } from '../errors/domain.ts';
+import type { JsonObject } from '../codecs/result.ts';
+import { isForeignKeyViolation, UnreadableJson } from '../db/pool.ts';
+import { InvalidInputError, UserNotFoundError } from '../errors/domain.ts';
 import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
 import { resolveExpiry } from '../sessions/expiry.ts';
 import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
@@ -20,6 +21,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Whether `ref` can name a native session (a row id): anything else is no session, never sent to SQL. */
 export const isNativeRef = (ref: string) => UUID.test(ref);
+
+/** Why a native row's data cannot be served as a session's data, or null. */
+function nativeDataProblem(data: NativeRow['data']): string | null {
+  if (data instanceof UnreadableJson) return data.problem;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return 'corrupt: the stored data is not a JSON object';
+  }
+  return null;
+}
 
 export function statusAt(expiresAt: Date | null, now: Date): SessionStatus {
   return expiresAt !== null && expiresAt.getTime() <= now.getTime() ? 'EXPIRED' : 'ACTIVE';
@@ -41,24 +51,28 @@ export function createNativeStore(
 ): SessionStore {
   const users = createUserJoin(catalog);
   const sql = createNativeQueries(catalog.keyPgType, users);
-  const toRecord = (row: NativeRow, now: Date, withUser = false): SessionRecord => ({
-    store: config.name,
-    ref: row.id,
-    status: statusAt(row.expires_at, now),
-    problem: null,
-    data: row.data,
-    userId: row.user_id,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastSeenAt: row.last_seen_at,
-    version: row.version,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    get cursor() {
-      return [row.created_at.toISOString(), row.id];
-    },
-    ...(withUser ? { user: users.take(row) } : {}),
-  });
+  const toRecord = (row: NativeRow, now: Date, withUser = false): SessionRecord => {
+    // Only the API writes this table, within the data limits; a row written past it is still served.
+    const problem = nativeDataProblem(row.data);
+    return {
+      store: config.name,
+      ref: row.id,
+      status: problem === null ? statusAt(row.expires_at, now) : 'INVALID',
+      problem,
+      data: problem === null ? (row.data as JsonObject) : {},
+      userId: row.user_id,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      lastSeenAt: row.last_seen_at,
+      version: row.version,
+      ip: row.ip,
+      userAgent: row.user_agent,
+      get cursor() {
+        return [row.created_at.toISOString(), row.id];
+      },
+      ...(withUser ? { user: users.take(row) } : {}),
+    };
+  };
 
   return {
     name: config.name,
@@ -156,7 +170,13 @@ export function createNativeStore(
       if (input.expectedVersion !== null && input.expectedVersion !== row.version) {
         return { kind: 'conflict', actualVersion: row.version };
       }
-      const data = isEmptyPatch(input.patch) ? row.data : applyPatch(row.data, input.patch);
+      const problem = nativeDataProblem(row.data);
+      // An INVALID session's data can be replaced, not patched: there is nothing readable to patch.
+      if (problem !== null && !input.patch.replace) {
+        throw new InvalidInputError('id', `the session cannot be changed: it is INVALID (${problem})`);
+      }
+      const current = problem === null ? (row.data as JsonObject) : {};
+      const data = isEmptyPatch(input.patch) ? current : applyPatch(current, input.patch);
       assertStorable(data, { maxBytes: limits.maxDataBytes, maxDepth: 32 });
       const expiresAt = input.expiry
         ? resolveExpiry(input.expiry, now, row.expires_at, limits.maxTtlSeconds)

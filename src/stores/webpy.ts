@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { PyValue } from '../codecs/pickle.ts';
-import { decoded, type JsonObject } from '../codecs/result.ts';
+import { decoded, type JsonObject, type JsonValue } from '../codecs/result.ts';
+import { pickleLimitsOf } from '../codecs/pickle.ts';
 import { decodeWebpySession, encodeWebpySession } from '../codecs/webpy.ts';
 import type { WebpyStoreConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
-import { type BlobFormat, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
+import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
 import { createBlobQueries } from './blob.sql.ts';
 import { readStoreTable } from './table-catalog.ts';
 import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
@@ -16,6 +17,20 @@ import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
  * so `expiresAt` is `atime + timeout` and setting an expiry moves `atime`. See FORMATS.md §2.
  */
 const PRESENTED_KEY = /^[0-9a-fA-F]{1,128}$/;
+/** web.py's `re.match('^[0-9a-fA-F]+$', id)`: Python's `$` also matches before a final newline. */
+const WEBPY_KEY = /^[0-9a-fA-F]+\n?$/;
+
+/** Python's truth of a JSON-viewed value (None, False, 0, '' and empty containers are false). */
+const pyTruthy = (value: JsonValue | undefined) =>
+  !(
+    value === undefined ||
+    value === null ||
+    value === false ||
+    value === 0 ||
+    value === '' ||
+    (Array.isArray(value) && value.length === 0) ||
+    (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0)
+  );
 
 export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, deps: FrameworkStoreDeps) {
   const { columns } = config;
@@ -24,30 +39,36 @@ export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, 
   const timeout = `make_interval(secs => ${config.timeoutSeconds})`;
   const dataColumn = table.column(columns.data);
   const binary = table.types.get(columns.data) === 'bytea';
-  const sql = createBlobQueries({
-    table: table.table,
-    key: table.column(columns.key),
-    keyType: table.types.get(columns.key) ?? 'text',
-    blob: binary ? `encode(${dataColumn}, 'escape')` : dataColumn,
-    blobColumn: dataColumn,
-    blobCast: binary ? 'bytea' : 'text',
-    expiresAt: `(${atime.read} + ${timeout})`,
-    sortAt: atime.read,
-    createdAt: 'NULL::timestamptz',
-    lastSeenAt: atime.read,
-    active: (p) => `${table.column(columns.atime)} > ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
-    expired: (p) => `${table.column(columns.atime)} <= ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
-    expiresAssignments: (p) => [
-      [table.column(columns.atime), atime.write(`(${p}::timestamptz - ${timeout})`)],
-    ],
-  });
+  const sql = createBlobQueries(
+    {
+      table: table.table,
+      key: table.column(columns.key),
+      keyType: table.types.get(columns.key) ?? 'text',
+      blob: binary ? `encode(${dataColumn}, 'escape')` : dataColumn,
+      blobColumn: dataColumn,
+      blobCast: binary ? 'bytea' : 'text',
+      expiresAt: `(${atime.read} + ${timeout})`,
+      sortAt: atime.read,
+      createdAt: 'NULL::timestamptz',
+      lastSeenAt: atime.read,
+      active: (p) => `${table.column(columns.atime)} > ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
+      expired: (p) => `${table.column(columns.atime)} <= ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
+      // web.py reads the row with atime (psycopg2 maps infinity, but fails on a finite year past 9999).
+      rowProblem: `CASE WHEN isfinite(${table.column(columns.atime)}) AND ${table.column(columns.atime)} >= '10000-01-01' THEN '${columns.atime} is past year 9999, which web.py cannot read' END`,
+      expiresAssignments: (p) => [
+        [table.column(columns.atime), atime.write(`(${p}::timestamptz - ${timeout})`)],
+      ],
+    },
+    blobReadLimits(deps.budgets),
+  );
 
+  const limits = pickleLimitsOf(deps.budgets);
   const format: BlobFormat = {
     kind: 'webpy',
     // web.py copies the session id — the cookie value, a bearer credential — into the pickled dict.
     hiddenKeys: new Set(['session_id']),
     decode(blob) {
-      const result = decodeWebpySession(blob);
+      const result = decodeWebpySession(blob, limits);
       if (!result.ok) return result;
       const { data, tree, notes } = result.value;
       return decoded({ full: data, state: tree, note: notes.length > 0 ? notes.join('; ') : null });
@@ -57,6 +78,15 @@ export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, 
     generateKey: () => randomBytes(20).toString('hex'),
     rekeyed: (full, key) => ({ ...full, session_id: key }),
     presentedKey: (raw) => (PRESENTED_KEY.test(raw) ? raw : null),
+    // web.py's `Session._valid_session_id`: a cookie whose id is not hex starts a new session instead.
+    refuses: (key, full) => {
+      if (!WEBPY_KEY.test(key)) return 'the key is not hex, which web.py refuses';
+      // `Session._load` updates itself from the dict: an empty `session_id` there makes it start a new session.
+      if (Object.hasOwn(full, 'session_id') && !pyTruthy(full['session_id'])) {
+        return 'session_id in the data is empty, so web.py starts a new session';
+      }
+      return null;
+    },
     async newSession(_tx, input) {
       if (Object.hasOwn(input.data, 'session_id')) {
         throw new InvalidInputError('data', '"session_id" is set by web.py; leave it out of data');
@@ -79,6 +109,7 @@ export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, 
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.timeoutSeconds,
     deps,
     tombstoneSeconds: deps.tombstoneSeconds,
+    anonymousUserIds: config.anonymousUserIds,
     sql,
     format,
   });
