@@ -93,7 +93,7 @@ export async function createStores(
     const store = await (async (): Promise<SessionStore> => {
       switch (storeConfig.kind) {
         case 'native':
-          return createNativeStore(storeConfig, catalog, touches);
+          return createNativeStore(storeConfig, catalog, touches, config.budgets.maxDepth);
         case 'django':
           return createDjangoStore(db, storeConfig, deps);
         case 'webpy':

@@ -166,7 +166,7 @@ const budgetsSchema = z
       .int()
       .positive()
       .default(8 * 1024 * 1024),
-    maxDepth: z.number().int().min(1).max(10_000).default(512),
+    maxDepth: z.number().int().min(1).max(1000).default(512),
     maxValues: z.number().int().positive().default(1_000_000),
   })
   .strict();

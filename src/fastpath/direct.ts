@@ -111,7 +111,9 @@ export function createDirectPath(app: App): DirectPath {
   const statementsFor = (plan: Plan) => {
     let found = statements.get(plan);
     if (found === undefined) {
-      const nativeSql = native ? createNativeJsonStatements(plan, native.name, app.catalog, users) : null;
+      const nativeSql = native
+        ? createNativeJsonStatements(plan, native.name, app.catalog, users, app.config.budgets.maxDepth)
+        : null;
       const page = nativeSql?.page;
       found = {
         native: nativeSql,

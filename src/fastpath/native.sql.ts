@@ -5,6 +5,7 @@ import {
   type PageShape,
   pageRowsOfShape,
 } from '../stores/native.sql.ts';
+import { shallowerThan } from '../stores/native.sql.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 import type { FieldPlan, Plan } from './compile.ts';
@@ -47,6 +48,7 @@ export function createNativeJsonStatements(
   store: string,
   catalog: UsersCatalog,
   users: UserJoin,
+  maxDepth: number,
 ): NativeJsonStatements | null {
   const printer = createPrinter(catalog);
   const read = new Set<OptionalColumn>();
@@ -72,6 +74,7 @@ export function createNativeJsonStatements(
           // A page is one response row: data larger than the API ever writes goes the general way, whose
           // pages stop at a byte budget (see PAGE_DATA_BYTES).
           printer.require(`pg_column_size(s.data) <= ${PRINTED_DATA_BYTES}`);
+          printer.require(shallowerThan('s.data', maxDepth));
           return json.text('s.data');
         case 'userId':
           return json.value('s.user_id');

@@ -50,10 +50,20 @@ const whereFilter = (param: string) => `NOT EXISTS (
            ELSE jsonb_typeof(data #> p.path) IN ('string', 'number') AND data #>> p.path = c.cond->>'v'
          END, false))`;
 
-const statusFilter = `($2::text IS NULL
-  OR ($2 = 'ACTIVE' AND expires_at > $3)
-  OR ($2 = 'EXPIRED' AND expires_at <= $3)
-  OR ($2 = 'INVALID' AND false))`;
+/**
+ * Whether a jsonb value nests at most `maxDepth` deep, as reading it requires (budgets.maxDepth): a value
+ * stored uncompressed in fewer than 8 bytes a level cannot nest that deep (each jsonb container takes at
+ * least 8), which settles ordinary sessions from the value's header; others are walked by a JSON path. Only
+ * a row written past the API (which writes 32 levels at most) can be deeper: it is INVALID.
+ */
+export const shallowerThan = (column: string, maxDepth: number) =>
+  `((pg_column_compression(${column}) IS NULL AND pg_column_size(${column}) <= ${8 * maxDepth})
+     OR NOT jsonb_path_exists(${column}, 'strict $.**{${maxDepth} to last}'))`;
+
+const statusFilterOf = (maxDepth: number) => `($2::text IS NULL
+  OR ($2 = 'ACTIVE' AND expires_at > $3 AND ${shallowerThan('data', maxDepth)})
+  OR ($2 = 'EXPIRED' AND expires_at <= $3 AND ${shallowerThan('data', maxDepth)})
+  OR ($2 = 'INVALID' AND NOT ${shallowerThan('data', maxDepth)}))`;
 
 /**
  * The live session for a key hash ($1), now ($2), touch interval in seconds ($3). A row unseen for the interval
@@ -84,7 +94,7 @@ export const byIdRow = `SELECT ${columns} FROM sessiongraph.sessions WHERE id = 
  * A page, newest first: user ($1), status ($2) at now ($3), after the keyset ($4, $5), limit ($6), typed-field
  * conditions ($7, jsonb).
  */
-const pageRows = (keyType: string) => `SELECT ${columns} FROM sessiongraph.sessions
+const pageRows = (keyType: string, statusFilter: string) => `SELECT ${columns} FROM sessiongraph.sessions
         WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
           AND ${statusFilter}
           AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
@@ -140,7 +150,8 @@ export function pageRowsOfShape(
  * The statements, built once for the users table's key type so user filters compare typed values and use
  * the (user_id, created_at) index.
  */
-export function createNativeQueries(keyType: string, users: UserJoin) {
+export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: number) {
+  const statusFilter = statusFilterOf(maxDepth);
   // Each read comes in two texts, without and with the owner's row joined (see UserJoin).
   const byIds = (withUser: boolean) =>
     withUser
@@ -181,7 +192,7 @@ export function createNativeQueries(keyType: string, users: UserJoin) {
   }
 
   const page = (withUser: boolean) => {
-    const inner = pageRows(keyType);
+    const inner = pageRows(keyType, statusFilter);
     return withUser
       ? `/* findSessionsPageWithUsers */ SELECT s.*, ${users.select} FROM (${inner}) AS s
          ${users.join('s.user_id')} ORDER BY s.created_at DESC, s.id DESC`

@@ -48,9 +48,10 @@ export function createNativeStore(
   config: NativeStoreConfig,
   catalog: UsersCatalog,
   touches: TouchWriter,
+  maxDepth: number,
 ): SessionStore {
   const users = createUserJoin(catalog);
-  const sql = createNativeQueries(catalog.keyPgType, users);
+  const sql = createNativeQueries(catalog.keyPgType, users, maxDepth);
   const toRecord = (row: NativeRow, now: Date, withUser = false): SessionRecord => {
     // Only the API writes this table, within the data limits; a row written past it is still served.
     const problem = nativeDataProblem(row.data);
@@ -110,7 +111,6 @@ export function createNativeStore(
 
     async list(db, query) {
       const after = keysetOf(query.after);
-      if (query.status === 'INVALID') return [];
       const where = sqlConditions(query.where);
       const rows = await sql.findSessionsPage(
         db,
@@ -126,7 +126,6 @@ export function createNativeStore(
     },
 
     async count(db, query, estimate) {
-      if (query.status === 'INVALID') return 0;
       return sql.countSessions(
         db,
         query.userId,
@@ -139,7 +138,7 @@ export function createNativeStore(
 
     async listForUsers(db, userIds, query) {
       const byUser = new Map<string, SessionRecord[]>(userIds.map((id) => [id, []]));
-      if (query.status === 'INVALID' || userIds.length === 0) return byUser;
+      if (userIds.length === 0) return byUser;
       const rows = await sql.findSessionsOfUsers(db, userIds, query.status, query.now, query.limit);
       for (const row of rows) byUser.get(row.user_id!)?.push(toRecord(row, query.now));
       return byUser;
