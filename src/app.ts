@@ -12,12 +12,8 @@ import { TokenCache } from './auth/token-cache.ts';
 import type { NotificationHub } from './db/notifications.ts';
 import { SessionEventBus } from './events/bus.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
-import { createDjangoStore } from './stores/django.ts';
-import { createExpressStore } from './stores/express.ts';
-import { createJsonCacheStore } from './stores/json-cache.ts';
-import { createNativeStore } from './stores/native.ts';
-import { createTouchWriter, type TouchWriter } from './stores/touches.ts';
-import { createWebpyStore } from './stores/webpy.ts';
+import { createTouchWriter, type TouchWriter } from './stores/native/touches.ts';
+import { isFrameworkKind, kindOf } from './stores/registry.ts';
 import type { SessionStore } from './stores/types.ts';
 import { readUsersCatalog, type UsersCatalog } from './users/catalog.ts';
 import { createUsersQueries, type UsersQueries } from './users/users.sql.ts';
@@ -77,7 +73,7 @@ export async function createStores(
   onRowError: (store: string, ref: string, error: unknown) => void,
 ): Promise<Map<string, SessionStore>> {
   const stores = new Map<string, SessionStore>();
-  const frameworkStoreCount = config.stores.filter((store) => store.kind !== 'native').length;
+  const frameworkStoreCount = config.stores.filter((store) => isFrameworkKind(store.kind)).length;
   const deps = {
     onDecodeFailure: (store: string, problem: string) => metrics.decodeFailures.inc({ store, problem }),
     onRowError,
@@ -88,23 +84,10 @@ export async function createStores(
     decodeCacheBytes: Math.floor(config.decodeCacheBytes / Math.max(1, frameworkStoreCount)),
     projection: projector,
     tombstoneSeconds: config.tombstoneSeconds,
+    touches,
   };
   for (const storeConfig of config.stores) {
-    const store = await (async (): Promise<SessionStore> => {
-      switch (storeConfig.kind) {
-        case 'native':
-          return createNativeStore(storeConfig, catalog, touches, config.budgets.maxDepth);
-        case 'django':
-          return createDjangoStore(db, storeConfig, deps);
-        case 'webpy':
-          return createWebpyStore(db, storeConfig, deps);
-        case 'express':
-          return createExpressStore(db, storeConfig, deps);
-        case 'json-cache':
-          return createJsonCacheStore(db, storeConfig, deps);
-      }
-    })();
-    stores.set(storeConfig.name, store);
+    stores.set(storeConfig.name, await kindOf(storeConfig.kind).create(db, storeConfig, deps));
   }
   return stores;
 }
@@ -151,7 +134,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ? createPipelinedReads(config.databaseUrl, config.readPipelines, poolTimeouts(config), pool)
       : null;
   const metrics = createMetrics(pool, {
-    projection: config.stores.some((store) => store.kind !== 'native'),
+    projection: config.stores.some((store) => isFrameworkKind(store.kind)),
     reads,
   });
   rowErrors = (store) => metrics.rowErrors.inc({ store });
@@ -185,7 +168,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     events: options.notifications
       ? new SessionEventBus(
           options.notifications,
-          config.stores.find((store) => store.kind === 'native')?.name ?? 'native',
+          config.stores.find((store) => !isFrameworkKind(store.kind))?.name ?? 'native',
           logger,
         )
       : null,

@@ -1,15 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  ConfigError,
+  type Env,
+  identifier,
+  pathSchema,
+  qualifiedName,
+  resolveSecret,
+  secretOrFile,
+} from './config-parts.ts';
+import { kindOf, STORE_CONFIGS } from './stores/registry.ts';
+
+export { ConfigError, secretText } from './config-parts.ts';
 
 /**
  * Configuration: environment variables over an optional JSON config file, validated once at start.
  * Every message names the setting that is wrong, so a bad deployment fails loudly and says how to fix it.
  */
-
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain SQL identifier');
-const qualifiedName = z
-  .string()
-  .regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'must be "table" or "schema.table"');
 
 const usersSchema = z.object({
   table: qualifiedName.default('public.users'),
@@ -18,128 +25,10 @@ const usersSchema = z.object({
   columns: z.array(identifier).default([]),
 });
 
-const nativeStoreSchema = z.object({
-  name: identifier.default('native'),
-  kind: z.literal('native'),
-  cookieName: z.string().min(1).default('sg_session'),
-  defaultTtlSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(14 * 24 * 3600),
-});
-
 /**
- * A secret in the config file: the value itself, `{ "env": "NAME" }` or `{ "file": "/run/secrets/x" }`.
- * Resolved at load time, so the rest of the program only ever sees strings.
+ * The stores: each kind's settings come from its folder (src/stores/<kind>/config.ts), through the registry.
  */
-const secretSchema = z.union([
-  z.string().min(1),
-  z.object({ env: z.string().min(1) }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-]);
-
-/** A JSON path into session data: `passport.user` or `["passport", "user"]`. */
-const pathSchema = z.union([
-  z
-    .string()
-    .min(1)
-    .transform((path) => path.split('.')),
-  z.array(z.string().min(1)).min(1),
-]);
-
-const frameworkCommon = {
-  name: identifier,
-  table: qualifiedName,
-  /** The cookie a browser presents the key in, for `currentSession`. */
-  cookieName: z.string().min(1).optional(),
-  defaultTtlSeconds: z.number().int().positive().optional(),
-  /** Interpret `timestamp without time zone` columns in this zone; by default the connection's TimeZone. */
-  timeZone: z.string().min(1).optional(),
-  /** User ids that mean "nobody": such sessions have no user (web.py apps start every session at `uid: 0`). */
-  anonymousUserIds: z.array(z.union([z.string(), z.number()])).default([]),
-};
-
-const djangoStoreSchema = z.object({
-  ...frameworkCommon,
-  kind: z.literal('django'),
-  table: qualifiedName.default('django_session'),
-  columns: z
-    .object({
-      key: identifier.default('session_key'),
-      data: identifier.default('session_data'),
-      expires: identifier.default('expire_date'),
-    })
-    .default({ key: 'session_key', data: 'session_data', expires: 'expire_date' }),
-  secretKey: secretSchema.optional(),
-  fallbackKeys: z.array(secretSchema).default([]),
-  salt: z.string().min(1).default('django.contrib.sessions.SessionStore'),
-  legacySalt: z.string().min(1).default('django.contrib.sessionsSessionStore'),
-  writeLegacy: z.boolean().default(false),
-  /** `SESSION_COOKIE_AGE`: the lifetime of a session created without ttlSeconds/expiresAt. */
-  cookieAgeSeconds: z.number().int().positive().default(1_209_600),
-  authBackend: z.string().min(1).default('django.contrib.auth.backends.ModelBackend'),
-  /** The users-table column holding Django's password hash (read for `_auth_user_hash`, never exposed). */
-  passwordColumn: identifier.default('password'),
-});
-
-const webpyStoreSchema = z.object({
-  ...frameworkCommon,
-  kind: z.literal('webpy'),
-  table: qualifiedName.default('sessions'),
-  columns: z
-    .object({
-      key: identifier.default('session_id'),
-      atime: identifier.default('atime'),
-      data: identifier.default('data'),
-    })
-    .default({ key: 'session_id', atime: 'atime', data: 'data' }),
-  /** web.py's `session_parameters.timeout`: a session lives this long after its last access. */
-  timeoutSeconds: z.number().int().positive().default(86_400),
-  userPath: pathSchema.default(['uid']),
-  anonymousUserIds: z.array(z.union([z.string(), z.number()])).default([0]),
-});
-
-const expressStoreSchema = z.object({
-  ...frameworkCommon,
-  kind: z.literal('express'),
-  table: qualifiedName.default('session'),
-  columns: z
-    .object({
-      key: identifier.default('sid'),
-      data: identifier.default('sess'),
-      expires: identifier.default('expire'),
-    })
-    .default({ key: 'sid', data: 'sess', expires: 'expire' }),
-  /** express-session's `secret` (first signs, all verify): needed to accept the signed cookie. */
-  secrets: z.array(secretSchema).default([]),
-  userPaths: z.array(pathSchema).default([['passport', 'user'], ['userId']]),
-});
-
-const jsonCacheStoreSchema = z.object({
-  ...frameworkCommon,
-  kind: z.literal('json-cache'),
-  table: qualifiedName.default('session_cache'),
-  columns: z
-    .object({
-      key: identifier.default('sessionid'),
-      data: identifier.default('userdict'),
-      start: identifier.default('session_startutc'),
-      end: identifier.default('session_endutc'),
-    })
-    .default({ key: 'sessionid', data: 'userdict', start: 'session_startutc', end: 'session_endutc' }),
-  /** A session is valid from its start for this long (and never past its end column). */
-  windowSeconds: z.number().int().positive().default(3600),
-  userPath: pathSchema.default(['user_id']),
-});
-
-export const storeSchema = z.discriminatedUnion('kind', [
-  nativeStoreSchema,
-  djangoStoreSchema,
-  webpyStoreSchema,
-  expressStoreSchema,
-  jsonCacheStoreSchema,
-]);
+export const storeSchema = z.discriminatedUnion('kind', STORE_CONFIGS);
 
 /** A typed field read from session data, exposed on `Session` and filterable in `sessions(where:)`. */
 const fieldSchema = z.object({
@@ -320,20 +209,9 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
-export type NativeStoreConfig = z.infer<typeof nativeStoreSchema>;
-export type DjangoStoreConfig = z.infer<typeof djangoStoreSchema>;
-export type WebpyStoreConfig = z.infer<typeof webpyStoreSchema>;
-export type ExpressStoreConfig = z.infer<typeof expressStoreSchema>;
-export type JsonCacheStoreConfig = z.infer<typeof jsonCacheStoreSchema>;
 export type FieldConfig = z.infer<typeof fieldSchema>;
-export type Secret = z.infer<typeof secretSchema>;
+export type { Secret } from './config-parts.ts';
 export type UsersConfig = z.infer<typeof usersSchema>;
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
 
 const integer = (env: Env, name: string): number | undefined => {
   const raw = env[name];
@@ -348,19 +226,6 @@ const boolean = (env: Env, name: string): boolean | undefined => {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name}: expected true or false, got "${env[name]}"`);
-};
-
-/** `FOO_FILE=/run/secrets/foo` stands for `FOO`, so secrets need not sit in the environment. */
-const secretOrFile = (env: Env, name: string): string | undefined => {
-  const file = env[`${name}_FILE`];
-  if (file) {
-    try {
-      return readFileSync(file, 'utf8').trim();
-    } catch (error) {
-      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(error as Error).message})`);
-    }
-  }
-  return env[name] || undefined;
 };
 
 const dropUndefined = (record: Record<string, unknown>) =>
@@ -460,58 +325,11 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   return config;
 }
 
-function resolveSecret(secret: Secret, env: Env, setting: string): string {
-  if (typeof secret === 'string') return secret;
-  if ('env' in secret) {
-    // `{"env": "NAME"}` also accepts `NAME_FILE`, like every secret read from the environment.
-    const value = secretOrFile(env, secret.env);
-    if (!value) {
-      throw new ConfigError(
-        `${setting}: the environment variable ${secret.env} (or ${secret.env}_FILE) is not set`,
-      );
-    }
-    return value;
-  }
-  try {
-    return readFileSync(secret.file, 'utf8').trim();
-  } catch (error) {
-    throw new ConfigError(`${setting}: cannot read ${secret.file} (${(error as Error).message})`);
-  }
-}
-
 /** Secrets become plain strings here; a store that cannot work without one fails start-up by name. */
 function resolveStoreSecrets(store: StoreConfig, env: Env): StoreConfig {
-  const where = `stores.${store.name}`;
-  switch (store.kind) {
-    case 'django': {
-      if (!store.secretKey) {
-        throw new ConfigError(
-          `${where}.secretKey: the django store "${store.name}" needs the project's SECRET_KEY to verify and ` +
-            'sign sessions; set "secretKey" to it, or to {"env": "DJANGO_SECRET_KEY"} or {"file": "/path"}',
-        );
-      }
-      return {
-        ...store,
-        secretKey: resolveSecret(store.secretKey, env, `${where}.secretKey`),
-        fallbackKeys: store.fallbackKeys.map((key, index) =>
-          resolveSecret(key, env, `${where}.fallbackKeys.${index}`),
-        ),
-      };
-    }
-    case 'express':
-      return {
-        ...store,
-        secrets: store.secrets.map((secret, index) =>
-          resolveSecret(secret, env, `${where}.secrets.${index}`),
-        ),
-      };
-    default:
-      return store;
-  }
-}
-
-/** A secret after `loadConfig` resolved it. */
-export function secretText(secret: Secret | undefined): string {
-  if (typeof secret !== 'string') throw new ConfigError('a secret was used before configuration resolved it');
-  return secret;
+  const kind = kindOf(store.kind);
+  if (!kind.resolveSecrets) return store;
+  return kind.resolveSecrets(store, (secret, setting) =>
+    resolveSecret(secret, env, `stores.${store.name}.${setting}`),
+  ) as StoreConfig;
 }

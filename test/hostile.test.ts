@@ -1,8 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { sign, unsign } from 'cookie-signature';
 import { describe, expect } from 'vitest';
-import { parseSess } from '../src/stores/express.ts';
-import { parseUserDict } from '../src/stores/json-cache.ts';
+import { parseSess } from '../src/codecs/express-sess.ts';
+import { parseUserDict } from '../src/codecs/json-cache.ts';
 import { jsonbSafe, jsonbText } from '../src/projection/rows.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../src/db/pool.ts';
-import { createTouchWriter } from '../src/stores/touches.ts';
+import { createTouchWriter } from '../src/stores/native/touches.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { nativeSession, type SeededSession } from './helpers/seed.ts';
 

@@ -6,8 +6,8 @@ import {
   type DecodeBudgets,
   jsonStringBytes,
   jsonTextNestsDeeper,
-  parseJsonObject,
 } from './budgets.ts';
+import { parseJsonObject } from './json.ts';
 import { pyToJson, readPickle } from './pickle.ts';
 import type { JsonValue } from './result.ts';
 

@@ -38,7 +38,8 @@ import { createHash, createHmac, hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
 import { base64urlWrite, latin1Slice, latin1Write, utf8Write } from './bytes.ts';
-import { DEFAULT_BUDGETS, type DecodeBudgets, overBudget, parseJsonObject } from './budgets.ts';
+import { DEFAULT_BUDGETS, type DecodeBudgets, overBudget } from './budgets.ts';
+import { parseJsonObject } from './json.ts';
 import { type Decoded, decoded, failure, type JsonObject } from './result.ts';
 import { INFLATE_BAD, INFLATE_TOO_LARGE, inflateWhole } from './zlib-handle.ts';
 

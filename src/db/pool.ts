@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { DEFAULT_BUDGETS, type DecodeBudgets, parseJsonValue } from '../codecs/budgets.ts';
+import { DEFAULT_BUDGETS, type DecodeBudgets } from '../codecs/budgets.ts';
+import { parseJsonValue } from '../codecs/json.ts';
 import { parseTimestamptz } from './timestamps.ts';
 
 /**

@@ -6,7 +6,7 @@ import { hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
 import { presentedCredentials, presentedKey } from '../sessions/presented.ts';
 import { clientUserKey, pageSize } from '../sessions/service.ts';
 import { keysetOf } from '../stores/cursor.ts';
-import { isNativeRef } from '../stores/native.ts';
+import { isNativeRef } from '../stores/native/store.ts';
 import type { SessionStore } from '../stores/types.ts';
 import { createUserJoin } from '../users/users.sql.ts';
 import type { Plan } from './compile.ts';

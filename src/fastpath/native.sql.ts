@@ -4,8 +4,8 @@ import {
   type OptionalColumn,
   type PageShape,
   pageRowsOfShape,
-} from '../stores/native.sql.ts';
-import { shallowerThan } from '../stores/native.sql.ts';
+} from '../stores/native/native.sql.ts';
+import { shallowerThan } from '../stores/native/native.sql.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 import type { FieldPlan, Plan } from './compile.ts';

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { type FieldConfig, type Secret, secretText } from '../config.ts';
+import type { FieldConfig } from '../config.ts';
+import { kindOf } from '../stores/registry.ts';
 import type { FrameworkStoreConfig } from './schema.ts';
 
 /**
@@ -15,29 +16,14 @@ import type { FrameworkStoreConfig } from './schema.ts';
 /** Raise when what a projection row holds changes (2: the printed data and user id of migration 9). */
 const PROJECTION_FORMAT = 2;
 
-const secretTag = (secret: Secret) =>
-  createHmac('sha256', secretText(secret)).update('sessiongraph projection fingerprint').digest('hex');
+const secretTag = (secret: string) =>
+  createHmac('sha256', secret).update('sessiongraph projection fingerprint').digest('hex');
 
 /** The settings that change what a store's rows decode to (not cookie names, write-only settings or TTLs). */
 function decodingSettings(store: FrameworkStoreConfig): unknown {
   const common = { kind: store.kind, table: store.table, columns: store.columns, timeZone: store.timeZone };
-  switch (store.kind) {
-    case 'django':
-      return {
-        ...common,
-        secretKey: store.secretKey === undefined ? null : secretTag(store.secretKey),
-        // Any fallback verifies: their order does not change a decoding.
-        fallbackKeys: store.fallbackKeys.map(secretTag).sort(),
-        salt: store.salt,
-        legacySalt: store.legacySalt,
-      };
-    case 'webpy':
-      return { ...common, timeoutSeconds: store.timeoutSeconds, userPath: store.userPath };
-    case 'express':
-      return { ...common, userPaths: store.userPaths };
-    case 'json-cache':
-      return { ...common, windowSeconds: store.windowSeconds, userPath: store.userPath };
-  }
+  const framework = kindOf(store.kind).framework;
+  return { ...common, ...(framework?.decodingSettings(store, secretTag) as object) };
 }
 
 export function projectionFingerprint(

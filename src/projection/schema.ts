@@ -7,6 +7,7 @@ import {
   TOMBSTONE_TRIGGER,
   tombstoneStatements,
 } from '../security/tombstones.ts';
+import { isFrameworkKind } from '../stores/registry.ts';
 import { quoteIdent, quoteQualified } from '../users/catalog.ts';
 import { fieldColumn, fieldSqlType } from './rows.ts';
 
@@ -18,10 +19,11 @@ import { fieldColumn, fieldSqlType } from './rows.ts';
  * sessions for SQL users.
  */
 
-export type FrameworkStoreConfig = Exclude<StoreConfig, { kind: 'native' }>;
+/** The configuration of a store over a framework's own table (its kind has `framework` traits). */
+export type FrameworkStoreConfig = Extract<StoreConfig, { table: string; columns: { key: string } }>;
 
 export const isFrameworkStore = (store: StoreConfig): store is FrameworkStoreConfig =>
-  store.kind !== 'native';
+  isFrameworkKind(store.kind);
 
 export const storeTable = (store: FrameworkStoreConfig) =>
   quoteQualified(store.table.includes('.') ? store.table : `public.${store.table}`);
@@ -102,7 +104,7 @@ function typedExpression(field: FieldConfig, data: string): string {
 
 function viewStatement(config: Config): string {
   const fields = config.fields;
-  const native = config.stores.find((store) => store.kind === 'native');
+  const native = config.stores.find((store) => !isFrameworkStore(store));
   const typedNative = fields.map((field) => `${typedExpression(field, 's.data')} AS ${fieldColumn(field)}`);
   const typedProjected = fields.map((field) => `p.${fieldColumn(field)}`);
   const parts: string[] = [];

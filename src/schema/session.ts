@@ -17,13 +17,9 @@ import { requestLoader } from '../context.ts';
 import { audited } from '../auth/audit.ts';
 import { hasScope } from '../auth/caller.ts';
 import { typedValue, type WhereCondition } from '../sessions/fields.ts';
-import type { DjangoAuthCheck } from '../stores/django.ts';
-import type { SessionRecord, SessionStore } from '../stores/types.ts';
-
-interface DjangoExtras {
-  authCheck: DjangoAuthCheck;
-  passwordColumn: string;
-}
+import { STORE_KINDS } from '../stores/registry.ts';
+import type { SessionFieldSpec } from '../stores/kind.ts';
+import type { SessionRecord } from '../stores/types.ts';
 import type { Builder } from './builder.ts';
 import type { UserRef } from './user.ts';
 import type { UserRow } from '../users/users.sql.ts';
@@ -36,18 +32,21 @@ const screamingSnake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_
 
 const FILTERABLE = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
 
-/** Whether a Django session's auth hash matches its user's current password hash (batched per request). */
-async function djangoAuthHashValid(ctx: Context, app: App, session: SessionRecord): Promise<boolean | null> {
-  const store = app.stores.get(session.store) as (SessionStore & Partial<DjangoExtras>) | undefined;
-  if (!store?.authCheck || !store.passwordColumn || session.userId === null) return null;
-  const authHash = session.managed?.['_auth_user_hash'];
-  if (typeof authHash !== 'string') return false;
-  const passwordColumn = store.passwordColumn;
-  const password = await requestLoader<string | null>(ctx, `password:${passwordColumn}`, async (ids) => {
-    const found = await app.users.secretColumnByIds(ctx.db, passwordColumn, ids);
-    return ids.map((id) => found.get(id) ?? null);
-  }).load(session.userId);
-  return password !== null && store.authCheck.matches(authHash, password);
+/**
+ * A field a store kind adds to `Session` (src/stores/<kind>/index.ts): resolved on sessions of that kind, null on
+ * the others.
+ */
+function kindField(app: App, kind: string, spec: SessionFieldSpec) {
+  return (session: SessionRecord, _args: unknown, ctx: Context) => {
+    const store = app.stores.get(session.store);
+    if (!store || store.kind !== kind) return null;
+    return spec.resolve(session, {
+      store,
+      db: ctx.db,
+      batch: <V>(name: string, load: (keys: readonly string[]) => Promise<(V | null)[]>) =>
+        requestLoader<V | null>(ctx, name, load),
+    });
+  };
 }
 
 /** `Session`, its connection, the session queries and the session mutations. */
@@ -104,13 +103,19 @@ export function addSessionTypes(builder: Builder, app: App, User: UserRef) {
         description: 'Something worth knowing about a session that decoded (legacy format, Python 2 bytes).',
         resolve: (session) => session.note ?? null,
       }),
-      authHashValid: t.boolean({
-        nullable: true,
-        description:
-          'Django only: whether the session’s `_auth_user_hash` still matches the user’s current password ' +
-          'hash. False means Django no longer treats it as logged in (the password changed). Null elsewhere.',
-        resolve: (session, _args, ctx) => djangoAuthHashValid(ctx, app, session),
-      }),
+      ...Object.fromEntries(
+        STORE_KINDS.flatMap((kind) =>
+          ((kind as { sessionFields?: readonly SessionFieldSpec[] }).sessionFields ?? []).map((spec) => [
+            spec.name,
+            t.field({
+              type: spec.type as 'Boolean',
+              nullable: true,
+              description: spec.description,
+              resolve: kindField(app, kind.kind, spec) as () => Promise<boolean | null>,
+            }),
+          ]),
+        ),
+      ),
       ...Object.fromEntries(
         app.config.fields.map((field) => [
           field.name,

@@ -1,4 +1,5 @@
 import type { StoreConfig } from '../config.ts';
+import { kindOf } from '../stores/registry.ts';
 import { quoteIdent } from '../users/catalog.ts';
 
 /**
@@ -32,9 +33,8 @@ import { quoteIdent } from '../users/catalog.ts';
  * `UPDATE` that fails loudly when the row is gone) and json-cache (keys are written only by their own
  * application or by sessiongraph) get no trigger.
  */
-export const TOMBSTONE_KINDS: ReadonlySet<StoreConfig['kind']> = new Set(['express', 'webpy']);
-
-export const storeRevokesStick = (store: StoreConfig) => TOMBSTONE_KINDS.has(store.kind);
+export const storeRevokesStick = (store: StoreConfig) =>
+  kindOf(store.kind).framework?.tombstones === 'discard';
 
 const TRIGGER = 'sessiongraph_tombstone';
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;

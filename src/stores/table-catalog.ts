@@ -1,7 +1,7 @@
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../config-parts.ts';
 import type { Queryable } from '../db/pool.ts';
 import { quoteIdent, quoteQualified } from '../users/catalog.ts';
-import { readUsersColumns } from '../users/users.sql.ts';
+import { readUsersColumns } from '../users/catalog.sql.ts';
 
 /**
  * A framework table as the catalog describes it, checked at start: a missing table or column is a

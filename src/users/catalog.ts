@@ -1,6 +1,6 @@
 import type { UsersConfig } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
-import { readUsersColumns } from './users.sql.ts';
+import { readUsersColumns } from './catalog.sql.ts';
 
 /**
  * What the users table looks like, read from the database catalog at start: which columns exist, their

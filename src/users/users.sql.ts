@@ -3,31 +3,6 @@ import { quoteIdent, type UsersCatalog } from './catalog.ts';
 
 /** All SQL about the application's users table. The table and columns come from the catalog, quoted. */
 
-export interface CatalogColumnRow {
-  name: string;
-  type: string;
-  formatted: string;
-  notNull: boolean;
-}
-
-export async function readUsersColumns(db: Queryable, table: string): Promise<CatalogColumnRow[]> {
-  const result = await db.query<{ name: string; type: string; formatted: string; not_null: boolean }>(
-    `/* readUsersColumns */
-     SELECT a.attname AS name, t.typname AS type, format_type(a.atttypid, a.atttypmod) AS formatted,
-            a.attnotnull AS not_null
-       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [table],
-  );
-  return result.rows.map((row) => ({
-    name: row.name,
-    type: row.type,
-    formatted: row.formatted,
-    notNull: row.not_null,
-  }));
-}
-
 export type UserRow = Record<string, unknown> & { __key: string };
 
 /** Every exposed column, cast so pg hands back values GraphQL can print, plus the key as text. */

@@ -1,6 +1,6 @@
-import type { JsonObject } from '../codecs/result.ts';
-import { plannedRows, type Queryable, type UnreadableJson } from '../db/pool.ts';
-import type { UserJoin } from '../users/users.sql.ts';
+import type { JsonObject } from '../../codecs/result.ts';
+import { plannedRows, type Queryable, type UnreadableJson } from '../../db/pool.ts';
+import type { UserJoin } from '../../users/users.sql.ts';
 
 /** All SQL of sessiongraph's own session table. */
 

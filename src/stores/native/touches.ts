@@ -1,5 +1,5 @@
-import type { Queryable } from '../db/pool.ts';
-import type { Logger } from '../log.ts';
+import type { Queryable } from '../../db/pool.ts';
+import type { Logger } from '../../log.ts';
 import { touchSessions } from './native.sql.ts';
 
 /**

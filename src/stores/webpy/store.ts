@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { PyValue } from '../codecs/pickle.ts';
-import { decoded, type JsonObject, type JsonValue } from '../codecs/result.ts';
-import { pickleLimitsOf } from '../codecs/pickle.ts';
-import { decodeWebpySession, encodeWebpySession } from '../codecs/webpy.ts';
-import type { WebpyStoreConfig } from '../config.ts';
-import type { Queryable } from '../db/pool.ts';
-import { InvalidInputError } from '../errors/domain.ts';
-import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
-import { createBlobQueries } from './blob.sql.ts';
-import { readStoreTable } from './table-catalog.ts';
-import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
+import type { PyValue } from '../../codecs/pickle.ts';
+import { decoded, type JsonObject, type JsonValue } from '../../codecs/result.ts';
+import { pickleLimitsOf } from '../../codecs/pickle.ts';
+import { decodeWebpySession, encodeWebpySession } from '../../codecs/webpy.ts';
+import type { WebpyStoreConfig } from './config.ts';
+import type { Queryable } from '../../db/pool.ts';
+import { InvalidInputError } from '../../errors/domain.ts';
+import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
+import { createBlobQueries } from '../blob.sql.ts';
+import { readStoreTable } from '../table-catalog.ts';
+import { typedUserId, userIdAt, withValueAt } from '../user-path.ts';
 
 /**
  * web.py's `DBStore`: `sessions(session_id, atime, data)`, data a base64 pickle read by our own safe

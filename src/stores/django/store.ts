@@ -1,12 +1,13 @@
 import { createHash, createHmac, randomInt } from 'node:crypto';
-import { createDjangoCodec, djangoSessionAuthHash } from '../codecs/django.ts';
-import { decoded, type JsonObject } from '../codecs/result.ts';
-import { ConfigError, type DjangoStoreConfig, secretText } from '../config.ts';
-import type { Queryable } from '../db/pool.ts';
-import { InvalidInputError, UserNotFoundError } from '../errors/domain.ts';
-import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
-import { createBlobQueries } from './blob.sql.ts';
-import { readStoreTable } from './table-catalog.ts';
+import { createDjangoCodec, djangoSessionAuthHash } from '../../codecs/django.ts';
+import { decoded, type JsonObject } from '../../codecs/result.ts';
+import { ConfigError, secretText } from '../../config-parts.ts';
+import type { DjangoStoreConfig } from './config.ts';
+import type { Queryable } from '../../db/pool.ts';
+import { InvalidInputError, UserNotFoundError } from '../../errors/domain.ts';
+import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
+import { createBlobQueries } from '../blob.sql.ts';
+import { readStoreTable } from '../table-catalog.ts';
 
 /**
  * Django's `django_session` (db and cached_db engines): signed, maybe compressed, base64url JSON; the user
@@ -152,5 +153,7 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
           (authHash.length === 40 && legacySessionAuthHash(passwordHash, secret) === authHash),
       ),
   };
-  return Object.assign(store, { authCheck, passwordColumn: config.passwordColumn });
+  return Object.assign(store, { authCheck, passwordColumn: config.passwordColumn, users: deps.users });
 }
+
+export type DjangoStore = Awaited<ReturnType<typeof createDjangoStore>>;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type DecodeBudgets, DEFAULT_BUDGETS, parseJsonObject } from '../codecs/budgets.ts';
-import { decoded } from '../codecs/result.ts';
-import type { JsonCacheStoreConfig } from '../config.ts';
-import type { Queryable } from '../db/pool.ts';
-import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from './blob-store.ts';
-import { createBlobQueries } from './blob.sql.ts';
-import { readStoreTable } from './table-catalog.ts';
-import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
+import { parseUserDict } from '../../codecs/json-cache.ts';
+import { decoded } from '../../codecs/result.ts';
+import type { JsonCacheStoreConfig } from './config.ts';
+import type { Queryable } from '../../db/pool.ts';
+import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
+import { createBlobQueries } from '../blob.sql.ts';
+import { readStoreTable } from '../table-catalog.ts';
+import { typedUserId, userIdAt, withValueAt } from '../user-path.ts';
 
 /**
  * A home-made cache table like the seed's `session_cache(sessionid, userdict, session_startutc,
@@ -14,11 +14,6 @@ import { typedUserId, userIdAt, withValueAt } from './user-path.ts';
  * never past its end. See FORMATS.md §9.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** The user dict column: JSON text of an object, under the decode budgets. Never throws. */
-export function parseUserDict(blob: string, budgets: DecodeBudgets = DEFAULT_BUDGETS) {
-  return parseJsonObject(blob, budgets, 'the user dict');
-}
-
 export async function createJsonCacheStore(
   db: Queryable,
   config: JsonCacheStoreConfig,

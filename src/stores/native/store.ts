@@ -1,16 +1,16 @@
-import { isTimeAndRef, keysetOf } from './cursor.ts';
-import type { NativeStoreConfig } from '../config.ts';
-import type { JsonObject } from '../codecs/result.ts';
-import { isForeignKeyViolation, UnreadableJson } from '../db/pool.ts';
-import { InvalidInputError, UserNotFoundError } from '../errors/domain.ts';
-import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
-import { resolveExpiry } from '../sessions/expiry.ts';
-import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
+import { isTimeAndRef, keysetOf } from '../cursor.ts';
+import type { NativeStoreConfig } from './config.ts';
+import type { JsonObject } from '../../codecs/result.ts';
+import { isForeignKeyViolation, UnreadableJson } from '../../db/pool.ts';
+import { InvalidInputError, UserNotFoundError } from '../../errors/domain.ts';
+import { applyPatch, assertStorable, isEmptyPatch } from '../../sessions/data.ts';
+import { resolveExpiry } from '../../sessions/expiry.ts';
+import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../../sessions/keys.ts';
 import { createNativeQueries, type NativeRow, type SqlCondition } from './native.sql.ts';
 import type { TouchWriter } from './touches.ts';
-import type { ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
-import type { UsersCatalog } from '../users/catalog.ts';
-import { createUserJoin } from '../users/users.sql.ts';
+import type { ListQuery, SessionRecord, SessionStatus, SessionStore } from '../types.ts';
+import type { UsersCatalog } from '../../users/catalog.ts';
+import { createUserJoin } from '../../users/users.sql.ts';
 
 /**
  * sessiongraph's own store: relational from the start (jsonb data, a user id column with a foreign key,

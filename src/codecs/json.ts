@@ -1,0 +1,66 @@
+import { checkJsonValue, type DecodeBudgets, jsonTextNestsDeeper, overBudget } from './budgets.ts';
+import { type DecodeFailure, failure, type JsonObject, type JsonValue } from './result.ts';
+
+/**
+ * JSON text parsed under the decode budgets (budgets.ts): the JSON stores' blobs (express's `sess`, a cache's
+ * user dict), Django's payload and json/jsonb columns. V8's JSON.parse does not recurse, so the text is
+ * parsed first and its nesting measured after, only when it is long enough to nest past the budget.
+ */
+
+/**
+ * Upper bound of how much longer JSON.stringify's output can be than the JSON text it parsed: `9e20`
+ * (4 characters) prints as 21. Texts short enough that even this cannot exceed the output budget skip the walk.
+ */
+const MAX_REPRINT_GROWTH = 6;
+
+/**
+ * A JSON text parsed under the budgets; `what` names the value in problems ("sess", "the payload"). Never
+ * throws.
+ */
+export function parseJsonValue(
+  text: string,
+  budgets: DecodeBudgets,
+  what: string,
+): { ok: true; value: JsonValue } | DecodeFailure {
+  if (text.length > budgets.maxInputBytes) return overBudget.input(budgets);
+  let value: JsonValue;
+  try {
+    value = JSON.parse(text) as JsonValue;
+  } catch {
+    return failure('corrupt', `${what} is not valid JSON`);
+  }
+  // Valid JSON nested past the budget opens and closes that many brackets.
+  if (text.length > 2 * budgets.maxDepth + 1 && jsonTextNestsDeeper(text, budgets.maxDepth)) {
+    return overBudget.depth(budgets);
+  }
+  if (text.length * MAX_REPRINT_GROWTH > budgets.maxOutputBytes || text.length > budgets.maxValues) {
+    const over = checkJsonValue(value, budgets);
+    if (over) return over;
+  }
+  return { ok: true, value };
+}
+
+/**
+ * A JSON text that must hold an object (express's `sess`, a cache's user dict, Django's payload, the native
+ * store's data), parsed under the budgets. Never throws.
+ */
+export function parseJsonObject(
+  text: string,
+  budgets: DecodeBudgets,
+  what: string,
+): { ok: true; value: JsonObject } | DecodeFailure {
+  return objectOnly(parseJsonValue(text, budgets, what), what);
+}
+
+/** A parsed JSON value that must be an object. */
+export function objectOnly(
+  parsed: { ok: true; value: JsonValue } | DecodeFailure,
+  what: string,
+): { ok: true; value: JsonObject } | DecodeFailure {
+  if (!parsed.ok) return parsed;
+  const { value } = parsed;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return failure('corrupt', `${what} is not a JSON object`);
+  }
+  return { ok: true, value };
+}

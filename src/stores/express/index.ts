@@ -1,0 +1,25 @@
+import type { StoreKind } from '../kind.ts';
+import { type ExpressStoreConfig, expressConfig } from './config.ts';
+import { createExpressStore } from './store.ts';
+
+/**
+ * express-session + connect-pg-simple: `session(sid, sess json, expire)`. connect-pg-simple upserts the
+ * session at the end of a request that still holds it, so an ended session's key needs a tombstone.
+ */
+export const expressKind = {
+  kind: 'express',
+  config: expressConfig,
+  resolveSecrets: (config, resolve) => ({
+    ...config,
+    secrets: config.secrets.map((secret, index) => resolve(secret, `secrets.${index}`)),
+  }),
+  create: createExpressStore,
+  framework: {
+    decodingSettings: (config) => ({ userPaths: config.userPaths }),
+    tombstones: 'discard',
+  },
+  credential: {
+    cookieName: 'connect.sid',
+    format: '`s:<sid>.<HMAC-SHA256 of sid>`, signed with `secrets[0]`',
+  },
+} satisfies StoreKind<ExpressStoreConfig>;

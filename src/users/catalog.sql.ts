@@ -1,0 +1,28 @@
+import type { Queryable } from '../db/pool.ts';
+
+/** The catalog's description of a table's columns (the users table's, a framework table's). */
+
+export interface CatalogColumnRow {
+  name: string;
+  type: string;
+  formatted: string;
+  notNull: boolean;
+}
+
+export async function readUsersColumns(db: Queryable, table: string): Promise<CatalogColumnRow[]> {
+  const result = await db.query<{ name: string; type: string; formatted: string; not_null: boolean }>(
+    `/* readUsersColumns */
+     SELECT a.attname AS name, t.typname AS type, format_type(a.atttypid, a.atttypmod) AS formatted,
+            a.attnotnull AS not_null
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [table],
+  );
+  return result.rows.map((row) => ({
+    name: row.name,
+    type: row.type,
+    formatted: row.formatted,
+    notNull: row.not_null,
+  }));
+}
