@@ -92,7 +92,7 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'sweep': {
         const app = await createApp(config, { pool, logger, migrate: false });
-        const deleted = await sweepExpired(app);
+        const deleted = await sweepExpired(app, app.pool);
         const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
         for (const [store, count] of Object.entries(deleted))
           process.stdout.write(`${store}: ${count} deleted\n`);

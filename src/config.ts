@@ -3,11 +3,10 @@ import { z } from 'zod';
 import {
   ConfigError,
   type Env,
-  identifier,
-  pathSchema,
-  qualifiedName,
+  fieldSchema,
   resolveSecret,
   secretOrFile,
+  usersSchema,
 } from './config-parts.ts';
 import { kindOf, STORE_CONFIGS } from './stores/registry.ts';
 
@@ -18,29 +17,10 @@ export { ConfigError, secretText } from './config-parts.ts';
  * Every message names the setting that is wrong, so a bad deployment fails loudly and says how to fix it.
  */
 
-const usersSchema = z.object({
-  table: qualifiedName.default('public.users'),
-  key: identifier.default('id'),
-  /** Columns to expose on `User`; empty means every column that does not look like a secret. */
-  columns: z.array(identifier).default([]),
-});
-
 /**
  * The stores: each kind's settings come from its folder (src/stores/<kind>/config.ts), through the registry.
  */
 export const storeSchema = z.discriminatedUnion('kind', STORE_CONFIGS);
-
-/** A typed field read from session data, exposed on `Session` and filterable in `sessions(where:)`. */
-const fieldSchema = z.object({
-  name: z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be a GraphQL field name'),
-  path: pathSchema,
-  type: z.enum(['String', 'Int', 'Float', 'Boolean', 'ID', 'DateTime', 'JSON']),
-  description: z.string().optional(),
-  /** Index the field's projection column, for filters and joins on it. */
-  indexed: z.boolean().default(false),
-  /** Like a foreign key: a value set through the API must exist in this table's column. */
-  references: z.object({ table: qualifiedName, column: identifier }).strict().optional(),
-});
 
 /** The limits every stored row is decoded under (src/codecs/budgets.ts); real sessions never reach them. */
 const budgetsSchema = z
@@ -209,9 +189,7 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
-export type FieldConfig = z.infer<typeof fieldSchema>;
-export type { Secret } from './config-parts.ts';
-export type UsersConfig = z.infer<typeof usersSchema>;
+export type { FieldConfig, Secret, UsersConfig } from './config-parts.ts';
 
 const integer = (env: Env, name: string): number | undefined => {
   const raw = env[name];

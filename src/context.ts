@@ -3,49 +3,33 @@ import DataLoader from 'dataloader';
 import type { App } from './app.ts';
 import { CountingDb, type Queryable, RequestDb } from './db/pool.ts';
 import { recordAudit } from './auth/audit.sql.ts';
-import type { Caller, ViewerSession } from './auth/caller.ts';
-import { checkToken } from './auth/tokens.ts';
+import type { Caller } from './auth/caller.ts';
+import { authenticate } from './auth/rules.ts';
 import { parseSessionNodeId } from './sessions/ids.ts';
 import { GraphQLError } from 'graphql';
 import type { Logger } from './log.ts';
 import type { RequestScope } from './ops/request-scope.ts';
 import { type IdempotencyScope, parseIdempotencyKey } from './sessions/idempotency.ts';
+import type { SessionScope } from './sessions/scope.ts';
 import { currentSession } from './sessions/service.ts';
-import { type Presented, presentedCredentials, presentedKey } from './sessions/presented.ts';
+import { presentedCredentials, presentedKey } from './sessions/presented.ts';
 import type { SessionRecord } from './stores/types.ts';
 
 /**
  * Per-request state: the clock reading every status is computed against, the database handle that counts
  * statements, the presented session credentials, and the request's loaders.
  */
-export interface Context {
+export interface Context extends SessionScope {
   app: App;
-  caller: Caller;
-  /** The caller's own live session (from its cookie or `X-Session-Key`), looked up on first use. */
-  viewerSession: ViewerSession;
   /** Whether a browser session was presented and found (known once `viewerSession` has answered). */
   viewerFound: boolean;
   /** The client address, for the audit log and rate limits (null when unknown). */
   clientIp: string | null;
   db: RequestDb;
-  now: Date;
-  /** Credentials the caller presented for `currentSession`: the header, then each store's cookie. */
-  presented: Presented;
-  /** Batches session look-ups by node id (`store:ref`) across the whole request. */
-  sessionLoader: DataLoader<string, SessionRecord | null>;
-  /** `User.sessions` loaders, one per (store, status, page size). */
-  userSessionLoaders: Map<string, DataLoader<string, SessionRecord[]>>;
   /** The app's logger with this request's `reqId` on every line. */
   log: Logger;
   /** The request's id, operation and statement count (when it came through the HTTP front). */
   scope: RequestScope | undefined;
-  /** Whether the request selects `Session.user`: reads then fetch each session's user in the same statement. */
-  withUsers: boolean;
-  /**
-   * The request's Idempotency-Key scope (null without the header); a malformed key is an input error at
-   * the first mutation.
-   */
-  idempotency: () => Promise<IdempotencyScope | null>;
   /** Other per-request loaders, made on first use by `requestLoader`. */
   loaders: Map<string, DataLoader<string, unknown>>;
 }
@@ -85,6 +69,7 @@ function createSessionLoader(app: App, db: RequestDb, now: Date, withUser: boole
   });
 }
 
+/** The caller (src/auth/rules.ts), with a refused token recorded in the audit log. */
 async function resolveCaller(
   app: App,
   db: RequestDb,
@@ -92,17 +77,16 @@ async function resolveCaller(
   now: Date,
   log: () => Logger,
 ): Promise<Caller> {
-  const header = request.headers.get('authorization');
-  if (header === null) return { kind: 'anonymous', failedToken: null };
-  const check = await checkToken(db, header, now, app.tokenCache);
-  if (check.ok) return { kind: 'token', tokenId: check.row.id, name: check.row.name, scopes: check.scopes };
-  await recordAudit(db, {
-    actor: 'anonymous',
-    action: 'authenticate',
-    outcome: `refused:${check.reason}`,
-    detail: null,
-  }).catch((error: unknown) => log().error({ err: error }, 'audit write failed'));
-  return { kind: 'anonymous', failedToken: check.reason };
+  const caller = await authenticate(db, request.headers.get('authorization'), now, app.tokenCache);
+  if (caller.kind === 'anonymous' && caller.failedToken) {
+    await recordAudit(db, {
+      actor: 'anonymous',
+      action: 'authenticate',
+      outcome: `refused:${caller.failedToken}`,
+      detail: null,
+    }).catch((error: unknown) => log().error({ err: error }, 'audit write failed'));
+  }
+  return caller;
 }
 
 /** The request's database handle, counting its statements for the request scope and the app's listener. */
@@ -142,6 +126,11 @@ export async function createContext(
   const context: Context = {
     ...initContextCache(),
     app,
+    stores: app.stores,
+    defaultStore: app.defaultStore,
+    config: app.config,
+    catalog: app.catalog,
+    users: app.users,
     caller,
     clientIp,
     viewerFound: false,

@@ -122,7 +122,7 @@ function startSweeper(app: App) {
   const seconds = app.config.sweepIntervalSeconds;
   if (seconds === 0) return null;
   return setInterval(() => {
-    sweepExpired(app)
+    sweepExpired(app, app.pool)
       .then((deleted) => {
         app.metrics.swept.inc(deleted);
         app.logger.info({ deleted }, 'swept expired sessions');

@@ -1,5 +1,6 @@
-import { type DocumentNode, type GraphQLSchema, getOperationAST } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { BadArgumentError, DomainError } from './errors/domain.ts';
 import { databaseFault, unavailableError } from './db/faults.ts';
 import { operationLabel, scopeOf } from './ops/request-scope.ts';
 import type { App } from './app.ts';
@@ -93,6 +94,17 @@ function createYogaServer(
         if (fault) {
           app.metrics.databaseFaults.inc({ kind: fault });
           return unavailableError(fault);
+        }
+        // A domain error outside a typed payload (a bad page argument): the client's mistake, said as such.
+        if (original instanceof DomainError) {
+          return new GraphQLError(original.message, {
+            nodes: error instanceof GraphQLError ? error.nodes : undefined,
+            path: error instanceof GraphQLError ? error.path : undefined,
+            extensions: {
+              code: original.code,
+              ...(original instanceof BadArgumentError ? { argument: original.argument } : {}),
+            },
+          });
         }
         // Resolver errors were logged with their request id (observeOperations); this catches the rest.
         if (original && !(original as { extensions?: unknown }).extensions && !loggedErrors.has(original)) {

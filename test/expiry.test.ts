@@ -49,7 +49,7 @@ describe('expiry', () => {
     for (let index = 0; index < 23; index += 1) await nativeSession(t.pool, { expiresAt: past });
     const live = await nativeSession(t.pool, {});
     const statementsBefore = t.statements.length;
-    const deleted = await sweepExpired(t.app);
+    const deleted = await sweepExpired(t.app, t.app.pool);
     expect(deleted).toEqual({ native: 23 });
     const left = await t.pool.query<{ id: string }>('SELECT id FROM sessiongraph.sessions');
     expect(left.rows.map((row) => row.id)).toEqual([live.rowId]);

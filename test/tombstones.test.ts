@@ -509,7 +509,7 @@ describe('tombstones: an ended session stays ended on frameworks that upsert', (
         )
       ).rows[0]!.n,
     );
-    await sweepExpired(t.app);
+    await sweepExpired(t.app, t.app.pool);
     expect(await count()).toBe(0);
     const after = await t.pool.query<{ n: string }>(
       'SELECT count(*) AS n FROM sessiongraph.revoked_keys WHERE revoked_until > now()',

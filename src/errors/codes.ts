@@ -14,7 +14,19 @@ export const errorCodes = {
   FORBIDDEN: 'The caller may not do this.',
   UNAUTHENTICATED: 'No valid credentials were presented.',
   BAD_USER_INPUT: 'An argument is not valid.',
+  IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used for another request.',
+  SERVICE_UNAVAILABLE: 'The database is temporarily unavailable. Retry shortly.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
+  // Refusals of abusive requests (src/security/limits.ts).
+  RATE_LIMITED: 'Too many requests; retry later.',
+  CSRF: 'A cookie-authenticated request needs a same-origin browser or an X-GraphQL-CSRF header.',
+  PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  BATCH_LIMIT: 'Too many operations in one batch.',
+  TOKEN_LIMIT: 'The query has too many tokens.',
+  DEPTH_LIMIT: 'The query nests too deep.',
+  ALIAS_LIMIT: 'The query has too many aliases.',
+  COST_LIMIT: 'The query costs too much.',
+  INTROSPECTION_DISABLED: 'Introspection is turned off.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -39,6 +39,19 @@ export class VersionConflictError extends DomainError {
   }
 }
 
+/**
+ * An argument of a query that cannot hold (a page size out of bounds, a cursor of another list): not a typed
+ * payload error, an error of the request, with `extensions.argument` naming the argument.
+ */
+export class BadArgumentError extends DomainError {
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
+    super('BAD_USER_INPUT', message);
+  }
+}
+
 export class InvalidInputError extends DomainError {
   constructor(
     readonly field: string,

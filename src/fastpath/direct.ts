@@ -1,10 +1,9 @@
 import type { App } from '../app.ts';
-import { checkToken } from '../auth/tokens.ts';
+import { authenticate, checkPage, mayReadSessions, mayReadUsers, presentedKeys } from '../auth/rules.ts';
 import type { Queryable } from '../db/pool.ts';
-import { decodeCursor, decodeSessionId, encodeCursor } from '../sessions/ids.ts';
+import { decodeSessionId, encodeCursor } from '../sessions/ids.ts';
 import { hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
-import { presentedCredentials, presentedKey } from '../sessions/presented.ts';
-import { clientUserKey, pageSize } from '../sessions/service.ts';
+import { presentedCredentials } from '../sessions/presented.ts';
 import { keysetOf } from '../stores/cursor.ts';
 import { isNativeRef } from '../stores/native/store.ts';
 import type { SessionStore } from '../stores/types.ts';
@@ -148,24 +147,15 @@ export function createDirectPath(app: App): DirectPath {
     return statement ? { store, statement } : null;
   }
 
-  /** The scopes of the caller's token; null without a token; undefined: a token that fails (audited elsewhere). */
-  async function scopesOf(headers: Headers, db: Queryable, now: Date) {
-    const authorization = headers.get('authorization');
-    if (authorization === null) return null;
-    const check = await checkToken(db, authorization, now, app.tokenCache);
-    return check.ok ? check.scopes : undefined;
-  }
-
   /**
    * The key presented to the native store, when it is the first store `currentSession` would ask
    * (`more`: other stores would be asked after it); undefined when another store comes first.
    */
   function nativeKey(headers: Headers): { key: string | null; more: boolean } | undefined {
-    const presented = presentedCredentials(headers);
-    const stores = [...app.stores.values()].filter((store) => presentedKey(presented, store));
-    if (stores.length === 0) return { key: null, more: false };
-    if (!native || stores[0] !== native) return undefined;
-    return { key: presentedKey(presented, native) ?? null, more: stores.length > 1 };
+    const keys = presentedKeys(app.stores.values(), presentedCredentials(headers));
+    if (keys.length === 0) return { key: null, more: false };
+    if (!native || keys[0]!.store !== native) return undefined;
+    return { key: keys[0]!.key, more: keys.length > 1 };
   }
 
   /** A single session's row as the response, or null (go the general way) when it printed differently. */
@@ -179,8 +169,9 @@ export function createDirectPath(app: App): DirectPath {
       const storeName = (args['store'] as string | undefined) ?? app.defaultStore.name;
       const route = plan.root === 'sessions' ? pageRoute(plan, statements, storeName) : null;
       if (plan.root === 'sessions' ? !route : !sql) return null;
-      const scopes = await scopesOf(headers, db, now);
-      if (scopes === undefined) return null;
+      const caller = await authenticate(db, headers.get('authorization'), now, app.tokenCache);
+      // A token that fails is answered (and audited) the general way.
+      if (caller.kind === 'anonymous' && caller.failedToken) return null;
 
       if (plan.root === 'currentSession') {
         const presented = nativeKey(headers);
@@ -199,9 +190,9 @@ export function createDirectPath(app: App): DirectPath {
         return single(plan, row);
       }
 
-      // The other roots need sessions:read, and a user needs users:read (a browser sees only its own).
-      if (scopes?.has('sessions:read') !== true) return null;
-      if (plan.readsUser && scopes.has('users:read') !== true) return null;
+      // A browser reads other roots (its own session by id, its own user) only the general way.
+      if (!mayReadSessions(caller)) return null;
+      if (plan.readsUser && !mayReadUsers(caller)) return null;
 
       if (plan.root === 'session') {
         if (!native || !sql?.byId) return null;
@@ -213,21 +204,21 @@ export function createDirectPath(app: App): DirectPath {
 
       if (!route) return null;
       const status = (args['status'] as ProjectedPageShape['status'] | undefined) ?? null;
-      const first = (args['first'] as number | undefined) ?? null;
-      // Out of bounds is an input error, which the general path words.
-      if (first !== null && (first <= 0 || first > app.config.maxPageSize)) return null;
-      const limit = pageSize(app, first);
-      let after: [Date, string] | null = null;
-      if (args['after'] !== undefined && args['after'] !== null) {
-        const cursor = decodeCursor(String(args['after']));
-        if (!cursor || cursor.store !== storeName || !route.store.isCursor(cursor.position)) return null;
-        after = keysetOf(cursor.position as string[]);
+      let checked: ReturnType<typeof checkPage>;
+      try {
+        checked = checkPage(app.config, app.catalog, route.store, {
+          first: (args['first'] as number | undefined) ?? null,
+          after: args['after'] === undefined || args['after'] === null ? null : String(args['after']),
+          userId: args['userId'] === undefined || args['userId'] === null ? null : String(args['userId']),
+        });
+      } catch {
+        // An input error, which the general path words.
+        return null;
       }
-      let userId: string | null = null;
-      if (args['userId'] !== undefined && args['userId'] !== null) {
-        userId = clientUserKey(app, String(args['userId']));
-        if (userId === null) return null;
-      }
+      // An empty page (no possible user, a size of 0) is printed the general way.
+      if (checked.noUser || checked.limit === 0) return null;
+      const { limit, userId } = checked;
+      const after = checked.after ? keysetOf(checked.after) : null;
       const shape = { user: userId !== null, status, after: after !== null, limit: limit + 1 };
       const params: unknown[] = [now];
       if (userId !== null) params.push(userId);

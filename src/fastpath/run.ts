@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { getArgumentValues, getVariableValues, type GraphQLSchema } from 'graphql';
-import { hasScope } from '../auth/caller.ts';
+import { mayReadSessions, mayReadUsers } from '../auth/rules.ts';
 import type { Context } from '../context.ts';
 import { decodeSessionId, encodeSessionId, sessionNodeId } from '../sessions/ids.ts';
 import { listSessions, type SessionPage, usersByClientIds } from '../sessions/service.ts';
@@ -59,8 +59,8 @@ export async function runPlan(
   userColumns: ReadonlyMap<string, string>,
 ): Promise<JsonText | Decline> {
   const { caller } = ctx;
-  const canReadSessions = hasScope(caller, 'sessions:read');
-  const canReadUsers = hasScope(caller, 'users:read');
+  const canReadSessions = mayReadSessions(caller);
+  const canReadUsers = mayReadUsers(caller);
 
   // What the root field reads, under the same rules as its resolver and authScopes.
   let records: SessionRecord[];

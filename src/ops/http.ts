@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import type { App } from '../app.ts';
-import { checkToken } from '../auth/tokens.ts';
+import { authenticate, mayReadMetrics } from '../auth/rules.ts';
 import { readiness } from './health.ts';
 import type { FastPath } from '../fastpath/handler.ts';
 import type { Metrics } from './metrics.ts';
@@ -79,10 +79,13 @@ export function createHttpFront(
   }
 
   async function authorizedForMetrics(req: IncomingMessage): Promise<boolean> {
-    const header = req.headers.authorization;
-    if (!header) return false;
-    const check = await checkToken(app.pool, header, app.clock(), app.tokenCache);
-    return check.ok && check.scopes.has('metrics:read');
+    const caller = await authenticate(
+      app.pool,
+      req.headers.authorization ?? null,
+      app.clock(),
+      app.tokenCache,
+    );
+    return mayReadMetrics(caller);
   }
 
   const probes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { FieldConfig } from '../config.ts';
+import type { FieldConfig } from '../config-parts.ts';
 import { kindOf } from '../stores/registry.ts';
 import type { FrameworkStoreConfig } from './schema.ts';
 

@@ -1,4 +1,4 @@
-import type { FieldConfig } from '../config.ts';
+import type { FieldConfig } from '../config-parts.ts';
 import type { Queryable } from '../db/pool.ts';
 import { pgTimestampText } from '../db/timestamps.ts';
 import { fieldColumn, fieldSqlType, type ProjectionRow } from './rows.ts';

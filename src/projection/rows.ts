@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../codecs/result.ts';
-import type { FieldConfig } from '../config.ts';
+import type { FieldConfig } from '../config-parts.ts';
 import { typedValue } from '../sessions/fields.ts';
 import type { SessionRecord } from '../stores/types.ts';
 import { parseUserKey, type UsersCatalog } from '../users/catalog.ts';

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { App } from '../app.ts';
 import { type AuditRow, findAuditEntries } from '../auth/audit.sql.ts';
-import { pageSize } from '../sessions/service.ts';
+import { pageSize } from '../auth/rules.ts';
 import type { Builder } from './builder.ts';
 
 /** `auditEvents`: the append-only audit log, newest first, for callers with `audit:read`. */
@@ -35,7 +35,7 @@ export function addAuditTypes(builder: Builder, app: App) {
         after: t.arg.string(),
       },
       resolve: async (_root, args, ctx) => {
-        const limit = pageSize(app, args.first);
+        const limit = pageSize(app.config, args.first);
         if (args.after && !/^\d{1,19}$/.test(args.after)) {
           throw new GraphQLError('`after` is not a cursor of this list', {
             extensions: { code: 'BAD_USER_INPUT', argument: 'after' },

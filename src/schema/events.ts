@@ -1,12 +1,11 @@
 import { GraphQLError } from 'graphql';
 import type { App } from '../app.ts';
-import { hasScope } from '../auth/caller.ts';
 import type { SessionEvent } from '../events/bus.ts';
 import { eventStream } from '../events/stream.ts';
-import { clientUserKey } from '../sessions/service.ts';
+import { clientUserKey, mayFollowSessions, mayReadSessions } from '../auth/rules.ts';
 import { encodeSessionId } from '../sessions/ids.ts';
 import type { Builder } from './builder.ts';
-import type { SessionTypes } from './session.ts';
+import type { SessionTypes } from './session/type.ts';
 
 /** Sessions of this many users' worth are watched for expiry from the start of a subscription. */
 const INITIAL_WATCH_LIMIT = 1000;
@@ -77,7 +76,9 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
           });
         }
         const userId =
-          args.userId === null || args.userId === undefined ? null : clientUserKey(app, String(args.userId));
+          args.userId === null || args.userId === undefined
+            ? null
+            : clientUserKey(app.catalog, String(args.userId));
         if (args.userId !== null && args.userId !== undefined && userId === null) {
           throw new GraphQLError('`userId` is not a key of the users table', {
             extensions: { code: 'BAD_USER_INPUT', argument: 'userId' },
@@ -85,8 +86,8 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
         }
         // Checked here, not only by the field's authScopes: those guard each event's resolve, and the stream
         // itself must not even start for a caller that may not follow it.
-        const own = hasScope(ctx.caller, 'sessions:read') ? null : await ctx.viewerSession();
-        if (!hasScope(ctx.caller, 'sessions:read') && own === null) {
+        const own = mayReadSessions(ctx.caller) ? null : await ctx.viewerSession();
+        if (!mayFollowSessions(ctx.caller, own)) {
           const failed = ctx.caller.kind === 'anonymous' ? ctx.caller.failedToken : null;
           throw new GraphQLError(
             failed

@@ -1,19 +1,11 @@
-import { GraphQLError } from 'graphql';
+import { BadArgumentError } from '../errors/domain.ts';
 import type { App } from '../app.ts';
-import { hasScope } from '../auth/caller.ts';
-import {
-  clientUserKey,
-  listSessions,
-  pageSize,
-  toPage,
-  userSessionsLoader,
-  usersByClientIds,
-} from '../sessions/service.ts';
+import { clientUserKey, mayReadUser, pageSize } from '../auth/rules.ts';
+import { usersByClientIds } from '../sessions/service.ts';
 import { userKeyFromInput } from '../sessions/ids.ts';
 import type { UserColumn } from '../users/catalog.ts';
 import type { UserRow } from '../users/users.sql.ts';
 import type { Builder } from './builder.ts';
-import type { SessionTypes } from './session.ts';
 
 /**
  * `User`: the application's own users table, with the columns the catalog allows, loaded in batches by
@@ -24,8 +16,7 @@ export function addUserType(builder: Builder, app: App) {
   const User = builder.loadableNode('User', {
     // A token with users:read sees every user; a browser sees the user its own session belongs to.
     runScopesOnType: true,
-    authScopes: async (user: UserRow, ctx) =>
-      hasScope(ctx.caller, 'users:read') || (await ctx.viewerSession())?.userId === user.__key,
+    authScopes: async (user: UserRow, ctx) => mayReadUser(ctx.caller, await ctx.viewerSession(), user.__key),
     description: `A row of ${catalog.table}. Secret-looking columns are never exposed.`,
     id: { resolve: (user: UserRow) => user.__key },
     isTypeOf: (value) => typeof value === 'object' && value !== null && '__key' in value,
@@ -50,7 +41,7 @@ export function addUserType(builder: Builder, app: App) {
       nullable: true,
       description: 'A user by key (as in `Session.userId`) or by node id.',
       args: { id: t.arg.id({ required: true }) },
-      resolve: (_root, args) => clientUserKey(app, userKeyFromInput(String(args.id))),
+      resolve: (_root, args) => clientUserKey(app.catalog, userKeyFromInput(String(args.id))),
     }),
   }));
 
@@ -62,14 +53,12 @@ export function addUserType(builder: Builder, app: App) {
       description: `Users in key order.`,
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (_root, args, ctx) => {
-        const limit = pageSize(app, args.first);
+        const limit = pageSize(app.config, args.first);
         let after: string | null = null;
         if (args.after) {
-          after = clientUserKey(app, Buffer.from(args.after, 'base64url').toString('utf8'));
+          after = clientUserKey(app.catalog, Buffer.from(args.after, 'base64url').toString('utf8'));
           if (after === null) {
-            throw new GraphQLError('`after` is not a cursor of this list', {
-              extensions: { code: 'BAD_USER_INPUT', argument: 'after' },
-            });
+            throw new BadArgumentError('after', '`after` is not a cursor of this list');
           }
         }
         const rows = limit === 0 ? [] : await app.users.usersPage(ctx.db, after, limit + 1);
@@ -103,40 +92,4 @@ function columnField(t: FieldBuilder, column: UserColumn) {
     description: `${column.column} (${column.pgType})`,
     resolve: (user) => (user as UserRow)[column.column] as string,
   });
-}
-
-/** `User.sessions`: each user's newest sessions, fetched for every user of a page in one statement. */
-export function addUserSessions(builder: Builder, app: App, User: UserRef, types: SessionTypes) {
-  builder.objectFields(User, (t) => ({
-    sessions: t.field({
-      // A browser sees its own session and no other, not even its user's other devices.
-      authScopes: { scope: 'sessions:read' },
-      type: types.SessionConnection,
-      args: {
-        store: t.arg.string({ description: `Defaults to "${app.defaultStore.name}".` }),
-        status: t.arg({ type: types.SessionStatus }),
-        first: t.arg.int(),
-        after: t.arg.string(),
-      },
-      resolve: async (user, args, ctx) => {
-        if (args.after) return listSessions(ctx, { ...args, userId: user.__key });
-        const limit = pageSize(app, args.first);
-        const store = app.stores.get(args.store ?? app.defaultStore.name);
-        if (!store) {
-          throw new GraphQLError(`no store is named "${args.store}"`, {
-            extensions: { code: 'BAD_USER_INPUT', argument: 'store' },
-          });
-        }
-        const count = (estimate: boolean) =>
-          store.count(
-            ctx.db,
-            { userId: user.__key, status: args.status ?? null, now: ctx.now, where: [] },
-            estimate,
-          );
-        if (limit === 0) return toPage([], 0, false, count);
-        const records = await userSessionsLoader(ctx, store, args.status ?? null, limit + 1).load(user.__key);
-        return toPage(records, limit, false, count);
-      },
-    }),
-  }));
 }

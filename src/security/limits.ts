@@ -7,6 +7,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { type ASTVisitor, GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
 import type { BatchingOptions, Plugin } from 'graphql-yoga';
 import type { App } from '../app.ts';
+import type { ErrorCode } from '../errors/codes.ts';
 
 /**
  * Limits on abusive requests. Every refusal is a GraphQL error whose `extensions.code` says which limit:
@@ -90,16 +91,8 @@ export function batchingOption(app: App): BatchingOptions {
   return maxBatch === 0 ? false : { limit: maxBatch };
 }
 
-type Code =
-  | 'RATE_LIMITED'
-  | 'CSRF'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'BATCH_LIMIT'
-  | 'TOKEN_LIMIT'
-  | 'DEPTH_LIMIT'
-  | 'ALIAS_LIMIT'
-  | 'COST_LIMIT'
-  | 'INTROSPECTION_DISABLED';
+/** A refusal's code, from the one catalogue (src/errors/codes.ts). */
+type Code = ErrorCode;
 
 /**
  * A GraphQL error with a code; `http.status` (stripped from the body by Yoga) sets the response status.

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../codecs/result.ts';
-import type { FieldConfig } from '../config.ts';
+import type { FieldConfig } from '../config-parts.ts';
 import { valueAt, withValueAt } from '../stores/user-path.ts';
 
 /**

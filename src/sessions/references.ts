@@ -1,5 +1,5 @@
 import type { JsonObject } from '../codecs/result.ts';
-import type { FieldConfig } from '../config.ts';
+import type { FieldConfig } from '../config-parts.ts';
 import type { Queryable } from '../db/pool.ts';
 import { ReferenceNotFoundError } from '../errors/domain.ts';
 import { valueAt } from '../stores/user-path.ts';

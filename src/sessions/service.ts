@@ -1,11 +1,9 @@
 import DataLoader from 'dataloader';
-import { GraphQLError } from 'graphql';
-import type { App } from '../app.ts';
+import { checkPage, clientUserKey, presentedKeys } from '../auth/rules.ts';
 import type { JsonObject } from '../codecs/result.ts';
-import type { Context } from '../context.ts';
-import { presentedKey } from './presented.ts';
 import type { Queryable } from '../db/pool.ts';
 import {
+  BadArgumentError,
   ForbiddenError,
   InvalidInputError,
   SessionNotFoundError,
@@ -15,7 +13,6 @@ import {
 } from '../errors/domain.ts';
 import { pruneTombstones } from '../security/tombstones.sql.ts';
 import type { SessionRecord, SessionStatus, SessionStore } from '../stores/types.ts';
-import { parseUserKey } from '../users/catalog.ts';
 import type { UserRow } from '../users/users.sql.ts';
 import { assertStorable, type DataPatch, validatePatch } from './data.ts';
 import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
@@ -23,48 +20,36 @@ import type { WhereCondition } from './fields.ts';
 import { checkReferences } from './references.ts';
 import { idempotentStep } from './idempotency.ts';
 import { pruneIdempotency } from './idempotency.sql.ts';
-import { decodeCursor, decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
+import { decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
+import type { SessionScope } from './scope.ts';
 
 /**
- * What the GraphQL resolvers ask for, in terms of stores: lists with keyset cursors, the caller's own
- * session, and the mutations, each one transaction. Resolvers stay thin; stores own their SQL.
+ * What the GraphQL resolvers and the compiled read path ask for, in terms of stores: lists with keyset
+ * cursors, the caller's own session, and the mutations, each one transaction. It works on a `SessionScope`
+ * (never the GraphQL context) and throws domain errors; the read rules it applies are src/auth/rules.ts's.
  */
 
-const badInput = (message: string, argument: string) =>
-  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
-
-export function storeNamed(app: App, name: string | null | undefined): SessionStore {
-  if (name === null || name === undefined) return app.defaultStore;
-  const store = app.stores.get(name);
+export function storeNamed(scope: SessionScope, name: string | null | undefined): SessionStore {
+  if (name === null || name === undefined) return scope.defaultStore;
+  const store = scope.stores.get(name);
   if (!store) throw new StoreNotFoundError(name);
   return store;
 }
 
-const dataLimits = (app: App) => ({ maxBytes: app.config.maxDataBytes, maxDepth: 32 });
-
-export function pageSize(app: App, first: number | null | undefined): number {
-  if (first === null || first === undefined) return app.config.defaultPageSize;
-  if (first < 0) throw badInput('`first` must not be negative', 'first');
-  if (first > app.config.maxPageSize) {
-    throw badInput(`\`first\` must be at most ${app.config.maxPageSize}`, 'first');
-  }
-  return first;
-}
-
-/** A user id from a client, checked against the users key type; a mismatch means "no such user". */
-export function clientUserKey(app: App, raw: string): string | null {
-  return parseUserKey(app.catalog, raw);
-}
+const dataLimits = (scope: SessionScope) => ({ maxBytes: scope.config.maxDataBytes, maxDepth: 32 });
 
 /**
  * Users by the ids clients and sessions hold, in one statement, in the order asked. Ids that cannot be keys
  * of the users table (a blob's "abc" for an integer key) are null users, never part of the batch: one bad
  * id must not fail every session's user on a page.
  */
-export async function usersByClientIds(ctx: Context, ids: readonly string[]): Promise<(UserRow | null)[]> {
-  const keys = ids.map((id) => clientUserKey(ctx.app, id));
+export async function usersByClientIds(
+  ctx: SessionScope,
+  ids: readonly string[],
+): Promise<(UserRow | null)[]> {
+  const keys = ids.map((id) => clientUserKey(ctx.catalog, id));
   const valid = [...new Set(keys.filter((key): key is string => key !== null))];
-  const rows = valid.length > 0 ? await ctx.app.users.usersByIds(ctx.db, valid) : [];
+  const rows = valid.length > 0 ? await ctx.users.usersByIds(ctx.db, valid) : [];
   const byKey = new Map(rows.filter((row): row is UserRow => row !== null).map((row) => [row.__key, row]));
   return keys.map((key) => (key === null ? null : (byKey.get(key) ?? null)));
 }
@@ -127,24 +112,11 @@ export interface ListArgs {
   after?: string | null;
 }
 
-export async function listSessions(ctx: Context, args: ListArgs): Promise<SessionPage> {
-  const { app } = ctx;
-  const store = app.stores.get(args.store ?? app.defaultStore.name);
-  if (!store) throw badInput(`no store is named "${args.store}"`, 'store');
-  const limit = pageSize(app, args.first);
-  let after: string[] | null = null;
-  if (args.after) {
-    const cursor = decodeCursor(args.after);
-    if (!cursor || cursor.store !== store.name || !store.isCursor(cursor.position)) {
-      throw badInput('`after` is not a cursor of this list', 'after');
-    }
-    after = cursor.position as string[];
-  }
-  let userId: string | null = null;
-  if (args.userId !== null && args.userId !== undefined) {
-    userId = clientUserKey(app, args.userId);
-    if (userId === null) return toPage([], limit, after !== null);
-  }
+export async function listSessions(ctx: SessionScope, args: ListArgs): Promise<SessionPage> {
+  const store = ctx.stores.get(args.store ?? ctx.defaultStore.name);
+  if (!store) throw new BadArgumentError('store', `no store is named "${args.store}"`);
+  const { limit, after, userId, noUser } = checkPage(ctx.config, ctx.catalog, store, args);
+  if (noUser) return toPage([], limit, after !== null);
   const filter = { userId, status: args.status ?? null, now: ctx.now, where: args.where ?? [] };
   const count = (estimate: boolean) => store.count(ctx.db, filter, estimate);
   if (limit === 0) return toPage([], 0, after !== null, count);
@@ -153,12 +125,9 @@ export async function listSessions(ctx: Context, args: ListArgs): Promise<Sessio
 }
 
 /** The caller's own live session: the `X-Session-Key` header first, then each store's cookie. */
-export async function currentSession(ctx: Context): Promise<SessionRecord | null> {
-  const { app, presented } = ctx;
-  for (const store of app.stores.values()) {
-    const key = presentedKey(presented, store);
-    if (!key) continue;
-    const record = await store.findByKey(ctx.db, key, ctx.now, app.config.touchIntervalSeconds, {
+export async function currentSession(ctx: SessionScope): Promise<SessionRecord | null> {
+  for (const { store, key } of presentedKeys(ctx.stores.values(), ctx.presented)) {
+    const record = await store.findByKey(ctx.db, key, ctx.now, ctx.config.touchIntervalSeconds, {
       withUser: ctx.withUsers,
     });
     if (record && record.status === 'ACTIVE') return record;
@@ -166,14 +135,14 @@ export async function currentSession(ctx: Context): Promise<SessionRecord | null
   return null;
 }
 
-function addressOf(ctx: Context, sessionId: string): { address: SessionAddress; store: SessionStore } {
+function addressOf(ctx: SessionScope, sessionId: string): { address: SessionAddress; store: SessionStore } {
   const address = decodeSessionId(sessionId);
-  const store = address ? ctx.app.stores.get(address.store) : undefined;
+  const store = address ? ctx.stores.get(address.store) : undefined;
   if (!address || !store) throw new SessionNotFoundError(sessionId);
   return { address, store };
 }
 
-function forget(ctx: Context, address: SessionAddress) {
+function forget(ctx: SessionScope, address: SessionAddress) {
   ctx.sessionLoader.clear(`${address.store}:${address.ref}`);
 }
 
@@ -190,7 +159,7 @@ export interface CreateSessionArgs extends Omit<ExpiryInput, 'extendBySeconds'> 
  * so a retried request returns the first result instead of repeating the work.
  */
 async function mutate<T>(
-  ctx: Context,
+  ctx: SessionScope,
   operation: string,
   input: unknown,
   work: (tx: Queryable) => Promise<T>,
@@ -204,16 +173,15 @@ async function mutate<T>(
 const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 
-export async function createSession(ctx: Context, input: CreateSessionArgs) {
-  const { app } = ctx;
-  const store = storeNamed(app, input.store);
+export async function createSession(ctx: SessionScope, input: CreateSessionArgs) {
+  const store = storeNamed(ctx, input.store);
   const expiry = parseExpiryChange(input) ?? { kind: 'ttl', seconds: store.defaultTtlSeconds };
-  const expiresAt = resolveExpiry(expiry, ctx.now, null, app.config.maxTtlSeconds);
+  const expiresAt = resolveExpiry(expiry, ctx.now, null, ctx.config.maxTtlSeconds);
   const data = input.data ?? {};
-  assertStorable(data, dataLimits(app));
+  assertStorable(data, dataLimits(ctx));
   let userId: string | null = null;
   if (input.userId !== null && input.userId !== undefined) {
-    userId = clientUserKey(app, input.userId);
+    userId = clientUserKey(ctx.catalog, input.userId);
     if (userId === null) throw new UserNotFoundError(input.userId);
   }
   if (input.ip && !(IPV4.test(input.ip) || (IPV6.test(input.ip) && input.ip.includes(':')))) {
@@ -223,7 +191,7 @@ export async function createSession(ctx: Context, input: CreateSessionArgs) {
     throw new InvalidInputError('userAgent', '`userAgent` must be at most 1024 characters');
   }
   const created = await mutate(ctx, 'createSession', input, async (tx) => {
-    await checkReferences(tx, app.config.fields, data);
+    await checkReferences(tx, ctx.config.fields, data);
     return store.create(
       tx,
       { userId, data, expiresAt, ip: input.ip ?? null, userAgent: input.userAgent ?? null },
@@ -239,22 +207,21 @@ export interface UpdateSessionArgs extends ExpiryInput, DataPatch {
   expectedVersion?: number | null;
 }
 
-export async function updateSession(ctx: Context, input: UpdateSessionArgs) {
-  const { app } = ctx;
+export async function updateSession(ctx: SessionScope, input: UpdateSessionArgs) {
   const { address, store } = addressOf(ctx, input.id);
   const patch: DataPatch = { set: input.set, unset: input.unset, replace: input.replace };
   validatePatch(patch);
-  if (patch.set) assertStorable(patch.set, dataLimits(app), 'set');
-  if (patch.replace) assertStorable(patch.replace, dataLimits(app), 'replace');
+  if (patch.set) assertStorable(patch.set, dataLimits(ctx), 'set');
+  if (patch.replace) assertStorable(patch.replace, dataLimits(ctx), 'replace');
   const expiry = parseExpiryChange(input);
   const outcome = await mutate(ctx, 'updateSession', input, async (tx) => {
-    await checkReferences(tx, app.config.fields, patch.replace ?? patch.set);
+    await checkReferences(tx, ctx.config.fields, patch.replace ?? patch.set);
     return store.update(
       tx,
       address.ref,
       { patch, expiry, expectedVersion: input.expectedVersion ?? null },
       ctx.now,
-      { maxTtlSeconds: app.config.maxTtlSeconds, maxDataBytes: app.config.maxDataBytes },
+      { maxTtlSeconds: ctx.config.maxTtlSeconds, maxDataBytes: ctx.config.maxDataBytes },
     );
   });
   forget(ctx, address);
@@ -266,7 +233,7 @@ export async function updateSession(ctx: Context, input: UpdateSessionArgs) {
   return { session: outcome.record };
 }
 
-export async function endSession(ctx: Context, sessionId: string) {
+export async function endSession(ctx: SessionScope, sessionId: string) {
   const { address, store } = addressOf(ctx, sessionId);
   const ended = await mutate(ctx, 'endSession', sessionId, (tx) => store.end(tx, address.ref));
   forget(ctx, address);
@@ -280,15 +247,14 @@ export interface EndUserSessionsArgs {
   keepSessionId?: string | null;
 }
 
-export async function endUserSessions(ctx: Context, input: EndUserSessionsArgs) {
-  const { app } = ctx;
-  const userId = clientUserKey(app, input.userId);
+export async function endUserSessions(ctx: SessionScope, input: EndUserSessionsArgs) {
+  const userId = clientUserKey(ctx.catalog, input.userId);
   if (userId === null) throw new UserNotFoundError(input.userId);
-  const stores = input.store ? [storeNamed(app, input.store)] : [...app.stores.values()];
+  const stores = input.store ? [storeNamed(ctx, input.store)] : [...ctx.stores.values()];
   let keep: SessionAddress | null = null;
   if (input.keepSessionId) {
     keep = decodeSessionId(input.keepSessionId);
-    if (!keep || !app.stores.has(keep.store)) {
+    if (!keep || !ctx.stores.has(keep.store)) {
       throw new InvalidInputError('keepSessionId', '`keepSessionId` is not a session id');
     }
   }
@@ -303,26 +269,34 @@ export async function endUserSessions(ctx: Context, input: EndUserSessionsArgs) 
   return { userId: input.userId, count };
 }
 
+/** What the sweep needs of the process. */
+export interface SweepScope {
+  stores: ReadonlyMap<string, SessionStore>;
+  config: { sweepBatchSize: number; idempotencyKeySeconds: number };
+  clock: () => Date;
+}
+
 /** Deletes every expired session, store by store, in bounded batches; then every expired tombstone. */
-export async function sweepExpired(app: App, db: Queryable = app.pool): Promise<Record<string, number>> {
+export async function sweepExpired(scope: SweepScope, db: Queryable): Promise<Record<string, number>> {
+  const { sweepBatchSize, idempotencyKeySeconds } = scope.config;
   const deleted: Record<string, number> = {};
-  for (const store of app.stores.values()) {
+  for (const store of scope.stores.values()) {
     let total = 0;
     for (;;) {
-      const batch = await store.sweep(db, app.clock(), app.config.sweepBatchSize);
+      const batch = await store.sweep(db, scope.clock(), sweepBatchSize);
       total += batch;
-      if (batch < app.config.sweepBatchSize) break;
+      if (batch < sweepBatchSize) break;
     }
     deleted[store.name] = total;
   }
   // Tombstones of ended sessions whose window has passed, and idempotency keys past their retention
   // (neither reported: they are not sessions).
   for (;;) {
-    if ((await pruneTombstones(db, app.config.sweepBatchSize)) < app.config.sweepBatchSize) break;
+    if ((await pruneTombstones(db, sweepBatchSize)) < sweepBatchSize) break;
   }
   for (;;) {
-    const pruned = await pruneIdempotency(db, app.config.idempotencyKeySeconds, app.config.sweepBatchSize);
-    if (pruned < app.config.sweepBatchSize) break;
+    const pruned = await pruneIdempotency(db, idempotencyKeySeconds, sweepBatchSize);
+    if (pruned < sweepBatchSize) break;
   }
   return deleted;
 }
@@ -331,7 +305,7 @@ export { encodeSessionId };
 
 /** One loader per (store, status, page size) in a request: every user of a page in one statement. */
 export function userSessionsLoader(
-  ctx: Context,
+  ctx: SessionScope,
   store: SessionStore,
   status: SessionStatus | null,
   limit: number,
@@ -348,7 +322,7 @@ export function userSessionsLoader(
   return loader;
 }
 
-export async function rotateSessionKey(ctx: Context, sessionId: string) {
+export async function rotateSessionKey(ctx: SessionScope, sessionId: string) {
   const { address, store } = addressOf(ctx, sessionId);
   const rotated = await mutate(ctx, 'rotateSessionKey', sessionId, (tx) =>
     store.rotate(tx, address.ref, ctx.now),
@@ -359,28 +333,28 @@ export async function rotateSessionKey(ctx: Context, sessionId: string) {
 }
 
 /** The browser's own session, or a typed refusal: every browser mutation starts here. */
-async function viewerOrForbidden(ctx: Context, operation: string): Promise<SessionRecord> {
+async function viewerOrForbidden(ctx: SessionScope, operation: string): Promise<SessionRecord> {
   const viewer = await ctx.viewerSession();
   if (!viewer) throw new ForbiddenError(operation);
   return viewer;
 }
 
-export async function endCurrentSession(ctx: Context) {
+export async function endCurrentSession(ctx: SessionScope) {
   const viewer = await viewerOrForbidden(ctx, 'endCurrentSession');
-  const store = ctx.app.stores.get(viewer.store)!;
+  const store = ctx.stores.get(viewer.store)!;
   await mutate(ctx, 'endCurrentSession', viewer.ref, (tx) => store.end(tx, viewer.ref));
   forget(ctx, viewer);
   return { endedSessionId: encodeSessionId(viewer) };
 }
 
 /** Ends every other session of the browser's user, in every store; the current one stays. */
-export async function endOtherSessions(ctx: Context) {
+export async function endOtherSessions(ctx: SessionScope) {
   const viewer = await viewerOrForbidden(ctx, 'endOtherSessions');
   if (viewer.userId === null) return { userId: null, count: 0 };
   const userId = viewer.userId;
   const count = await mutate(ctx, 'endOtherSessions', viewer.ref, async (tx) => {
     let total = 0;
-    for (const store of ctx.app.stores.values()) {
+    for (const store of ctx.stores.values()) {
       total += await store.endUserSessions(tx, userId, store.name === viewer.store ? viewer.ref : null);
     }
     return total;
@@ -390,9 +364,9 @@ export async function endOtherSessions(ctx: Context) {
 }
 
 /** A browser changes its own session, only the keys the deployment lets clients write. */
-export async function updateCurrentSession(ctx: Context, input: DataPatch) {
+export async function updateCurrentSession(ctx: SessionScope, input: DataPatch) {
   const viewer = await viewerOrForbidden(ctx, 'updateCurrentSession');
-  const writable = new Set(ctx.app.config.clientWritableKeys);
+  const writable = new Set(ctx.config.clientWritableKeys);
   for (const key of [...Object.keys(input.set ?? {}), ...(input.unset ?? [])]) {
     if (!writable.has(key)) {
       throw new InvalidInputError('set', `"${key}" is not a key clients may write`);

@@ -51,7 +51,7 @@ export interface StoreDeps extends FrameworkStoreDeps {
 
 /**
  * A field a store kind adds to `Session`, independent of GraphQL: the schema layer turns each into a field
- * of its own (see src/schema/session.ts).
+ * of its own (see src/schema/session/type.ts).
  */
 export interface SessionFieldSpec {
   name: string;

@@ -1,4 +1,4 @@
-import type { UsersConfig } from '../config.ts';
+import type { UsersConfig } from '../config-parts.ts';
 import type { Queryable } from '../db/pool.ts';
 import { readUsersColumns } from './catalog.sql.ts';
 

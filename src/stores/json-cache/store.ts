@@ -30,8 +30,9 @@ export async function createJsonCacheStore(
   const sql = createBlobQueries(
     {
       table: table.table,
-      key: keyType === 'uuid' ? `${table.column(columns.key)}::text` : table.column(columns.key),
-      keyType: keyType === 'uuid' ? 'text' : (keyType ?? 'text'),
+      // A uuid key column is compared as uuid, so its index serves look-ups (presented keys are checked UUIDs).
+      key: table.column(columns.key),
+      keyType: keyType ?? 'text',
       blob: `${table.column(columns.data)}::text`,
       blobColumn: table.column(columns.data),
       blobCast: dataType === 'jsonb' || dataType === 'json' ? dataType : 'text',
