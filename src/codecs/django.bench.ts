@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
-import { createDjangoCodec, djangoSessionAuthHash, inflateZlib, JS_INFLATE_MAX_BYTES } from './django.ts';
+import { createDjangoCodec, djangoSessionAuthHash, JS_INFLATE_MAX_BYTES } from './django.ts';
+import { inflateZlib } from './inflate.ts';
 import type { JsonObject, JsonValue } from './result.ts';
 import { inflateWhole } from './zlib-handle.ts';
 

@@ -11,8 +11,8 @@ import {
   type DjangoCodec,
   djangoEncoderIsByteExact,
   djangoSessionAuthHash,
-  inflateZlib,
 } from './django.ts';
+import { inflateZlib } from './inflate.ts';
 import { DEFAULT_BUDGETS } from './budgets.ts';
 import type { JsonObject, JsonValue } from './result.ts';
 import { INFLATE_BAD, INFLATE_TOO_LARGE, reusableInflate } from './zlib-handle.ts';

@@ -37,7 +37,7 @@ import {
 import { type Decoded, decoded, failure, type JsonObject, type JsonValue } from './result.ts';
 
 export interface WebpyDecoded {
-  /** The JSON view of the session dict (see `pyToJson` in pickle.ts for every type's mapping). */
+  /** The JSON view of the session dict (see `pyToJson` in pickle/json-view.ts for every type's mapping). */
   data: JsonObject;
   /** The dict as read, kept so untouched values round-trip with their Python types. */
   tree: PyValue;
