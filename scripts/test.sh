@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: the whole suite on a fresh machine. The real-framework tests need Django 3.2, web.py and
-# psycopg2 (Debian packages, installed when missing) and a real PostgreSQL: DATABASE_URL when set, else
+# `npm test`: the whole suite on a fresh machine. The real-framework tests need Django 3.2, web.py,
+# Flask-Session, psycopg2, PHP 8.2 with Symfony's session and security components and Illuminate's (Debian packages,
+# installed when missing) and a real PostgreSQL: DATABASE_URL when set, else
 # the server on 127.0.0.1:5432 when one answers, else a private cluster started here (and stopped after).
 # Every test file makes its own fresh database on it. `npm run test:embedded` runs vitest on PGlite alone.
 set -euo pipefail
@@ -16,9 +17,21 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-if ! /usr/bin/python3 -c 'import django, web, psycopg2' 2>/dev/null; then
-  echo "npm test: installing Django 3.2, web.py and psycopg2 for the real-framework tests"
-  apt_install python3-django python3-webpy python3-psycopg2
+if ! /usr/bin/python3 -c 'import django, web, psycopg2, flask_session, flask_sqlalchemy, flask_login' 2>/dev/null; then
+  echo "npm test: installing Django 3.2, web.py, Flask-Session and psycopg2 for the real-framework tests"
+  apt_install python3-django python3-webpy python3-psycopg2 python3-flask-session python3-flask-sqlalchemy \
+    python3-flask-login
+fi
+
+symfony=/usr/share/php/Symfony/Component
+if ! command -v php >/dev/null 2>&1 || ! php -r 'exit(extension_loaded("pdo_pgsql") && extension_loaded("mbstring") ? 0 : 1);' \
+  || [ ! -f "$symfony/HttpFoundation/Session/Storage/Handler/PdoSessionHandler.php" ] \
+  || [ ! -d "$symfony/Security/Http" ] || [ ! -d "$symfony/HttpKernel" ] \
+  || [ ! -d /usr/share/php/Illuminate/Session ] || [ ! -d /usr/share/php/Illuminate/Database ]; then
+  echo "npm test: installing PHP 8.2, Symfony 5.4's session and security components and Illuminate 8's session"
+  apt_install php8.2-cli php8.2-pgsql php8.2-mbstring php-symfony-http-foundation php-symfony-http-kernel \
+    php-symfony-security-core php-symfony-security-http php-symfony-security-csrf php-illuminate-session \
+    php-illuminate-database
 fi
 
 if [ -z "${DATABASE_URL:-}" ]; then

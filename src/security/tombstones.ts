@@ -33,8 +33,10 @@ import { quoteIdent } from '../users/catalog.ts';
  * `UPDATE` that fails loudly when the row is gone) and json-cache (keys are written only by their own
  * application or by sessiongraph) get no trigger.
  */
-export const storeRevokesStick = (store: StoreConfig) =>
-  kindOf(store.kind).framework?.tombstones === 'discard';
+export function storeRevokesStick(store: StoreConfig): boolean {
+  const tombstones = kindOf(store.kind).framework?.tombstones;
+  return (typeof tombstones === 'function' ? tombstones(store) : tombstones) === 'discard';
+}
 
 const TRIGGER = 'sessiongraph_tombstone';
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;

@@ -38,11 +38,14 @@ export interface FrameworkTraits<Config> {
   decodingSettings(config: Config, secretTag: (secret: string) => string): unknown;
   /**
    * What a revoked key needs (src/security/tombstones.ts): `discard` when the framework upserts its session at
-   * the end of a request that still holds it (express, web.py, PHP, Flask), so a trigger must drop that
-   * re-insert; `none` when its save of a deleted row fails by itself (Django) or nothing re-inserts.
+   * the end of a request that still holds it, and shrugs off a discarded insert (express, web.py), so a trigger
+   * drops that re-insert; `none` when its save of a deleted row fails by itself (Django), when nothing
+   * re-inserts, or when a discarded insert would fail the framework's request (Flask's ORM: see its index.ts).
    */
-  readonly tombstones: 'discard' | 'none';
+  readonly tombstones: TombstonePolicy | ((config: Config) => TombstonePolicy);
 }
+
+export type TombstonePolicy = 'discard' | 'none';
 
 /** What every store is built with (src/app.ts makes one set and hands it to each). */
 export interface StoreDeps extends FrameworkStoreDeps {

@@ -98,6 +98,51 @@ export const KIND_FIXTURES: Record<string, KindFixture> = {
     cookie: (key) =>
       `connect.sid=${encodeURIComponent(key.startsWith('s:') ? key : `s:${sign(key, EXPRESS_SECRET)}`)}`,
   },
+  flask: {
+    config: { kind: 'flask', name: 'contract', useSigner: true, secretKey: 'contract-flask-secret' },
+    setup: async (pool) => {
+      // Flask-Session's SQLAlchemy model, as db.create_all() makes it.
+      await pool.query(`CREATE TABLE sessions (id serial PRIMARY KEY, session_id varchar(255) UNIQUE,
+        data bytea, expiry timestamp without time zone)`);
+    },
+    insertTooDeep: async (pool, key) => {
+      const nest = Buffer.concat([Buffer.from(']('.repeat(600)), Buffer.from('e'.repeat(600))]);
+      const pickle = Buffer.concat([
+        Buffer.from([0x80, 0x04]),
+        Buffer.from('}(X\u0001\u0000\u0000\u0000a', 'latin1'),
+        nest,
+        Buffer.from('u.'),
+      ]);
+      await pool.query(
+        `INSERT INTO sessions (session_id, data, expiry) VALUES ($1, $2, (now() AT TIME ZONE 'UTC') + interval '1 hour')`,
+        [key, pickle],
+      );
+    },
+    newKey: () => `session:${crypto.randomUUID()}`,
+    cookie: (key) => `session=${key}`,
+  },
+  php: {
+    // The Laravel layout: the contract creates logged-in sessions, which the Symfony layout does not forge.
+    config: { kind: 'php', name: 'contract', layout: 'laravel', table: 'sessions' },
+    setup: async (pool) => {
+      // Laravel 8's `session:table` migration, as its PostgresGrammar prints it.
+      await pool.query(`create table "sessions" ("id" varchar(255) not null, "user_id" bigint null,
+        "ip_address" varchar(45) null, "user_agent" text null, "payload" text not null, "last_activity" integer not null);
+        alter table "sessions" add primary key ("id");
+        create index "sessions_user_id_index" on "sessions" ("user_id");
+        create index "sessions_last_activity_index" on "sessions" ("last_activity")`);
+    },
+    insertTooDeep: async (pool, key) => {
+      // base64(serialize(['a' => [[[...600 deep...]]]])), as Laravel's DatabaseSessionHandler stores it.
+      const payload = `a:1:{s:1:"a";${'a:1:{i:0;'.repeat(600)}N;${'}'.repeat(600)}}`;
+      await pool.query(
+        'INSERT INTO sessions (id, payload, last_activity) VALUES ($1, $2, extract(epoch FROM now())::integer)',
+        [key, Buffer.from(payload).toString('base64')],
+      );
+    },
+    newKey: () => hex(40),
+    cookie: (key) => `laravel_session=${key}`,
+  },
   'json-cache': {
     config: { kind: 'json-cache', name: 'contract', table: 'session_cache' },
     setup: async (pool) => {

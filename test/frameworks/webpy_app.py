@@ -1,4 +1,4 @@
-"""Real web.py (Debian's python3-webpy) against the test database, for test/frameworks/webpy.test.ts.
+"""Real web.py (Debian's python3-webpy) against the test database, for test/frameworks/webpy-*.test.ts.
 
 Run with /usr/bin/python3 (web.py and psycopg2 are Debian packages), DATABASE_URL set, one subcommand,
 JSON on stdin and JSON on stdout:

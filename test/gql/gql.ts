@@ -45,13 +45,38 @@ type Documents = {
     "\n  mutation ExpressUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.ExpressUpdateSessionDocument,
     "\n  mutation ExpressEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n": typeof types.ExpressEndSessionDocument,
     "\n  mutation ExpressEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": typeof types.ExpressEndUserSessionsDocument,
+    "\n  query FlaskSessions($store: String!, $userId: ID) {\n    sessions(store: $store, first: 100, userId: $userId) {\n      edges { node { id store status problem data userId user { username } expiresAt userRole } }\n      pageInfo { hasNextPage }\n    }\n  }\n": typeof types.FlaskSessionsDocument,
+    "\n  query FlaskCurrent { currentSession { id store status data userId userRole user { username } } }\n": typeof types.FlaskCurrentDocument,
+    "\n  mutation FlaskCreate($input: CreateSessionInput!) { createSession(input: $input) { __typename\n    ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt user { username } } }\n    ... on Error { code message } ... on InvalidInputError { field } } }\n": typeof types.FlaskCreateDocument,
+    "\n  mutation FlaskUpdate($input: UpdateSessionInput!) { updateSession(input: $input) { __typename\n    ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n    ... on Error { code message } ... on InvalidInputError { field } } }\n": typeof types.FlaskUpdateDocument,
+    "\n  mutation FlaskEnd($input: EndSessionInput!) { endSession(input: $input) { __typename\n    ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } } }\n": typeof types.FlaskEndDocument,
+    "\n  mutation FlaskEndUser($input: EndUserSessionsInput!) { endUserSessions(input: $input) { __typename\n    ... on EndUserSessionsPayload { userId count } ... on Error { code message } } }\n": typeof types.FlaskEndUserDocument,
+    "\n  mutation FlaskRotate($input: EndSessionInput!) { rotateSessionKey(input: $input) { __typename\n    ... on RotateSessionKeyPayload { sessionKey session { id status data userId } } ... on Error { code message } } }\n": typeof types.FlaskRotateDocument,
+    "\n  query FlaskUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n": typeof types.FlaskUserSessionsDocument,
+    "\n  mutation LaravelCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.LaravelCreateDocument,
+    "\n  mutation LaravelUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.LaravelUpdateDocument,
+    "\n  mutation LaravelEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n": typeof types.LaravelEndDocument,
+    "\n  mutation LaravelEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } }\n  }\n": typeof types.LaravelEndUserDocument,
+    "\n  mutation LaravelRotate($input: EndSessionInput!) {\n    rotateSessionKey(input: $input) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey session { id status data userId } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.LaravelRotateDocument,
+    "\n  query LaravelSessions($store: String!, $status: SessionStatus, $userId: ID) {\n    sessions(store: $store, status: $status, userId: $userId, first: 100) {\n      edges { node { id status problem data userId expiresAt lastSeenAt user { username } } }\n      pageInfo { hasNextPage }\n    }\n  }\n": typeof types.LaravelSessionsDocument,
+    "\n  query LaravelCurrent { currentSession { id store status data userId user { username } } }\n": typeof types.LaravelCurrentDocument,
+    "\n  query LaravelUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id userId } } } }\n  }\n": typeof types.LaravelUserSessionsDocument,
+    "\n  mutation SymfonyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.SymfonyCreateDocument,
+    "\n  mutation SymfonyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.SymfonyUpdateDocument,
+    "\n  mutation SymfonyEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n": typeof types.SymfonyEndDocument,
+    "\n  mutation SymfonyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } }\n  }\n": typeof types.SymfonyEndUserDocument,
+    "\n  mutation SymfonyRotate($input: EndSessionInput!) {\n    rotateSessionKey(input: $input) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id status data userId } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.SymfonyRotateDocument,
+    "\n  query SymfonySessions($store: String!, $status: SessionStatus, $userId: ID) {\n    sessions(store: $store, status: $status, userId: $userId, first: 100) {\n      edges { node { id status problem decodeNote data userId expiresAt lastSeenAt user { username } } }\n      pageInfo { hasNextPage }\n    }\n  }\n": typeof types.SymfonySessionsDocument,
+    "\n  query SymfonyCurrent { currentSession { id store status data userId user { username } } }\n": typeof types.SymfonyCurrentDocument,
+    "\n  query SymfonyUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n": typeof types.SymfonyUserSessionsDocument,
+    "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n": typeof types.WebpySessionDocument,
+    "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.WebpyPageDocument,
+    "\n  mutation WebpyReadUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.WebpyReadUpdateDocument,
     "\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.WebpyCreateDocument,
     "\n  mutation WebpyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.WebpyUpdateDocument,
     "\n  mutation WebpyEnd($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n": typeof types.WebpyEndDocument,
     "\n  mutation WebpyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": typeof types.WebpyEndUserDocument,
     "\n  query WebpyCurrent {\n    currentSession { id store status data userId userRole currentPage user { username } }\n  }\n": typeof types.WebpyCurrentDocument,
-    "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n": typeof types.WebpySessionDocument,
-    "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.WebpyPageDocument,
     "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n": typeof types.CacheSessionsDocument,
     "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n": typeof types.CacheCurrentDocument,
     "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.CacheCreateDocument,
@@ -111,13 +136,38 @@ const documents: Documents = {
     "\n  mutation ExpressUpdateSession($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": types.ExpressUpdateSessionDocument,
     "\n  mutation ExpressEndSession($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n": types.ExpressEndSessionDocument,
     "\n  mutation ExpressEndUserSessions($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": types.ExpressEndUserSessionsDocument,
+    "\n  query FlaskSessions($store: String!, $userId: ID) {\n    sessions(store: $store, first: 100, userId: $userId) {\n      edges { node { id store status problem data userId user { username } expiresAt userRole } }\n      pageInfo { hasNextPage }\n    }\n  }\n": types.FlaskSessionsDocument,
+    "\n  query FlaskCurrent { currentSession { id store status data userId userRole user { username } } }\n": types.FlaskCurrentDocument,
+    "\n  mutation FlaskCreate($input: CreateSessionInput!) { createSession(input: $input) { __typename\n    ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt user { username } } }\n    ... on Error { code message } ... on InvalidInputError { field } } }\n": types.FlaskCreateDocument,
+    "\n  mutation FlaskUpdate($input: UpdateSessionInput!) { updateSession(input: $input) { __typename\n    ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n    ... on Error { code message } ... on InvalidInputError { field } } }\n": types.FlaskUpdateDocument,
+    "\n  mutation FlaskEnd($input: EndSessionInput!) { endSession(input: $input) { __typename\n    ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } } }\n": types.FlaskEndDocument,
+    "\n  mutation FlaskEndUser($input: EndUserSessionsInput!) { endUserSessions(input: $input) { __typename\n    ... on EndUserSessionsPayload { userId count } ... on Error { code message } } }\n": types.FlaskEndUserDocument,
+    "\n  mutation FlaskRotate($input: EndSessionInput!) { rotateSessionKey(input: $input) { __typename\n    ... on RotateSessionKeyPayload { sessionKey session { id status data userId } } ... on Error { code message } } }\n": types.FlaskRotateDocument,
+    "\n  query FlaskUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n": types.FlaskUserSessionsDocument,
+    "\n  mutation LaravelCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.LaravelCreateDocument,
+    "\n  mutation LaravelUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.LaravelUpdateDocument,
+    "\n  mutation LaravelEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n": types.LaravelEndDocument,
+    "\n  mutation LaravelEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } }\n  }\n": types.LaravelEndUserDocument,
+    "\n  mutation LaravelRotate($input: EndSessionInput!) {\n    rotateSessionKey(input: $input) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey session { id status data userId } }\n      ... on Error { code message }\n    }\n  }\n": types.LaravelRotateDocument,
+    "\n  query LaravelSessions($store: String!, $status: SessionStatus, $userId: ID) {\n    sessions(store: $store, status: $status, userId: $userId, first: 100) {\n      edges { node { id status problem data userId expiresAt lastSeenAt user { username } } }\n      pageInfo { hasNextPage }\n    }\n  }\n": types.LaravelSessionsDocument,
+    "\n  query LaravelCurrent { currentSession { id store status data userId user { username } } }\n": types.LaravelCurrentDocument,
+    "\n  query LaravelUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id userId } } } }\n  }\n": types.LaravelUserSessionsDocument,
+    "\n  mutation SymfonyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.SymfonyCreateDocument,
+    "\n  mutation SymfonyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.SymfonyUpdateDocument,
+    "\n  mutation SymfonyEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n": types.SymfonyEndDocument,
+    "\n  mutation SymfonyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } }\n  }\n": types.SymfonyEndUserDocument,
+    "\n  mutation SymfonyRotate($input: EndSessionInput!) {\n    rotateSessionKey(input: $input) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id status data userId } }\n      ... on Error { code message }\n    }\n  }\n": types.SymfonyRotateDocument,
+    "\n  query SymfonySessions($store: String!, $status: SessionStatus, $userId: ID) {\n    sessions(store: $store, status: $status, userId: $userId, first: 100) {\n      edges { node { id status problem decodeNote data userId expiresAt lastSeenAt user { username } } }\n      pageInfo { hasNextPage }\n    }\n  }\n": types.SymfonySessionsDocument,
+    "\n  query SymfonyCurrent { currentSession { id store status data userId user { username } } }\n": types.SymfonyCurrentDocument,
+    "\n  query SymfonyUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n": types.SymfonyUserSessionsDocument,
+    "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n": types.WebpySessionDocument,
+    "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.WebpyPageDocument,
+    "\n  mutation WebpyReadUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.WebpyReadUpdateDocument,
     "\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.WebpyCreateDocument,
     "\n  mutation WebpyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.WebpyUpdateDocument,
     "\n  mutation WebpyEnd($input: EndSessionInput!) {\n    endSession(input: $input) {\n      __typename\n      ... on EndSessionPayload { endedSessionId }\n      ... on SessionNotFoundError { code }\n    }\n  }\n": types.WebpyEndDocument,
     "\n  mutation WebpyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) {\n      __typename\n      ... on EndUserSessionsPayload { userId count }\n      ... on Error { code message }\n    }\n  }\n": types.WebpyEndUserDocument,
     "\n  query WebpyCurrent {\n    currentSession { id store status data userId userRole currentPage user { username } }\n  }\n": types.WebpyCurrentDocument,
-    "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n": types.WebpySessionDocument,
-    "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.WebpyPageDocument,
     "\n  query CacheSessions($status: SessionStatus, $where: SessionWhere, $userId: ID) {\n    sessions(store: \"cache\", status: $status, where: $where, userId: $userId, first: 50) {\n      edges { node { id status problem data userId userRole user { username } createdAt expiresAt } }\n    }\n  }\n": types.CacheSessionsDocument,
     "\n  query CacheCurrent {\n    currentSession { id store data user { username } }\n  }\n": types.CacheCurrentDocument,
     "\n  mutation CacheCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id userId data expiresAt } }\n      ... on Error { code message }\n    }\n  }\n": types.CacheCreateDocument,
@@ -287,6 +337,114 @@ export function graphql(source: "\n  mutation ExpressEndUserSessions($input: End
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query FlaskSessions($store: String!, $userId: ID) {\n    sessions(store: $store, first: 100, userId: $userId) {\n      edges { node { id store status problem data userId user { username } expiresAt userRole } }\n      pageInfo { hasNextPage }\n    }\n  }\n"): (typeof documents)["\n  query FlaskSessions($store: String!, $userId: ID) {\n    sessions(store: $store, first: 100, userId: $userId) {\n      edges { node { id store status problem data userId user { username } expiresAt userRole } }\n      pageInfo { hasNextPage }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query FlaskCurrent { currentSession { id store status data userId userRole user { username } } }\n"): (typeof documents)["\n  query FlaskCurrent { currentSession { id store status data userId userRole user { username } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FlaskCreate($input: CreateSessionInput!) { createSession(input: $input) { __typename\n    ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt user { username } } }\n    ... on Error { code message } ... on InvalidInputError { field } } }\n"): (typeof documents)["\n  mutation FlaskCreate($input: CreateSessionInput!) { createSession(input: $input) { __typename\n    ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt user { username } } }\n    ... on Error { code message } ... on InvalidInputError { field } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FlaskUpdate($input: UpdateSessionInput!) { updateSession(input: $input) { __typename\n    ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n    ... on Error { code message } ... on InvalidInputError { field } } }\n"): (typeof documents)["\n  mutation FlaskUpdate($input: UpdateSessionInput!) { updateSession(input: $input) { __typename\n    ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n    ... on Error { code message } ... on InvalidInputError { field } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FlaskEnd($input: EndSessionInput!) { endSession(input: $input) { __typename\n    ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } } }\n"): (typeof documents)["\n  mutation FlaskEnd($input: EndSessionInput!) { endSession(input: $input) { __typename\n    ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FlaskEndUser($input: EndUserSessionsInput!) { endUserSessions(input: $input) { __typename\n    ... on EndUserSessionsPayload { userId count } ... on Error { code message } } }\n"): (typeof documents)["\n  mutation FlaskEndUser($input: EndUserSessionsInput!) { endUserSessions(input: $input) { __typename\n    ... on EndUserSessionsPayload { userId count } ... on Error { code message } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FlaskRotate($input: EndSessionInput!) { rotateSessionKey(input: $input) { __typename\n    ... on RotateSessionKeyPayload { sessionKey session { id status data userId } } ... on Error { code message } } }\n"): (typeof documents)["\n  mutation FlaskRotate($input: EndSessionInput!) { rotateSessionKey(input: $input) { __typename\n    ... on RotateSessionKeyPayload { sessionKey session { id status data userId } } ... on Error { code message } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query FlaskUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n"): (typeof documents)["\n  query FlaskUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LaravelCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"): (typeof documents)["\n  mutation LaravelCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LaravelUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"): (typeof documents)["\n  mutation LaravelUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LaravelEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n"): (typeof documents)["\n  mutation LaravelEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LaravelEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } }\n  }\n"): (typeof documents)["\n  mutation LaravelEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LaravelRotate($input: EndSessionInput!) {\n    rotateSessionKey(input: $input) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey session { id status data userId } }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation LaravelRotate($input: EndSessionInput!) {\n    rotateSessionKey(input: $input) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey session { id status data userId } }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LaravelSessions($store: String!, $status: SessionStatus, $userId: ID) {\n    sessions(store: $store, status: $status, userId: $userId, first: 100) {\n      edges { node { id status problem data userId expiresAt lastSeenAt user { username } } }\n      pageInfo { hasNextPage }\n    }\n  }\n"): (typeof documents)["\n  query LaravelSessions($store: String!, $status: SessionStatus, $userId: ID) {\n    sessions(store: $store, status: $status, userId: $userId, first: 100) {\n      edges { node { id status problem data userId expiresAt lastSeenAt user { username } } }\n      pageInfo { hasNextPage }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LaravelCurrent { currentSession { id store status data userId user { username } } }\n"): (typeof documents)["\n  query LaravelCurrent { currentSession { id store status data userId user { username } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LaravelUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id userId } } } }\n  }\n"): (typeof documents)["\n  query LaravelUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id userId } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SymfonyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"): (typeof documents)["\n  mutation SymfonyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SymfonyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"): (typeof documents)["\n  mutation SymfonyUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SymfonyEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n"): (typeof documents)["\n  mutation SymfonyEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SymfonyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } }\n  }\n"): (typeof documents)["\n  mutation SymfonyEndUser($input: EndUserSessionsInput!) {\n    endUserSessions(input: $input) { __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SymfonyRotate($input: EndSessionInput!) {\n    rotateSessionKey(input: $input) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id status data userId } }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation SymfonyRotate($input: EndSessionInput!) {\n    rotateSessionKey(input: $input) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id status data userId } }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SymfonySessions($store: String!, $status: SessionStatus, $userId: ID) {\n    sessions(store: $store, status: $status, userId: $userId, first: 100) {\n      edges { node { id status problem decodeNote data userId expiresAt lastSeenAt user { username } } }\n      pageInfo { hasNextPage }\n    }\n  }\n"): (typeof documents)["\n  query SymfonySessions($store: String!, $status: SessionStatus, $userId: ID) {\n    sessions(store: $store, status: $status, userId: $userId, first: 100) {\n      edges { node { id status problem decodeNote data userId expiresAt lastSeenAt user { username } } }\n      pageInfo { hasNextPage }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SymfonyCurrent { currentSession { id store status data userId user { username } } }\n"): (typeof documents)["\n  query SymfonyCurrent { currentSession { id store status data userId user { username } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SymfonyUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n"): (typeof documents)["\n  query SymfonyUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n"): (typeof documents)["\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebpyReadUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"): (typeof documents)["\n  mutation WebpyReadUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"): (typeof documents)["\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -304,14 +462,6 @@ export function graphql(source: "\n  mutation WebpyEndUser($input: EndUserSessio
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query WebpyCurrent {\n    currentSession { id store status data userId userRole currentPage user { username } }\n  }\n"): (typeof documents)["\n  query WebpyCurrent {\n    currentSession { id store status data userId userRole currentPage user { username } }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n"): (typeof documents)["\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

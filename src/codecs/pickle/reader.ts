@@ -14,7 +14,7 @@
  *
  * Limits (input size, MARK nesting, value depth, memo size, item count, integer digits; limits.ts, and
  * check-tree.ts for the result) keep hostile input bounded; a read never throws and never hangs. See
- * pickle.spec.ts for the properties.
+ * pickle.properties.spec.ts for the properties.
  */
 import { overBudget } from '../budgets.ts';
 import { type Decoded, decoded, failure } from '../result.ts';

@@ -1,0 +1,159 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BUDGETS } from '../../codecs/budgets.ts';
+import type { JsonObject } from '../../codecs/result.ts';
+import { phpConfig, type LaravelStoreConfig, type SymfonyStoreConfig } from './config.ts';
+import { laravelFormat } from './laravel.ts';
+import { laravelCookie, laravelDecrypt, laravelEncrypt } from './laravel-crypto.ts';
+import { decodeLaravelJson, encodeLaravelJson } from './laravel-json.ts';
+import { symfonyFormat } from './symfony.ts';
+import { jsonToPhp } from '../../codecs/php/serialize-writer.ts';
+import type { PhpArray } from '../../codecs/php/values.ts';
+
+/**
+ * The formats alone: what objects and class lists do to Symfony sessions and their tokens, Laravel's JSON
+ * payloads against PHP's own json_encode (php on PATH, as in CI), and the Encrypter. The stores against the
+ * real frameworks are in test/frameworks/php-*.test.ts.
+ */
+
+const bytea = (text: string) => `\\x${Buffer.from(text, 'latin1').toString('hex')}`;
+const symfony = (settings: Record<string, unknown> = {}) =>
+  symfonyFormat(
+    phpConfig.parse({ kind: 'php', name: 's', layout: 'symfony', ...settings }) as SymfonyStoreConfig,
+    DEFAULT_BUDGETS,
+  );
+const USER =
+  'O:15:"App\\Entity\\User":2:{s:19:"\0App\\Entity\\User\0id";i:7;s:25:"\0App\\Entity\\User\0password";s:3:"pwd";}';
+const TOKEN_CLASS = 'Symfony\\Component\\Security\\Http\\Authenticator\\Token\\PostAuthenticationToken';
+const TOKEN = `O:${TOKEN_CLASS.length}:"${TOKEN_CLASS}":2:{i:0;s:4:"main";i:1;a:5:{i:0;${USER}i:1;b:1;i:2;N;i:3;a:0:{}i:4;a:0:{}}}`;
+const SESSION = `_sf2_attributes|a:3:{s:1:"c";C:3:"Foo":4:{abcd}s:1:"n";i:1;s:14:"_security_main";s:${TOKEN.length}:"${TOKEN}";}_sf2_meta|a:0:{}`;
+
+describe('the symfony format', () => {
+  it('should show C: objects opaque and keep them byte for byte, or refuse the row with objects: invalid', () => {
+    const format = symfony();
+    const decoded = format.decode(bytea(SESSION));
+    if (!decoded.ok) throw new Error(decoded.detail);
+    expect(decoded.value.full).toEqual({ c: { __class: 'Foo', __opaque: true }, n: 1, _security_main: '7' });
+    expect(format.userIdOf(decoded.value.full)).toBe('7');
+    const written = format.encode(
+      { ...decoded.value.full, n: 2 },
+      decoded.value.state,
+      new Date(),
+      new Date(),
+    );
+    expect(written).toBe(bytea(SESSION.replace('s:1:"n";i:1;', 's:1:"n";i:2;')));
+    expect(symfony({ objects: 'invalid' }).decode(bytea(SESSION))).toMatchObject({
+      ok: false,
+      problem: 'unsupported',
+    });
+  });
+
+  it('should find no user in a token whose classes are not allowed, as PHP without them finds none', () => {
+    const withoutUserClass = symfony({ allowedClasses: [TOKEN_CLASS] }).decode(bytea(SESSION));
+    expect(withoutUserClass).toMatchObject({ ok: true, value: { full: { n: 1 } } });
+    expect(withoutUserClass.ok && Object.hasOwn(withoutUserClass.value.full, '_security_main')).toBe(false);
+    const both = symfony({ allowedClasses: [TOKEN_CLASS, 'app\\entity\\user', 'Foo'] }).decode(
+      bytea(SESSION),
+    );
+    expect(both).toMatchObject({ ok: true, value: { full: { _security_main: '7' } } });
+    expect(symfony({ userProperty: 'email' }).decode(bytea(SESSION))).toMatchObject({
+      ok: true,
+      value: { full: { n: 1 } },
+    });
+  });
+
+  it('should write a new session as Symfony does, and refuse keys of the php handler PHP cannot store', async () => {
+    const format = symfony();
+    const now = new Date(1_700_000_000_000);
+    const full = await format.newSession(null as never, {
+      data: { a: 1 },
+      userId: null,
+      expiresAt: now,
+      ip: null,
+      userAgent: null,
+      key: 'k',
+      now,
+    });
+    expect(Buffer.from(format.encode(full, undefined, now, now).slice(2), 'hex').toString('latin1')).toBe(
+      '_sf2_attributes|a:1:{s:1:"a";i:1;}_sf2_meta|a:3:{s:1:"u";i:1700000000;s:1:"c";i:1700000000;s:1:"l";i:0;}',
+    );
+    expect(format.generateKey()).toMatch(/^[0-9a-v]{32}$/);
+    const numeric = format.decode(bytea('5|i:1;_sf2_attributes|a:1:{s:1:"a";i:1;}'));
+    if (!numeric.ok) throw new Error(numeric.detail);
+    expect(() => format.encode({ a: 2 }, numeric.value.state, now, now)).toThrow(/numeric name/);
+  });
+});
+
+function phpJsonEncode(values: unknown[]): string[] {
+  const script = 'foreach (json_decode(stream_get_contents(STDIN), true) as $v) echo json_encode($v), "\\n";';
+  const result = spawnSync('php', ['-r', script], { input: JSON.stringify(values), encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.stderr);
+  return result.stdout.trimEnd().split('\n');
+}
+
+describe('Laravel JSON payloads', () => {
+  it('should write what json_encode writes, and give back untouched text as PHP wrote it', () => {
+    const values: JsonObject[] = [
+      { a: 'a/b é 😀 \u0001\u007f "q" \\', b: [1, 2.5, null, true], c: { '2': 'two', x: {} } },
+      { f: 0.1, g: 1e25, h: 1.5e-7, i: -2.5, j: 123456789012, k: [] },
+    ];
+    const expected = phpJsonEncode(values);
+    // New values (floats without stored text) are printed as PHP prints them.
+    expect(values.map((value) => encodeLaravelJson(jsonToPhp(value) as PhpArray))).toEqual(expected);
+    for (const text of expected) {
+      const decoded = decodeLaravelJson(text, DEFAULT_BUDGETS);
+      if (!decoded.ok) throw new Error(decoded.detail);
+      expect(encodeLaravelJson(decoded.value)).toBe(text);
+    }
+    // Text PHP never writes is kept too (a float's digits, key order, a repeated key's first place).
+    const odd = decodeLaravelJson('{"b":1.50,"2":1,"b":2.0}', DEFAULT_BUDGETS);
+    expect(odd.ok && encodeLaravelJson(odd.value)).toBe('{"b":2.0,"2":1}');
+    expect(decodeLaravelJson('[1', DEFAULT_BUDGETS)).toMatchObject({ ok: false, problem: 'corrupt' });
+    expect(decodeLaravelJson('5', DEFAULT_BUDGETS)).toMatchObject({ ok: false, problem: 'corrupt' });
+  });
+});
+
+describe('the Laravel Encrypter', () => {
+  const key = randomBytes(32);
+
+  it('should open what it sealed, and nothing with a changed MAC, value or tag', () => {
+    const sealed = laravelEncrypt(key, Buffer.from('s:5:"hello";'));
+    expect(laravelDecrypt(key, sealed)).toMatchObject({ ok: true, plain: Buffer.from('s:5:"hello";') });
+    const fields = JSON.parse(Buffer.from(sealed, 'base64').toString()) as Record<string, string>;
+    const reseal = (change: Record<string, string>) =>
+      Buffer.from(JSON.stringify({ ...fields, ...change })).toString('base64');
+    expect(laravelDecrypt(key, reseal({ mac: '0'.repeat(64) }))).toMatchObject({
+      ok: false,
+      why: 'the MAC is invalid',
+    });
+    expect(laravelDecrypt(key, reseal({ value: `A${fields['value']!.slice(1)}` }))).toMatchObject({
+      ok: false,
+    });
+    expect(laravelDecrypt(key, reseal({ tag: 'AAAA' }))).toMatchObject({ ok: false });
+    expect(laravelDecrypt(randomBytes(32), sealed)).toMatchObject({ ok: false, why: 'the MAC is invalid' });
+  });
+
+  it('should bind a session cookie to its name', () => {
+    const value = laravelCookie(key, 'laravel_session').encrypt('a'.repeat(40));
+    expect(laravelCookie(key, 'laravel_session').decrypt(value)).toBe('a'.repeat(40));
+    expect(laravelCookie(key, 'other_session').decrypt(value)).toBeNull();
+  });
+
+  it('should refuse a Laravel payload that does not decrypt, and read one that does', () => {
+    const config = phpConfig.parse({
+      kind: 'php',
+      name: 'l',
+      layout: 'laravel',
+      appKey: `base64:${key.toString('base64')}`,
+      encrypt: true,
+    }) as LaravelStoreConfig;
+    const format = laravelFormat(config, DEFAULT_BUDGETS, (id) => Number(id));
+    const payload = format.encode({ a: 1 }, undefined, new Date(), new Date());
+    expect(format.decode(payload)).toMatchObject({ ok: true, value: { full: { a: 1 } } });
+    expect(format.decode(Buffer.from('a:1:{s:1:"a";i:1;}').toString('base64'))).toMatchObject({
+      ok: false,
+      problem: 'tampered',
+    });
+  });
+});

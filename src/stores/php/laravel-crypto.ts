@@ -1,0 +1,122 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ConfigError } from '../../config-parts.ts';
+
+/**
+ * Laravel's `Illuminate\Encryption\Encrypter` with its default cipher, AES-256-CBC (8.x to 11.x write the same
+ * payload): `base64(JSON {iv, value, mac, tag})`, where `value` is the base64 ciphertext (PKCS#7 padding),
+ * `mac` the hex HMAC-SHA256 of `iv . value` under the raw key, and `tag` empty (CBC is not AEAD). It encrypts
+ * the session payload (`session.encrypt`) and every cookie, the session cookie included.
+ */
+
+const IV_BYTES = 16;
+const KEY_BYTES = 32;
+
+/** `APP_KEY` as Laravel reads it: `base64:` and 32 bytes, or 32 raw bytes. */
+export function laravelKey(appKey: string, setting: string): Buffer {
+  const key = appKey.startsWith('base64:')
+    ? Buffer.from(appKey.slice(7), 'base64')
+    : Buffer.from(appKey, 'utf8');
+  if (key.length !== KEY_BYTES) {
+    throw new ConfigError(
+      `${setting}: AES-256-CBC needs a 32-byte APP_KEY ("base64:" and 32 bytes in base64, as \`php artisan ` +
+        `key:generate\` writes it); this one has ${key.length} bytes`,
+    );
+  }
+  return key;
+}
+
+/** PHP's non-strict `base64_decode` for what Laravel itself wrote: whitespace is skipped, padding optional. */
+export function phpBase64(text: string): Buffer | null {
+  const compact = text.replace(/[\s]/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.replace(/=+$/, '').length % 4 === 1) return null;
+  return Buffer.from(compact, 'base64');
+}
+
+/** PHP's `empty()` of a JSON-decoded value. */
+const phpEmpty = (value: unknown) =>
+  value === undefined ||
+  value === null ||
+  value === false ||
+  value === 0 ||
+  value === '' ||
+  value === '0' ||
+  (Array.isArray(value) && value.length === 0);
+
+const macOf = (key: Buffer, iv: string, value: string) =>
+  createHmac('sha256', key)
+    .update(iv + value, 'latin1')
+    .digest('hex');
+
+/**
+ * `Encrypter::encrypt($plain, false)`: the caller serializes first when Laravel would (`encrypt($value)` is
+ * `encrypt(serialize($value), false)` for a string value).
+ */
+export function laravelEncrypt(key: Buffer, plain: Uint8Array): string {
+  const ivBytes = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-cbc', key, ivBytes);
+  const value = Buffer.concat([cipher.update(plain), cipher.final()]).toString('base64');
+  const iv = ivBytes.toString('base64');
+  // json_encode(compact('iv', 'value', 'mac', 'tag'), JSON_UNESCAPED_SLASHES): base64 needs no escaping.
+  const json = JSON.stringify({ iv, value, mac: macOf(key, iv, value), tag: '' });
+  return Buffer.from(json, 'latin1').toString('base64');
+}
+
+export type Decrypted = { ok: true; plain: Buffer } | { ok: false; why: string };
+
+/**
+ * `Encrypter::decrypt($payload, false)`: the payload checked as Laravel checks it (iv, value and mac strings,
+ * a 16-byte iv, no tag for CBC), the MAC compared in constant time before anything is decrypted.
+ */
+export function laravelDecrypt(key: Buffer, payload: string): Decrypted {
+  const json = phpBase64(payload);
+  if (json === null) return { ok: false, why: 'the payload is not base64' };
+  let fields: unknown;
+  try {
+    fields = JSON.parse(json.toString('utf8'));
+  } catch {
+    return { ok: false, why: 'the payload is not JSON' };
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    return { ok: false, why: 'the payload is invalid' };
+  }
+  const { iv, value, mac, tag } = fields as Record<string, unknown>;
+  if (typeof iv !== 'string' || typeof value !== 'string' || typeof mac !== 'string') {
+    return { ok: false, why: 'the payload is invalid' };
+  }
+  const ivBytes = /^[A-Za-z0-9+/]*={0,2}$/.test(iv) ? Buffer.from(iv, 'base64') : null;
+  if (ivBytes?.length !== IV_BYTES) return { ok: false, why: 'the payload is invalid' };
+  const expected = Buffer.from(macOf(key, iv, value), 'latin1');
+  const given = Buffer.from(mac, 'latin1');
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    return { ok: false, why: 'the MAC is invalid' };
+  }
+  // A tag with a non-AEAD cipher is refused by Laravel ("Unable to use tag ..."); `empty()` decides what none is.
+  if (!phpEmpty(tag)) return { ok: false, why: 'the payload has a tag' };
+  try {
+    const decipher = createDecipheriv('aes-256-cbc', key, ivBytes);
+    return {
+      ok: true,
+      plain: Buffer.concat([decipher.update(Buffer.from(value, 'base64')), decipher.final()]),
+    };
+  } catch {
+    return { ok: false, why: 'the data could not be decrypted' };
+  }
+}
+
+/**
+ * The session cookie (`EncryptCookies`, Laravel 8.x+): the encrypted value is `hmac_sha1(name . 'v2', key)`,
+ * `|`, then the session id; a value that decrypts without that prefix (a cookie of another name moved over)
+ * is refused, as Laravel refuses it.
+ */
+export function laravelCookie(key: Buffer, cookieName: string) {
+  const prefix = `${createHmac('sha1', key).update(`${cookieName}v2`, 'utf8').digest('hex')}|`;
+  return {
+    encrypt: (id: string) => laravelEncrypt(key, Buffer.from(prefix + id, 'utf8')),
+    decrypt(value: string): string | null {
+      const result = laravelDecrypt(key, value);
+      if (!result.ok) return null;
+      const plain = result.plain.toString('latin1');
+      return plain.startsWith(prefix) ? plain.slice(prefix.length) : null;
+    },
+  };
+}

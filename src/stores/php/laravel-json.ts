@@ -1,0 +1,163 @@
+import type { DecodeBudgets } from '../../codecs/budgets.ts';
+import { parseJsonValue } from '../../codecs/json.ts';
+import { type Decoded, decoded, failure } from '../../codecs/result.ts';
+import { isList } from '../../codecs/php/json-view.ts';
+import {
+  arrayKeyOf,
+  INT64_MAX,
+  INT64_MIN,
+  type PhpArray,
+  type PhpEntry,
+  type PhpValue,
+  phpFloatText,
+  phpInt,
+  phpString,
+  utf8Text,
+} from '../../codecs/php/values.ts';
+
+/**
+ * Laravel 9+'s `session.serialization = json`: the payload is `json_encode($attributes)` and is read with
+ * `json_decode($payload, true)`. The text becomes the PHP array `json_decode` builds (objects and lists are
+ * arrays, `"5"` keys the int 5, a repeated key replaces the earlier value in its place, integers beyond int64
+ * floats), so an edit merges into it like any PHP session (`mergePhpArray`) and what an update does not touch
+ * is written back with the text PHP wrote: a float keeps its digits, keys keep PHP's order (a JSON object in
+ * JavaScript would list integer-like keys first).
+ */
+
+const INTEGER = /^-?(?:0|[1-9]\d*)$/;
+const SCALAR = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+
+/**
+ * The attributes of a JSON payload. The text is first parsed by `JSON.parse` under the budgets, so what this
+ * walks is valid JSON nested no deeper than `maxDepth` (the recursion is bounded by the budget).
+ */
+export function decodeLaravelJson(text: string, budgets: DecodeBudgets): Decoded<PhpArray> {
+  const checked = parseJsonValue(text, budgets, 'the payload');
+  if (!checked.ok) return checked;
+  if (typeof checked.value !== 'object' || checked.value === null) {
+    return failure(
+      'corrupt',
+      'the payload is JSON but not an object or array: Laravel starts an empty session',
+    );
+  }
+  let pos = 0;
+  const skip = () => {
+    while (pos < text.length && ' \t\n\r'.includes(text[pos]!)) pos += 1;
+  };
+  const stringAt = (): string => {
+    const start = pos;
+    pos += 1;
+    while (text[pos] !== '"') pos += text[pos] === '\\' ? 2 : 1;
+    pos += 1;
+    return JSON.parse(text.slice(start, pos)) as string;
+  };
+  const value = (): PhpValue => {
+    skip();
+    const char = text[pos]!;
+    if (char === '{' || char === '[') {
+      pos += 1;
+      const entries: PhpEntry[] = [];
+      const index = new Map<string, number>();
+      skip();
+      if (text[pos] === (char === '{' ? '}' : ']')) {
+        pos += 1;
+        return { t: 'array', entries };
+      }
+      for (;;) {
+        skip();
+        if (char === '{') {
+          const key = arrayKeyOf(stringAt());
+          skip();
+          pos += 1; // ':'
+          const item = value();
+          const name = `${key.t}:${key.t === 'int' ? key.v : Buffer.from(key.v).toString('latin1')}`;
+          const earlier = index.get(name);
+          if (earlier === undefined) {
+            index.set(name, entries.length);
+            entries.push([key, item]);
+          } else entries[earlier] = [entries[earlier]![0], item];
+        } else {
+          entries.push([{ t: 'int', v: entries.length }, value()]);
+        }
+        skip();
+        if (text[pos++] !== ',') return { t: 'array', entries };
+      }
+    }
+    if (char === '"') return phpString(stringAt());
+    SCALAR.lastIndex = pos;
+    const token = SCALAR.exec(text)![0];
+    pos += token.length;
+    if (token === 'true' || token === 'false') return { t: 'bool', v: token === 'true' };
+    if (token === 'null') return { t: 'null' };
+    if (INTEGER.test(token)) {
+      const big = BigInt(token);
+      if (big >= INT64_MIN && big <= INT64_MAX) return phpInt(big);
+    }
+    return { t: 'float', v: Number(token), text: token };
+  };
+  const attributes = value();
+  return decoded(attributes as PhpArray);
+}
+
+const HEX = '0123456789abcdef';
+const hex4 = (code: number) =>
+  `\\u${HEX[(code >> 12) & 15]}${HEX[(code >> 8) & 15]}${HEX[(code >> 4) & 15]}${HEX[code & 15]}`;
+
+/** A string as `json_encode` writes it by default: `/` escaped, everything beyond ASCII as `\uXXXX`. */
+function jsonString(bytes: Uint8Array): string {
+  const text = utf8Text(bytes);
+  if (text === null) throw new RangeError('json_encode cannot write a string that is not UTF-8');
+  let out = '"';
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22) out += '\\"';
+    else if (code === 0x5c) out += '\\\\';
+    else if (code === 0x2f) out += '\\/';
+    else if (code === 0x08) out += '\\b';
+    else if (code === 0x0c) out += '\\f';
+    else if (code === 0x0a) out += '\\n';
+    else if (code === 0x0d) out += '\\r';
+    else if (code === 0x09) out += '\\t';
+    else if (code < 0x20 || code > 0x7f) out += hex4(code);
+    else out += text[index];
+  }
+  return `${out}"`;
+}
+
+/**
+ * `json_encode($attributes)` with PHP's default flags. Throws RangeError where PHP's would fail (a float that
+ * is not finite, bytes that are not UTF-8) or for what JSON cannot hold (objects, which a JSON payload never
+ * has and an edit never makes). References are written as their target, as `json_encode` does.
+ */
+export function encodeLaravelJson(attributes: PhpArray): string {
+  const write = (value: PhpValue, depth: number): string => {
+    if (depth > 512) throw new RangeError('json_encode cannot nest deeper than 512 levels');
+    switch (value.t) {
+      case 'null':
+        return 'null';
+      case 'bool':
+        return value.v ? 'true' : 'false';
+      case 'int':
+        return String(value.v);
+      case 'float':
+        if (!Number.isFinite(value.v)) throw new RangeError('json_encode cannot write INF or NAN');
+        return value.text ?? phpFloatText(value.v).replace('E', 'e');
+      case 'string':
+        return jsonString(value.v);
+      case 'array':
+        if (isList(value.entries))
+          return `[${value.entries.map(([, item]) => write(item, depth + 1)).join(',')}]`;
+        return `{${value.entries
+          .map(
+            ([key, item]) =>
+              `${jsonString(key.t === 'int' ? phpString(String(key.v)).v : key.v)}:${write(item, depth + 1)}`,
+          )
+          .join(',')}}`;
+      case 'ref':
+        return write(value.target, depth);
+      default:
+        throw new RangeError(`a JSON session cannot hold a PHP ${value.t}`);
+    }
+  };
+  return write(attributes, 0);
+}
