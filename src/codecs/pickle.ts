@@ -4,7 +4,14 @@
  * need not know how the parts are cut.
  */
 export { pyIsoFormat, parsePyIso, timedeltaFromSeconds, timedeltaSeconds } from './pickle/datetime.ts';
-export { type JsonViewNote, jsonToPy, pyKeyToJson, pyToJson, setJsonProperty } from './pickle/json-view.ts';
+export {
+  type JsonViewNote,
+  jsonToPy,
+  pyKeyToJson,
+  pyToJson,
+  sessionView,
+  setJsonProperty,
+} from './pickle/json-view.ts';
 export { type PickleLimits, pickleLimitsOf } from './pickle/limits.ts';
 export { isDecimalLiteral } from './pickle/literals.ts';
 export { type PickleInfo, readPickle, readPickleWithInfo } from './pickle/reader.ts';

@@ -29,6 +29,7 @@ import {
   parsePyIso,
   pyKeyToJson,
   pyToJson,
+  sessionView,
   readPickleWithInfo,
   timedeltaFromSeconds,
   hashKey,
@@ -89,13 +90,9 @@ export function decodeWebpySession(stored: string, limits?: PickleLimits): Decod
         'latin-1); Python 3 web.py cannot load this row as stored',
     );
   }
-  let lossy = 0;
-  const data = pyToJson(tree, (path, what) => {
-    lossy++;
-    if (lossy <= MAX_NOTES) notes.push(`${path}: ${what}`);
-  }) as JsonObject;
-  if (lossy > MAX_NOTES) notes.push(`... and ${lossy - MAX_NOTES} more lossy values`);
-  return decoded({ data, tree, py2: info.proto === null && info.py2Strings > 0, notes });
+  const view = sessionView(tree, MAX_NOTES);
+  notes.push(...view.notes);
+  return decoded({ data: view.data, tree, py2: info.proto === null && info.py2Strings > 0, notes });
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {
@@ -233,6 +230,10 @@ function merge(json: JsonValue, previous: PyValue): PyValue {
  * string a big int. Otherwise `jsonToPy`. Keys keep their previous Python key and order; new keys follow.
  */
 export function encodeWebpySession(data: JsonObject, previous?: PyValue): string {
-  const tree = previous?.t === 'dict' ? mergeDict(data, previous) : jsonToPy(data);
-  return encodeBase64Lines(writePickle(tree));
+  return encodeBase64Lines(pickleSession(data, previous));
+}
+
+/** The protocol 2 pickle of a session dict, typed after `previous` (see `encodeWebpySession`); Flask's too. */
+export function pickleSession(data: JsonObject, previous?: PyValue): Uint8Array {
+  return writePickle(previous?.t === 'dict' ? mergeDict(data, previous) : jsonToPy(data));
 }

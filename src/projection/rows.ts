@@ -1,3 +1,4 @@
+import { jsonTextNestsDeeper } from '../codecs/budgets.ts';
 import type { JsonObject, JsonValue } from '../codecs/result.ts';
 import type { FieldConfig } from '../config-parts.ts';
 import { typedValue } from '../sessions/fields.ts';
@@ -12,33 +13,6 @@ import { parseUserKey, type UsersCatalog } from '../users/catalog.ts';
 /** jsonb refuses NUL characters and very deep nesting, both of which real sessions can hold. */
 const MAX_JSONB_DEPTH = 64;
 
-/** Opening brackets in a JSON text, up to `limit` (found by the native `indexOf`). */
-function bracketsUpTo(text: string, limit: number): number {
-  let count = 0;
-  for (const bracket of ['{', '[']) {
-    for (let at = text.indexOf(bracket); at !== -1 && count <= limit; at = text.indexOf(bracket, at + 1))
-      count += 1;
-  }
-  return count;
-}
-
-/** Deepest nesting of a JSON text, counted without parsing (brackets inside strings are skipped). */
-function nestingOf(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    if (inString) {
-      if (code === 92) index += 1;
-      else if (code === 34) inString = false;
-    } else if (code === 34) inString = true;
-    else if (code === 123 || code === 91) deepest = Math.max(deepest, ++depth);
-    else if (code === 125 || code === 93) depth -= 1;
-  }
-  return deepest;
-}
-
 /**
  * JSON.stringify escapes a lone surrogate (a pair it writes as the character): `\ud800`-`\udfff` in its output
  * is one, or text that only looks like one (an escaped backslash before "ud8..."), which the repair leaves.
@@ -51,9 +25,7 @@ const storable = (text: string) => !text.includes('\u0000') && text.isWellFormed
 /** The data as jsonb text: as is when PostgreSQL accepts it, else repaired (the common case costs a scan). */
 export function jsonbText(data: JsonObject): { json: string; note: string | null } {
   const json = JSON.stringify(data);
-  // Nesting deeper than the limit needs more brackets than the limit: the full count is rarely needed.
-  const shallow =
-    bracketsUpTo(json, MAX_JSONB_DEPTH) <= MAX_JSONB_DEPTH || nestingOf(json) <= MAX_JSONB_DEPTH;
+  const shallow = !jsonTextNestsDeeper(json, MAX_JSONB_DEPTH);
   if (shallow && !json.includes('\\u0000') && !ESCAPED_SURROGATE.test(json)) return { json, note: null };
   const safe = jsonbSafe(data);
   return { json: JSON.stringify(safe.data), note: safe.note };

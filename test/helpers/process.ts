@@ -29,9 +29,20 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/** How `npm start` runs the built server (package.json), for tests of what it does under that heap cap. */
+const NPM_START = ['--enable-source-maps', '--expose-gc', '--max-old-space-size=256', 'dist/main.js'];
+
+/**
+ * Starts `src/main.ts` through tsx, or with `built` the built `dist/main.js` exactly as `npm start` runs it
+ * (build it first: `npm run build`).
+ */
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { built?: boolean } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const args = options.built ? NPM_START : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: {
       ...process.env,

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSessionId } from '../../src/sessions/ids.ts';
 import { createSessionTable, startExpressApp } from '../frameworks/express-app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { freePort } from '../helpers/process.ts';
+import { startServerProcess } from '../helpers/process.ts';
 import { until } from '../helpers/until.ts';
 import {
   DJANGO_SECRET,
@@ -81,52 +81,16 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** The server as `npm start` runs it: `node --enable-source-maps --expose-gc --max-old-space-size=256 dist/main.js`. */
+/** The server as `npm start` runs it (test/helpers/process.ts), in production mode. */
 async function startBuiltServer(env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--enable-source-maps', '--expose-gc', '--max-old-space-size=256', 'dist/main.js'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'info',
-        NODE_ENV: 'production',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await until(async () => {
-    if (child.exitCode !== null) throw new Error(`the server exited at start:\n${output}`);
-    return fetch(`${url}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-  }, 60_000);
+  const server = await startServerProcess({ NODE_ENV: 'production', ...env }, { built: true });
   return {
-    url,
-    pid: child.pid!,
-    output: () => output,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
+    url: server.url,
+    pid: server.child.pid!,
+    output: server.output,
+    alive: () => server.child.exitCode === null && server.child.signalCode === null,
+    stop: async () => {
+      await server.stop();
     },
   };
 }

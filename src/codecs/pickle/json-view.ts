@@ -96,6 +96,21 @@ export function pyToJson(value: PyValue, note?: JsonViewNote): JsonValue {
   return toJson(value, '', note);
 }
 
+/**
+ * The JSON view of a pickled session dict and a note per lossy value (at most `most`, then how many more), for
+ * the codecs that show a pickled session (web.py, Flask).
+ */
+export function sessionView(dict: PyValue, most = 20): { data: JsonObject; notes: string[] } {
+  const notes: string[] = [];
+  let lossy = 0;
+  const data = pyToJson(dict, (path, what) => {
+    lossy++;
+    if (lossy <= most) notes.push(`${path}: ${what}`);
+  }) as JsonObject;
+  if (lossy > most) notes.push(`... and ${lossy - most} more lossy values`);
+  return { data, notes };
+}
+
 /** A new value written through the API: numbers → int when a safe integer else float, objects → dict. */
 export function jsonToPy(value: JsonValue): PyValue {
   if (value === null) return { t: 'none' };

@@ -8,9 +8,9 @@
  * decoded (a rotated key of an INVALID session) is written back byte for byte.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type PickleLimits, type PyValue, pyToJson, readPickleWithInfo } from '../../codecs/pickle.ts';
+import { type PickleLimits, type PyValue, readPickleWithInfo, sessionView } from '../../codecs/pickle.ts';
 import { type Decoded, decoded, failure, type JsonObject } from '../../codecs/result.ts';
-import { encodeWebpySession } from '../../codecs/webpy.ts';
+import { pickleSession } from '../../codecs/webpy.ts';
 
 export interface FlaskDecoded {
   /** The JSON view of the session dict (`pyToJson`). */
@@ -74,23 +74,15 @@ export function decodeFlaskSession(stored: string, limits?: PickleLimits): Decod
       'the pickle names web.utils.Storage, which Flask unpickles only where web.py is installed',
     );
   }
-  const notes: string[] = [];
-  let lossy = 0;
-  const data = pyToJson(tree, (path, what) => {
-    lossy++;
-    if (lossy <= MAX_NOTES) notes.push(`${path}: ${what}`);
-  }) as JsonObject;
-  if (lossy > MAX_NOTES) notes.push(`... and ${lossy - MAX_NOTES} more lossy values`);
+  const { data, notes } = sessionView(tree, MAX_NOTES);
   return decoded({ data, tree, notes });
 }
 
-/**
- * The bytea hex text of a session dict: types kept from `previous` where the JSON still fits (see
- * `encodeWebpySession`). That merge is exported only through web.py's base64 layout, undone here.
- */
+/** The bytea hex text of a session dict: types kept from `previous` where the JSON still fits (see
+ * `encodeWebpySession`). */
 export function encodeFlaskSession(full: JsonObject, previous: PyValue | undefined): string {
-  const pickled = Buffer.from(encodeWebpySession(full, previous), 'base64');
-  return `\\x${pickled.toString('hex')}`;
+  const pickled = pickleSession(full, previous);
+  return `\\x${Buffer.from(pickled.buffer, pickled.byteOffset, pickled.byteLength).toString('hex')}`;
 }
 
 /**
