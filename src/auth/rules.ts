@@ -35,6 +35,10 @@ export const mayReadSessions = (caller: Caller) =>
 /** A token may read every user; a browser only the user of its own session. */
 export const mayReadUsers = (caller: Caller) => caller.kind === 'token' && caller.scopes.has('users:read');
 
+/** A token may create, change and end any session (`sessions:write`). */
+export const mayWriteSessions = (caller: Caller) =>
+  caller.kind === 'token' && caller.scopes.has('sessions:write');
+
 export const mayReadMetrics = (caller: Caller) =>
   caller.kind === 'token' && caller.scopes.has('metrics:read');
 

@@ -62,7 +62,7 @@ export interface Plan {
   readsUser: boolean;
 }
 
-const SESSION_LEAVES = new Set([
+export const SESSION_LEAVES = new Set([
   '__typename',
   'id',
   'store',
@@ -83,11 +83,12 @@ const EDGE = new Set(['__typename', 'cursor', 'node']);
 const PAGE_INFO = new Set(['__typename', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor']);
 const SESSIONS_ARGS = new Set(['store', 'status', 'first', 'after', 'userId']);
 /** Longer documents go the general way, where the token and cost limits apply. */
-const MAX_QUERY_LENGTH = 2000;
+export const MAX_QUERY_LENGTH = 2000;
 
-class NotCovered extends Error {}
+/** Something a plan does not cover: the document goes the general way. */
+export class NotCovered extends Error {}
 
-function fieldsOf(
+export function fieldsOf(
   type: GraphQLObjectType,
   selectionSet: SelectionSetNode | undefined,
   allowed: (name: string) => boolean,

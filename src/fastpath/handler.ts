@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { App } from '../app.ts';
-import { createContext, requestReads } from '../context.ts';
+import { createContext, requestDb, requestReads } from '../context.ts';
 import { operationLabel, type RequestScope } from '../ops/request-scope.ts';
 import { clientIp, markGated, type RequestGate, refusalBody } from '../security/limits.ts';
 import { compilePlan, type Plan } from './compile.ts';
+import { compileMutationPlan, type MutationPlan } from './mutation-plan.ts';
+import { createMutationPath } from './mutations.ts';
 import { createDirectPath, type ResponseBody } from './direct.ts';
 import { planArguments, runPlan } from './run.ts';
 
@@ -36,7 +38,7 @@ function reply(
   app: App,
   res: ServerResponse,
   scope: RequestScope,
-  plan: Plan,
+  plan: Plan | MutationPlan,
   body: ResponseBody,
   outcome: 'answered' | 'sql',
 ): true {
@@ -68,7 +70,12 @@ const declined = (app: App) => {
 export interface FastPathOptions {
   /** Whether native-store plans are answered by SQL that builds the JSON (default true; tests turn it off). */
   direct?: boolean;
+  /** Whether native-store mutations are answered by one statement each (default true; tests turn it off). */
+  mutations?: boolean;
 }
+
+const isMutation = (plan: Plan | MutationPlan): plan is MutationPlan =>
+  plan.operation.operation === 'mutation';
 
 export function createFastPath(
   app: App,
@@ -76,18 +83,21 @@ export function createFastPath(
   gate: RequestGate,
   options: FastPathOptions = {},
 ): FastPath {
-  const plans = new Map<string, Plan | null>();
+  const plans = new Map<string, Plan | MutationPlan | null>();
   const userFields = new Set(
     app.catalog.columns.filter((column) => !column.list).map((column) => column.field),
   );
   const userColumns = new Map(app.catalog.columns.map((column) => [column.field, column.column]));
   const direct = options.direct === false ? null : createDirectPath(app);
 
+  const mutations = options.mutations === false ? null : createMutationPath(app);
   const planFor = (query: string, operationName: string | null) => {
     const cacheKey = `${operationName ?? ''}\u0000${query}`;
     let plan = plans.get(cacheKey);
     if (plan === undefined) {
-      plan = compilePlan(schema, userFields, query, operationName);
+      plan =
+        compilePlan(schema, userFields, query, operationName) ??
+        (mutations ? compileMutationPlan(schema, userFields, query, operationName) : null);
       if (plans.size >= MAX_PLANS) plans.clear();
       plans.set(cacheKey, plan);
     }
@@ -138,6 +148,17 @@ export function createFastPath(
       try {
         const args = planArguments(plan, schema, variables as Record<string, unknown>);
         if (!args) return declined(app);
+        if (isMutation(plan)) {
+          // Nothing was written when it declines; once it wrote, it answers.
+          const body = await mutations!.answer(
+            plan,
+            args,
+            request.headers,
+            requestDb(app, scope),
+            app.clock(),
+          );
+          return body === null ? declined(app) : reply(app, res, scope, plan, body, 'sql');
+        }
         if (direct) {
           let body: ResponseBody | null = null;
           try {

@@ -32,12 +32,45 @@ function sessionValue(record: SessionRecord, field: string): unknown {
   }
 }
 
+/**
+ * A session as the plan's `fields` ask for it; its `user` from `users` (by the session's user id), null when
+ * missing there. What the resolvers would print, field for field.
+ */
+export function printSession(
+  record: SessionRecord | null,
+  fields: readonly FieldPlan[],
+  users: ReadonlyMap<string, UserRow | null>,
+  userColumns: ReadonlyMap<string, string>,
+): JsonText {
+  const userObject = (plan: FieldPlan & { kind: 'object' }): JsonText => {
+    const row = record === null || record.userId === null ? null : (users.get(record.userId) ?? null);
+    if (row === null) {
+      if (plan.nonNull) throw new Declined();
+      return 'null';
+    }
+    return build(plan.fields, (field) =>
+      field === 'id'
+        ? encodeGlobalID('User', row.__key)
+        : field === 'rowId'
+          ? row.__key
+          : row[userColumns.get(field) ?? ''],
+    );
+  };
+  return record === null
+    ? 'null'
+    : build(
+        fields,
+        (field) => sessionValue(record, field),
+        (nested) => userObject(nested),
+      );
+}
+
 /** The arguments of plans that declare no variables: the same for every request (callers only read them). */
-const constantArguments = new WeakMap<Plan, Record<string, unknown>>();
+const constantArguments = new WeakMap<object, Record<string, unknown>>();
 
 /** The root field's arguments, coerced as GraphQL would; null when the variables would be an error. */
 export function planArguments(
-  plan: Plan,
+  plan: Pick<Plan, 'operation' | 'rootField' | 'rootNode'>,
   schema: GraphQLSchema,
   variableInputs: Record<string, unknown>,
 ): Record<string, unknown> | null {
@@ -106,28 +139,8 @@ export async function runPlan(
     }
   }
 
-  const userObject = (record: SessionRecord, plan: FieldPlan & { kind: 'object' }): JsonText => {
-    const row = record.userId === null ? null : (users.get(record.userId) ?? null);
-    if (row === null) {
-      if (plan.nonNull) throw new Declined();
-      return 'null';
-    }
-    return build(plan.fields, (field) =>
-      field === 'id'
-        ? encodeGlobalID('User', row.__key)
-        : field === 'rowId'
-          ? row.__key
-          : row[userColumns.get(field) ?? ''],
-    );
-  };
   const sessionObject = (record: SessionRecord | null, fields: readonly FieldPlan[]): JsonText =>
-    record === null
-      ? 'null'
-      : build(
-          fields,
-          (field) => sessionValue(record, field),
-          (nested) => userObject(record, nested),
-        );
+    printSession(record, fields, users, userColumns);
 
   const current = page;
   return response(plan, () =>

@@ -29,7 +29,8 @@ export const OPTIONAL_COLUMNS = {
 export type OptionalColumn = keyof typeof OPTIONAL_COLUMNS;
 
 /** A whole NativeRow. */
-const columns = [...KEY_COLUMNS, ...Object.values(OPTIONAL_COLUMNS)].join(', ');
+export const NATIVE_COLUMNS = [...KEY_COLUMNS, ...Object.values(OPTIONAL_COLUMNS)].join(', ');
+const columns = NATIVE_COLUMNS;
 
 /**
  * A typed-field condition for SQL: the path into `data`, how to compare (`json`: the exact JSON value;

@@ -44,6 +44,29 @@ const sqlConditions = (where: ListQuery['where']): SqlCondition[] | null =>
         v: value,
       }));
 
+/** A native row as a session. Only the API writes this table, within the data limits; a row written past it is
+ * still served (INVALID, with its problem). */
+export function nativeRecord(store: string, row: NativeRow, now: Date): SessionRecord {
+  const problem = nativeDataProblem(row.data);
+  return {
+    store,
+    ref: row.id,
+    status: problem === null ? statusAt(row.expires_at, now) : 'INVALID',
+    problem,
+    data: problem === null ? (row.data as JsonObject) : {},
+    userId: row.user_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastSeenAt: row.last_seen_at,
+    version: row.version,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    get cursor() {
+      return [row.created_at.toISOString(), row.id];
+    },
+  };
+}
+
 export function createNativeStore(
   config: NativeStoreConfig,
   catalog: UsersCatalog,
@@ -52,28 +75,10 @@ export function createNativeStore(
 ): SessionStore {
   const users = createUserJoin(catalog);
   const sql = createNativeQueries(catalog.keyPgType, users, maxDepth);
-  const toRecord = (row: NativeRow, now: Date, withUser = false): SessionRecord => {
-    // Only the API writes this table, within the data limits; a row written past it is still served.
-    const problem = nativeDataProblem(row.data);
-    return {
-      store: config.name,
-      ref: row.id,
-      status: problem === null ? statusAt(row.expires_at, now) : 'INVALID',
-      problem,
-      data: problem === null ? (row.data as JsonObject) : {},
-      userId: row.user_id,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      lastSeenAt: row.last_seen_at,
-      version: row.version,
-      ip: row.ip,
-      userAgent: row.user_agent,
-      get cursor() {
-        return [row.created_at.toISOString(), row.id];
-      },
-      ...(withUser ? { user: users.take(row) } : {}),
-    };
-  };
+  const toRecord = (row: NativeRow, now: Date, withUser = false): SessionRecord => ({
+    ...nativeRecord(config.name, row, now),
+    ...(withUser ? { user: users.take(row) } : {}),
+  });
 
   return {
     name: config.name,

@@ -1,0 +1,250 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../src/auth/tokens.ts';
+import { createHttpFront } from '../src/ops/http.ts';
+import { createGraphql } from '../src/yoga.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { nativeSession } from './helpers/seed.ts';
+
+/**
+ * The compiled mutations (src/fastpath/mutations.ts) change what GraphQL execution would change and answer
+ * what it would answer. Each case runs twice, on twin sessions or users set up alike: once on a server with
+ * the compiled path, once on one without; the responses must be equal up to the ids and keys that differ
+ * between twins, and so must the rows and audit entries left behind. A request the compiled path must not
+ * answer (an error, an Idempotency-Key, a token without the scope) gets the general way's answer.
+ */
+
+type Json = Record<string, unknown>;
+
+describe('compiled mutations', () => {
+  let t: TestApp;
+  let compiled: Server;
+  let general: Server;
+  let readOnly = '';
+  const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+
+  beforeAll(async () => {
+    t = await startTestApp({ config: { limits: { perTokenPerMinute: 100_000, perIpPerMinute: 100_000 } } });
+    readOnly = (await createToken(t.pool, 'read-only', ['sessions:read', 'users:read'], null)).token;
+    const withCompiled = createGraphql(t.app);
+    compiled = createServer(
+      createHttpFront(t.app, withCompiled.yoga, t.app.metrics, withCompiled.fast).handle,
+    );
+    const without = createGraphql(t.app, { mutations: false, direct: false });
+    general = createServer(createHttpFront(t.app, without.yoga, t.app.metrics, without.fast).handle);
+    for (const server of [compiled, general]) server.listen(0, '127.0.0.1');
+    await Promise.all([compiled, general].map((server) => once(server, 'listening')));
+  });
+  afterAll(async () => {
+    compiled?.close();
+    general?.close();
+    await t.close();
+  });
+
+  const post = async (
+    server: Server,
+    query: string,
+    variables: Json,
+    headers: Record<string, string> = {},
+  ) => {
+    const before = t.statements.length;
+    const response = await fetch(url(server), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}`, ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    // The token check is cached in production (invalidated by notification); here it runs each time.
+    const statements = t.statements.slice(before).filter((text) => !text.includes('findTokenByHash'));
+    return { body: (await response.json()) as Json, statements: statements.length };
+  };
+
+  /** Twin native sessions, alike but for their ids and keys. */
+  const twins = async (spec: { userId: number | null; data: Json }) => {
+    const expiresAt = new Date(Date.now() + 3_600_000);
+    const a = await nativeSession(t.pool, { ...spec, expiresAt });
+    const b = await nativeSession(t.pool, { ...spec, expiresAt });
+    return [a.id, b.id] as const;
+  };
+
+  /** The text with each twin's id (and the other given names) replaced by a placeholder. */
+  const normal = (value: unknown, names: Record<string, string>) => {
+    let text = JSON.stringify(value);
+    for (const [name, placeholder] of Object.entries(names)) text = text.replaceAll(name, placeholder);
+    return JSON.parse(text) as unknown;
+  };
+
+  const audit = async (sessionId: string) =>
+    (
+      await t.pool.query(
+        'SELECT actor, action, user_id, outcome FROM sessiongraph.audit_log WHERE session_id = $1 ORDER BY id',
+        [sessionId],
+      )
+    ).rows;
+
+  const UPDATE = `mutation U($input: UpdateSessionInput!) { updateSession(input: $input) {
+    __typename ... on UpdateSessionPayload { session { __typename id status data version userId user { username email } } }
+    ... on Error { code message } ... on VersionConflictError { actualVersion } } }`;
+
+  it('should update a key in one statement, as GraphQL execution does', async () => {
+    const [a, b] = await twins({ userId: 2, data: { theme: 'dark', cart: [1, 2], drop: true } });
+    const input = (id: string) => ({ id, set: { theme: 'light', n: { x: [null, 1.5] } }, unset: ['drop'] });
+    const fast = await post(compiled, UPDATE, { input: input(a) });
+    const slow = await post(general, UPDATE, { input: input(b) });
+    expect(normal(fast.body, { [a]: 'ID' })).toEqual(normal(slow.body, { [b]: 'ID' }));
+    expect(fast.body).toMatchObject({
+      data: {
+        updateSession: {
+          __typename: 'UpdateSessionPayload',
+          session: { version: 2, data: { theme: 'light' } },
+        },
+      },
+    });
+    expect(fast.statements).toBe(1);
+    expect(slow.statements).toBeGreaterThan(2);
+    expect(await audit(a)).toEqual(await audit(b));
+    expect((await audit(a)).length).toBe(1);
+  });
+
+  it('should leave errors to the general way, having written nothing', async () => {
+    const [a, b] = await twins({ userId: 1, data: { k: 'v' } });
+    const cases: [string, (id: string) => Json][] = [
+      ['another version', (id) => ({ id, set: { x: 1 }, expectedVersion: 7 })],
+      [
+        'no such session',
+        () => ({
+          id: Buffer.from('Session:native:00000000-0000-4000-8000-000000000000').toString('base64'),
+          set: { x: 1 },
+        }),
+      ],
+      ['data over the limit', (id) => ({ id, set: { big: 'x'.repeat(70_000) } })],
+      ['set and unset the same key', (id) => ({ id, set: { k: 1 }, unset: ['k'] })],
+      ['a key with NUL', (id) => ({ id, set: { k: 'a\u0000b' } })],
+    ];
+    for (const [name, input] of cases) {
+      const fast = await post(compiled, UPDATE, { input: input(a) });
+      const slow = await post(general, UPDATE, { input: input(b) });
+      expect(normal(fast.body, { [a]: 'ID' }), name).toEqual(normal(slow.body, { [b]: 'ID' }));
+      expect((fast.body['data'] as Json)['updateSession'], name).not.toMatchObject({
+        __typename: 'UpdateSessionPayload',
+      });
+    }
+    const rows = await t.pool.query('SELECT data, version FROM sessiongraph.sessions WHERE data ? $1', ['k']);
+    expect(rows.rows.every((row) => row.version === 1)).toBe(true);
+  });
+
+  it('should answer an Idempotency-Key and a token without the scope the general way', async () => {
+    const [a] = await twins({ userId: 3, data: {} });
+    const key = crypto.randomUUID();
+    const first = await post(
+      compiled,
+      UPDATE,
+      { input: { id: a, set: { once: true } } },
+      { 'idempotency-key': key },
+    );
+    const again = await post(
+      compiled,
+      UPDATE,
+      { input: { id: a, set: { once: true } } },
+      { 'idempotency-key': key },
+    );
+    expect(again.body).toEqual(first.body);
+    expect(first.body).toMatchObject({ data: { updateSession: { session: { version: 2 } } } });
+    const refused = await post(
+      compiled,
+      UPDATE,
+      { input: { id: a, set: { no: 1 } } },
+      {
+        authorization: `Bearer ${readOnly}`,
+      },
+    );
+    expect(refused.body).toMatchObject({ data: { updateSession: { __typename: 'ForbiddenError' } } });
+  });
+
+  const CREATE = `mutation C($input: CreateSessionInput!) { createSession(input: $input) {
+    __typename ... on CreateSessionPayload { sessionKey session { id status data userId user { username } expiresAt } }
+    ... on Error { code message } } }`;
+
+  it('should create a session in one statement, with a key that opens it', async () => {
+    const input = {
+      userId: '4',
+      data: { cart: ['SKU-1'] },
+      ttlSeconds: 600,
+      ip: '203.0.113.7',
+      userAgent: 'bench',
+    };
+    const fast = await post(compiled, CREATE, { input });
+    const slow = await post(general, CREATE, { input });
+    const created = (response: Json) => ((response['data'] as Json)['createSession'] as Json) ?? {};
+    const [one, two] = [created(fast.body), created(slow.body)];
+    const names = (payload: Json) => ({
+      [String(payload['sessionKey'])]: 'KEY',
+      [String((payload['session'] as Json)['id'])]: 'ID',
+      [String((payload['session'] as Json)['expiresAt'])]: 'AT',
+    });
+    expect(normal(one, names(one))).toEqual(normal(two, names(two)));
+    expect(fast.statements).toBe(1);
+    const opened = await fetch(url(compiled), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-session-key': String(one['sessionKey']),
+        'x-graphql-csrf': '1',
+      },
+      body: JSON.stringify({ query: '{ currentSession { id data } }' }),
+    });
+    expect(await opened.json()).toEqual({
+      data: { currentSession: { id: (one['session'] as Json)['id'], data: { cart: ['SKU-1'] } } },
+    });
+    const sessionAudit = async (payload: Json) => audit(String((payload['session'] as Json)['id']));
+    expect(await sessionAudit(one)).toEqual(await sessionAudit(two));
+  });
+
+  it('should leave a missing user and another store to the general way', async () => {
+    for (const input of [{ userId: '99999', data: {} }, { userId: 'not-a-number' }, { store: 'nowhere' }]) {
+      const fast = await post(compiled, CREATE, { input });
+      const slow = await post(general, CREATE, { input });
+      expect(fast.body, JSON.stringify(input)).toEqual(slow.body);
+    }
+  });
+
+  const END = `mutation E($input: EndUserSessionsInput!) { endUserSessions(input: $input) {
+    __typename ... on EndUserSessionsPayload { userId count } ... on Error { code message } } }`;
+
+  it('should end a user’s native sessions in one statement, keeping the one asked', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000);
+    const sessions = async (userId: number) => {
+      const made = [];
+      for (let i = 0; i < 3; i += 1)
+        made.push(await nativeSession(t.pool, { userId, data: { i }, expiresAt }));
+      return made;
+    };
+    const [mine, theirs] = [await sessions(5), await sessions(6)];
+    const keep = (rows: { id: string }[]) => rows[0]!.id;
+    const fast = await post(compiled, END, {
+      input: { userId: '5', store: 'native', keepSessionId: keep(mine) },
+    });
+    const slow = await post(general, END, {
+      input: { userId: '6', store: 'native', keepSessionId: keep(theirs) },
+    });
+    expect(normal(fast.body, { '"5"': '"U"' })).toEqual(normal(slow.body, { '"6"': '"U"' }));
+    expect(fast.body).toMatchObject({ data: { endUserSessions: { count: 2 } } });
+    expect(fast.statements).toBe(1);
+    const left = await t.pool.query<{ user_id: number; n: number }>(
+      'SELECT user_id, count(*)::int AS n FROM sessiongraph.sessions WHERE user_id IN (5, 6) GROUP BY user_id ORDER BY user_id',
+    );
+    expect(left.rows).toEqual([
+      { user_id: 5, n: 1 },
+      { user_id: 6, n: 1 },
+    ]);
+    const byUser = async (userId: string) =>
+      (
+        await t.pool.query(
+          `SELECT actor, action, session_id, outcome FROM sessiongraph.audit_log WHERE action = 'endUserSessions' AND user_id = $1`,
+          [userId],
+        )
+      ).rows;
+    expect(await byUser('5')).toEqual(await byUser('6'));
+  });
+});
