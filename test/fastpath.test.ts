@@ -323,6 +323,42 @@ describe('compiled reads', () => {
     ],
     ['current session', { query: '{ currentSession { id data user { id username email } } }' }],
     [
+      "a user's sessions, W6",
+      {
+        query:
+          'query W6($id: ID!, $store: String!) { user(id: $id) { id username sessions(store: $store, first: 100) { edges { node { id createdAt expiresAt data } } } } }',
+        variables: { id: '2', store: 'native' },
+      },
+    ],
+    [
+      "a user's django sessions by node id, every field, pageInfo",
+      {
+        query: `query ($id: ID!) { u: user(id: $id) { __typename rowId s: sessions(store: "django", first: 1) { __typename pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${SESSION_FIELDS} user { username } } } } email isStaff dateJoined } }`,
+        variables: { id: Buffer.from('User:2').toString('base64') },
+      },
+    ],
+    [
+      "a user's live sessions after a cursor",
+      {
+        query:
+          'query ($after: String) { user(id: "1") { sessions(status: ACTIVE, first: 2, after: $after) { edges { cursor node { id status } } pageInfo { hasNextPage } } } }',
+        variables: { after: cursor },
+      },
+    ],
+    [
+      "a user's sessions, none",
+      { query: '{ user(id: "3") { username sessions(store: "webpy") { edges { node { id } } } } }' },
+    ],
+    ['a missing user', { query: '{ user(id: "999999") { username sessions { edges { node { id } } } } }' }],
+    ['a user, no sessions field', { query: '{ user(id: "1") { username } }' }],
+    [
+      'a user, two pages (not covered)',
+      {
+        query:
+          '{ user(id: "1") { a: sessions(first: 1) { edges { node { id } } } b: sessions { edges { node { id } } } } }',
+      },
+    ],
+    [
       'fragment (not covered)',
       { query: '{ sessions(first: 2) { edges { node { ...F } } } } fragment F on Session { id }' },
     ],
@@ -392,6 +428,28 @@ describe('compiled reads', () => {
         .filter((text) => !text.includes('findTokenByHash'))
         .map((text) => /\/\* ([a-z]+)_?\w* \*\//i.exec(text)?.[1]),
     ).toEqual(['compiled']);
+  });
+
+  it("should answer a user's page and the user in one statement, native or projected", async () => {
+    for (const store of ['native', 'django']) {
+      t.statements.length = 0;
+      const result = await post(
+        compiled,
+        {
+          query: `{ user(id: "2") { username sessions(store: "${store}", first: 5) { edges { node { id data } } } } }`,
+        },
+        { authorization: `Bearer ${tokens['admin']}` },
+      );
+      expect(result.body).toMatchObject({
+        data: { user: { username: expect.any(String), sessions: { edges: expect.arrayContaining([expect.anything()]) } } },
+      });
+      expect(
+        t.statements
+          .filter((text) => !text.includes('findTokenByHash'))
+          .map((text) => /\/\* ([a-z]+)_?\w* \*\//i.exec(text)?.[1]),
+        store,
+      ).toEqual(['compiled']);
+    }
   });
 
   it('should print framework pages from the projection, and read the blobs while a change is queued', async () => {

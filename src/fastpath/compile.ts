@@ -21,11 +21,12 @@ import {
  * The compiled path's front half: a query document, once per distinct text, turned into a plan of the
  * fields to produce, or null when it is anything but the plain reads the plan covers (then the request goes
  * the general way, through Yoga). Covered: `session(id)`, `currentSession` and `sessions(...)` pages, with
- * Session's stored fields and its `user`'s columns, aliases and variables. Not covered (never guessed at):
+ * Session's stored fields and its `user`'s columns, aliases and variables; `user(id)` with its columns and
+ * one page of its `sessions`. Not covered (never guessed at):
  * fragments, directives, mutations, subscriptions, introspection, typed fields, counts, `where`.
  */
 
-export type RootKind = 'session' | 'currentSession' | 'sessions';
+export type RootKind = 'session' | 'currentSession' | 'sessions' | 'user';
 
 export interface LeafPlan {
   kind: 'leaf';
@@ -60,6 +61,11 @@ export interface Plan {
   fields: FieldPlan[];
   /** Whether the plan reads `user` anywhere (the caller then needs users:read, or owns it). */
   readsUser: boolean;
+  /**
+   * For a `user` root, its `sessions` connection as a plan of its own (root `sessions`, its field User's):
+   * its page is read as `sessions(userId:)` is, and printed where the user's `sessions` key is.
+   */
+  sessions?: Plan;
 }
 
 export const SESSION_LEAVES = new Set([
@@ -82,6 +88,7 @@ const CONNECTION = new Set(['__typename', 'edges', 'pageInfo']);
 const EDGE = new Set(['__typename', 'cursor', 'node']);
 const PAGE_INFO = new Set(['__typename', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor']);
 const SESSIONS_ARGS = new Set(['store', 'status', 'first', 'after', 'userId']);
+const USER_SESSIONS_ARGS = new Set(['store', 'status', 'first', 'after']);
 /** Longer documents go the general way, where the token and cost limits apply. */
 export const MAX_QUERY_LENGTH = 2000;
 
@@ -93,15 +100,16 @@ export function fieldsOf(
   selectionSet: SelectionSetNode | undefined,
   allowed: (name: string) => boolean,
   nested: (name: string, node: FieldNode, field: GraphQLField<unknown, unknown>) => FieldPlan[] | null,
+  /** Fields whose arguments `nested` reads itself. */
+  withArguments: (name: string) => boolean = () => false,
 ): FieldPlan[] {
   if (!selectionSet) throw new NotCovered();
   const seen = new Set<string>();
   const plans: FieldPlan[] = [];
   for (const selection of selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD || selection.directives?.length || selection.arguments?.length) {
-      throw new NotCovered();
-    }
+    if (selection.kind !== Kind.FIELD || selection.directives?.length) throw new NotCovered();
     const name = selection.name.value;
+    if (selection.arguments?.length && !withArguments(name)) throw new NotCovered();
     const key = selection.alias?.value ?? name;
     // The same key twice is legal GraphQL (fields merge); not worth covering.
     if (seen.has(key) || !allowed(name)) throw new NotCovered();
@@ -155,7 +163,9 @@ export function compilePlan(
       return null;
     }
     const root = rootNode.name.value as RootKind;
-    if (root !== 'session' && root !== 'currentSession' && root !== 'sessions') return null;
+    if (root !== 'session' && root !== 'currentSession' && root !== 'sessions' && root !== 'user') {
+      return null;
+    }
     if (
       root === 'sessions' &&
       rootNode.arguments?.some((argument) => !SESSIONS_ARGS.has(argument.name.value))
@@ -167,13 +177,10 @@ export function compilePlan(
     const User = schema.getType('User') as GraphQLObjectType;
     let readsUser = false;
 
+    const userLeaf = (name: string) =>
+      name === '__typename' || name === 'id' || name === 'rowId' || userFields.has(name);
     const userPlan = (selectionSet: SelectionSetNode | undefined) =>
-      fieldsOf(
-        User,
-        selectionSet,
-        (name) => name === '__typename' || name === 'id' || name === 'rowId' || userFields.has(name),
-        () => null,
-      );
+      fieldsOf(User, selectionSet, userLeaf, () => null);
     const sessionPlan = (selectionSet: SelectionSetNode | undefined) =>
       fieldsOf(
         Session,
@@ -186,14 +193,13 @@ export function compilePlan(
         },
       );
 
-    let fields: FieldPlan[];
-    if (root === 'sessions') {
-      const Connection = getNamedType(rootField.type) as GraphQLObjectType;
+    const connectionPlan = (field: GraphQLField<unknown, unknown>, selectionSet: SelectionSetNode | undefined) => {
+      const Connection = getNamedType(field.type) as GraphQLObjectType;
       const Edge = getNamedType(Connection.getFields()['edges']!.type) as GraphQLObjectType;
       const PageInfo = getNamedType(Connection.getFields()['pageInfo']!.type) as GraphQLObjectType;
-      fields = fieldsOf(
+      return fieldsOf(
         Connection,
-        rootNode.selectionSet,
+        selectionSet,
         (name) => CONNECTION.has(name),
         (name, node) =>
           name === 'edges'
@@ -212,6 +218,38 @@ export function compilePlan(
                 )
               : null,
       );
+    };
+
+    let fields: FieldPlan[];
+    let sessions: Plan | undefined;
+    if (root === 'sessions') {
+      fields = connectionPlan(rootField, rootNode.selectionSet);
+    } else if (root === 'user') {
+      fields = fieldsOf(
+        User,
+        rootNode.selectionSet,
+        (name) => userLeaf(name) || name === 'sessions',
+        (name, node, field) => {
+          // One page per document: a second `sessions` (another alias) goes the general way.
+          if (name !== 'sessions' || sessions) return null;
+          if (node.arguments?.some((argument) => !USER_SESSIONS_ARGS.has(argument.name.value))) return null;
+          const connection = connectionPlan(field, node.selectionSet);
+          sessions = {
+            operation,
+            operationName: operation.name?.value ?? null,
+            root: 'sessions',
+            key: node.alias?.value ?? name,
+            rootField: field,
+            rootNode: node,
+            fields: connection,
+            readsUser,
+          };
+          return connection;
+        },
+        (name) => name === 'sessions',
+      );
+      // The user itself is read: users:read, as for `user` fields of sessions.
+      readsUser = true;
     } else {
       fields = sessionPlan(rootNode.selectionSet);
     }
@@ -224,6 +262,7 @@ export function compilePlan(
       rootNode,
       fields,
       readsUser,
+      ...(sessions ? { sessions } : {}),
     };
   } catch (error) {
     if (error instanceof NotCovered || error instanceof Error) return null;

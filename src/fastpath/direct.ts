@@ -1,7 +1,14 @@
 import type { App } from '../app.ts';
-import { authenticate, checkPage, mayReadSessions, mayReadUsers, presentedKeys } from '../auth/rules.ts';
+import {
+  authenticate,
+  checkPage,
+  clientUserKey,
+  mayReadSessions,
+  mayReadUsers,
+  presentedKeys,
+} from '../auth/rules.ts';
 import type { Queryable } from '../db/pool.ts';
-import { decodeSessionId, encodeCursor } from '../sessions/ids.ts';
+import { decodeSessionId, encodeCursor, userKeyFromInput } from '../sessions/ids.ts';
 import { hashSessionKey, isNativeKeyShape } from '../sessions/keys.ts';
 import { presentedCredentials } from '../sessions/presented.ts';
 import { keysetOf } from '../stores/cursor.ts';
@@ -10,7 +17,7 @@ import type { SessionStore } from '../stores/types.ts';
 import { createUserJoin } from '../users/users.sql.ts';
 import type { Plan } from './compile.ts';
 import { connection, response } from './json-text.ts';
-import type { PageRow } from './json-sql.ts';
+import { createPrinter, literal, NotCovered, named, type PageRow } from './json-sql.ts';
 import { createNativeJsonStatements, type NativeJsonStatements } from './native.sql.ts';
 import { createProjectedPageStatements, type ProjectedPageShape } from './projected.sql.ts';
 
@@ -36,6 +43,8 @@ export interface DirectPath {
     headers: Headers,
     db: Queryable,
     now: Date,
+    /** A `user` root's arguments of its `sessions`. */
+    inner?: Record<string, unknown>,
   ): Promise<ResponseBody | null>;
 }
 
@@ -60,6 +69,8 @@ interface PlanStatements {
  * rest is printed here, with JSON.stringify's escapes).
  */
 const EDGES = '\u0000';
+/** Where a user's page goes in the user's object as PostgreSQL prints it (which escapes control characters). */
+const PAGE = '\u0001';
 
 /**
  * The response as the text before the edges, the edges as PostgreSQL sent them, and the text after: written
@@ -158,12 +169,49 @@ export function createDirectPath(app: App): DirectPath {
     return { key: keys[0]!.key, more: keys.length > 1 };
   }
 
+  /**
+   * For a `user` root: its page's statement wrapped to print the user too (`$2` is the user's key), per page
+   * statement; null when the user's fields are not printed by SQL.
+   */
+  const userStatements = new WeakMap<Plan, ((statement: string) => string) | null>();
+  const userStatementFor = (plan: Plan) => {
+    let found = userStatements.get(plan);
+    if (found === undefined) {
+      found = null;
+      try {
+        const printer = createPrinter(app.catalog);
+        const body = printer.user(plan.fields, () => literal(PAGE));
+        const ok = printer.ok('$1');
+        const texts = new Map<string, string>();
+        found = (statement) => {
+          let text = texts.get(statement);
+          if (text === undefined) {
+            text = named(
+              `SELECT p.*, ${body} AS user_body, ${ok} AS user_ok FROM (${statement}) AS p ${users.join('$2')}`,
+            );
+            texts.set(statement, text);
+          }
+          return text;
+        };
+      } catch (error) {
+        if (!(error instanceof NotCovered)) throw error;
+      }
+      userStatements.set(plan, found);
+    }
+    return found;
+  };
+
   /** A single session's row as the response, or null (go the general way) when it printed differently. */
   const single = (plan: Plan, row: Row | undefined) =>
     row === undefined ? response(plan, () => 'null') : row.ok ? response(plan, () => row.body) : null;
 
   return {
-    async answer(plan, args, headers, db, now) {
+    async answer(plan, args, headers, db, now, inner) {
+      if (plan.root === 'user') {
+        const caller = await authenticate(db, headers.get('authorization'), now, app.tokenCache);
+        if (!mayReadSessions(caller) || !mayReadUsers(caller)) return null;
+        return answerUser(plan, args, inner, db, now);
+      }
       const statements = statementsFor(plan);
       const sql = statements.native;
       const storeName = (args['store'] as string | undefined) ?? app.defaultStore.name;
@@ -203,50 +251,116 @@ export function createDirectPath(app: App): DirectPath {
       }
 
       if (!route) return null;
-      const status = (args['status'] as ProjectedPageShape['status'] | undefined) ?? null;
-      let checked: ReturnType<typeof checkPage>;
-      try {
-        checked = checkPage(app.config, app.catalog, route.store, {
-          first: (args['first'] as number | undefined) ?? null,
-          after: args['after'] === undefined || args['after'] === null ? null : String(args['after']),
-          userId: args['userId'] === undefined || args['userId'] === null ? null : String(args['userId']),
-        });
-      } catch {
-        // An input error, which the general path words.
-        return null;
-      }
-      // An empty page (no possible user, a size of 0) is printed the general way.
-      if (checked.noUser || checked.limit === 0) return null;
-      const { limit, userId } = checked;
-      const after = checked.after ? keysetOf(checked.after) : null;
-      const shape = { user: userId !== null, status, after: after !== null, limit: limit + 1 };
-      const params: unknown[] = [now];
-      if (userId !== null) params.push(userId);
-      if (after) params.push(after[0], after[1]);
-      const statement = route.statement(shape);
-      if (statement === null || declines.resting(storeName, now)) return null;
-      const { rows } = await db.query<PageRow>(statement, params);
-      const page = rows[0];
-      if (!page?.ok) {
-        declines.declined(storeName, now);
-        return null;
-      }
-      declines.answered(storeName);
-      const cursor = (at: string | null, id: string | null) =>
-        at === null || id === null ? null : encodeCursor(storeName, [at, id]);
-      const skeleton = response(plan, () =>
-        connection(
-          plan.fields,
-          () => (page.edges === null ? [] : [EDGES]),
-          () => ({
-            hasNextPage: page.fetched > limit,
-            hasPreviousPage: after !== null,
-            startCursor: cursor(page.first_at, page.first_id),
-            endCursor: cursor(page.last_at, page.last_id),
-          }),
-        ),
-      );
-      return skeleton === null || page.edges === null ? skeleton : around(skeleton, page.edges);
+      const read = await readPage<PageRow>(plan, route, storeName, pageArguments(args), db, now);
+      if (read === null) return null;
+      const skeleton = response(plan, read.connection);
+      return skeleton === null || read.row.edges === null ? skeleton : around(skeleton, read.row.edges);
     },
   };
+
+  /**
+   * A page of `plan` (a `sessions` connection) by one statement, or null (go the general way): its row and
+   * its connection printed with EDGES where the edges go. `wrap` reads more in the same statement.
+   */
+  async function readPage<R extends PageRow>(
+    plan: Plan,
+    route: { store: SessionStore; statement: PageStatement },
+    storeName: string,
+    args: PageArgs,
+    db: Queryable,
+    now: Date,
+    wrap: (statement: string) => string = (statement) => statement,
+  ): Promise<{ row: R; connection: () => string } | null> {
+    let checked: ReturnType<typeof checkPage>;
+    try {
+      checked = checkPage(app.config, app.catalog, route.store, args);
+    } catch {
+      // An input error, which the general path words.
+      return null;
+    }
+    // An empty page (no possible user, a size of 0) is printed the general way.
+    if (checked.noUser || checked.limit === 0) return null;
+    const { limit, userId } = checked;
+    const after = checked.after ? keysetOf(checked.after) : null;
+    const shape = { user: userId !== null, status: args.status, after: after !== null, limit: limit + 1 };
+    const params: unknown[] = [now];
+    if (userId !== null) params.push(userId);
+    if (after) params.push(after[0], after[1]);
+    const statement = route.statement(shape);
+    if (statement === null || declines.resting(storeName, now)) return null;
+    const { rows } = await db.query<R>(wrap(statement), params);
+    const row = rows[0];
+    if (!row?.ok) {
+      declines.declined(storeName, now);
+      return null;
+    }
+    declines.answered(storeName);
+    const cursor = (at: string | null, id: string | null) =>
+      at === null || id === null ? null : encodeCursor(storeName, [at, id]);
+    return {
+      row,
+      connection: () =>
+        connection(
+          plan.fields,
+          () => (row.edges === null ? [] : [EDGES]),
+          () => ({
+            hasNextPage: row.fetched > limit,
+            hasPreviousPage: after !== null,
+            startCursor: cursor(row.first_at, row.first_id),
+            endCursor: cursor(row.last_at, row.last_id),
+          }),
+        ),
+    };
+  }
+
+  /**
+   * `user(id) { … sessions { … } }`: the user's page read as `sessions(userId:)` is, with the user's own
+   * object printed by the same statement around PAGE, where the page goes.
+   */
+  async function answerUser(
+    plan: Plan,
+    args: Record<string, unknown>,
+    inner: Record<string, unknown> | undefined,
+    db: Queryable,
+    now: Date,
+  ): Promise<ResponseBody | null> {
+    const nested = plan.sessions;
+    if (!nested || !inner) return null;
+    const userSql = userStatementFor(plan);
+    if (!userSql) return null;
+    const key = clientUserKey(app.catalog, userKeyFromInput(String(args['id'])));
+    if (key === null) return null;
+    const storeName = (inner['store'] as string | undefined) ?? app.defaultStore.name;
+    const route = pageRoute(nested, statementsFor(nested), storeName);
+    if (!route) return null;
+    const read = await readPage<PageRow & { user_body: string; user_ok: boolean }>(
+      nested,
+      route,
+      storeName,
+      { ...pageArguments(inner), userId: key },
+      db,
+      now,
+      userSql,
+    );
+    // A missing user is printed the general way.
+    if (read === null || !read.row.user_ok || read.row.user_body === 'null') return null;
+    const { row } = read;
+    const skeleton = response(plan, () => row.user_body.replace(PAGE, read.connection));
+    return skeleton === null || row.edges === null ? skeleton : around(skeleton, row.edges);
+  }
 }
+
+/** What a page is asked for with. */
+type PageArgs = {
+  first: number | null;
+  after: string | null;
+  userId: string | null;
+  status: ProjectedPageShape['status'];
+};
+
+const pageArguments = (args: Record<string, unknown>): PageArgs => ({
+  first: (args['first'] as number | undefined) ?? null,
+  after: args['after'] === undefined || args['after'] === null ? null : String(args['after']),
+  userId: args['userId'] === undefined || args['userId'] === null ? null : String(args['userId']),
+  status: (args['status'] as ProjectedPageShape['status'] | undefined) ?? null,
+});

@@ -162,7 +162,19 @@ export function createFastPath(
         if (direct) {
           let body: ResponseBody | null = null;
           try {
-            body = await direct.answer(plan, args, request.headers, requestReads(app, scope), app.clock());
+            const inner = plan.sessions
+              ? planArguments(plan.sessions, schema, variables as Record<string, unknown>)
+              : undefined;
+            if (inner !== null) {
+              body = await direct.answer(
+                plan,
+                args,
+                request.headers,
+                requestReads(app, scope),
+                app.clock(),
+                inner,
+              );
+            }
           } catch (error) {
             // The general path runs the request again and says whatever went wrong properly.
             app.metrics.compiled.inc({ outcome: 'sql_error' });

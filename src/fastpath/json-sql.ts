@@ -120,9 +120,12 @@ export function createPrinter(catalog: UsersCatalog) {
     return iso(expr);
   };
 
-  const user = (fields: readonly FieldPlan[]) =>
+  const user = (fields: readonly FieldPlan[], nested?: (field: FieldPlan & { kind: 'object' }) => string) =>
     `CASE WHEN u.__key IS NULL THEN 'null' ELSE ${object(fields, (field) => {
-      if (field.kind !== 'leaf') throw new NotCovered();
+      if (field.kind !== 'leaf') {
+        if (!nested) throw new NotCovered();
+        return nested(field);
+      }
       if (field.field === '__typename') return json.constant(field.typename);
       if (field.field === 'id') return json.plain(globalId('User:', 'u.__key', catalog.keyPgType));
       if (field.field === 'rowId') return json.value('u.__key');
@@ -145,6 +148,8 @@ export function createPrinter(catalog: UsersCatalog) {
 
   return {
     time,
+    /** The joined user `u` as an object; `nested` prints its object fields (none by default). */
+    user,
     /** A condition every printed row must meet (checked by `ok`). */
     require(condition: string) {
       checks.push(condition);

@@ -91,6 +91,8 @@ export async function runPlan(
   args: Record<string, unknown>,
   userColumns: ReadonlyMap<string, string>,
 ): Promise<JsonText | Decline> {
+  // A user's page is answered by SQL (src/fastpath/direct.ts) or by GraphQL execution.
+  if (plan.root === 'user') return null;
   const { caller } = ctx;
   const canReadSessions = mayReadSessions(caller);
   const canReadUsers = mayReadUsers(caller);
