@@ -441,7 +441,12 @@ describe('compiled reads', () => {
         { authorization: `Bearer ${tokens['admin']}` },
       );
       expect(result.body).toMatchObject({
-        data: { user: { username: expect.any(String), sessions: { edges: expect.arrayContaining([expect.anything()]) } } },
+        data: {
+          user: {
+            username: expect.any(String),
+            sessions: { edges: expect.arrayContaining([expect.anything()]) },
+          },
+        },
       });
       expect(
         t.statements

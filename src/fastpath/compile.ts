@@ -193,7 +193,10 @@ export function compilePlan(
         },
       );
 
-    const connectionPlan = (field: GraphQLField<unknown, unknown>, selectionSet: SelectionSetNode | undefined) => {
+    const connectionPlan = (
+      field: GraphQLField<unknown, unknown>,
+      selectionSet: SelectionSetNode | undefined,
+    ) => {
       const Connection = getNamedType(field.type) as GraphQLObjectType;
       const Edge = getNamedType(Connection.getFields()['edges']!.type) as GraphQLObjectType;
       const PageInfo = getNamedType(Connection.getFields()['pageInfo']!.type) as GraphQLObjectType;
