@@ -134,32 +134,72 @@ describe('compiled mutations', () => {
     expect(rows.rows.every((row) => row.version === 1)).toBe(true);
   });
 
-  it('should answer an Idempotency-Key and a token without the scope the general way', async () => {
+  it('should leave a token without the scope to the general way', async () => {
     const [a] = await twins({ userId: 3, data: {} });
-    const key = crypto.randomUUID();
-    const first = await post(
-      compiled,
-      UPDATE,
-      { input: { id: a, set: { once: true } } },
-      { 'idempotency-key': key },
-    );
-    const again = await post(
-      compiled,
-      UPDATE,
-      { input: { id: a, set: { once: true } } },
-      { 'idempotency-key': key },
-    );
-    expect(again.body).toEqual(first.body);
-    expect(first.body).toMatchObject({ data: { updateSession: { session: { version: 2 } } } });
     const refused = await post(
       compiled,
       UPDATE,
       { input: { id: a, set: { no: 1 } } },
-      {
-        authorization: `Bearer ${readOnly}`,
-      },
+      { authorization: `Bearer ${readOnly}` },
     );
     expect(refused.body).toMatchObject({ data: { updateSession: { __typename: 'ForbiddenError' } } });
+  });
+
+  it('should keep an Idempotency-Key’s promise: one change, the first answer to every retry', async () => {
+    const [a, b] = await twins({ userId: 3, data: {} });
+    const [keyA, keyB] = [crypto.randomUUID(), crypto.randomUUID()];
+    const input = (id: string) => ({ input: { id, set: { once: true } } });
+    const fast = await post(compiled, UPDATE, input(a), { 'idempotency-key': keyA });
+    const slow = await post(general, UPDATE, input(b), { 'idempotency-key': keyB });
+    expect(normal(fast.body, { [a]: 'ID' })).toEqual(normal(slow.body, { [b]: 'ID' }));
+    expect(fast.body).toMatchObject({ data: { updateSession: { session: { version: 2 } } } });
+    // The claim and the change in one statement; the sealed result and COMMIT after it.
+    expect(fast.statements).toBeLessThan(slow.statements);
+    // A retry gets the first answer back from either path, and changes nothing.
+    for (const server of [compiled, general]) {
+      expect((await post(server, UPDATE, input(a), { 'idempotency-key': keyA })).body).toEqual(fast.body);
+    }
+    const { rows } = await t.pool.query('SELECT version FROM sessiongraph.sessions WHERE id = $1', [
+      Buffer.from(a, 'base64').toString('utf8').split(':')[2],
+    ]);
+    expect(rows).toEqual([{ version: 2 }]);
+    // The same key for other work is refused, as the general way refuses it.
+    const reused = await post(
+      compiled,
+      UPDATE,
+      { input: { id: a, set: { other: 1 } } },
+      { 'idempotency-key': keyA },
+    );
+    expect(reused.body).toMatchObject({ errors: [{ extensions: { code: 'IDEMPOTENCY_KEY_REUSED' } }] });
+    // A key used on the general way first is answered from there.
+    const generalFirst = await post(general, UPDATE, input(b), { 'idempotency-key': keyB });
+    expect((await post(compiled, UPDATE, input(b), { 'idempotency-key': keyB })).body).toEqual(
+      generalFirst.body,
+    );
+  });
+
+  it('should create once and end once under an Idempotency-Key', async () => {
+    const key = crypto.randomUUID();
+    const create = { input: { userId: '7', data: { n: 1 } } };
+    const first = await post(compiled, CREATE, create, { 'idempotency-key': key });
+    expect(first.body).toMatchObject({ data: { createSession: { __typename: 'CreateSessionPayload' } } });
+    expect((await post(compiled, CREATE, create, { 'idempotency-key': key })).body).toEqual(first.body);
+    expect((await post(general, CREATE, create, { 'idempotency-key': key })).body).toEqual(first.body);
+    const count = async () =>
+      (await t.pool.query('SELECT count(*)::int AS n FROM sessiongraph.sessions WHERE user_id = 7')).rows[0]
+        .n;
+    expect(await count()).toBe(1);
+
+    const endKey = crypto.randomUUID();
+    const end = { input: { userId: '7', store: 'native' } };
+    const ended = await post(compiled, END, end, { 'idempotency-key': endKey });
+    expect(ended.body).toEqual({
+      data: { endUserSessions: { __typename: 'EndUserSessionsPayload', userId: '7', count: 1 } },
+    });
+    await nativeSession(t.pool, { userId: 7, data: {}, expiresAt: new Date(Date.now() + 60_000) });
+    // The retry answers the first count and ends nothing more.
+    expect((await post(compiled, END, end, { 'idempotency-key': endKey })).body).toEqual(ended.body);
+    expect(await count()).toBe(1);
   });
 
   const CREATE = `mutation C($input: CreateSessionInput!) { createSession(input: $input) {

@@ -2,16 +2,18 @@ import type { App } from '../app.ts';
 import { actorOf } from '../auth/caller.ts';
 import { authenticate, clientUserKey, mayReadUsers, mayWriteSessions } from '../auth/rules.ts';
 import type { JsonObject } from '../codecs/result.ts';
-import type { Queryable } from '../db/pool.ts';
+import { isForeignKeyViolation, type Queryable, type TransactionRunner } from '../db/pool.ts';
+import { type IdempotencyScope, nextStep, parseIdempotencyKey, sealResult } from '../sessions/idempotency.ts';
+import { saveStepResult } from '../sessions/idempotency.sql.ts';
 import { assertStorable, validatePatch } from '../sessions/data.ts';
 import { parseExpiryChange, resolveExpiry } from '../sessions/expiry.ts';
 import { decodeSessionId } from '../sessions/ids.ts';
 import { generateSessionKey, hashSessionKey } from '../sessions/keys.ts';
 import type { NativeRow } from '../stores/native/native.sql.ts';
 import { isNativeRef, nativeRecord } from '../stores/native/store.ts';
-import type { SessionStore } from '../stores/types.ts';
+import type { SessionRecord, SessionStore } from '../stores/types.ts';
 import { createUserJoin, type UserRow } from '../users/users.sql.ts';
-import { build, type JsonText } from './json-text.ts';
+import { build, Declined, type JsonText } from './json-text.ts';
 import type { MutationPlan } from './mutation-plan.ts';
 import * as statements from './native-mutations.sql.ts';
 import { printSession } from './run.ts';
@@ -53,7 +55,7 @@ export interface MutationPath {
     plan: MutationPlan,
     args: Record<string, unknown>,
     headers: Headers,
-    db: Queryable,
+    db: Queryable & TransactionRunner,
     now: Date,
   ): Promise<JsonText | null>;
 }
@@ -69,8 +71,7 @@ export function createMutationPath(app: App): MutationPath | null {
   const limits = { maxBytes: app.config.maxDataBytes, maxDepth: 32 };
 
   /** The payload's text around a session read back from `row`. */
-  function payload(plan: MutationPlan, row: Row, now: Date, extra: Record<string, unknown> = {}) {
-    const record = nativeRecord(native!.name, row, now);
+  function payload(plan: MutationPlan, record: SessionRecord, row: Row, extra: Record<string, unknown> = {}) {
     const users = new Map<string, UserRow | null>();
     if (plan.readsUser && record.userId !== null) users.set(record.userId, userJoin.take(row));
     return build(
@@ -80,27 +81,27 @@ export function createMutationPath(app: App): MutationPath | null {
     );
   }
 
-  const respond = (plan: MutationPlan, body: JsonText) => `{"data":{${JSON.stringify(plan.key)}:${body}}}`;
+  /**
+   * The statement for `plan` with its parameters, and how its rows become the payload and the result a
+   * retry with the same Idempotency-Key gets back (the general way's, src/sessions/service.ts); null when
+   * the general way must answer.
+   */
+  function work(plan: MutationPlan, input: Record<string, unknown>, actor: string, now: Date): Work | null {
+    const users = plan.readsUser ? userJoin : null;
 
-  return {
-    async answer(plan, args, headers, db, now) {
-      if (headers.get('idempotency-key') !== null) return null;
-      const caller = await authenticate(db, headers.get('authorization'), now, app.tokenCache);
-      if (!mayWriteSessions(caller) || (plan.readsUser && !mayReadUsers(caller))) return null;
-      const actor = actorOf(caller, null);
-      const input = args['input'] as Record<string, unknown>;
-      const users = plan.readsUser ? userJoin : null;
-
-      if (plan.root === 'updateSession') {
-        if (!onlyKeys(input, ['id', 'set', 'unset', 'expectedVersion'])) return null;
-        const set = (input['set'] as JsonObject | null | undefined) ?? null;
-        const unset = (input['unset'] as string[] | null | undefined) ?? null;
-        if (!checks(() => validatePatch({ set, unset }))) return null;
-        if (set && !checks(() => assertStorable(set, limits, 'set'))) return null;
-        const id = String(input['id']);
-        const address = decodeSessionId(id);
-        if (!address || address.store !== native.name || !isNativeRef(address.ref)) return null;
-        const { rows } = await db.query<Row>(statements.updateData(users), [
+    if (plan.root === 'updateSession') {
+      if (!onlyKeys(input, ['id', 'set', 'unset', 'expectedVersion'])) return null;
+      const set = (input['set'] as JsonObject | null | undefined) ?? null;
+      const unset = (input['unset'] as string[] | null | undefined) ?? null;
+      if (!checks(() => validatePatch({ set, unset }))) return null;
+      if (set && !checks(() => assertStorable(set, limits, 'set'))) return null;
+      const id = String(input['id']);
+      const address = decodeSessionId(id);
+      if (!address || address.store !== native!.name || !isNativeRef(address.ref)) return null;
+      return {
+        serviceInput: { ...input, id },
+        statement: (claimed) => statements.updateData(users, claimed),
+        params: [
           address.ref,
           JSON.stringify(set ?? {}),
           unset ?? [],
@@ -108,75 +109,142 @@ export function createMutationPath(app: App): MutationPath | null {
           (input['expectedVersion'] as number | null | undefined) ?? null,
           actor,
           id,
-        ]);
-        const row = rows[0];
-        return row ? respond(plan, payload(plan, row, now)) : null;
-      }
+        ],
+        finish: (rows) => {
+          const row = rows[0] as Row | undefined;
+          if (!row) return null;
+          const record = nativeRecord(native!.name, row, now);
+          return { body: payload(plan, record, row), result: { kind: 'updated', record } };
+        },
+      };
+    }
 
-      if (plan.root === 'createSession') {
-        if (!onlyKeys(input, ['store', 'userId', 'data', 'ttlSeconds', 'expiresAt', 'ip', 'userAgent'])) {
-          return null;
+    if (plan.root === 'createSession') {
+      if (!onlyKeys(input, ['store', 'userId', 'data', 'ttlSeconds', 'expiresAt', 'ip', 'userAgent'])) {
+        return null;
+      }
+      const store = (input['store'] as string | null | undefined) ?? native!.name;
+      if (store !== native!.name) return null;
+      const data = (input['data'] as JsonObject | null | undefined) ?? {};
+      const ip = (input['ip'] as string | null | undefined) ?? null;
+      const userAgent = (input['userAgent'] as string | null | undefined) ?? null;
+      let expiresAt: Date | null = null;
+      const valid = checks(() => {
+        const change = parseExpiryChange(input) ?? { kind: 'ttl', seconds: native!.defaultTtlSeconds };
+        expiresAt = resolveExpiry(change, now, null, app.config.maxTtlSeconds);
+        assertStorable(data, limits);
+      });
+      if (!valid || expiresAt === null) return null;
+      if (ip && !(IPV4.test(ip) || (IPV6.test(ip) && ip.includes(':')))) return null;
+      if (userAgent && userAgent.length > 1024) return null;
+      const rawUser = input['userId'];
+      const userId =
+        rawUser === null || rawUser === undefined ? null : clientUserKey(app.catalog, String(rawUser));
+      if (rawUser !== null && rawUser !== undefined && userId === null) return null;
+      const key = generateSessionKey();
+      return {
+        serviceInput: {
+          ...input,
+          userId: rawUser === null || rawUser === undefined ? null : String(rawUser),
+        },
+        statement: (claimed) => statements.createSession(native!.name, keyType, users, claimed),
+        params: [hashSessionKey(key), userId, JSON.stringify(data), expiresAt, ip, userAgent, actor],
+        // No such user fails the foreign key: nothing was written, and the general way says so.
+        refused: isForeignKeyViolation,
+        finish: (rows) => {
+          const row = rows[0] as Row | undefined;
+          if (!row) return null;
+          const record = nativeRecord(native!.name, row, now);
+          return { body: payload(plan, record, row, { sessionKey: key }), result: { record, key } };
+        },
+      };
+    }
+
+    // endUserSessions
+    if (!onlyKeys(input, ['userId', 'store', 'keepSessionId'])) return null;
+    if (input['store'] !== native!.name) return null;
+    const userId = clientUserKey(app.catalog, String(input['userId']));
+    if (userId === null) return null;
+    let keep: string | null = null;
+    if (input['keepSessionId'] !== null && input['keepSessionId'] !== undefined) {
+      const address = decodeSessionId(String(input['keepSessionId']));
+      if (!address || address.store !== native!.name || !isNativeRef(address.ref)) return null;
+      keep = address.ref;
+    }
+    return {
+      serviceInput: {
+        userId: String(input['userId']),
+        store: input['store'],
+        keepSessionId: keep === null ? null : String(input['keepSessionId']),
+      },
+      statement: (claimed) => statements.endUserSessions(keyType, claimed),
+      params: [userId, keep, actor, String(input['userId'])],
+      finish: (rows) => {
+        const row = rows[0] as { count: number; claimed?: number } | undefined;
+        if (!row || row.claimed === 0) return null;
+        const body = build(
+          plan.fields,
+          (field) => ({ userId: String(input['userId']), count: row.count })[field],
+        );
+        return { body, result: row.count };
+      },
+    };
+  }
+
+  return {
+    async answer(plan, args, headers, db, now) {
+      const key = parseIdempotencyKey(headers.get('idempotency-key'));
+      if (key instanceof Error) return null;
+      const caller = await authenticate(db, headers.get('authorization'), now, app.tokenCache);
+      if (caller.kind !== 'token') return null;
+      if (!mayWriteSessions(caller) || (plan.readsUser && !mayReadUsers(caller))) return null;
+      const input = args['input'] as Record<string, unknown>;
+      const job = work(plan, input, actorOf(caller, null), now);
+      if (!job) return null;
+      const respond = (body: JsonText) => `{"data":{${JSON.stringify(plan.key)}:${body}}}`;
+      try {
+        if (key === null) {
+          const { rows } = await db.query(job.statement(false), job.params);
+          const done = job.finish(rows);
+          return done && respond(done.body);
         }
-        const store = (input['store'] as string | null | undefined) ?? native.name;
-        if (store !== native.name) return null;
-        const data = (input['data'] as JsonObject | null | undefined) ?? {};
-        const ip = (input['ip'] as string | null | undefined) ?? null;
-        const userAgent = (input['userAgent'] as string | null | undefined) ?? null;
-        let expiresAt: Date | null = null;
-        const valid = checks(() => {
-          const change = parseExpiryChange(input) ?? { kind: 'ttl', seconds: native.defaultTtlSeconds };
-          expiresAt = resolveExpiry(change, now, null, app.config.maxTtlSeconds);
-          assertStorable(data, limits);
+        // The claim, the work and the sealed result commit together, as the general way's do; a step it
+        // declines (a retry, a refusal) rolls back and goes there.
+        const scope: IdempotencyScope = { key, caller: `token:${caller.tokenId}`, steps: 0 };
+        const claim = nextStep(scope, plan.root, job.serviceInput);
+        const body = await db.transaction(async (tx) => {
+          const { rows } = await tx.query(job.statement(true), [
+            ...job.params,
+            claim.keyHash,
+            claim.step,
+            claim.requestHash,
+          ]);
+          const done = job.finish(rows);
+          if (!done) throw new Declined();
+          await saveStepResult(tx, claim.keyHash, claim.step, sealResult(scope, done.result));
+          return done.body;
         });
-        if (!valid || expiresAt === null) return null;
-        if (ip && !(IPV4.test(ip) || (IPV6.test(ip) && ip.includes(':')))) return null;
-        if (userAgent && userAgent.length > 1024) return null;
-        const rawUser = input['userId'];
-        const userId =
-          rawUser === null || rawUser === undefined ? null : clientUserKey(app.catalog, String(rawUser));
-        if (rawUser !== null && rawUser !== undefined && userId === null) return null;
-        const key = generateSessionKey();
-        let rows: Row[];
-        try {
-          ({ rows } = await db.query<Row>(statements.createSession(native.name, keyType, users), [
-            hashSessionKey(key),
-            userId,
-            JSON.stringify(data),
-            expiresAt,
-            ip,
-            userAgent,
-            actor,
-          ]));
-        } catch {
-          // No such user (the foreign key): nothing was written, and the general way says so.
-          return null;
-        }
-        const row = rows[0];
-        return row ? respond(plan, payload(plan, row, now, { sessionKey: key })) : null;
+        return respond(body);
+      } catch (error) {
+        if (error instanceof Declined || job.refused?.(error)) return null;
+        throw error;
       }
-
-      // endUserSessions
-      if (!onlyKeys(input, ['userId', 'store', 'keepSessionId'])) return null;
-      if (input['store'] !== native.name) return null;
-      const userId = clientUserKey(app.catalog, String(input['userId']));
-      if (userId === null) return null;
-      let keep: string | null = null;
-      if (input['keepSessionId'] !== null && input['keepSessionId'] !== undefined) {
-        const address = decodeSessionId(String(input['keepSessionId']));
-        if (!address || address.store !== native.name || !isNativeRef(address.ref)) return null;
-        keep = address.ref;
-      }
-      const { rows } = await db.query<{ count: number }>(statements.endUserSessions(keyType), [
-        userId,
-        keep,
-        actor,
-        String(input['userId']),
-      ]);
-      const count = rows[0]?.count ?? 0;
-      return respond(
-        plan,
-        build(plan.fields, (field) => ({ userId: String(input['userId']), count })[field]),
-      );
     },
   };
+}
+
+/** A compiled mutation's statement, its parameters and what its rows mean. */
+interface Work {
+  /**
+   * The input as the resolver hands it to the service (src/schema/session/mutations.ts), whose hash an
+   * Idempotency-Key's step keeps: a retry on either path must hash the same.
+   */
+  serviceInput: Record<string, unknown>;
+  /** Its text, claiming an idempotency step (three more parameters) when `claimed`. */
+  statement(claimed: boolean): string;
+  params: unknown[];
+  /** An error that means "nothing written, the general way words it". */
+  refused?: (error: unknown) => boolean;
+  /** The payload's text and the service's result, or null: nothing was changed. */
+  finish(rows: readonly Record<string, unknown>[]): { body: JsonText; result: unknown } | null;
 }

@@ -1,3 +1,4 @@
+import { claimCte } from '../sessions/idempotency.sql.ts';
 import { NATIVE_COLUMNS } from '../stores/native/native.sql.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 import { globalId } from './json-sql.ts';
@@ -10,7 +11,15 @@ import { globalId } from './json-sql.ts';
  *
  * Parameters are listed above each statement. The audit row is the one the resolvers' `audited` writes for a
  * success: the caller, the action, the session's global id, the user and `ok`.
+ *
+ * With an Idempotency-Key (`claimed`), the statement also claims the key's step (src/sessions/idempotency.sql
+ * .ts; its three parameters follow the statement's own) and changes nothing unless the claim is new; the
+ * caller then stores the sealed result in the same transaction.
  */
+
+/** The leading CTE when claimed, and the condition the work waits on. */
+const claiming = (claimed: boolean, n: number) =>
+  claimed ? { head: `${claimCte(n)},`, only: 'AND EXISTS (SELECT 1 FROM claim)' } : { head: '', only: '' };
 
 const AUDIT = 'INSERT INTO sessiongraph.audit_log (actor, action, session_id, user_id, outcome)';
 const sessionIdOf = (store: string, id: string) => globalId(`Session:${store}:`, id, 'uuid');
@@ -27,44 +36,50 @@ const result = (users: UserJoin | null) =>
  * jsonb prints with spaces JSON.stringify leaves out, so the size check is a little stricter than the general
  * way's: data it refuses near the limit goes there and is measured exactly.
  */
-export const updateData = (users: UserJoin | null) => `/* compiledUpdateSession */
-  WITH changed AS (
+export const updateData = (users: UserJoin | null, claimed = false) => {
+  const claim = claiming(claimed, 8);
+  return `/* compiledUpdateSession${claimed ? 'Claimed' : ''} */
+  WITH ${claim.head} changed AS (
     UPDATE sessiongraph.sessions SET data = (data || $2::jsonb) - $3::text[], version = version + 1
      WHERE id = $1::uuid AND ($5::integer IS NULL OR version = $5)
-       AND octet_length(((data || $2::jsonb) - $3::text[])::text) <= $4
+       AND octet_length(((data || $2::jsonb) - $3::text[])::text) <= $4 ${claim.only}
     RETURNING ${NATIVE_COLUMNS}
   ), audit AS (
     ${AUDIT} SELECT $6, 'updateSession', $7, user_id, 'ok' FROM changed
   )
   ${result(users)}`;
+};
 
 /**
  * `createSession`: $1 key hash, $2 user (the users key's type) or null, $3 data (jsonb), $4 expiry, $5 ip or
  * null, $6 user agent or null, $7 the actor. A user that does not exist fails the foreign key: nothing is written.
  */
-export const createSession = (
-  store: string,
-  keyType: string,
-  users: UserJoin | null,
-) => `/* compiledCreateSession */
-  WITH changed AS (
+export const createSession = (store: string, keyType: string, users: UserJoin | null, claimed = false) => {
+  const claim = claiming(claimed, 8);
+  return `/* compiledCreateSession${claimed ? 'Claimed' : ''} */
+  WITH ${claim.head} changed AS (
     INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at, ip, user_agent)
-    VALUES ($1, $2::${keyType}, $3::jsonb, $4, $5::inet, $6)
+    SELECT $1, $2::${keyType}, $3::jsonb, $4, $5::inet, $6 WHERE true ${claim.only}
     RETURNING ${NATIVE_COLUMNS}
   ), audit AS (
     ${AUDIT} SELECT $7, 'createSession', ${sessionIdOf(store, 'id')}, user_id, 'ok' FROM changed
   )
   ${result(users)}`;
+};
 
 /**
  * `endUserSessions` on the native store: $1 user, $2 a session id to keep or null, $3 the actor, $4 the user id
  * as the caller gave it. The audit row is written whether or not the user had sessions, as the general way's.
  */
-export const endUserSessions = (keyType: string) => `/* compiledEndUserSessions */
-  WITH gone AS (
-    DELETE FROM sessiongraph.sessions WHERE user_id = $1::${keyType} AND ($2::uuid IS NULL OR id <> $2::uuid)
+export const endUserSessions = (keyType: string, claimed = false) => {
+  const claim = claiming(claimed, 5);
+  return `/* compiledEndUserSessions${claimed ? 'Claimed' : ''} */
+  WITH ${claim.head} gone AS (
+    DELETE FROM sessiongraph.sessions
+     WHERE user_id = $1::${keyType} AND ($2::uuid IS NULL OR id <> $2::uuid) ${claim.only}
     RETURNING 1
   ), audit AS (
-    ${AUDIT} VALUES ($3, 'endUserSessions', NULL, $4, 'ok')
+    ${AUDIT} SELECT $3, 'endUserSessions', NULL, $4, 'ok' WHERE true ${claim.only}
   )
-  SELECT count(*)::integer AS count FROM gone`;
+  SELECT count(*)::integer AS count${claimed ? ', (SELECT count(*) FROM claim)::integer AS claimed' : ''} FROM gone`;
+};

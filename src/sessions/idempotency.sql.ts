@@ -18,6 +18,14 @@ export async function claimStep(
   return (result.rowCount ?? 0) === 1;
 }
 
+/**
+ * The claim as a CTE (`claim`, one row when claimed) for a statement that does its work only `WHERE EXISTS
+ * (SELECT 1 FROM claim)`: parameters `$n` key hash, `$n+1` step, `$n+2` request hash.
+ */
+export const claimCte = (n: number) =>
+  `claim AS (INSERT INTO sessiongraph.idempotency (key_hash, step, request_hash)
+     VALUES ($${n}, $${n + 1}, $${n + 2}) ON CONFLICT DO NOTHING RETURNING 1)`;
+
 export async function storedStep(
   tx: Queryable,
   keyHash: Buffer,

@@ -62,6 +62,27 @@ const DATE_FIELDS = new Set(['createdAt', 'expiresAt', 'lastSeenAt']);
 const revive = (key: string, value: unknown) =>
   DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value;
 
+/** What claims a step: the caller's key hashed, the step's name, the request hashed. */
+export interface StepClaim {
+  keyHash: Buffer;
+  step: string;
+  requestHash: Buffer;
+}
+
+/** The next step of `scope`, for `operation` with `input`. */
+export function nextStep(scope: IdempotencyScope, operation: string, input: unknown): StepClaim {
+  scope.steps += 1;
+  return {
+    keyHash: sha256(`${scope.caller}\u0000${scope.key}`),
+    step: `${scope.steps}:${operation}`,
+    requestHash: sha256(canonical(input)),
+  };
+}
+
+/** A step's result as it is stored (and a retry given back). */
+export const sealResult = (scope: IdempotencyScope, result: unknown) =>
+  seal(scope, JSON.stringify({ value: result ?? null }));
+
 /**
  * Runs `work` in `tx` once per (key, step): the first time for real, storing its result; on a retry,
  * returns the stored result without running it. Errors thrown by `work` roll the claim back with it.
@@ -73,13 +94,10 @@ export async function idempotentStep<T>(
   input: unknown,
   work: () => Promise<T>,
 ): Promise<T> {
-  scope.steps += 1;
-  const step = `${scope.steps}:${operation}`;
-  const keyHash = sha256(`${scope.caller}\u0000${scope.key}`);
-  const requestHash = sha256(canonical(input));
+  const { keyHash, step, requestHash } = nextStep(scope, operation, input);
   if (await claimStep(tx, keyHash, step, requestHash)) {
     const result = await work();
-    await saveStepResult(tx, keyHash, step, seal(scope, JSON.stringify({ value: result ?? null })));
+    await saveStepResult(tx, keyHash, step, sealResult(scope, result));
     return result;
   }
   const stored = await storedStep(tx, keyHash, step);
