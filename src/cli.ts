@@ -11,6 +11,8 @@ import { uninstall } from './projection/schema.ts';
 import { SyncWorker } from './projection/worker.ts';
 import { createApp } from './app.ts';
 import { sweepExpired } from './sessions/service.ts';
+import { countedStats } from './db/session-counts.ts';
+import { isFrameworkKind } from './stores/registry.ts';
 import { readUsersCatalog, UsersTableError } from './users/catalog.ts';
 
 /**
@@ -92,7 +94,22 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'sweep': {
         const app = await createApp(config, { pool, logger, migrate: false });
-        const deleted = await sweepExpired(app, app.pool);
+        // What there is to sweep, from the kept counts (a framework store's from its projection).
+        const native = config.stores.find((store) => !isFrameworkKind(store.kind))?.name ?? null;
+        const expired = new Map(
+          (await countedStats(pool, native, null, 'EXPIRED')).map((row) => [row.store, row.count]),
+        );
+        const started = new Map<string, number>();
+        let drawn = 0;
+        const deleted = await sweepExpired(app, app.pool, (store, total) => {
+          if (!started.has(store)) started.set(store, Date.now());
+          if (Date.now() - drawn < 250) return;
+          drawn = Date.now();
+          const expected = Math.max(expired.get(store) ?? 0, total);
+          const line = progressLine(store, total, expected, started.get(store)!);
+          process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
+        });
+        if (process.stderr.isTTY && drawn > 0) process.stderr.write('\n');
         const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
         for (const [store, count] of Object.entries(deleted))
           process.stdout.write(`${store}: ${count} deleted\n`);

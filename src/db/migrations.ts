@@ -1,5 +1,6 @@
 import type { UsersCatalog } from '../users/catalog.ts';
 import type { Pool, Queryable } from './pool.ts';
+import { sessionCountsMigration } from './session-counts.ts';
 import { withTransaction } from './pool.ts';
 
 /**
@@ -289,6 +290,11 @@ export const migrations: Migration[] = [
       // A page printed from the projection asks whether a change of its store, or of its rows, is queued.
       `CREATE INDEX IF NOT EXISTS changes_store_key_idx ON sessiongraph.changes (store, session_key)`,
     ],
+  },
+  {
+    version: 10,
+    name: 'session counts kept as writes happen, for sessionStats at scale',
+    statements: sessionCountsMigration,
   },
 ];
 

@@ -1,3 +1,4 @@
+import { countedStats } from '../db/session-counts.ts';
 import type { FieldConfig } from '../config-parts.ts';
 import type { Queryable } from '../db/pool.ts';
 import { pgTimestampText } from '../db/timestamps.ts';
@@ -266,15 +267,21 @@ export interface StatsRow {
 }
 
 /**
- * Counts by store and status, and by one declared field's column, over `sessiongraph.all_sessions`:
- * native sessions and every projected framework session in one grouped statement.
+ * Counts by store and status from the kept counts (src/db/session-counts.ts); by one declared field's
+ * column, over `sessiongraph.all_sessions`: native sessions and every projected framework session in one
+ * grouped statement (a scan, whose time grows with the table).
  */
 export async function sessionStats(
   db: Queryable,
+  native: string | null,
   store: string | null,
   status: string | null,
   column: string | null,
 ): Promise<StatsRow[]> {
+  if (column === null) {
+    const counted = await countedStats(db, native, store, status);
+    return counted.map((row) => ({ ...row, value: null }));
+  }
   const value = column ?? 'NULL::text';
   const result = await db.query<{ store: string; status: StatsRow['status']; value: unknown; count: string }>(
     `/* sessionStats */

@@ -18,6 +18,7 @@ import { assertStorable, type DataPatch, validatePatch } from './data.ts';
 import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
 import type { WhereCondition } from './fields.ts';
 import { checkReferences } from './references.ts';
+import { pruneCounts } from '../db/session-counts.ts';
 import { idempotentStep } from './idempotency.ts';
 import { pruneIdempotency } from './idempotency.sql.ts';
 import { decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
@@ -276,8 +277,15 @@ export interface SweepScope {
   clock: () => Date;
 }
 
-/** Deletes every expired session, store by store, in bounded batches; then every expired tombstone. */
-export async function sweepExpired(scope: SweepScope, db: Queryable): Promise<Record<string, number>> {
+/**
+ * Deletes every expired session, store by store, in bounded batches (each its own statement, so no lock is
+ * held past a batch), telling `onBatch` the store's running total; then every expired tombstone.
+ */
+export async function sweepExpired(
+  scope: SweepScope,
+  db: Queryable,
+  onBatch?: (store: string, deleted: number) => void,
+): Promise<Record<string, number>> {
   const { sweepBatchSize, idempotencyKeySeconds } = scope.config;
   const deleted: Record<string, number> = {};
   for (const store of scope.stores.values()) {
@@ -285,9 +293,13 @@ export async function sweepExpired(scope: SweepScope, db: Queryable): Promise<Re
     for (;;) {
       const batch = await store.sweep(db, scope.clock(), sweepBatchSize);
       total += batch;
+      onBatch?.(store.name, total);
       if (batch < sweepBatchSize) break;
     }
     deleted[store.name] = total;
+  }
+  for (;;) {
+    if ((await pruneCounts(db, sweepBatchSize)) < sweepBatchSize) break;
   }
   // Tombstones of ended sessions whose window has passed, and idempotency keys past their retention
   // (neither reported: they are not sessions).

@@ -102,6 +102,8 @@ type Documents = {
     "\n  mutation SecretsRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n": typeof types.SecretsRotateDocument,
     "\n  mutation SecretsCreate($input: CreateSessionInput!) {\n    createSession(input: $input) { __typename ... on CreateSessionPayload { sessionKey session { id } } }\n  }\n": typeof types.SecretsCreateDocument,
     "\n  query SecretsMine {\n    currentSession { id store data }\n  }\n": typeof types.SecretsMineDocument,
+    "\n  query CountedStats($store: String, $status: SessionStatus) {\n    sessionStats(store: $store, status: $status) { store status value count }\n  }\n": typeof types.CountedStatsDocument,
+    "\n  mutation CountsExtend($input: UpdateSessionInput!) {\n    updateSession(input: $input) { __typename }\n  }\n": typeof types.CountsExtendDocument,
     "\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.ByRoleDocument,
 };
 const documents: Documents = {
@@ -193,6 +195,8 @@ const documents: Documents = {
     "\n  mutation SecretsRotate($id: ID!) {\n    rotateSessionKey(input: { id: $id }) {\n      __typename\n      ... on RotateSessionKeyPayload { sessionKey previousSessionId session { id data } }\n    }\n  }\n": types.SecretsRotateDocument,
     "\n  mutation SecretsCreate($input: CreateSessionInput!) {\n    createSession(input: $input) { __typename ... on CreateSessionPayload { sessionKey session { id } } }\n  }\n": types.SecretsCreateDocument,
     "\n  query SecretsMine {\n    currentSession { id store data }\n  }\n": types.SecretsMineDocument,
+    "\n  query CountedStats($store: String, $status: SessionStatus) {\n    sessionStats(store: $store, status: $status) { store status value count }\n  }\n": types.CountedStatsDocument,
+    "\n  mutation CountsExtend($input: UpdateSessionInput!) {\n    updateSession(input: $input) { __typename }\n  }\n": types.CountsExtendDocument,
     "\n  query ByRole($where: SessionWhere, $first: Int, $after: String) {\n    sessions(where: $where, first: $first, after: $after) {\n      edges { node { userRole currentPage data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.ByRoleDocument,
 };
 
@@ -562,6 +566,14 @@ export function graphql(source: "\n  mutation SecretsCreate($input: CreateSessio
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query SecretsMine {\n    currentSession { id store data }\n  }\n"): (typeof documents)["\n  query SecretsMine {\n    currentSession { id store data }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CountedStats($store: String, $status: SessionStatus) {\n    sessionStats(store: $store, status: $status) { store status value count }\n  }\n"): (typeof documents)["\n  query CountedStats($store: String, $status: SessionStatus) {\n    sessionStats(store: $store, status: $status) { store status value count }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CountsExtend($input: UpdateSessionInput!) {\n    updateSession(input: $input) { __typename }\n  }\n"): (typeof documents)["\n  mutation CountsExtend($input: UpdateSessionInput!) {\n    updateSession(input: $input) { __typename }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

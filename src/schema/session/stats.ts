@@ -1,6 +1,7 @@
 import type { App } from '../../app.ts';
 import { type StatsRow, sessionStats } from '../../projection/projection.sql.ts';
 import { fieldColumn } from '../../projection/rows.ts';
+import { isFrameworkKind } from '../../stores/registry.ts';
 import type { Builder } from '../builder.ts';
 import type { SessionTypes } from './type.ts';
 
@@ -9,6 +10,8 @@ const screamingSnake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_
 /** `sessionStats`: counts by store, status and a declared field. */
 export function addSessionStats(builder: Builder, app: App, types: SessionTypes) {
   const { SessionStatus } = types;
+  // The store the view counts the native table under (src/projection/schema.ts).
+  const native = app.config.stores.find((store) => !isFrameworkKind(store.kind))?.name ?? null;
   const SessionStatsGroup = builder.objectRef<StatsRow>('SessionStatsGroup').implement({
     description: 'How many sessions share a store, a status and (when grouped by a field) a value.',
     fields: (t) => ({
@@ -44,6 +47,7 @@ export function addSessionStats(builder: Builder, app: App, types: SessionTypes)
         const field = app.config.fields.find((candidate) => candidate.name === groupBy);
         return sessionStats(
           ctx.db,
+          native,
           args.store ?? null,
           args.status ?? null,
           field ? fieldColumn(field) : null,
