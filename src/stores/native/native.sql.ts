@@ -81,12 +81,16 @@ export const liveByKey = {
 };
 
 /**
- * Queued refreshes of `last_seen_at`: ids ($1) and times ($2), each written only over an older time. Ids come
- * sorted, so two flushes lock their common rows in the same order.
+ * Queued refreshes of `last_seen_at`: ids ($1) and times ($2), each written only over an older time. A row
+ * another transaction holds (a mutation, a sweep) is skipped, not waited for: a refresh is a hint, and a
+ * writer must never queue behind one. Rows are locked in id order, so two flushes never deadlock.
  */
-export const touchSessions = `/* touchSessions */ UPDATE sessiongraph.sessions s SET last_seen_at = t.at
-  FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, at)
- WHERE s.id = t.id AND (s.last_seen_at IS NULL OR s.last_seen_at < t.at)`;
+export const touchSessions = `/* touchSessions */ WITH due AS (
+    SELECT s.id, t.at FROM sessiongraph.sessions s JOIN unnest($1::uuid[], $2::timestamptz[]) AS t(id, at) ON s.id = t.id
+     WHERE s.last_seen_at IS NULL OR s.last_seen_at < t.at
+     ORDER BY s.id FOR UPDATE OF s SKIP LOCKED
+  )
+  UPDATE sessiongraph.sessions s SET last_seen_at = due.at FROM due WHERE s.id = due.id`;
 
 /** One session by id ($1). */
 export const byIdRow = `SELECT ${columns} FROM sessiongraph.sessions WHERE id = $1::uuid`;

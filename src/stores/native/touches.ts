@@ -8,8 +8,12 @@ import { touchSessions } from './native.sql.ts';
  * in one statement cost about what one did alone. The price: refreshes queued when the process dies are lost,
  * so `last_seen_at` may lag by up to the batch delay, which it already did by up to the touch interval.
  *
- * A failed write (a row held too long by another transaction, a lost connection) drops its batch with a warning:
- * `last_seen_at` is a hint, and retrying would only pile up behind whatever went wrong.
+ * A row another transaction holds is skipped (src/stores/native/native.sql.ts). A failed write (a lost
+ * connection, a timeout) drops its batch with a warning: `last_seen_at` is a hint, and retrying would only
+ * pile up behind whatever went wrong.
+ *
+ * Each replica owns the refreshes its own reads queued, and writes only those; replicas never coordinate,
+ * and the newest time wins whichever replica writes last (each write only moves `last_seen_at` forward).
  */
 export interface TouchWriter {
   /** Queues `last_seen_at = at` for the session `id`. */
@@ -24,9 +28,8 @@ export interface TouchWriter {
 export type Transaction = (work: (db: Queryable) => Promise<void>) => Promise<void>;
 
 /**
- * A batch waits this long at most for a row another transaction holds, then gives up (and is dropped). Its
- * rows are locked in id order, a bulk write's (ending all of a user's sessions) in its own order: without
- * the limit the two could deadlock, and PostgreSQL might pick the bulk write as the one to fail.
+ * Rows held by others are skipped; this bounds any other wait (a lock on the table, say) so a batch never
+ * stalls behind it.
  */
 const LOCK_TIMEOUT = "SET LOCAL lock_timeout = '100ms'";
 
