@@ -6,7 +6,7 @@ import { recordAudit } from './auth/audit.sql.ts';
 import type { Caller } from './auth/caller.ts';
 import { authenticate } from './auth/rules.ts';
 import { parseSessionNodeId } from './sessions/ids.ts';
-import { GraphQLError } from 'graphql';
+import { BadHeaderError } from './errors/domain.ts';
 import type { Logger } from './log.ts';
 import type { RequestScope } from './ops/request-scope.ts';
 import { type IdempotencyScope, parseIdempotencyKey } from './sessions/idempotency.ts';
@@ -152,9 +152,8 @@ export async function createContext(
     scope,
     idempotency: async () => {
       if (idempotencyKey === null) return null;
-      if (idempotencyKey instanceof Error) {
-        throw new GraphQLError(idempotencyKey.message, { extensions: { code: 'BAD_USER_INPUT' } });
-      }
+      if (idempotencyKey instanceof Error)
+        throw new BadHeaderError('Idempotency-Key', idempotencyKey.message);
       // Scoped to who asks: a token, else the browser's session (two browsers may pick the same key).
       idempotency ??= {
         key: idempotencyKey,

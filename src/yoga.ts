@@ -1,6 +1,6 @@
 import { type DocumentNode, GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { BadArgumentError, DomainError } from './errors/domain.ts';
+import { BadArgumentError, DomainError, IdempotencyInProgressError } from './errors/domain.ts';
 import { databaseFault, unavailableError } from './db/faults.ts';
 import { operationLabel, scopeOf } from './ops/request-scope.ts';
 import type { App } from './app.ts';
@@ -103,6 +103,7 @@ function createYogaServer(
             extensions: {
               code: original.code,
               ...(original instanceof BadArgumentError ? { argument: original.argument } : {}),
+              ...(original instanceof IdempotencyInProgressError ? { http: { status: 409 } } : {}),
             },
           });
         }

@@ -15,6 +15,7 @@ export const errorCodes = {
   UNAUTHENTICATED: 'No valid credentials were presented.',
   BAD_USER_INPUT: 'An argument is not valid.',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used for another request.',
+  CONFLICT: 'Another request holds this; retry shortly.',
   SERVICE_UNAVAILABLE: 'The database is temporarily unavailable. Retry shortly.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
   // Refusals of abusive requests (src/security/limits.ts).

@@ -52,6 +52,34 @@ export class BadArgumentError extends DomainError {
   }
 }
 
+/** A request's Idempotency-Key already stands for different work. */
+export class IdempotencyKeyReusedError extends DomainError {
+  constructor() {
+    super(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used for a different request; use a new key for new work.',
+    );
+  }
+}
+
+/** The first request with this Idempotency-Key has not finished: answered 409, for the client to retry. */
+export class IdempotencyInProgressError extends DomainError {
+  readonly httpStatus = 409;
+  constructor() {
+    super('CONFLICT', 'A request with this Idempotency-Key is still in progress; retry shortly.');
+  }
+}
+
+/** A malformed request header (not a GraphQL argument). */
+export class BadHeaderError extends DomainError {
+  constructor(
+    readonly header: string,
+    message: string,
+  ) {
+    super('BAD_USER_INPUT', message);
+  }
+}
+
 export class InvalidInputError extends DomainError {
   constructor(
     readonly field: string,

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { GraphQLError } from 'graphql';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../errors/domain.ts';
 import type { Queryable } from '../db/pool.ts';
 import { claimStep, saveStepResult, storedStep } from './idempotency.sql.ts';
 
@@ -101,16 +101,7 @@ export async function idempotentStep<T>(
     return result;
   }
   const stored = await storedStep(tx, keyHash, step);
-  if (!stored?.request_hash.equals(requestHash)) {
-    throw new GraphQLError(
-      'This Idempotency-Key was already used for a different request; use a new key for new work.',
-      { extensions: { code: 'IDEMPOTENCY_KEY_REUSED' } },
-    );
-  }
-  if (!stored.result) {
-    throw new GraphQLError('A request with this Idempotency-Key is still in progress; retry shortly.', {
-      extensions: { code: 'CONFLICT', http: { status: 409 } },
-    });
-  }
+  if (!stored?.request_hash.equals(requestHash)) throw new IdempotencyKeyReusedError();
+  if (!stored.result) throw new IdempotencyInProgressError();
   return (JSON.parse(unseal(scope, stored.result), revive) as { value: T }).value;
 }
