@@ -14,6 +14,12 @@ export const ROUND_SECONDS = int('BENCH_ROUND_SECONDS', 10);
 export const ROUNDS = int('BENCH_ROUNDS', 3);
 export const WARMUP_SECONDS = int('BENCH_WARMUP_SECONDS', Math.min(2, ROUND_SECONDS));
 export const CONNECTIONS = int('BENCH_CONNECTIONS', 32);
+/**
+ * W8's users (after the USERS others), 10 native sessions each while W8 runs: each request ends one user's
+ * sessions, so a measurement makes at most this many requests (enough for 4,000 req/s by default).
+ */
+export const W8_USERS = int('BENCH_W8_USERS', 4000 * Math.max(ROUND_SECONDS, WARMUP_SECONDS));
+export const W8_SESSIONS_PER_USER = 10;
 export const SAMPLE = 1000;
 export const ONLY = process.env['BENCH_ONLY']?.split(',').map((id) => id.trim());
 

@@ -1,13 +1,14 @@
 /**
  * The bench's data set: USERS users and SESSIONS Django sessions in Django's signed format, written before
  * sessiongraph starts, and SESSIONS native sessions written after it migrated (≈10% expired, ≈5% large
- * enough to be compressed).
+ * enough to be compressed). Then W8_USERS more users for W8 (endUserSessions), whose sessions exist only
+ * while W8 runs (`w8Users`), and the clean-up of the sessions W7 (createSession) adds (`dropCreated`).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { createDjangoCodec } from '../src/codecs/django.ts';
 import type { JsonObject } from '../src/codecs/result.ts';
-import { SECRET, SESSIONS, USERS } from './common.ts';
+import { SECRET, SESSIONS, USERS, W8_SESSIONS_PER_USER, W8_USERS } from './common.ts';
 import { djangoLogin } from './django-data.ts';
 
 const ROLES = ['admin', 'member', 'member', 'guest'];
@@ -36,6 +37,8 @@ export interface DataSet {
   activeIds: string[];
   allIds: string[];
   activeKeys: string[];
+  /** Every session of the data set was created at this time or before: later ones are W7's. */
+  createdUntil: Date;
 }
 
 export async function createFrameworkData(pool: pg.Pool) {
@@ -43,7 +46,7 @@ export async function createFrameworkData(pool: pg.Pool) {
     email text NOT NULL, password text NOT NULL)`);
   await pool.query(`INSERT INTO public.users (username, email, password)
     SELECT 'user' || g, 'user' || g || '@example.com', 'pbkdf2_sha256$260000$salt$' || g
-      FROM generate_series(1, ${USERS}) g`);
+      FROM generate_series(1, ${USERS + W8_USERS}) g`);
   await pool.query(`CREATE TABLE django_session (session_key varchar(40) NOT NULL PRIMARY KEY,
     session_data text NOT NULL, expire_date timestamptz NOT NULL)`);
   await pool.query('CREATE INDEX django_session_expire_date_a5c62663 ON django_session (expire_date)');
@@ -72,7 +75,7 @@ export async function createFrameworkData(pool: pg.Pool) {
 /** Native sessions written straight into sessiongraph.sessions (after the server migrated). */
 export async function createNativeData(pool: pg.Pool): Promise<DataSet> {
   const now = Date.now();
-  const set: DataSet = { activeIds: [], allIds: [], activeKeys: [] };
+  const set: DataSet = { activeIds: [], allIds: [], activeKeys: [], createdUntil: new Date(now) };
   for (let start = 0; start < SESSIONS; start += 10_000) {
     const ids: string[] = [];
     const hashes: Buffer[] = [];
@@ -105,6 +108,65 @@ export async function createNativeData(pool: pg.Pool): Promise<DataSet> {
   }
   await pool.query('ANALYZE sessiongraph.sessions');
   return set;
+}
+
+/** Vacuumed and analyzed after a bulk change, so other workloads meet the table as the data set left it. */
+const tidy = (pool: pg.Pool) => pool.query('VACUUM (ANALYZE) sessiongraph.sessions');
+
+/**
+ * Deletes the sessions W7 created (all created after the data set), after each W7 measurement: they would
+ * otherwise head W1's newest-first pages and grow W6's users.
+ */
+export async function dropCreated(pool: pg.Pool, set: DataSet): Promise<number> {
+  const result = await pool.query('DELETE FROM sessiongraph.sessions WHERE created_at > $1', [
+    set.createdUntil,
+  ]);
+  await tidy(pool);
+  return result.rowCount ?? 0;
+}
+
+/**
+ * W8's users: ids USERS+1 … USERS+W8_USERS, without sessions except while W8 runs. `fill(count)` gives the
+ * first `count` of them W8_SESSIONS_PER_USER native sessions each (old ones, so no page of newest sessions
+ * reaches them) and starts `next()` over; each W8 request takes the next user and ends its sessions.
+ * `clear()` deletes what a measurement left, so the other workloads see the data set's table.
+ */
+export interface UserPool {
+  size: number;
+  next(): string;
+  fill(count: number): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export function w8Users(pool: pg.Pool): UserPool {
+  const first = USERS + 1;
+  let handed = 0;
+  return {
+    size: W8_USERS,
+    next: () => String(first + handed++),
+    async fill(count) {
+      handed = 0;
+      const last = first + Math.min(count, W8_USERS) - 1;
+      await pool.query(
+        `INSERT INTO sessiongraph.sessions (key_hash, user_id, data, created_at, expires_at)
+         SELECT sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())), u,
+                jsonb_build_object('user_role', 'member', 'current_page', '/products/' || (u % 500) || '/' || n,
+                  'cart', jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (u % 1000), 'qty', 1))),
+                now() - interval '30 days' + make_interval(secs => n), now() + interval '1 day'
+           FROM generate_series($1::int, $2::int) AS u CROSS JOIN generate_series(1, $3::int) AS n
+          WHERE NOT EXISTS (SELECT 1 FROM sessiongraph.sessions s WHERE s.user_id = u)`,
+        [first, last, W8_SESSIONS_PER_USER],
+      );
+      await tidy(pool);
+    },
+    async clear() {
+      await pool.query('DELETE FROM sessiongraph.sessions WHERE user_id BETWEEN $1 AND $2', [
+        first,
+        first + W8_USERS - 1,
+      ]);
+      await tidy(pool);
+    },
+  };
 }
 
 export async function waitForBackfill(pool: pg.Pool, store: string) {

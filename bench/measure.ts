@@ -19,9 +19,18 @@ export interface Measurement {
   cpuMicros: { server: number; postgres: number; load: number };
   /** The server's largest RSS sampled (every 100 ms) during this measurement, in bytes. */
   rssBytes: number;
+  /**
+   * The most requests the workload could make (W8: its users with sessions), or null; `capped` when it made
+   * them all before the time was up, its rate then being its requests over the time they took.
+   */
+  cap: number | null;
+  capped: boolean;
+  seconds: number;
 }
 
 export async function measure(server: Server, workload: Workload, seconds: number): Promise<Measurement> {
+  // Set-up and clean-up (W7, W8) stay outside what is measured.
+  const cap = (await workload.prepare?.(seconds)) ?? null;
   let bad = 0;
   const before = await server.statements();
   const cpuBefore = { server: server.cpuSeconds(), postgres: postgresCpuSeconds(), load: process.cpuUsage() };
@@ -29,10 +38,14 @@ export async function measure(server: Server, workload: Workload, seconds: numbe
   const sampler = setInterval(() => {
     rssBytes = Math.max(rssBytes, server.rss());
   }, 100);
+  const started = performance.now();
+  let lastResponse = started;
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: CONNECTIONS,
     duration: seconds,
+    // With a cap, each connection stops after its share of it and the run ends when all have.
+    ...(cap === null ? {} : { maxOverallRequests: cap }),
     requests: [
       {
         method: workload.method,
@@ -44,12 +57,14 @@ export async function measure(server: Server, workload: Workload, seconds: numbe
             path: next.path,
             headers: {
               ...workload.headers,
+              ...next.headers,
               ...(next.cookie ? { cookie: `sg_session=${next.cookie}` } : {}),
             },
             ...(next.body === undefined ? {} : { body: next.body }),
           };
         },
         onResponse: (status, body) => {
+          lastResponse = performance.now();
           if (status >= 200 && status < 300 && !workload.ok(body)) bad += 1;
         },
       },
@@ -60,8 +75,11 @@ export async function measure(server: Server, workload: Workload, seconds: numbe
   const requests = result.requests.total;
   const load = process.cpuUsage(cpuBefore.load);
   const perRequest = (seconds: number) => (requests > 0 ? (seconds * 1e6) / requests : 0);
-  return {
-    requestsPerSecond: result.requests.average,
+  const capped = cap !== null && requests >= cap;
+  // autocannon's rate is the mean of its one-second samples, which a capped run's idle tail would lower.
+  const elapsed = (lastResponse - started) / 1000;
+  const measured: Measurement = {
+    requestsPerSecond: capped && elapsed > 0 ? requests / elapsed : result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     requests,
@@ -73,5 +91,14 @@ export async function measure(server: Server, workload: Workload, seconds: numbe
       load: perRequest((load.user + load.system) / 1e6),
     },
     rssBytes,
+    cap,
+    capped,
+    seconds: capped ? elapsed : seconds,
   };
+  if (workload.finish) {
+    // autocannon stops with up to CONNECTIONS requests still in the server: let them land first.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await workload.finish(measured);
+  }
+  return measured;
 }

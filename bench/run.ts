@@ -12,12 +12,18 @@
  *   BENCH_ROUND_SECONDS per workload and server; medians reported and written to bench/results.json.
  *
  * Workloads: W1 a page of 50 active sessions with their users; W2 one session by id with its user; W3
- * currentSession with a cookie; W4 updateSession setting one key; W5 W1 on the Django store; W6 all
- * sessions of one user (native and Django). The hand-written server runs W1-W3.
+ * currentSession with a cookie; W4 updateSession setting one key (W4i with an Idempotency-Key, W4d on a
+ * Django session); W5 W1 on the Django store; W6 all sessions of one user (native and Django); W7
+ * createSession for a user; W8 endUserSessions of a user with 10 sessions. The hand-written server runs
+ * W1-W4, W6 (native), W7 and W8, each one statement per request. W7's sessions are deleted after each of its
+ * measurements; W8's users get their sessions before each of its measurements (as many as the measurement
+ * can end at twice the server's last rate, at most BENCH_W8_USERS; the measurement stops when all are ended)
+ * and lose the rest after it, so the other workloads always see the data set as created.
  *
  * Needs a PostgreSQL: DATABASE_URL, else 127.0.0.1:5432. Creates and drops its own database.
  * Env: BENCH_SESSIONS (100000), BENCH_USERS (10000), BENCH_ROUND_SECONDS (10), BENCH_ROUNDS (3),
- * BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (32), BENCH_ONLY (workload ids, e.g. "W1,W2"; default all),
+ * BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (32), BENCH_W8_USERS (4000 × BENCH_ROUND_SECONDS),
+ * BENCH_ONLY (workload ids, e.g. "W1,W2"; default all),
  * BENCH_PROFILE (a directory: sessiongraph runs with --cpu-prof and writes its profile there on exit),
  * BENCH_KEEP (keep the database afterwards, to look at plans).
  *
@@ -41,9 +47,10 @@ import {
   SECRET,
   SESSIONS,
   USERS,
+  W8_USERS,
   WARMUP_SECONDS,
 } from './common.ts';
-import { createFrameworkData, createNativeData, waitForBackfill } from './data.ts';
+import { createFrameworkData, createNativeData, dropCreated, w8Users, waitForBackfill } from './data.ts';
 import { type Measurement, measure } from './measure.ts';
 import { printReport, ratiosOf, roundLine, summarize, targetsOf, writeResults } from './report.ts';
 import { buildServers, type Server, startServer } from './servers.ts';
@@ -68,7 +75,9 @@ async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'sg-bench-'));
   const servers: Server[] = [];
   try {
-    log(`bench on ${database}: ${USERS} users, ${SESSIONS} native + ${SESSIONS} Django sessions`);
+    log(
+      `bench on ${database}: ${USERS} users (and ${W8_USERS} for W8), ${SESSIONS} native + ${SESSIONS} Django sessions`,
+    );
     let started = Date.now();
     const { compressed } = await createFrameworkData(pool);
     log(`Django rows written in ${((Date.now() - started) / 1000).toFixed(1)} s (${compressed} compressed)`);
@@ -111,6 +120,13 @@ async function main() {
           WHERE store = 'django' AND user_id IS NOT NULL LIMIT ${SAMPLE}`,
       )
     ).rows.map((row) => row.user_id);
+    // W4d's sessions: live Django sessions that decode.
+    const djangoRefs = (
+      await pool.query<{ ref: string }>(
+        `SELECT ref FROM sessiongraph.projection
+          WHERE store = 'django' AND valid AND expires_at > now() + interval '1 hour' LIMIT ${SAMPLE}`,
+      )
+    ).rows.map((row) => row.ref);
     await pool.query('ANALYZE');
 
     await pool.query(`CREATE FUNCTION public.active_sessions() RETURNS SETOF sessiongraph.sessions
@@ -133,9 +149,10 @@ async function main() {
     servers.push(handwritten);
 
     const byName = new Map(servers.map((server) => [server.name, server]));
+    const churn = { w8: w8Users(pool), dropCreated: () => dropCreated(pool, set) };
     const workloads = [
-      ...sessiongraphWorkloads(token, set, djangoUsers),
-      ...handwrittenWorkloads(set),
+      ...sessiongraphWorkloads(token, set, { users: djangoUsers, refs: djangoRefs }, churn),
+      ...handwrittenWorkloads(set, churn),
       ...postgraphileWorkloads(set),
     ]
       .filter((workload) => !ONLY || ONLY.includes(workload.id))
@@ -144,13 +161,19 @@ async function main() {
     // Sanity: one request of each, so a broken workload fails loudly before minutes of load.
     for (const workload of workloads) {
       const server = byName.get(workload.server)!;
+      await workload.prepare?.(0);
       const next = workload.next();
       const response = await fetch(`http://127.0.0.1:${server.port}${next.path}`, {
         method: workload.method,
-        headers: { ...workload.headers, ...(next.cookie ? { cookie: `sg_session=${next.cookie}` } : {}) },
+        headers: {
+          ...workload.headers,
+          ...next.headers,
+          ...(next.cookie ? { cookie: `sg_session=${next.cookie}` } : {}),
+        },
         ...(next.body === undefined ? {} : { body: next.body }),
       });
       const body = await response.text();
+      await workload.finish?.();
       if (!response.ok || !workload.ok(body)) {
         if (workload.server === 'postgraphile') {
           const fields = await fetch(`http://127.0.0.1:${server.port}/graphql`, {

@@ -155,7 +155,17 @@ export function buildServers() {
     logLevel: 'warning' as const,
     absWorkingDir: root,
   };
-  buildSync({ ...common, entryPoints: ['src/main.ts'], outdir: 'dist' });
+  // As `npm run build`: the server and, beside it, the decode worker it starts for bulk decoding (when the
+  // sources have one), which dist/main.js loads as dist/decode-worker.js.
+  const worker = 'src/projection/decode-worker.ts';
+  buildSync({
+    ...common,
+    entryPoints: {
+      main: 'src/main.ts',
+      ...(existsSync(join(root, worker)) ? { 'decode-worker': worker } : {}),
+    },
+    outdir: 'dist',
+  });
   buildSync({
     ...common,
     entryPoints: ['bench/preload.ts', 'bench/handwritten.ts', 'bench/postgraphile.ts'],
