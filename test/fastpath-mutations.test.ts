@@ -134,6 +134,29 @@ describe('compiled mutations', () => {
     expect(rows.rows.every((row) => row.version === 1)).toBe(true);
   });
 
+  it('should leave data nested past the limit to the general way, to the level', async () => {
+    // Levels below the root: 32 is the most a session may hold, 33 is refused.
+    for (const [levels, typename] of [
+      [32, 'UpdateSessionPayload'],
+      [33, 'InvalidSessionDataError'],
+      [40, 'InvalidSessionDataError'],
+    ] as const) {
+      const [a, b] = await twins({ userId: 2, data: {} });
+      const deep = `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+      for (const id of [a, b]) {
+        await t.pool.query('UPDATE sessiongraph.sessions SET data = $2::jsonb WHERE id = $1', [
+          Buffer.from(id, 'base64').toString('utf8').split(':')[2],
+          deep,
+        ]);
+      }
+      const fast = await post(compiled, UPDATE, { input: { id: a, set: { x: 1 } } });
+      const slow = await post(general, UPDATE, { input: { id: b, set: { x: 1 } } });
+      expect(normal(fast.body, { [a]: 'ID' }), `${levels}`).toEqual(normal(slow.body, { [b]: 'ID' }));
+      expect(fast.body, `${levels}`).toMatchObject({ data: { updateSession: { __typename: typename } } });
+      if (typename === 'UpdateSessionPayload') expect(fast.statements).toBe(1);
+    }
+  });
+
   it('should leave a token without the scope to the general way', async () => {
     const [a] = await twins({ userId: 3, data: {} });
     const refused = await post(

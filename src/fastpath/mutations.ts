@@ -69,6 +69,9 @@ export function createMutationPath(app: App): MutationPath | null {
   const keyType = app.catalog.keyPgType;
   const userColumns = new Map(app.catalog.columns.map((column) => [column.field, column.column]));
   const limits = { maxBytes: app.config.maxDataBytes, maxDepth: 32 };
+  // Stored data the statement may patch: readable (within the read budget) and storable (a value nests at
+  // most 32 levels below the root, levels 0 to 32): deeper goes the general way, which refuses it.
+  const patchableDepth = Math.min(app.config.budgets.maxDepth, limits.maxDepth + 1);
 
   /** The payload's text around a session read back from `row`. */
   function payload(plan: MutationPlan, record: SessionRecord, row: Row, extra: Record<string, unknown> = {}) {
@@ -100,7 +103,7 @@ export function createMutationPath(app: App): MutationPath | null {
       if (!address || address.store !== native!.name || !isNativeRef(address.ref)) return null;
       return {
         serviceInput: { ...input, id },
-        statement: (claimed) => statements.updateData(users, claimed),
+        statement: (claimed) => statements.updateData(users, patchableDepth, claimed),
         params: [
           address.ref,
           JSON.stringify(set ?? {}),

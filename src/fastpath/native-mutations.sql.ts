@@ -1,5 +1,5 @@
 import { claimCte } from '../sessions/idempotency.sql.ts';
-import { NATIVE_COLUMNS } from '../stores/native/native.sql.ts';
+import { NATIVE_COLUMNS, shallowerThan } from '../stores/native/native.sql.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 import { globalId } from './json-sql.ts';
 
@@ -7,7 +7,7 @@ import { globalId } from './json-sql.ts';
  * The compiled mutations' statements on the native store: each is one statement, so one transaction, that
  * makes the change, writes its audit row and returns the session (with its owner when the document asks for
  * it). A statement that changes nothing (no such session, another version, data that would outgrow the
- * limit) returns no row, and the request goes the general way, which says why in a typed error.
+ * limit, stored data too deep to read, so INVALID) returns no row, and the request goes the general way, which says why in a typed error.
  *
  * Parameters are listed above each statement. The audit row is the one the resolvers' `audited` writes for a
  * success: the caller, the action, the session's global id, the user and `ok`.
@@ -36,13 +36,14 @@ const result = (users: UserJoin | null) =>
  * jsonb prints with spaces JSON.stringify leaves out, so the size check is a little stricter than the general
  * way's: data it refuses near the limit goes there and is measured exactly.
  */
-export const updateData = (users: UserJoin | null, claimed = false) => {
+export const updateData = (users: UserJoin | null, maxDepth: number, claimed = false) => {
   const claim = claiming(claimed, 8);
   return `/* compiledUpdateSession${claimed ? 'Claimed' : ''} */
   WITH ${claim.head} changed AS (
     UPDATE sessiongraph.sessions SET data = (data || $2::jsonb) - $3::text[], version = version + 1
      WHERE id = $1::uuid AND ($5::integer IS NULL OR version = $5)
        AND octet_length(((data || $2::jsonb) - $3::text[])::text) <= $4 ${claim.only}
+       AND ${shallowerThan('data', maxDepth)}
     RETURNING ${NATIVE_COLUMNS}
   ), audit AS (
     ${AUDIT} SELECT $6, 'updateSession', $7, user_id, 'ok' FROM changed
