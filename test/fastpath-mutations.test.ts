@@ -103,8 +103,29 @@ describe('compiled mutations', () => {
     });
     expect(fast.statements).toBe(1);
     expect(slow.statements).toBeGreaterThan(2);
+    // PostgreSQL printed the payload.
+    expect(
+      t.statements.some((text) => text.includes('compiledUpdateSession') && text.includes('AS body')),
+    ).toBe(true);
     expect(await audit(a)).toEqual(await audit(b));
     expect((await audit(a)).length).toBe(1);
+  });
+
+  it('should print a written session from its row when PostgreSQL would print a value differently', async () => {
+    const [a, b] = await twins({ userId: 2, data: { p: 1 } });
+    for (const id of [a, b]) {
+      await t.pool.query(`UPDATE sessiongraph.sessions SET last_seen_at = '10000-01-01' WHERE id = $1`, [
+        Buffer.from(id, 'base64').toString('utf8').split(':')[2],
+      ]);
+    }
+    const query = `mutation U($input: UpdateSessionInput!) { updateSession(input: $input) {
+      ... on UpdateSessionPayload { session { id version lastSeenAt data } } } }`;
+    const fast = await post(compiled, query, { input: { id: a, set: { p: 2 } } });
+    const slow = await post(general, query, { input: { id: b, set: { p: 2 } } });
+    expect(normal(fast.body, { [a]: 'ID' })).toEqual(normal(slow.body, { [b]: 'ID' }));
+    expect(fast.body).toMatchObject({ data: { updateSession: { session: { version: 2, data: { p: 2 } } } } });
+    // The change once, then the row read back.
+    expect(fast.statements).toBe(2);
   });
 
   it('should leave errors to the general way, having written nothing', async () => {

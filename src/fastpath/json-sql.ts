@@ -72,7 +72,7 @@ export const json = {
 const MAX_KEYS = 49;
 
 /** A JSON object of `fields`, each printed by `value` as JSON text (see `json`). */
-function object(fields: readonly FieldPlan[], value: (plan: FieldPlan) => string): string {
+export function object(fields: readonly FieldPlan[], value: (plan: FieldPlan) => string): string {
   if (fields.length > MAX_KEYS) throw new NotCovered();
   if (fields.length === 0) return `'{}'`;
   const parts = fields.flatMap((plan, index) => [
@@ -173,6 +173,8 @@ export function createPrinter(catalog: UsersCatalog) {
       ),
   };
 }
+
+export type Printer = ReturnType<typeof createPrinter>;
 
 /** A page's answer: its edges' JSON, comma-separated (null for none), and what pageInfo needs. */
 export type PageRow = {

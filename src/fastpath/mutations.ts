@@ -9,23 +9,27 @@ import { assertStorable, validatePatch } from '../sessions/data.ts';
 import { parseExpiryChange, resolveExpiry } from '../sessions/expiry.ts';
 import { decodeSessionId } from '../sessions/ids.ts';
 import { generateSessionKey, hashSessionKey } from '../sessions/keys.ts';
-import type { NativeRow } from '../stores/native/native.sql.ts';
+import { NATIVE_COLUMNS, type NativeRow } from '../stores/native/native.sql.ts';
 import { isNativeRef, nativeRecord } from '../stores/native/store.ts';
 import type { SessionRecord, SessionStore } from '../stores/types.ts';
+import type { ProjectableStore } from '../projection/projector.ts';
 import { createUserJoin, type UserRow } from '../users/users.sql.ts';
 import { build, Declined, type JsonText } from './json-text.ts';
 import type { MutationPlan } from './mutation-plan.ts';
 import * as statements from './native-mutations.sql.ts';
+import { API_ORIGIN, END_PARAMS, keptIn } from './native-mutations.sql.ts';
+import { KEY_MARK, printedPayload } from './mutation-json.sql.ts';
 import { printSession } from './run.ts';
 
 /**
- * The compiled path's mutations: `updateSession` (set and unset), `createSession` and `endUserSessions` on the
- * native store, each answered by one statement that also writes the audit row (src/fastpath/native-mutations
- * .sql.ts), then printed as the resolvers print the payload. It answers only what it can check before writing
- * — a token with `sessions:write` (and `users:read` for a user), no Idempotency-Key, input the service would
- * take, the native store — and returns null otherwise, having written nothing, so the request goes to Yoga.
- * A statement that writes nothing returns null too. After a write it always answers: a request it declined
- * must never run twice.
+ * The compiled path's mutations: `updateSession` (set and unset) and `createSession` on the native store, and
+ * `endUserSessions` on the native store and every framework store whose projection is complete, each answered
+ * by one statement that also writes the audit row (src/fastpath/native-mutations.sql.ts) and, where it can,
+ * has PostgreSQL print the payload (src/fastpath/mutation-json.sql.ts). It answers only what it can check
+ * before writing — a token with `sessions:write` (and `users:read` for a user), input the service would take,
+ * a new step of an Idempotency-Key when one is sent — and returns null otherwise, having written nothing, so
+ * the request goes to Yoga. A statement that writes nothing returns null too. After a write it always
+ * answers: a request it declined must never run twice.
  */
 
 type Headers = { get(name: string): string | null };
@@ -71,6 +75,37 @@ export function createMutationPath(app: App): MutationPath | null {
   const limits = { maxBytes: app.config.maxDataBytes, maxDepth: 32 };
   // Stored data the statement may patch: readable (within the read budget) and storable (a value nests at
   // most 32 levels below the root, levels 0 to 32): deeper goes the general way, which refuses it.
+  // Statement texts built from the stores they cover (a few per deployment).
+  const texts = new Map<string, string>();
+  const cached = (key: string, build: () => string) => {
+    let text = texts.get(key);
+    if (text === undefined) {
+      text = build();
+      texts.set(key, text);
+    }
+    return text;
+  };
+  /** A session row as the statements return it (`changed`), by id. */
+  const readBack = `/* compiledReadBack */ SELECT s.*, ${userJoin.select}
+    FROM (SELECT ${NATIVE_COLUMNS} FROM sessiongraph.sessions WHERE id = $1::uuid) AS s ${userJoin.join('s.user_id')}`;
+  /** Per plan, its statement with the payload printed by PostgreSQL (`now` one parameter more), or null. */
+  const printedTexts = new WeakMap<MutationPlan, string | null>();
+  const printedFor = (plan: MutationPlan, statement: (select: string) => string) => {
+    let text = printedTexts.get(plan);
+    if (text === undefined) {
+      const select = printedPayload(
+        plan,
+        native.name,
+        app.catalog,
+        userJoin,
+        app.config.budgets.maxDepth,
+        '$8',
+      );
+      text = select === null ? null : statement(select);
+      printedTexts.set(plan, text);
+    }
+    return text;
+  };
   const patchableDepth = Math.min(app.config.budgets.maxDepth, limits.maxDepth + 1);
 
   /** The payload's text around a session read back from `row`. */
@@ -104,6 +139,7 @@ export function createMutationPath(app: App): MutationPath | null {
       return {
         serviceInput: { ...input, id },
         statement: (claimed) => statements.updateData(users, patchableDepth, claimed),
+        printed: printedFor(plan, (select) => statements.updateData(users, patchableDepth, false, select)),
         params: [
           address.ref,
           JSON.stringify(set ?? {}),
@@ -151,6 +187,10 @@ export function createMutationPath(app: App): MutationPath | null {
           userId: rawUser === null || rawUser === undefined ? null : String(rawUser),
         },
         statement: (claimed) => statements.createSession(native!.name, keyType, users, claimed),
+        printed: printedFor(plan, (select) =>
+          statements.createSession(native!.name, keyType, users, false, select),
+        ),
+        key,
         params: [hashSessionKey(key), userId, JSON.stringify(data), expiresAt, ip, userAgent, actor],
         // No such user fails the foreign key: nothing was written, and the general way says so.
         refused: isForeignKeyViolation,
@@ -163,25 +203,58 @@ export function createMutationPath(app: App): MutationPath | null {
       };
     }
 
-    // endUserSessions
+    // endUserSessions: every store, or the one named; framework stores through their projections.
     if (!onlyKeys(input, ['userId', 'store', 'keepSessionId'])) return null;
-    if (input['store'] !== native!.name) return null;
+    const named = (input['store'] as string | null | undefined) ?? null;
+    const stores = named === null ? [...app.stores.values()] : [app.stores.get(named)];
     const userId = clientUserKey(app.catalog, String(input['userId']));
     if (userId === null) return null;
-    let keep: string | null = null;
+    let keep: { store: string; ref: string } | null = null;
     if (input['keepSessionId'] !== null && input['keepSessionId'] !== undefined) {
       const address = decodeSessionId(String(input['keepSessionId']));
-      if (!address || address.store !== native!.name || !isNativeRef(address.ref)) return null;
-      keep = address.ref;
+      if (!address || !app.stores.has(address.store)) return null;
+      keep = address;
     }
+    let nativeName: string | null = null;
+    const frameworks: ProjectableStore[] = [];
+    for (const store of stores) {
+      if (store === undefined) return null;
+      if (store === native) nativeName = store.name;
+      else {
+        // A store not yet projected finds a user's rows by decoding every blob: the general way does that.
+        const framework = app.frameworkStores.get(store.name);
+        if (!framework || !app.projector.isReady(store.name)) return null;
+        frameworks.push(framework);
+      }
+    }
+    const only = (claimed: boolean) =>
+      claimed ? `${API_ORIGIN} AND EXISTS (SELECT 1 FROM claim)` : API_ORIGIN;
     return {
       serviceInput: {
         userId: String(input['userId']),
         store: input['store'],
         keepSessionId: keep === null ? null : String(input['keepSessionId']),
       },
-      statement: (claimed) => statements.endUserSessions(keyType, claimed),
-      params: [userId, keep, actor, String(input['userId'])],
+      statement: (claimed) =>
+        cached(`${claimed}|${nativeName}|${frameworks.map((store) => store.name).join('|')}`, () =>
+          statements.endUserSessions(
+            keyType,
+            nativeName,
+            frameworks.map((store, index) => ({
+              name: `s${index}`,
+              ctes: store.sql.userDeletionCtes(
+                store.name,
+                `s${index}`,
+                { user: END_PARAMS.user, keep: keptIn(store.name) },
+                keyType,
+                store.tombstoneSeconds,
+                only(claimed),
+              ),
+            })),
+            claimed,
+          ),
+        ),
+      params: [userId, keep?.ref ?? null, keep?.store ?? null, actor, String(input['userId'])],
       finish: (rows) => {
         const row = rows[0] as { count: number; claimed?: number } | undefined;
         if (!row || row.claimed === 0) return null;
@@ -206,6 +279,18 @@ export function createMutationPath(app: App): MutationPath | null {
       if (!job) return null;
       const respond = (body: JsonText) => `{"data":{${JSON.stringify(plan.key)}:${body}}}`;
       try {
+        if (key === null && job.printed) {
+          const { rows } = await db.query<Printed>(job.printed, [...job.params, now]);
+          const row = rows[0];
+          if (!row) return null;
+          if (!row.ok) {
+            // Written, but a value PostgreSQL would print differently: printed here from the row read back.
+            const back = await db.query(readBack, [row.id]);
+            const done = job.finish(back.rows);
+            if (done) return respond(done.body);
+          }
+          return respond(job.key ? row.body.replace(KEY_MARK, job.key) : row.body);
+        }
         if (key === null) {
           const { rows } = await db.query(job.statement(false), job.params);
           const done = job.finish(rows);
@@ -236,8 +321,17 @@ export function createMutationPath(app: App): MutationPath | null {
   };
 }
 
+/** A payload PostgreSQL printed (src/fastpath/mutation-json.sql.ts). */
+type Printed = { body: string; ok: boolean; id: string };
+
 /** A compiled mutation's statement, its parameters and what its rows mean. */
 interface Work {
+  /**
+   * Without an Idempotency-Key, the statement that also prints the payload (its `now` after `params`), when
+   * the plan's fields print in SQL; `key` goes where the body holds KEY_MARK.
+   */
+  printed?: string | null;
+  key?: string;
   /**
    * The input as the resolver hands it to the service (src/schema/session/mutations.ts), whose hash an
    * Idempotency-Key's step keeps: a retry on either path must hash the same.

@@ -24,7 +24,10 @@ const claiming = (claimed: boolean, n: number) =>
 const AUDIT = 'INSERT INTO sessiongraph.audit_log (actor, action, session_id, user_id, outcome)';
 const sessionIdOf = (store: string, id: string) => globalId(`Session:${store}:`, id, 'uuid');
 
-/** The session's row, and its owner's when `users` is given, from the CTE `changed`. */
+/**
+ * The session's row, and its owner's when `users` is given, from the CTE `changed` (the default last
+ * SELECT; src/fastpath/mutation-json.sql.ts has PostgreSQL print the payload instead).
+ */
 const result = (users: UserJoin | null) =>
   users
     ? `SELECT s.*, ${users.select} FROM changed AS s ${users.join('s.user_id')}`
@@ -36,7 +39,12 @@ const result = (users: UserJoin | null) =>
  * jsonb prints with spaces JSON.stringify leaves out, so the size check is a little stricter than the general
  * way's: data it refuses near the limit goes there and is measured exactly.
  */
-export const updateData = (users: UserJoin | null, maxDepth: number, claimed = false) => {
+export const updateData = (
+  users: UserJoin | null,
+  maxDepth: number,
+  claimed = false,
+  select: string = result(users),
+) => {
   const claim = claiming(claimed, 8);
   return `/* compiledUpdateSession${claimed ? 'Claimed' : ''} */
   WITH ${claim.head} changed AS (
@@ -48,14 +56,20 @@ export const updateData = (users: UserJoin | null, maxDepth: number, claimed = f
   ), audit AS (
     ${AUDIT} SELECT $6, 'updateSession', $7, user_id, 'ok' FROM changed
   )
-  ${result(users)}`;
+  ${select}`;
 };
 
 /**
  * `createSession`: $1 key hash, $2 user (the users key's type) or null, $3 data (jsonb), $4 expiry, $5 ip or
  * null, $6 user agent or null, $7 the actor. A user that does not exist fails the foreign key: nothing is written.
  */
-export const createSession = (store: string, keyType: string, users: UserJoin | null, claimed = false) => {
+export const createSession = (
+  store: string,
+  keyType: string,
+  users: UserJoin | null,
+  claimed = false,
+  select: string = result(users),
+) => {
   const claim = claiming(claimed, 8);
   return `/* compiledCreateSession${claimed ? 'Claimed' : ''} */
   WITH ${claim.head} changed AS (
@@ -65,22 +79,62 @@ export const createSession = (store: string, keyType: string, users: UserJoin | 
   ), audit AS (
     ${AUDIT} SELECT $7, 'createSession', ${sessionIdOf(store, 'id')}, user_id, 'ok' FROM changed
   )
-  ${result(users)}`;
+  ${select}`;
 };
 
+/** A framework store's part of `endUserSessions`: its CTEs, the first of which (`<name>_gone`) lists its rows. */
+export interface StoreDeletion {
+  name: string;
+  ctes: string[];
+}
+
+/** Parameters of `endUserSessions`, after which an idempotency claim's three follow. */
+export const END_PARAMS = { user: '$1', keepRef: '$2', keepStore: '$3', actor: '$4', userId: '$5' } as const;
+
+/** The ref to keep in `store`: the caller's `keepSessionId` when it names that store, else null. */
+export const keptIn = (store: string) =>
+  `(CASE WHEN ${END_PARAMS.keepStore}::text = ${literalOf(store)} THEN ${END_PARAMS.keepRef}::text END)`;
+
+const literalOf = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** The condition that marks the statement an API write first (the capture triggers then queue nothing). */
+export const API_ORIGIN = `(SELECT o FROM origin) = 'api'`;
+
 /**
- * `endUserSessions` on the native store: $1 user, $2 a session id to keep or null, $3 the actor, $4 the user id
- * as the caller gave it. The audit row is written whether or not the user had sessions, as the general way's.
+ * `endUserSessions`: the user's sessions in the native store (`native`, when there is one) and in each
+ * framework store through its projection (`frameworks`, from src/stores/blob.sql.ts), one audit row, and the
+ * count. $1 user, $2 the ref to keep and $3 its store (or nulls), $4 the actor, $5 the user id as the caller
+ * gave it. The audit row is written whether or not the user had sessions, as the general way's.
  */
-export const endUserSessions = (keyType: string, claimed = false) => {
-  const claim = claiming(claimed, 5);
+export const endUserSessions = (
+  keyType: string,
+  native: string | null,
+  frameworks: readonly StoreDeletion[],
+  claimed = false,
+) => {
+  const claim = claiming(claimed, 6);
+  const { user, actor, userId } = END_PARAMS;
+  const ctes: string[] = [];
+  const counts: string[] = [];
+  if (frameworks.length > 0)
+    ctes.push("origin AS (SELECT set_config('sessiongraph.origin', 'api', true) AS o)");
+  if (native !== null) {
+    ctes.push(`native_gone AS (
+      DELETE FROM sessiongraph.sessions
+       WHERE user_id = ${user}::${keyType} AND (${keptIn(native)} IS NULL OR id::text <> ${keptIn(native)}) ${claim.only}
+      RETURNING 1
+    )`);
+    counts.push('(SELECT count(*) FROM native_gone)');
+  }
+  for (const store of frameworks) {
+    ctes.push(...store.ctes);
+    counts.push(`(SELECT count(*) FROM ${store.name}_gone)`);
+  }
+  ctes.push(`audit AS (
+    ${AUDIT} SELECT ${actor}, 'endUserSessions', NULL, ${userId}, 'ok' WHERE true ${claim.only}
+  )`);
+  const count = counts.length > 0 ? counts.join(' + ') : '0';
   return `/* compiledEndUserSessions${claimed ? 'Claimed' : ''} */
-  WITH ${claim.head} gone AS (
-    DELETE FROM sessiongraph.sessions
-     WHERE user_id = $1::${keyType} AND ($2::uuid IS NULL OR id <> $2::uuid) ${claim.only}
-    RETURNING 1
-  ), audit AS (
-    ${AUDIT} SELECT $3, 'endUserSessions', NULL, $4, 'ok' WHERE true ${claim.only}
-  )
-  SELECT count(*)::integer AS count${claimed ? ', (SELECT count(*) FROM claim)::integer AS claimed' : ''} FROM gone`;
+  WITH ${claim.head} ${ctes.join(',\n')}
+  SELECT (${count})::integer AS count${claimed ? ', (SELECT count(*) FROM claim)::integer AS claimed' : ''}`;
 };

@@ -11,6 +11,7 @@ import type { UserJoin } from '../users/users.sql.ts';
 import type { FieldPlan, Plan } from './compile.ts';
 import {
   createPrinter,
+  type Printer,
   edgeObject,
   globalId,
   json,
@@ -43,21 +44,17 @@ export interface NativeJsonStatements {
 /** Stored data up to this size is printed by PostgreSQL; larger goes the general way. */
 export const PRINTED_DATA_BYTES = 128 * 1024;
 
-export function createNativeJsonStatements(
-  plan: Plan,
+/**
+ * Prints a native session row `s` (with its owner `u` when joined) as a plan's fields ask, under `printer`'s
+ * checks; `read` collects the optional columns the printing needs.
+ */
+export function nativeSessionJson(
+  printer: Printer,
   store: string,
-  catalog: UsersCatalog,
-  users: UserJoin,
   maxDepth: number,
-): NativeJsonStatements | null {
-  const printer = createPrinter(catalog);
-  const read = new Set<OptionalColumn>();
-
-  const sessionJson = (
-    fields: readonly FieldPlan[],
-    now: string,
-    createdIso = printer.time('s.created_at'),
-  ) =>
+  read: Set<OptionalColumn>,
+) {
+  return (fields: readonly FieldPlan[], now: string, createdIso = printer.time('s.created_at')) =>
     printer.session(fields, (field) => {
       switch (field.field) {
         case 'id':
@@ -98,6 +95,18 @@ export function createNativeJsonStatements(
           throw new NotCovered();
       }
     });
+}
+
+export function createNativeJsonStatements(
+  plan: Plan,
+  store: string,
+  catalog: UsersCatalog,
+  users: UserJoin,
+  maxDepth: number,
+): NativeJsonStatements | null {
+  const printer = createPrinter(catalog);
+  const read = new Set<OptionalColumn>();
+  const sessionJson = nativeSessionJson(printer, store, maxDepth, read);
 
   const join = plan.readsUser ? users.join('s.user_id') : '';
 

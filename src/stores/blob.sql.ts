@@ -346,6 +346,48 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
       return plannedRows(db, `SELECT 1 FROM ${spec.table}`, []);
     },
 
+    /**
+     * What `deleteProjectedUserSessions` and the tombstones after it do, as CTEs of one statement (the
+     * compiled `endUserSessions`, src/fastpath/native-mutations.sql.ts), named `<name>_gone` (its rows) and
+     * after. `user` and `keep` are the statement's parameters for the user's key and the ref to keep (text,
+     * or null); `origin` a condition that holds once the statement marked itself an API write, so the
+     * capture trigger queues nothing. Tombstones as `recordTombstones` writes them, without its pruning (the
+     * sweeper prunes).
+     */
+    userDeletionCtes(
+      store: string,
+      name: string,
+      params: { user: string; keep: string },
+      userKeyType: string,
+      tombstoneSeconds: number,
+      origin: string,
+    ): string[] {
+      const literal = `'${store.replaceAll("'", "''")}'`;
+      const ctes = [
+        `${name}_gone AS (
+           DELETE FROM sessiongraph.projection p
+            WHERE p.store = ${literal} AND p.user_id = ${params.user}::${userKeyType}
+              AND (${params.keep}::text IS NULL OR p.ref <> ${params.keep}) AND ${origin}
+           RETURNING p.session_key, p.ref
+         )`,
+        `${name}_deleted AS (
+           DELETE FROM ${spec.table}
+            WHERE ${spec.key} IN (SELECT k FROM (SELECT session_key::${spec.keyType} AS k FROM ${name}_gone) AS keys)
+           RETURNING 1
+         )`,
+      ];
+      if (tombstoneSeconds > 0) {
+        ctes.push(`${name}_revoked AS (
+           INSERT INTO sessiongraph.revoked_keys (store, key_hash, revoked_until)
+           SELECT DISTINCT ${literal}, decode(ref, 'hex'), now() + make_interval(secs => ${Math.floor(tombstoneSeconds)})
+             FROM ${name}_gone
+           ON CONFLICT (store, key_hash) DO UPDATE
+             SET revoked_until = GREATEST(sessiongraph.revoked_keys.revoked_until, EXCLUDED.revoked_until)
+         )`);
+      }
+      return ctes;
+    },
+
     async deleteProjectedUserSessions(
       tx: Queryable,
       store: string,
