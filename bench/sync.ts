@@ -2,17 +2,24 @@
  * `npm run bench:sync`: the projection, measured on one machine in one run.
  *
  * - backfill throughput (sessions/s) on 100,000 Django sessions (signed format, ≈10% expired, ≈5% large
- *   enough to be compressed) and 100,000 web.py sessions (pickled by web.py itself when Python is there);
+ *   enough to be compressed) and 100,000 web.py sessions (pickled by web.py itself when Python is there),
+ *   by `sessiongraph sync --backfill` run as `npm start` runs the server (dist/, a 256 MB heap), decoding
+ *   in-process (`decodeThreads: 0`) and on the decode workers, alternating on the same rows: the ratio, that
+ *   process's peak RSS and the CPU it and its PostgreSQL backends spent per session;
  * - lag between a framework write and the projection reflecting it, under a steady write load;
  * - side by side on 100,000 legacy (pre-3.1) Django rows: the SQL-only decoding query, a materialized view
  *   build and refresh, and "all sessions of one user" through the decoding query, the view's index and
  *   sessiongraph's projection (on the Django and web.py stores).
  *
  * Needs a PostgreSQL: DATABASE_URL, else 127.0.0.1:5432. Creates and drops its own database.
+ * BENCH_SESSIONS (rows per store), BENCH_ROUNDS (backfill rounds per mode, default 3), BENCH_DECODE_THREADS
+ * (the workers' side; default the setting's default) and BENCH_ONLY=backfill (skip the rest).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { createApp } from '../src/app.ts';
 import { createDjangoCodec } from '../src/codecs/django.ts';
@@ -27,6 +34,8 @@ import { SyncWorker } from '../src/projection/worker.ts';
 const SECRET = 'bench-secret-key';
 const USERS = 10_000;
 const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 100_000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ONLY_BACKFILL = process.env['BENCH_ONLY'] === 'backfill';
 const serverUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const database = `sg_bench_${randomBytes(4).toString('hex')}`;
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -39,6 +48,98 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 };
+/** A process's peak resident set so far and its CPU time, from /proc (Linux); null once it is gone. */
+function processUsage(pid: number): { peakRss: number; cpuMs: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      peakRss: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024,
+      cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `sessiongraph sync --backfill --restart` as `npm start` runs the server (the built dist/cli.js, a 256 MB heap),
+ * with `decodeThreads`: its rate as it reports it, its peak RSS and CPU, and the CPU of the PostgreSQL backends
+ * serving its database (sampled every 50 ms, so the last 50 ms of each go uncounted).
+ */
+async function backfillProcess(
+  databaseUrl: string,
+  configPath: string,
+  decodeThreads: number,
+  admin: pg.Client,
+  database: string,
+) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--enable-source-maps',
+      '--expose-gc',
+      '--max-old-space-size=256',
+      'dist/cli.js',
+      'sync',
+      '--backfill',
+      '--restart',
+    ],
+    {
+      cwd: new URL('..', import.meta.url),
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        SESSIONGRAPH_CONFIG: configPath,
+        DECODE_THREADS: String(decodeThreads),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  let usage = { peakRss: 0, cpuMs: 0 };
+  const backends = new Map<number, number>();
+  let sampling = false;
+  const sampler = setInterval(() => {
+    usage = processUsage(child.pid!) ?? usage;
+    if (sampling) return;
+    sampling = true;
+    admin
+      .query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database])
+      .then(({ rows }) => {
+        for (const { pid } of rows) {
+          const used = processUsage(pid);
+          if (used) backends.set(pid, used.cpuMs);
+        }
+      })
+      .catch(() => {})
+      .finally(() => {
+        sampling = false;
+      });
+  }, 50);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`sync --backfill exited ${code}: ${stderr}`);
+  const reported = /projected in ([\d.]+)s \((\d+) sessions\/s\)/.exec(stdout);
+  if (!reported) throw new Error(`no rate in: ${stdout}`);
+  return {
+    seconds: Number(reported[1]),
+    perSecond: Number(reported[2]),
+    peakRss: usage.peakRss,
+    processCpuMs: usage.cpuMs,
+    postgresCpuMs: [...backends.values()].reduce((sum, ms) => sum + ms, 0),
+  };
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const result = await work();
@@ -101,6 +202,7 @@ async function main() {
   url.pathname = `/${database}`;
   const pool = createPool(url.toString(), 8);
   const results: Record<string, unknown> = { sessions: SESSIONS, users: USERS };
+  let closeWorkers = async () => {};
   try {
     log(`bench:sync on ${database}: ${USERS} users, ${SESSIONS} sessions per store`);
     await pool.query(`CREATE TABLE users (id serial PRIMARY KEY, username text NOT NULL, email text NOT NULL,
@@ -159,31 +261,97 @@ async function main() {
     results['compressedDjangoRows'] = compressed;
     results['webpyWriter'] = web.writer;
 
-    // sessiongraph over it.
-    const config = loadConfig(
-      { DATABASE_URL: url.toString() },
-      {
-        logLevel: 'silent',
-        users: { table: 'public.users', key: 'id', columns: ['username', 'email'] },
-        stores: [
-          { kind: 'django', name: 'django', secretKey: SECRET },
-          { kind: 'webpy', name: 'webpy', timeoutSeconds: 86_400, userPath: 'uid' },
-        ],
-        fields: [{ name: 'userRole', path: 'user_role', type: 'String', indexed: true }],
-      },
-    );
+    // sessiongraph over it: the same stores twice, decoding in-process and on the decode workers.
+    const settings = (decodeThreads?: number) =>
+      loadConfig(
+        { DATABASE_URL: url.toString() },
+        {
+          logLevel: 'silent',
+          ...(decodeThreads === undefined ? {} : { decodeThreads }),
+          users: { table: 'public.users', key: 'id', columns: ['username', 'email'] },
+          stores: [
+            { kind: 'django', name: 'django', secretKey: SECRET },
+            { kind: 'webpy', name: 'webpy', timeoutSeconds: 86_400, userPath: 'uid' },
+          ],
+          fields: [{ name: 'userRole', path: 'user_role', type: 'String', indexed: true }],
+        },
+      );
+    const threadsSetting = process.env['BENCH_DECODE_THREADS'];
+    const config = settings(threadsSetting === undefined ? undefined : Number(threadsSetting));
     const app = await createApp(config, { pool, logger: createLogger('silent'), migrate: true });
+    closeWorkers = () => app.projector.close();
 
-    // 1. Backfill throughput.
-    const backfill: Record<string, { seconds: number; perSecond: number }> = {};
-    for (const store of app.frameworkStores.values()) {
-      const [progress, ms] = await timed(() => app.projector.backfill(pool, store));
-      backfill[store.name] = { seconds: ms / 1000, perSecond: Math.round(progress.rows / (ms / 1000)) };
+    // 1. Backfill throughput: the built CLI as a process of its own, alternating in-process and decode-worker
+    // rounds on the same rows, the projection emptied before each.
+    execFileSync('npm', ['run', 'build'], { cwd: new URL('..', import.meta.url), stdio: 'ignore' });
+    const load = loadavg()[0]!;
+    log(
+      `load average at start: ${load.toFixed(2)}; decode threads: ${config.decodeThreads}; rounds: ${ROUNDS}`,
+    );
+    type Round = Awaited<ReturnType<typeof backfillProcess>>;
+    const backfill: Record<string, unknown> = {};
+    const summaries: Record<string, { seconds: number; perSecond: number }> = {};
+    const storeSettings = settings().stores;
+    for (const name of app.frameworkStores.keys()) {
+      const configPath = join(tmpdir(), `${database}-${name}.json`);
+      writeFileSync(
+        configPath,
+        JSON.stringify({
+          users: config.users,
+          fields: config.fields,
+          stores: storeSettings.filter((store) => store.name === name),
+        }),
+      );
+      const rounds: Record<'inProcess' | 'workers', Round[]> = { inProcess: [], workers: [] };
+      for (let round = 0; round < ROUNDS; round += 1) {
+        for (const mode of ['inProcess', 'workers'] as const) {
+          await pool.query('TRUNCATE sessiongraph.projection');
+          await pool.query('CHECKPOINT');
+          const threads = mode === 'inProcess' ? 0 : config.decodeThreads;
+          const entry = await backfillProcess(url.toString(), configPath, threads, admin, database);
+          rounds[mode].push(entry);
+          log(
+            `backfill ${name} ${mode === 'inProcess' ? 'in-process' : `${threads} workers`}: ` +
+              `${entry.seconds.toFixed(2)}s = ${entry.perSecond} sessions/s; peak RSS ${Math.round(entry.peakRss / 2 ** 20)} MB; ` +
+              `CPU µs/session: sessiongraph ${Math.round((entry.processCpuMs * 1000) / SESSIONS)}, ` +
+              `PostgreSQL ${Math.round((entry.postgresCpuMs * 1000) / SESSIONS)}`,
+          );
+        }
+      }
+      const ratios = rounds.workers.map(
+        (entry, index) => entry.perSecond / rounds.inProcess[index]!.perSecond,
+      );
+      const side = (list: Round[]) => ({
+        perSecond: median(list.map((entry) => entry.perSecond)),
+        seconds: median(list.map((entry) => entry.seconds)),
+        peakRssMb: Math.round(Math.max(...list.map((entry) => entry.peakRss)) / 2 ** 20),
+        rounds: list,
+      });
+      backfill[name] = {
+        inProcess: side(rounds.inProcess),
+        workers: { threads: config.decodeThreads, ...side(rounds.workers) },
+        ratio: median(ratios),
+        ratios,
+      };
+      summaries[name] = {
+        seconds: median(rounds.workers.map((e) => e.seconds)),
+        perSecond: median(rounds.workers.map((e) => e.perSecond)),
+      };
       log(
-        `backfill ${store.name}: ${progress.rows} sessions in ${(ms / 1000).toFixed(2)}s = ${backfill[store.name]!.perSecond} sessions/s`,
+        `backfill ${name}: in-process ${median(rounds.inProcess.map((e) => e.perSecond))}/s, ${config.decodeThreads} workers ` +
+          `${median(rounds.workers.map((e) => e.perSecond))}/s: ${median(ratios).toFixed(2)}× (per round ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
       );
     }
+    results['loadAverage'] = load;
     results['backfill'] = backfill;
+    if (ONLY_BACKFILL) {
+      writeFileSync(new URL('./sync-results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+      return;
+    }
+    // Each round emptied the projection: build it once more for what follows.
+    await pool.query('TRUNCATE sessiongraph.projection');
+    for (const store of app.frameworkStores.values())
+      await app.projector.backfill(pool, store, { restart: true });
     await pool.query('VACUUM ANALYZE sessiongraph.projection');
 
     // 2. Lag under a steady write load: 300 writes/s for 8 s, the worker following through NOTIFY.
@@ -300,7 +468,8 @@ async function main() {
     }
     log('');
     const targets = {
-      backfillUnder4s: Object.values(backfill).every((entry) => entry.seconds < 4),
+      backfillUnder4s: Object.values(summaries).every((entry) => entry.seconds < 4),
+      workersAtLeast1_6x: Object.values(backfill).every((entry) => (entry as { ratio: number }).ratio >= 1.6),
       lagP99Under1s: percentile(lags, 99) < 1000,
       oneUserUnder2ms: Object.values(viaProjection).every((ms) => ms < 2),
     };
@@ -308,6 +477,7 @@ async function main() {
     log(`targets: ${JSON.stringify(targets)}`);
     writeFileSync(new URL('./sync-results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
+    await closeWorkers();
     await pool.end();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import {
   ConfigError,
@@ -39,6 +40,9 @@ const budgetsSchema = z
     maxValues: z.number().int().positive().default(1_000_000),
   })
   .strict();
+
+/** One decode thread per CPU, up to four: the main thread and PostgreSQL need cores too. */
+const DEFAULT_DECODE_THREADS = Math.min(availableParallelism(), 4);
 
 export const configSchema = z.object({
   databaseUrl: z.string().url().optional(),
@@ -173,6 +177,17 @@ export const configSchema = z.object({
     .int()
     .min(0)
     .default(64 * 1024 * 1024),
+  /**
+   * Worker threads that decode rows for the `sessiongraph sync` command's bulk work: the backfill, `--verify`
+   * and its large batches (requests decode in-process). 0 decodes everything in-process.
+   */
+  decodeThreads: z.number().int().min(0).max(64).default(DEFAULT_DECODE_THREADS),
+  /**
+   * The same inside the server (its start-up backfill and the sync worker's large batches). Off by default:
+   * there the other cores serve requests, and the workers' heaps and buffers cost the process about 80–100 MB
+   * of resident memory on hostile tables (see the README's Performance section).
+   */
+  serverDecodeThreads: z.number().int().min(0).max(64).default(0),
   budgets: budgetsSchema.default({
     maxInputBytes: 16 * 1024 * 1024,
     maxOutputBytes: 8 * 1024 * 1024,
@@ -270,6 +285,8 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     metricsHost: env['METRICS_HOST'] || undefined,
     tokenCacheSeconds: integer(env, 'TOKEN_CACHE_SECONDS'),
     syncInServer: boolean(env, 'SYNC_IN_SERVER'),
+    decodeThreads: integer(env, 'DECODE_THREADS'),
+    serverDecodeThreads: integer(env, 'SERVER_DECODE_THREADS'),
     allowUnauthenticatedListen: boolean(env, 'ALLOW_UNAUTHENTICATED_LISTEN'),
   });
   const merged = {

@@ -18,10 +18,12 @@ import { createHttpFront } from './ops/http.ts';
 /** Starts the server: on DATABASE_URL if set, else on an embedded PGlite filled with demo data. */
 async function main() {
   // The demo's typed fields apply only when nothing else configures fields.
-  const config =
+  const loaded =
     process.env['DATABASE_URL'] || process.env['DATABASE_URL_FILE']
       ? loadConfig()
       : loadConfig(process.env, demoConfigOverrides);
+  // The server's bulk decoding has its own thread count (see serverDecodeThreads).
+  const config = { ...loaded, decodeThreads: loaded.serverDecodeThreads };
   const logger = createLogger(config.logLevel);
   let embedded: Awaited<ReturnType<typeof startEmbeddedDatabase>> | null = null;
   let databaseUrl = config.databaseUrl;

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { Config } from '../config.ts';
 import type { Pool, Queryable } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
@@ -6,11 +7,14 @@ import type { WhereCondition } from '../sessions/fields.ts';
 import type { BlobQueries, BlobRow } from '../stores/blob.sql.ts';
 import type { SessionRecord } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
-import { blobVersion } from '../stores/blob-store.ts';
+import type { DecoderSource } from '../stores/blob-store.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { DecodePool } from './decode-pool.ts';
 import { type ClaimedChange, createProjectionQueries, type ProjectedSummary } from './projection.sql.ts';
-import { fieldColumn, fieldSqlType, type ProjectionRow, projectionRow } from './rows.ts';
+import { failedRow, fieldColumn, fieldSqlType, type ProjectionRow, projectRow } from './rows.ts';
 import { isFrameworkStore, WHOLE_STORE } from './schema.ts';
 import { projectionFingerprint } from './fingerprint.ts';
+import { ProjectionStream } from './stream.ts';
 
 /**
  * Keeps `sessiongraph.projection` equal to what the framework tables decode to: applies queued changes
@@ -23,6 +27,10 @@ export interface ProjectableStore {
   sql: BlobQueries;
   decodeRow(row: BlobRow, now: Date, cached?: boolean): SessionRecord;
   withBlob(db: Queryable, row: BlobRow): Promise<BlobRow>;
+  /** How decode workers build its decoding; without it, its rows decode in-process. */
+  readonly decoder?: DecoderSource;
+  /** How long a key it ends stays refused (0: none is recorded). */
+  readonly tombstoneSeconds: number;
 }
 
 /** Told about a row the projection could not decode or store as it is (it is projected INVALID instead). */
@@ -33,27 +41,6 @@ export type RowErrorHandler = (store: string, ref: string, error: unknown) => vo
  * is written in several statements instead of one document the size of their sum.
  */
 const DOCUMENT_BYTES = 16 * 1024 * 1024;
-
-/** What a row that could not be decoded or stored is projected as: INVALID, with the problem, no data. */
-function failedRow(row: BlobRow, sortAt: Date | null, problem: string, fields: number): ProjectionRow {
-  return {
-    ref: row.ref,
-    key: row.key,
-    userId: null,
-    valid: false,
-    problem,
-    note: null,
-    data: null,
-    dataJson: '{}',
-    userText: null,
-    expiresAt: row.expires_at,
-    sortAt,
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-    version: blobVersion(row.blob),
-    fields: Array.from({ length: fields }, () => null),
-  };
-}
 
 /**
  * Row documents for the upsert, closed at DOCUMENT_BYTES: `write` gets each document's rows (JSON texts) as
@@ -103,19 +90,26 @@ export interface VerifyReport {
   orphaned: number;
 }
 
-const sortOf = (row: BlobRow) => (row.sort_at === null ? null : new Date(Math.floor(row.sort_at.getTime())));
-
 export class Projector {
   readonly sql;
   private readonly ready = new Set<string>();
   /** Each framework store's fingerprint under this configuration (src/projection/fingerprint.ts). */
   private readonly fingerprints: Map<string, string>;
 
+  private pool: DecodePool | null = null;
+  /** Where decode workers' losses are logged. */
+  private readonly logger: Logger;
+  /** The decode workers' heap caps (see DecodePoolOptions). */
+  private readonly decodeHeapMb: { workers: number; retry: number };
+
   constructor(
     private readonly config: Config,
     private readonly catalog: UsersCatalog,
     private readonly onRowError: RowErrorHandler = () => {},
+    options: { logger?: Logger; decodeHeapMb?: { workers: number; retry: number } } = {},
   ) {
+    this.logger = options.logger ?? createLogger(config.logLevel);
+    this.decodeHeapMb = options.decodeHeapMb ?? { workers: WORKER_HEAP_MB, retry: processHeapMb() };
     this.sql = createProjectionQueries(config.fields, catalog.keyPgType);
     this.fingerprints = new Map(
       config.stores
@@ -162,23 +156,57 @@ export class Projector {
     now: Date,
   ): Promise<ProjectionRow> {
     const whole = await store.withBlob(db, row);
-    try {
-      return projectionRow(
-        store.decodeRow(whole, now, false),
-        row.key,
-        sortOf(row),
-        this.config.fields,
-        this.catalog,
-      );
-    } catch (error) {
-      this.onRowError(store.name, row.ref, error);
-      return failedRow(
-        row,
-        sortOf(row),
-        'internal: this row could not be projected (see the server log)',
-        this.config.fields.length,
-      );
-    }
+    return projectRow(store.decodeRow, whole, now, this.config.fields, this.catalog, (error) =>
+      this.onRowError(store.name, row.ref, error),
+    );
+  }
+
+  /**
+   * Bulk work's rows projected in order (see stream.ts): on the decode workers when `decodeThreads` allows
+   * and the store's kind has a decoder, else in-process.
+   */
+  private stream(
+    db: Queryable,
+    store: ProjectableStore,
+    summaries = false,
+    workers = true,
+    rows = CHUNK_ROWS,
+  ) {
+    return new ProjectionStream({
+      db,
+      store,
+      pool: workers ? this.decodePool() : null,
+      summaries,
+      // A batch smaller than a chunk per thread is shared out among the threads all the same.
+      chunkRows: Math.max(1, Math.min(CHUNK_ROWS, Math.ceil(rows / Math.max(1, this.config.decodeThreads)))),
+      ahead: CHUNKS_AHEAD_PER_THREAD * this.config.decodeThreads,
+      project: (on, row, now) => this.project(on, store, row, now),
+      failed: (row, problem) => failedRow(row, problem, this.config.fields.length),
+      rowJson: this.sql.rowJson,
+    });
+  }
+
+  /** The decode workers, made when bulk work first needs them; null with `decodeThreads: 0`. */
+  private decodePool(): DecodePool | null {
+    if (this.config.decodeThreads === 0) return null;
+    this.pool ??= new DecodePool({
+      threads: this.config.decodeThreads,
+      budgets: this.config.budgets,
+      fields: this.config.fields,
+      keyPgType: this.catalog.keyPgType,
+      heapMb: this.decodeHeapMb.workers,
+      retryHeapMb: this.decodeHeapMb.retry,
+      logger: this.logger,
+      onRowError: this.onRowError,
+    });
+    return this.pool.active ? this.pool : null;
+  }
+
+  /** Stops the decode workers (they also stop by themselves once idle, and never keep the process alive). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
   }
 
   /**
@@ -232,6 +260,25 @@ export class Projector {
     await documents.close();
   }
 
+  /** `upsert` for bulk work: on the decode workers when `workers` (and the pool) allow. */
+  private async upsertBulk(
+    tx: Queryable,
+    store: ProjectableStore,
+    rows: readonly BlobRow[],
+    now: Date,
+    workers: boolean,
+  ): Promise<void> {
+    const stream = this.stream(tx, store, false, workers, rows.length);
+    stream.add(rows, now);
+    const documents = new Documents((parts) => this.upsertParts(tx, store.name, parts));
+    for (let taken = 0; taken < rows.length; ) {
+      const chunk = await stream.take();
+      for (const json of chunk.jsons) await documents.add(json);
+      taken += chunk.rows.length;
+    }
+    await documents.close();
+  }
+
   remove(tx: Queryable, store: string, refs: readonly string[]): Promise<number> {
     return this.sql.deleteRefs(tx, store, refs);
   }
@@ -266,7 +313,9 @@ export class Projector {
         const keys = [...keySet];
         await this.sql.lockKeys(tx, name, keys);
         const rows = await store.sql.byKeys(tx, keys);
-        await this.upsert(tx, store, rows, now);
+        // Only on workers already running: starting them would make this batch wait (the next one uses them).
+        const workers = rows.length >= SYNC_WORKER_ROWS && (this.decodePool()?.warm() ?? false);
+        await this.upsertBulk(tx, store, rows, now, workers);
         const present = new Set(rows.map((row) => row.key));
         await this.sql.deleteKeys(
           tx,
@@ -310,10 +359,12 @@ export class Projector {
     // From scratch, whatever the projection holds that this run does not write, and no sync rewrites, is of
     // no row of the table (a configuration that named another table, say): it goes at the end.
     const since = after === null ? await this.sql.clock(pool) : null;
-    // Pipelined: while documents are written (PostgreSQL's cores, two transactions at a time), the next rows
-    // are read and decoded (ours). Progress is saved once a batch's documents committed, in batch order; a
-    // batch redone after a crash is an idempotent upsert.
+    // Pipelined: while one batch's documents are written (PostgreSQL's cores, two transactions at a time), the
+    // next batch is read (PostgreSQL) and decoded (the decode workers, else this thread as it is written).
+    // Progress is saved once a batch's documents committed, in batch order; a batch redone after a crash is
+    // an idempotent upsert.
     const writes = new WriteSlots(2);
+    const stream = this.stream(pool, store);
     let saved: Promise<void> = Promise.resolve();
     const write = (parts: string[]) =>
       withTransaction(pool, async (tx) => {
@@ -324,9 +375,8 @@ export class Projector {
         );
         await this.upsertParts(tx, store.name, parts);
       });
-    for (;;) {
-      const { rows: batch, ended } = await store.sql.scanByKey(pool, after, batchSize);
-      const now = new Date();
+    /** Writes a batch added to the stream before, then saves its progress (in the background). */
+    const writeBatch = async (count: number, last: string | null, done: boolean) => {
       const batchWrites: Promise<void>[] = [];
       // The previous batch's progress is saved (or its failure known) before this batch writes anything.
       const previous = saved;
@@ -340,14 +390,15 @@ export class Projector {
           }
           batchWrites.push((await writes.submit(() => write(parts))).done);
         },
-        Math.ceil(batch.length / 2),
+        Math.ceil(count / 2),
       );
-      for (const row of batch)
-        await documents.add(this.sql.rowJson(await this.project(pool, store, row, now)));
+      for (let taken = 0; taken < count; ) {
+        const chunk = await stream.take();
+        for (const json of chunk.jsons) await documents.add(json);
+        taken += chunk.rows.length;
+      }
       await documents.close();
-      const last = batch.at(-1)?.key ?? after;
-      const done = ended;
-      rows += batch.length;
+      rows += count;
       const reached = rows;
       const committed = Promise.all(batchWrites);
       saved = Promise.all([saved, committed])
@@ -358,11 +409,29 @@ export class Projector {
         .then(() => options.onProgress?.({ store: store.name, rows: reached, total, done }));
       // Awaited by the next batch's first write (or below): never an unhandled rejection meanwhile.
       saved.catch(() => {});
+    };
+    const scan = (from: string | null) => {
+      const scanning = store.sql.scanByKey(pool, from, batchSize);
+      // Awaited in turn, unless an earlier batch failed: never an unhandled rejection meanwhile.
+      scanning.catch(() => {});
+      return scanning;
+    };
+    let scanning = scan(after);
+    // A batch is added to the stream (its chunks go to the workers) before the one before it is written.
+    let waiting: { count: number; last: string | null; done: boolean } | null = null;
+    for (;;) {
+      const { rows: batch, ended } = await scanning;
+      const last = batch.at(-1)?.key ?? after;
       after = last;
-      if (done) {
+      if (!ended) scanning = scan(last);
+      stream.add(batch, new Date());
+      if (waiting) await writeBatch(waiting.count, waiting.last, waiting.done);
+      waiting = { count: batch.length, last, done: ended };
+      if (ended) {
+        await writeBatch(waiting.count, waiting.last, waiting.done);
         await saved;
         this.ready.add(store.name);
-        return { store: store.name, rows, total, done };
+        return { store: store.name, rows, total, done: true };
       }
     }
   }
@@ -374,35 +443,60 @@ export class Projector {
   async verify(pool: Pool, store: ProjectableStore, batchSize = 2000): Promise<VerifyReport> {
     const report: VerifyReport = { store: store.name, checked: 0, missing: 0, stale: 0, orphaned: 0 };
     const now = new Date();
+    const stream = this.stream(pool, store, true);
+    const scan = (from: string | null) => {
+      const scanning = store.sql.scanByKey(pool, from, batchSize);
+      // Awaited in turn, unless an earlier batch failed: never an unhandled rejection meanwhile.
+      scanning.catch(() => {});
+      return scanning;
+    };
     let after: string | null = null;
+    let scanning = scan(after);
     for (;;) {
-      const { rows: batch, ended } = await store.sql.scanByKey(pool, after, batchSize);
+      const { rows: batch, ended } = await scanning;
       if (batch.length === 0) break;
       const last = batch.at(-1)!.key;
+      // The next batch is read while this one is decoded and compared.
+      if (!ended) scanning = scan(last);
+      stream.add(batch, now);
       const projected = await this.projectedBetween(pool, store.name, after, last);
       const byKey = new Map(projected.map((row) => [row.session_key, row]));
-      const repair: BlobRow[] = [];
-      for (const row of batch) {
-        const expected = await this.project(pool, store, row, now);
-        const actual = byKey.get(row.key);
-        byKey.delete(row.key);
-        if (!actual) report.missing += 1;
-        else if (
-          actual.version !== expected.version ||
-          actual.ref !== expected.ref ||
-          actual.user_id !== expected.userId ||
-          // Rows projected before the printed columns existed (migration 9) are brought up to date here.
-          actual.printed !== (expected.dataJson !== null) ||
-          actual.user_text !== expected.userText
-        ) {
-          report.stale += 1;
-        } else continue;
-        repair.push(row);
+      // Repairs keep their texts up to a document's worth; beyond that, rows are projected again to write.
+      const repair: (string | BlobRow)[] = [];
+      let repairChars = 0;
+      for (let taken = 0; taken < batch.length; ) {
+        const chunk = await stream.take();
+        chunk.rows.forEach((row, index) => {
+          const expected = chunk.summaries![index]!;
+          const actual = byKey.get(row.key);
+          byKey.delete(row.key);
+          if (!actual) report.missing += 1;
+          else if (
+            actual.version !== expected.version ||
+            actual.ref !== expected.ref ||
+            actual.user_id !== expected.userId ||
+            // Rows projected before the printed columns existed (migration 9) are brought up to date here.
+            actual.printed !== expected.printed ||
+            actual.user_text !== expected.userText
+          ) {
+            report.stale += 1;
+          } else return;
+          const json = chunk.jsons[index]!;
+          repairChars += json.length;
+          repair.push(repairChars <= DOCUMENT_BYTES ? json : row);
+        });
+        taken += chunk.rows.length;
       }
       const orphans = [...byKey.keys()];
       report.orphaned += orphans.length;
       await withTransaction(pool, async (tx) => {
-        await this.upsert(tx, store, repair, now);
+        const documents = new Documents((parts) => this.upsertParts(tx, store.name, parts));
+        for (const item of repair) {
+          await documents.add(
+            typeof item === 'string' ? item : this.sql.rowJson(await this.project(tx, store, item, now)),
+          );
+        }
+        await documents.close();
         await this.sql.deleteKeys(tx, store.name, orphans);
       });
       report.checked += batch.length;
@@ -434,6 +528,29 @@ export class Projector {
 }
 
 const estimateRows = (db: Queryable, store: ProjectableStore) => store.sql.countRows(db);
+
+/** Rows per decode-worker job: enough that sending one costs little beside decoding it. */
+const CHUNK_ROWS = 500;
+/** Jobs out per decode thread: the next is there when a worker finishes one. */
+const CHUNKS_AHEAD_PER_THREAD = 3;
+/** A sync batch with this many rows of one store decodes on the workers (smaller ones cost more to send). */
+const SYNC_WORKER_ROWS = 200;
+
+/**
+ * A decode worker's heap cap: far more than a job of ordinary rows needs, and small beside the process's, since
+ * every worker's heap adds to the process's memory (a row that needs more is decoded again, alone, under
+ * `processHeapMb`).
+ */
+const WORKER_HEAP_MB = 64;
+
+/**
+ * What this process's own heap may grow to (`npm start` caps it with HEAP_MB): a row that needs more than a
+ * worker's heap decodes in a worker of this size, as it would in-process.
+ */
+function processHeapMb(): number {
+  const mb = Math.floor(getHeapStatistics().heap_size_limit / (1024 * 1024));
+  return Math.min(1024, Math.max(128, mb));
+}
 
 /**
  * At most `size` writes in flight: `submit` waits for a free slot, starts the write and hands back its

@@ -2,6 +2,8 @@ import { jsonTextNestsDeeper } from '../codecs/budgets.ts';
 import type { JsonObject, JsonValue } from '../codecs/result.ts';
 import type { FieldConfig } from '../config-parts.ts';
 import { typedValue } from '../sessions/fields.ts';
+import type { BlobRow } from '../stores/blob.sql.ts';
+import { blobVersion } from '../stores/row-decoder.ts';
 import type { SessionRecord } from '../stores/types.ts';
 import { parseUserKey, type UsersCatalog } from '../users/catalog.ts';
 
@@ -142,3 +144,66 @@ export function projectionRow(
     }),
   };
 }
+
+/** A row's place in newest-first order, at the millisecond JavaScript keeps. */
+export const sortOf = (row: BlobRow) =>
+  row.sort_at === null ? null : new Date(Math.floor(row.sort_at.getTime()));
+
+/** What a row that could not be decoded or stored is projected as: INVALID, with the problem, no data. */
+export function failedRow(row: BlobRow, problem: string, fields: number): ProjectionRow {
+  return {
+    ref: row.ref,
+    key: row.key,
+    userId: null,
+    valid: false,
+    problem,
+    note: null,
+    data: null,
+    dataJson: '{}',
+    userText: null,
+    expiresAt: row.expires_at,
+    sortAt: sortOf(row),
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    version: blobVersion(row.blob),
+    fields: Array.from({ length: fields }, () => null),
+  };
+}
+
+/**
+ * A row's projection, its blob in hand (`withBlob`): decoded and typed. Never throws on data: a failure is
+ * INVALID with an "internal" problem, told to `onError`. The same in-process and in a decode worker.
+ */
+export function projectRow(
+  decodeRow: (row: BlobRow, now: Date, cached?: boolean) => SessionRecord,
+  row: BlobRow,
+  now: Date,
+  fields: readonly FieldConfig[],
+  catalog: Pick<UsersCatalog, 'keyPgType'>,
+  onError: (error: unknown) => void,
+): ProjectionRow {
+  try {
+    return projectionRow(decodeRow(row, now, false), row.key, sortOf(row), fields, catalog);
+  } catch (error) {
+    onError(error);
+    return failedRow(row, 'internal: this row could not be projected (see the server log)', fields.length);
+  }
+}
+
+/** What verify compares of a row's projection with the stored one (ProjectedSummary). */
+export interface RowSummary {
+  version: number;
+  ref: string;
+  userId: string | null;
+  /** Whether it holds the data's printed text. */
+  printed: boolean;
+  userText: string | null;
+}
+
+export const summaryOf = (row: ProjectionRow): RowSummary => ({
+  version: row.version,
+  ref: row.ref,
+  userId: row.userId,
+  printed: row.dataJson !== null,
+  userText: row.userText,
+});

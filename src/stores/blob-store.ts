@@ -1,5 +1,5 @@
 import { isTimeAndRef, keysetOf } from './cursor.ts';
-import { type DecodeBudgets, overBudget } from '../codecs/budgets.ts';
+import type { DecodeBudgets } from '../codecs/budgets.ts';
 import type { Decoded, JsonObject } from '../codecs/result.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
@@ -11,7 +11,16 @@ import type { UsersCatalog } from '../users/catalog.ts';
 import { createUserJoin, type UsersQueries } from '../users/users.sql.ts';
 import type { BlobQueries, BlobReadLimits, BlobRow } from './blob.sql.ts';
 import { DecodeCache } from './decode-cache.ts';
+import {
+  createRowDecoder,
+  type DecoderSpec,
+  INLINE_BLOB_BYTES,
+  type Outcome,
+  withoutHidden,
+} from './row-decoder.ts';
 import type { CreateInput, ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
+
+export { blobVersion, INLINE_BLOB_BYTES } from './row-decoder.ts';
 
 /**
  * A store over a framework's own table, where the session is a blob: Django, web.py, express,
@@ -71,6 +80,17 @@ export interface ProjectableBlobStore {
   decodeRow(row: BlobRow, now: Date, cached?: boolean): SessionRecord;
   /** The row with its blob, read alone when it was too large to come with its statement. */
   withBlob(db: Queryable, row: BlobRow): Promise<BlobRow>;
+  /** How a decode worker builds this store's row decoding; absent: its rows decode in-process only. */
+  readonly decoder?: DecoderSource;
+  /** How long a key it ends stays refused (0: none is recorded), for writes made outside it. */
+  readonly tombstoneSeconds: number;
+}
+
+/** A store's decoding as decode workers rebuild it (src/projection/decode-pool.ts). */
+export interface DecoderSource {
+  spec: DecoderSpec;
+  /** Counts a row a worker found undecodable, as the store counts its own (metrics). */
+  decodeFailed(problem: string): void;
 }
 
 /** What every framework store is built with (src/app.ts builds one and hands it to each). */
@@ -113,12 +133,15 @@ export interface BlobStoreOptions {
   tombstoneSeconds?: number;
   /** User ids that mean "nobody" in this store (web.py apps start every session with `uid: 0`). */
   anonymousUserIds?: readonly (string | number)[];
+  /**
+   * The settings and catalog facts from which the kind's `framework.decoder` (kind.ts) builds this store's
+   * decoding again in a decode worker, without a database; unset: rows decode in-process only.
+   */
+  decoder?: DecoderSpec;
 }
 
 const REF = /^[0-9a-f]{64}$/;
 const SCAN_CHUNK = 500;
-/** Statements of many rows bring blobs up to this size along; larger ones are read one at a time. */
-export const INLINE_BLOB_BYTES = 64 * 1024;
 /** Bytes of blobs one backfill or verify batch holds at most. */
 export const BATCH_BLOB_BYTES = 32 * 1024 * 1024;
 /**
@@ -138,56 +161,6 @@ export const blobReadLimits = (budgets: DecodeBudgets): BlobReadLimits => ({
 /** A list of sessions that ended before its limit to stay within PAGE_DATA_BYTES: more follow. */
 export type SessionPage = SessionRecord[] & { cutShort?: boolean };
 
-/**
- * A 31-bit fingerprint of the stored blob (FNV-1a over its UTF-16 code units): framework tables keep no
- * version counter, and `expectedVersion` only needs to notice that the row changed.
- */
-export function blobVersion(blob: string | null): number {
-  let hash = 0x811c9dc5;
-  const text = blob ?? '';
-  for (let index = 0; index < text.length; index += 1) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash & 0x7fffffff;
-}
-
-/**
- * A blob's decoding, with what every read of it derives (kept in the decode cache, so a hot session pays
- * for these once per change, not once per request). The objects are shared between requests: read only.
- */
-type Outcome = (
-  | {
-      ok: true;
-      session: DecodedSession;
-      data: JsonObject;
-      /** The JSON text of `data`, for reads answered without re-serialising it (cached decodings only). */
-      dataJson?: string;
-      userId: string | null;
-      managed: JsonObject | undefined;
-    }
-  | { ok: false; problem: string }
-) & { version: number };
-
-function onlyHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObject | undefined {
-  let managed: JsonObject | undefined;
-  for (const key of hidden) {
-    if (Object.hasOwn(full, key)) {
-      managed ??= {};
-      managed[key] = full[key]!;
-    }
-  }
-  return managed;
-}
-
-/** `data` without the managed keys. `fromEntries` defines properties, so a `__proto__` key stays data. */
-function withoutHidden(full: JsonObject, hidden: ReadonlySet<string>): JsonObject {
-  if (hidden.size === 0) return full;
-  let any = false;
-  for (const key of hidden) if (Object.hasOwn(full, key)) any = true;
-  return any ? Object.fromEntries(Object.entries(full).filter(([key]) => !hidden.has(key))) : full;
-}
-
 export function createBlobStore(options: BlobStoreOptions): SessionStore & ProjectableBlobStore {
   const { format, sql, name } = options;
   const { budgets } = options.deps;
@@ -196,116 +169,15 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     outcome.ok ? (outcome.dataJson?.length ?? 0) * 4 : 0,
   );
   const owners = createUserJoin(options.deps.catalog);
-  const anonymous = new Set((options.anonymousUserIds ?? []).map(String));
-  const decodeBlob = (blob: string): Outcome => {
-    const result = format.decode(blob);
-    const version = blobVersion(blob);
-    if (result.ok) {
-      const full = result.value.full;
-      const userId = format.userIdOf(full);
-      return {
-        ok: true,
-        session: result.value,
-        data: withoutHidden(full, format.hiddenKeys),
-        userId: userId !== null && anonymous.has(userId) ? null : userId,
-        managed: onlyHidden(full, format.hiddenKeys),
-        version,
-      };
-    }
-    options.deps.onDecodeFailure?.(name, result.problem);
-    return { ok: false, problem: `${result.problem}: ${result.detail}`, version };
-  };
-
-  /** What reads keep in the cache: the decoding and, once, its data's JSON text. */
-  const decodeForReads = (blob: string): Outcome => {
-    const outcome = decodeBlob(blob);
-    if (outcome.ok) outcome.dataJson = JSON.stringify(outcome.data);
-    return outcome;
-  };
-
-  /** A row whose blob stayed in PostgreSQL: none stored, or over the input budget (never read). */
-  const unreadBlob = (row: BlobRow): Outcome => {
-    const version = blobVersion(null);
-    if (row.blob_bytes === null) return { ok: false, problem: 'corrupt: no session data', version };
-    const over = overBudget.input(budgets);
-    if (row.blob_bytes > budgets.maxInputBytes) {
-      options.deps.onDecodeFailure?.(name, over.problem);
-      return { ok: false, problem: `${over.problem}: ${over.detail}`, version };
-    }
-    // Large enough to be read alone, and not read (a caller forgot `withBlob`): say so rather than guess.
-    return { ok: false, problem: 'corrupt: the stored data was not read', version };
-  };
-
-  /**
-   * `cached: false` for bulk work (backfill, sync) that would only churn the cache of hot sessions. Blobs
-   * read alone (larger than statements of many rows carry) are never cached either.
-   */
-  const decodeRowUnguarded = (row: BlobRow, now: Date, cached: boolean): SessionRecord => {
-    const outcome: Outcome =
-      row.blob === null
-        ? unreadBlob(row)
-        : cached && row.blob.length <= INLINE_BLOB_BYTES
-          ? cache.get(row.blob, decodeForReads)
-          : cached
-            ? decodeForReads(row.blob)
-            : decodeBlob(row.blob);
-    // Columns the framework never leaves so, or a session it would refuse to load: not a usable session.
-    const refused = outcome.ok
-      ? (row.row_problem ?? format.refuses?.(row.key, outcome.session.full) ?? null)
-      : null;
-    const usable = outcome.ok && refused === null;
-    const expired = row.expires_at !== null && row.expires_at.getTime() <= now.getTime();
-    const status: SessionStatus = !usable ? 'INVALID' : expired ? 'EXPIRED' : 'ACTIVE';
-    return {
-      store: name,
-      ref: row.ref,
-      status,
-      problem: outcome.ok ? (refused === null ? null : `unloadable: ${refused}`) : outcome.problem,
-      note: usable ? (outcome.session.note ?? null) : null,
-      data: usable ? outcome.data : {},
-      dataJson: usable ? outcome.dataJson : undefined,
-      userId: usable ? outcome.userId : null,
-      managed: usable ? outcome.managed : undefined,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      lastSeenAt: row.last_seen_at,
-      version: outcome.version,
-      ip: null,
-      userAgent: null,
-      // Printed when asked for (a page's first and last edge, cursors selected): most rows never are.
-      get cursor() {
-        return [(row.page_sort ?? row.sort_at ?? new Date(0)).toISOString(), row.ref];
-      },
-    };
-  };
-
-  /**
-   * Never throws: a row that makes the code fail (a bug no decoder should have) costs that row its status,
-   * not the list, the count or the sync batch it is in.
-   */
-  const decodeRow = (row: BlobRow, now: Date, cached = true): SessionRecord => {
-    try {
-      return decodeRowUnguarded(row, now, cached);
-    } catch (error) {
-      options.deps.onRowError?.(name, row.ref, error);
-      return {
-        store: name,
-        ref: row.ref,
-        status: 'INVALID',
-        problem: 'internal: this row could not be read (see the server log)',
-        note: null,
-        data: {},
-        userId: null,
-        createdAt: validDate(row.created_at),
-        expiresAt: validDate(row.expires_at),
-        lastSeenAt: validDate(row.last_seen_at),
-        version: blobVersion(null),
-        ip: null,
-        userAgent: null,
-        cursor: [(validDate(row.page_sort ?? row.sort_at) ?? new Date(0)).toISOString(), row.ref],
-      };
-    }
-  };
+  const { decodeBlob, decodeRow } = createRowDecoder({
+    name,
+    format,
+    anonymousUserIds: options.anonymousUserIds,
+    budgets,
+    cache,
+    onDecodeFailure: options.deps.onDecodeFailure,
+    onRowError: options.deps.onRowError,
+  });
 
   /** Whether the row's blob is within the input budget but was too large to come with its statement. */
   const needsBlob = (row: BlobRow) =>
@@ -342,7 +214,13 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
   }
 
   const projection = options.deps.projection;
-  const self: ProjectableBlobStore = { name, sql, decodeRow, withBlob };
+  const self: ProjectableBlobStore = {
+    name,
+    sql,
+    decodeRow,
+    withBlob,
+    tombstoneSeconds: options.tombstoneSeconds ?? 0,
+  };
   /** Reads go through the projection's indexes once it is complete for this store. */
   const projected = () => (projection?.isReady(name) ? projection : null);
 
@@ -500,6 +378,11 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     decodeRow,
     withBlob,
     sql,
+    tombstoneSeconds: self.tombstoneSeconds,
+    decoder: options.decoder && {
+      spec: options.decoder,
+      decodeFailed: (problem: string) => options.deps.onDecodeFailure?.(name, problem),
+    },
 
     isCursor: isTimeAndRef(REF),
 
@@ -722,9 +605,6 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     sweep: (db, now, batchSize) => sql.deleteExpired(db, now, batchSize),
   };
 }
-
-const validDate = (date: Date | null | undefined) =>
-  date instanceof Date && !Number.isNaN(date.getTime()) ? date : null;
 
 function checkLatest(expiresAt: Date, latest: Date | undefined) {
   if (latest && expiresAt.getTime() > latest.getTime()) {

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
+import type { DecodeBudgets } from '../codecs/budgets.ts';
 import type { SecretResolver } from '../config-parts.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { FrameworkStoreDeps } from './blob-store.ts';
+import type { RowDecoding } from './row-decoder.ts';
 import type { TouchWriter } from './native/touches.ts';
 import type { SessionRecord, SessionStore } from './types.ts';
 
@@ -43,6 +45,13 @@ export interface FrameworkTraits<Config> {
    * re-inserts, or when a discarded insert would fail the framework's request (Flask's ORM: see its index.ts).
    */
   readonly tombstones: TombstonePolicy | ((config: Config) => TombstonePolicy);
+  /**
+   * The store's row decoding built without a database, from its settings and the catalog facts its `create`
+   * handed createBlobStore as `decoder` (`DecoderSpec`, src/stores/row-decoder.ts): decode workers
+   * (src/projection/decode-worker.ts) cannot share the objects `create` built. `create` builds its own
+   * format on the same function, so both decode alike. A kind without one decodes in-process only.
+   */
+  decoder?(config: Config, facts: unknown, budgets: DecodeBudgets): RowDecoding;
 }
 
 export type TombstonePolicy = 'discard' | 'none';

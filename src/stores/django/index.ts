@@ -1,6 +1,7 @@
 import { ConfigError, secretText } from '../../config-parts.ts';
 import type { SessionFieldSpec, StoreKind } from '../kind.ts';
 import { type DjangoStoreConfig, djangoConfig } from './config.ts';
+import { decoder } from './decoding.ts';
 import { createDjangoStore, type DjangoStore } from './store.ts';
 
 /**
@@ -55,6 +56,7 @@ export const djangoKind = {
       legacySalt: config.legacySalt,
     }),
     tombstones: 'none',
+    decoder,
   },
   credential: { cookieName: 'sessionid', format: 'the session key: 32 characters a-z0-9' },
   sessionFields: [authHashValid],

@@ -1,8 +1,9 @@
 import { createHash, createHmac, randomInt } from 'node:crypto';
-import { createDjangoCodec, djangoSessionAuthHash } from '../../codecs/django.ts';
-import { decoded, type JsonObject } from '../../codecs/result.ts';
+import { djangoSessionAuthHash } from '../../codecs/django.ts';
+import type { JsonObject } from '../../codecs/result.ts';
 import { ConfigError, secretText } from '../../config-parts.ts';
 import type { DjangoStoreConfig } from './config.ts';
+import { djangoCodecOf, djangoDecoding } from './decoding.ts';
 import type { Queryable } from '../../db/pool.ts';
 import { InvalidInputError, UserNotFoundError } from '../../errors/domain.ts';
 import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
@@ -31,15 +32,6 @@ function legacySessionAuthHash(passwordHash: string, secretKey: string): string 
   return createHmac('sha1', key).update(passwordHash, 'utf8').digest('hex');
 }
 
-/**
- * Why Django would never load the session under this key, or null. `SessionBase._validate_session_key` drops
- * keys shorter than 8 characters (the cookie then starts a new session).
- */
-export function djangoKeyProblem(key: string): string | null {
-  if (key.length < 8) return 'the key is shorter than 8 characters, which Django refuses';
-  return null;
-}
-
 export interface DjangoAuthCheck {
   /** Whether `authHash` is what Django computes for `passwordHash` under any configured secret. */
   matches(authHash: string, passwordHash: string): boolean;
@@ -60,14 +52,8 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
   }
   const secretKey = secretText(config.secretKey);
   const fallbackKeys = config.fallbackKeys.map((key) => secretText(key));
-  const codec = createDjangoCodec({
-    secretKey,
-    fallbackKeys,
-    salt: config.salt,
-    legacySalt: config.legacySalt,
-    writeLegacy: config.writeLegacy,
-    budgets: deps.budgets,
-  });
+  const codec = djangoCodecOf(config, deps.budgets);
+  const decoding = djangoDecoding(config, codec);
   const expires = table.time(columns.expires);
   const sql = createBlobQueries(
     {
@@ -93,24 +79,11 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
   );
 
   const format: BlobFormat = {
-    kind: 'django',
-    // The auth hash proves the password; the CSRF secret is a secret. Both stay inside the blob.
-    hiddenKeys: new Set(['_auth_user_hash', '_csrftoken']),
-    decode(blob) {
-      const result = codec.decode(blob);
-      if (!result.ok) return result;
-      const note = result.value.format === 'legacy' ? 'legacy (pre-3.1) format' : null;
-      return decoded({ full: result.value.data, note });
-    },
+    ...decoding.format,
     encode: (full, _state, now) => codec.encode(full, now),
-    userIdOf(full) {
-      const id = full['_auth_user_id'];
-      return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
-    },
     generateKey: () =>
       Array.from({ length: 32 }, () => KEY_ALPHABET[randomInt(KEY_ALPHABET.length)]).join(''),
     presentedKey: (raw) => (PRESENTED_KEY.test(raw) ? raw : null),
-    refuses: (key) => djangoKeyProblem(key),
     async newSession(tx, input) {
       for (const key of AUTH_KEYS) {
         if (Object.hasOwn(input.data, key)) {
@@ -141,9 +114,10 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
     cookieName: config.cookieName ?? 'sessionid',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.cookieAgeSeconds,
     deps,
-    anonymousUserIds: config.anonymousUserIds,
+    anonymousUserIds: decoding.anonymousUserIds,
     sql,
     format,
+    decoder: { settings: config },
   });
   const authCheck: DjangoAuthCheck = {
     matches: (authHash, passwordHash) =>

@@ -1,5 +1,6 @@
 import type { StoreKind } from '../kind.ts';
 import { type ExpressStoreConfig, expressConfig } from './config.ts';
+import { decoder } from './decoding.ts';
 import { createExpressStore } from './store.ts';
 
 /**
@@ -17,6 +18,7 @@ export const expressKind = {
   framework: {
     decodingSettings: (config) => ({ userPaths: config.userPaths }),
     tombstones: 'discard',
+    decoder,
   },
   credential: {
     cookieName: 'connect.sid',

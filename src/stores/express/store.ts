@@ -1,20 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { sign, unsign } from 'cookie-signature';
-import {
-  expressCookie,
-  expressCookieProblem,
-  isBrowserSessionCookie,
-  parseSess,
-} from '../../codecs/express-sess.ts';
-import { decoded, type JsonObject } from '../../codecs/result.ts';
+import { expressCookie, isBrowserSessionCookie } from '../../codecs/express-sess.ts';
+import type { JsonObject } from '../../codecs/result.ts';
 import { secretText } from '../../config-parts.ts';
 import type { ExpressStoreConfig } from './config.ts';
+import { type ExpressDecoderFacts, expressDecoding } from './decoding.ts';
 import type { Queryable } from '../../db/pool.ts';
 import { InvalidInputError } from '../../errors/domain.ts';
 import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
 import { createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable } from '../table-catalog.ts';
-import { typedUserId, userIdAt, withValueAt } from '../user-path.ts';
+import { typedUserId, withValueAt } from '../user-path.ts';
 
 /**
  * express-session + connect-pg-simple: `session(sid, sess json, expire timestamp)`. `sess` is plain JSON
@@ -62,17 +58,11 @@ export async function createExpressStore(
     blobReadLimits(deps.budgets),
   );
 
+  const facts: ExpressDecoderFacts = { jsonColumn };
+  const decoding = expressDecoding(config, facts, deps.budgets);
   const format: BlobFormat = {
-    kind: 'express',
-    hiddenKeys: new Set(['cookie']),
-    decode(blob) {
-      const result = parseSess(blob, deps.budgets, jsonColumn);
-      return result.ok ? decoded({ full: result.value }) : result;
-    },
+    ...decoding.format,
     encode: (full) => JSON.stringify(full),
-    userIdOf: (full) => userIdAt(full, config.userPaths),
-    // express-session treats an empty sid as no sid at all.
-    refuses: (key, full) => (key === '' ? 'the sid is empty' : expressCookieProblem(full)),
     // A browser-session cookie (no maxAge: `expires: null`) stays one: giving it an `expires` would make
     // express send a persistent cookie on its next change. Its expiry lives in the `expire` column alone.
     afterUpdate: (full, expiresAt, now) =>
@@ -117,10 +107,11 @@ export async function createExpressStore(
       cookieName: config.cookieName ?? 'connect.sid',
       defaultTtlSeconds: config.defaultTtlSeconds ?? 86_400,
       deps,
-      anonymousUserIds: config.anonymousUserIds,
+      anonymousUserIds: decoding.anonymousUserIds,
       tombstoneSeconds: deps.tombstoneSeconds,
       sql,
       format,
+      decoder: { settings: config, facts },
     }),
     { secrets },
   );

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../config-parts.ts';
 import type { StoreKind } from '../kind.ts';
 import { type FlaskStoreConfig, flaskConfig } from './config.ts';
+import { decoder } from './decoding.ts';
 import { createFlaskStore } from './store.ts';
 
 /**
@@ -41,6 +42,7 @@ export const flaskKind = {
       anonymousUserIds: config.anonymousUserIds,
     }),
     tombstones: 'none',
+    decoder,
   },
   credential: {
     cookieName: 'session',

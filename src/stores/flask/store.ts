@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { pickleLimitsOf, type PyValue } from '../../codecs/pickle.ts';
-import { decoded, type JsonObject } from '../../codecs/result.ts';
+import type { PyValue } from '../../codecs/pickle.ts';
+import type { JsonObject } from '../../codecs/result.ts';
 import { ConfigError, secretText } from '../../config-parts.ts';
 import type { Queryable } from '../../db/pool.ts';
 import { InvalidInputError } from '../../errors/domain.ts';
 import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
 import { createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable } from '../table-catalog.ts';
-import { userIdAt, withValueAt } from '../user-path.ts';
-import { decodeFlaskSession, encodeFlaskSession, flaskSigner } from './codec.ts';
+import { withValueAt } from '../user-path.ts';
+import { encodeFlaskSession, flaskSigner } from './codec.ts';
 import type { FlaskStoreConfig } from './config.ts';
+import { flaskDecoding, HIDDEN_KEYS } from './decoding.ts';
 
 /**
  * Flask-Session 0.3.2's SQLAlchemy backend: `sessions(id serial, session_id varchar(255) unique, data bytea,
@@ -21,18 +22,6 @@ import type { FlaskStoreConfig } from './config.ts';
  * reads it as UTC, so every read and write here goes through `AT TIME ZONE 'UTC'` and never through the
  * `timeZone` setting (a Flask whose connection is not in UTC lives with shifted lifetimes; we agree with it).
  */
-
-/**
- * Keys Flask and Flask-Login manage, hidden from `data` and kept on every write:
- * - `_permanent`: Flask-Session gives a session an expiry only while it is true; without it the next save
- *   writes a NULL expiry, after which every request for the session fails;
- * - `_id`: Flask-Login's session-protection identifier, a SHA-512 of the client's IP address and user agent:
- *   personal data of no use to a caller, tied to the browser rather than the user, and a change to it would
- *   only mark the login not fresh.
- * `_fresh` (whether the login was made with credentials in this session) stays visible: it belongs to the
- * login, so a `replace` or a change of `_user_id` must be able to drop it, as Flask-Login's own logout does.
- */
-const HIDDEN_KEYS = ['_permanent', '_id'];
 
 /** A browser's cookie value is at most this long (the key column is varchar(255)). */
 const MAX_COOKIE = 512;
@@ -85,23 +74,10 @@ export async function createFlaskStore(db: Queryable, config: FlaskStoreConfig, 
     blobReadLimits(deps.budgets),
   );
 
-  const limits = pickleLimitsOf(deps.budgets);
+  const decoding = flaskDecoding(config, deps.budgets);
   const format: BlobFormat = {
-    kind: 'flask',
-    hiddenKeys: new Set(HIDDEN_KEYS),
-    decode(blob) {
-      const result = decodeFlaskSession(blob, limits);
-      if (!result.ok) return result;
-      const { data: full, tree, notes } = result.value;
-      if (full['_permanent'] !== true) {
-        notes.unshift(
-          'not permanent: Flask writes a NULL expiry on its next save, and then fails every request',
-        );
-      }
-      return decoded({ full, state: tree, note: notes.length > 0 ? notes.join('; ') : null });
-    },
+    ...decoding.format,
     encode: (full, state) => encodeFlaskSession(full, state as PyValue | undefined),
-    userIdOf: (full) => userIdAt(full, [config.userPath]),
     // Flask-Session's `_generate_sid`: str(uuid4()).
     generateKey: () => `${keyPrefix}${randomUUID()}`,
     presentableKey: (key) => {
@@ -113,14 +89,6 @@ export async function createFlaskStore(db: Queryable, config: FlaskStoreConfig, 
       // Unsigned, the cookie is the sid itself, whatever it holds: Flask-Session looks up any non-empty value.
       const sid = signer ? signer.unsign(raw) : raw;
       return sid === null ? null : `${keyPrefix}${sid}`;
-    },
-    refuses(key) {
-      if (!key.startsWith(keyPrefix)) {
-        return `the key does not start with keyPrefix "${keyPrefix}", so Flask never looks it up`;
-      }
-      // An empty cookie makes Flask-Session start a new session; only a signed one can carry an empty sid.
-      if (key.length === keyPrefix.length && !signer) return 'the sid is empty, which Flask never looks up';
-      return null;
     },
     // A session without `_permanent` is written back with a NULL expiry by Flask's next save (see above).
     afterUpdate: (full) => (full['_permanent'] === true ? full : { ...full, _permanent: true }),
@@ -141,9 +109,10 @@ export async function createFlaskStore(db: Queryable, config: FlaskStoreConfig, 
     cookieName: config.cookieName ?? 'session',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.lifetimeSeconds,
     deps,
-    anonymousUserIds: config.anonymousUserIds,
+    anonymousUserIds: decoding.anonymousUserIds,
     // No tombstones: see index.ts.
     sql,
     format,
+    decoder: { settings: config },
   });
 }

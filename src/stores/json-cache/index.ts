@@ -1,5 +1,6 @@
 import type { StoreKind } from '../kind.ts';
 import { type JsonCacheStoreConfig, jsonCacheConfig } from './config.ts';
+import { decoder } from './decoding.ts';
 import { createJsonCacheStore } from './store.ts';
 
 /** A home-made `session_cache`-like table: UUID keys, a JSON user dict, a validity window. */
@@ -11,6 +12,7 @@ export const jsonCacheKind = {
     decodingSettings: (config) => ({ windowSeconds: config.windowSeconds, userPath: config.userPath }),
     // Keys are written only by their own application or by sessiongraph.
     tombstones: 'none',
+    decoder,
   },
   credential: { cookieName: 'session_id', format: 'the key: a UUID' },
 } satisfies StoreKind<JsonCacheStoreConfig>;

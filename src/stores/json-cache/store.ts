@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { parseUserDict } from '../../codecs/json-cache.ts';
-import { decoded } from '../../codecs/result.ts';
 import type { JsonCacheStoreConfig } from './config.ts';
+import { jsonCacheDecoding } from './decoding.ts';
 import type { Queryable } from '../../db/pool.ts';
 import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
 import { createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable } from '../table-catalog.ts';
-import { typedUserId, userIdAt, withValueAt } from '../user-path.ts';
+import { typedUserId, withValueAt } from '../user-path.ts';
 
 /**
  * A home-made cache table like the seed's `session_cache(sessionid, userdict, session_startutc,
@@ -52,15 +51,10 @@ export async function createJsonCacheStore(
     blobReadLimits(deps.budgets),
   );
 
+  const decoding = jsonCacheDecoding(config, deps.budgets);
   const format: BlobFormat = {
-    kind: 'json-cache',
-    hiddenKeys: new Set(),
-    decode(blob) {
-      const result = parseUserDict(blob, deps.budgets);
-      return result.ok ? decoded({ full: result.value }) : result;
-    },
+    ...decoding.format,
     encode: (full) => JSON.stringify(full),
-    userIdOf: (full) => userIdAt(full, [config.userPath]),
     latestExpiry: (createdAt, now) => new Date((createdAt ?? now).getTime() + config.windowSeconds * 1000),
     generateKey: () => randomUUID(),
     // Anything but a UUID is refused before it reaches SQL, where a uuid column would fail the cast.
@@ -77,8 +71,9 @@ export async function createJsonCacheStore(
     cookieName: config.cookieName ?? 'session_id',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.windowSeconds,
     deps,
-    anonymousUserIds: config.anonymousUserIds,
+    anonymousUserIds: decoding.anonymousUserIds,
     sql,
     format,
+    decoder: { settings: config },
   });
 }

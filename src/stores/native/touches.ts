@@ -22,6 +22,8 @@ export interface TouchWriter {
   flush(): Promise<void>;
   /** Writes what is queued and stops the timer; touches after this are written at once. */
   close(): Promise<void>;
+  /** Refreshes queued or being written. */
+  backlog(): number;
 }
 
 /** Runs `work` in one transaction on one connection (withTransaction over the pool). */
@@ -49,6 +51,7 @@ export function createTouchWriter(
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
   const inFlight = new Set<Promise<void>>();
+  let writing = 0;
 
   async function write(batch: Map<string, Date>): Promise<void> {
     const ids = [...batch.keys()].sort();
@@ -70,7 +73,11 @@ export function createTouchWriter(
     if (queued.size > 0) {
       const batch = queued;
       queued = new Map();
-      const done = write(batch).finally(() => inFlight.delete(done));
+      writing += batch.size;
+      const done = write(batch).finally(() => {
+        writing -= batch.size;
+        inFlight.delete(done);
+      });
       inFlight.add(done);
     }
     return Promise.all(inFlight).then(() => undefined);
@@ -87,6 +94,7 @@ export function createTouchWriter(
       }
     },
     flush,
+    backlog: () => queued.size + writing,
     async close() {
       closed = true;
       await flush();

@@ -1,7 +1,8 @@
 import { ConfigError, secretText } from '../../config-parts.ts';
 import type { StoreKind } from '../kind.ts';
 import { type PhpStoreConfig, phpConfig } from './config.ts';
-import { laravelKey } from './laravel-crypto.ts';
+import { decoder } from './decoding.ts';
+import { LARAVEL_KEY_BYTES, laravelKeyBytes } from './laravel-crypto.ts';
 import { createPhpStore } from './store.ts';
 
 /**
@@ -38,7 +39,13 @@ export const phpKind = {
       return config;
     }
     const appKey = resolve(config.appKey, 'appKey');
-    laravelKey(appKey, `stores.${config.name}.appKey`);
+    const bytes = laravelKeyBytes(appKey).length;
+    if (bytes !== LARAVEL_KEY_BYTES) {
+      throw new ConfigError(
+        `stores.${config.name}.appKey: AES-256-CBC needs a 32-byte APP_KEY ("base64:" and 32 bytes in base64, as ` +
+          `\`php artisan key:generate\` writes it); this one has ${bytes} bytes`,
+      );
+    }
     return { ...config, appKey };
   },
   create: createPhpStore,
@@ -65,6 +72,7 @@ export const phpKind = {
       };
     },
     tombstones: (config) => (config.layout === 'symfony' ? 'discard' : 'none'),
+    decoder,
   },
   credential: {
     cookieName: 'PHPSESSID',

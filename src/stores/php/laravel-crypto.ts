@@ -1,5 +1,4 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ConfigError } from '../../config-parts.ts';
 
 /**
  * Laravel's `Illuminate\Encryption\Encrypter` with its default cipher, AES-256-CBC (8.x to 11.x write the same
@@ -11,19 +10,15 @@ import { ConfigError } from '../../config-parts.ts';
 const IV_BYTES = 16;
 const KEY_BYTES = 32;
 
-/** `APP_KEY` as Laravel reads it: `base64:` and 32 bytes, or 32 raw bytes. */
-export function laravelKey(appKey: string, setting: string): Buffer {
-  const key = appKey.startsWith('base64:')
-    ? Buffer.from(appKey.slice(7), 'base64')
-    : Buffer.from(appKey, 'utf8');
-  if (key.length !== KEY_BYTES) {
-    throw new ConfigError(
-      `${setting}: AES-256-CBC needs a 32-byte APP_KEY ("base64:" and 32 bytes in base64, as \`php artisan ` +
-        `key:generate\` writes it); this one has ${key.length} bytes`,
-    );
-  }
-  return key;
+/**
+ * `APP_KEY` as Laravel reads it: `base64:` and 32 bytes, or 32 raw bytes. Configuration refuses any other
+ * length by name (index.ts); without its error class here, decode workers need not load the settings schemas.
+ */
+export function laravelKeyBytes(appKey: string): Buffer {
+  return appKey.startsWith('base64:') ? Buffer.from(appKey.slice(7), 'base64') : Buffer.from(appKey, 'utf8');
 }
+
+export const LARAVEL_KEY_BYTES = KEY_BYTES;
 
 /** PHP's non-strict `base64_decode` for what Laravel itself wrote: whitespace is skipped, padding optional. */
 export function phpBase64(text: string): Buffer | null {

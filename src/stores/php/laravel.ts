@@ -13,12 +13,19 @@ import {
   phpString,
   utf8Text,
 } from '../../codecs/php/values.ts';
-import { secretText } from '../../config-parts.ts';
 import { InvalidInputError } from '../../errors/domain.ts';
 import type { BlobFormat } from '../blob-store.ts';
 import { ManagedNames, mergeManaged, noteCollector, setOwn, visibleView } from './attributes.ts';
 import type { LaravelStoreConfig } from './config.ts';
-import { laravelCookie, laravelDecrypt, laravelEncrypt, laravelKey, phpBase64 } from './laravel-crypto.ts';
+import { resolvedSecret } from '../row-decoder.ts';
+import {
+  LARAVEL_KEY_BYTES,
+  laravelCookie,
+  laravelDecrypt,
+  laravelEncrypt,
+  laravelKeyBytes,
+  phpBase64,
+} from './laravel-crypto.ts';
 import { decodeLaravelJson, encodeLaravelJson } from './laravel-json.ts';
 
 /**
@@ -56,7 +63,8 @@ export function laravelFormat(
   budgets: DecodeBudgets,
   typedUserId: (userId: string) => string | number,
 ): LaravelFormat {
-  const key = config.appKey === undefined ? null : laravelKey(secretText(config.appKey), 'appKey');
+  const key = config.appKey === undefined ? null : laravelKeyBytes(resolvedSecret(config.appKey));
+  if (key && key.length !== LARAVEL_KEY_BYTES) throw new Error('appKey: not a 32-byte APP_KEY');
   const cookieName = config.cookieName ?? 'laravel_session';
   const cookie = key ? laravelCookie(key, cookieName) : null;
   const options: PhpReadOptions = {

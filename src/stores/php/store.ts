@@ -133,6 +133,7 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
     // Symfony (under a lock_mode other than the default) upserts a session it holds; Laravel re-inserts an
     // ended id as a new empty session, which must go through (see index.ts).
     tombstoneSeconds: config.layout === 'symfony' ? deps.tombstoneSeconds : 0,
+    decoder: { settings: config },
   };
   if (config.layout === 'symfony') {
     const { spec, latest } = await symfonySql(db, config);

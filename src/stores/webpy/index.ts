@@ -1,5 +1,6 @@
 import type { StoreKind } from '../kind.ts';
 import { type WebpyStoreConfig, webpyConfig } from './config.ts';
+import { decoder } from './decoding.ts';
 import { createWebpyStore } from './store.ts';
 
 /**
@@ -13,6 +14,7 @@ export const webpyKind = {
   framework: {
     decodingSettings: (config) => ({ timeoutSeconds: config.timeoutSeconds, userPath: config.userPath }),
     tombstones: 'discard',
+    decoder,
   },
   credential: { cookieName: 'webpy_session_id', format: 'the session id: 40 hex digits' },
 } satisfies StoreKind<WebpyStoreConfig>;

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { PyValue } from '../../codecs/pickle.ts';
-import { decoded, type JsonObject, type JsonValue } from '../../codecs/result.ts';
-import { pickleLimitsOf } from '../../codecs/pickle.ts';
-import { decodeWebpySession, encodeWebpySession } from '../../codecs/webpy.ts';
+import type { JsonObject } from '../../codecs/result.ts';
+import { encodeWebpySession } from '../../codecs/webpy.ts';
 import type { WebpyStoreConfig } from './config.ts';
+import { webpyDecoding } from './decoding.ts';
 import type { Queryable } from '../../db/pool.ts';
 import { InvalidInputError } from '../../errors/domain.ts';
 import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
 import { createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable } from '../table-catalog.ts';
-import { typedUserId, userIdAt, withValueAt } from '../user-path.ts';
+import { typedUserId, withValueAt } from '../user-path.ts';
 
 /**
  * web.py's `DBStore`: `sessions(session_id, atime, data)`, data a base64 pickle read by our own safe
@@ -17,20 +17,6 @@ import { typedUserId, userIdAt, withValueAt } from '../user-path.ts';
  * so `expiresAt` is `atime + timeout` and setting an expiry moves `atime`. See FORMATS.md §2.
  */
 const PRESENTED_KEY = /^[0-9a-fA-F]{1,128}$/;
-/** web.py's `re.match('^[0-9a-fA-F]+$', id)`: Python's `$` also matches before a final newline. */
-const WEBPY_KEY = /^[0-9a-fA-F]+\n?$/;
-
-/** Python's truth of a JSON-viewed value (None, False, 0, '' and empty containers are false). */
-const pyTruthy = (value: JsonValue | undefined) =>
-  !(
-    value === undefined ||
-    value === null ||
-    value === false ||
-    value === 0 ||
-    value === '' ||
-    (Array.isArray(value) && value.length === 0) ||
-    (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0)
-  );
 
 export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, deps: FrameworkStoreDeps) {
   const { columns } = config;
@@ -62,31 +48,13 @@ export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, 
     blobReadLimits(deps.budgets),
   );
 
-  const limits = pickleLimitsOf(deps.budgets);
+  const decoding = webpyDecoding(config, deps.budgets);
   const format: BlobFormat = {
-    kind: 'webpy',
-    // web.py copies the session id — the cookie value, a bearer credential — into the pickled dict.
-    hiddenKeys: new Set(['session_id']),
-    decode(blob) {
-      const result = decodeWebpySession(blob, limits);
-      if (!result.ok) return result;
-      const { data, tree, notes } = result.value;
-      return decoded({ full: data, state: tree, note: notes.length > 0 ? notes.join('; ') : null });
-    },
+    ...decoding.format,
     encode: (full, state) => encodeWebpySession(full, state as PyValue | undefined),
-    userIdOf: (full) => userIdAt(full, [config.userPath]),
     generateKey: () => randomBytes(20).toString('hex'),
     rekeyed: (full, key) => ({ ...full, session_id: key }),
     presentedKey: (raw) => (PRESENTED_KEY.test(raw) ? raw : null),
-    // web.py's `Session._valid_session_id`: a cookie whose id is not hex starts a new session instead.
-    refuses: (key, full) => {
-      if (!WEBPY_KEY.test(key)) return 'the key is not hex, which web.py refuses';
-      // `Session._load` updates itself from the dict: an empty `session_id` there makes it start a new session.
-      if (Object.hasOwn(full, 'session_id') && !pyTruthy(full['session_id'])) {
-        return 'session_id in the data is empty, so web.py starts a new session';
-      }
-      return null;
-    },
     async newSession(_tx, input) {
       if (Object.hasOwn(input.data, 'session_id')) {
         throw new InvalidInputError('data', '"session_id" is set by web.py; leave it out of data');
@@ -109,8 +77,9 @@ export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, 
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.timeoutSeconds,
     deps,
     tombstoneSeconds: deps.tombstoneSeconds,
-    anonymousUserIds: config.anonymousUserIds,
+    anonymousUserIds: decoding.anonymousUserIds,
     sql,
     format,
+    decoder: { settings: config },
   });
 }
