@@ -136,6 +136,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = createMetrics(pool, {
     projection: config.stores.some((store) => isFrameworkKind(store.kind)),
     reads,
+    touchBacklog: () => touches.backlog(),
+    nativeStore: config.stores.find((store) => store.kind === 'native')?.name ?? 'native',
   });
   rowErrors = (store) => metrics.rowErrors.inc({ store });
   const touches = createTouchWriter(

@@ -158,6 +158,9 @@ describe('operations', () => {
 
   it('should count requests per operation, latency, statements, pool use and decode failures', async () => {
     await nativeSession(t.pool, {});
+    // Two sessions expired hours ago and not swept: the sweeper's backlog.
+    for (let i = 0; i < 2; i += 1)
+      await nativeSession(t.pool, { expiresAt: new Date(Date.now() - 3 * 3600_000) });
     for (let i = 0; i < 3; i += 1) {
       const response = await graphql({
         query: 'query ListForMetrics { sessions(first: 5) { edges { node { id } } } }',
@@ -182,6 +185,8 @@ describe('operations', () => {
     expect(text).toMatch(/sessiongraph_decode_failures_total\{store="django",problem="\w+"\} [1-9]/);
     expect(text).toMatch(/sessiongraph_projection_lag_seconds \d/);
     expect(text).toContain('sessiongraph_sweeper_deleted_total');
+    expect(text).toContain('sessiongraph_sweeper_backlog{store="native"} 2');
+    expect(text).toMatch(/sessiongraph_last_seen_backlog \d+/);
     expect(text).toMatch(/sessiongraph_pipelined_statements_total\{route="pool"\} \d+/);
   });
 

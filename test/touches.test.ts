@@ -41,7 +41,9 @@ describe('last_seen_at refreshes', () => {
     const seen = await read(session);
     expect(seen.id).toBe(session.id);
     expect(await lastSeen(session)).toBeNull();
+    expect(t.app.touches.backlog()).toBe(1);
     await t.app.touches.flush();
+    expect(t.app.touches.backlog()).toBe(0);
     expect((await lastSeen(session))?.toISOString()).toBe(seen.lastSeenAt);
     const written = (await t.app.metrics.lastSeenRefreshes.get()).values.find(
       (value) => value.labels.outcome === 'written',

@@ -149,3 +149,20 @@ export async function pruneCounts(db: Queryable, batchSize: number): Promise<num
   );
   return result.rowCount ?? 0;
 }
+
+/**
+ * Sessions that expired before the current hour and are still stored, per store (`native` names the native
+ * store's counts): what the sweeper has left to delete, read from the counts, never by a scan.
+ */
+export async function expiredBacklog(
+  db: Queryable,
+  native: string,
+): Promise<{ store: string; count: number }[]> {
+  const result = await db.query<{ store: string; count: string }>(
+    `/* expiredBacklog */ SELECT CASE WHEN store = ${NATIVE} THEN $1 ELSE store END AS store, sum(n) AS count
+       FROM sessiongraph.session_counts WHERE valid AND hour < date_trunc('hour', now(), 'UTC')
+      GROUP BY 1`,
+    [native],
+  );
+  return result.rows.map((row) => ({ store: row.store, count: Number(row.count) }));
+}

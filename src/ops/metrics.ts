@@ -1,13 +1,24 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PipelinedReads } from '../db/pipeline.ts';
 import type { Pool } from '../db/pool.ts';
+import { expiredBacklog } from '../db/session-counts.ts';
+import { decodeWorkersLost } from '../projection/decode-pool.ts';
 import { oldestChangeAgeSeconds } from './ops.sql.ts';
 
 /**
  * Prometheus metrics, one registry per app (tests run several apps in one process). Names follow
  * Prometheus conventions: `_total` counters, `_seconds` durations, base units.
  */
-export function createMetrics(pool: Pool, options: { projection: boolean; reads?: PipelinedReads | null }) {
+export interface MetricsOptions {
+  projection: boolean;
+  reads?: PipelinedReads | null;
+  /** `last_seen_at` refreshes queued or being written by this replica. */
+  touchBacklog?: () => number;
+  /** The name the native store's counts are reported under. */
+  nativeStore?: string;
+}
+
+export function createMetrics(pool: Pool, options: MetricsOptions) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sessiongraph_process_' });
 
@@ -49,6 +60,19 @@ export function createMetrics(pool: Pool, options: { projection: boolean; reads?
     help: 'Times the sync worker stopped on an unexpected error and was restarted (with backoff).',
     registers: [registry],
   });
+  new Counter({
+    name: 'sessiongraph_decode_workers_lost_total',
+    help:
+      'Decode worker threads that died (out-of-memory, crashed, or stalled on a row), by reason: the row it was ' +
+      'decoding was tried alone once more and projected INVALID if that failed too, its other rows were decoded ' +
+      'in-process, and the worker was replaced (logged with the store and ref). Counted for the whole process.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of decodeWorkersLost()) this.inc({ reason }, count);
+    },
+  });
   const swept = new Counter({
     name: 'sessiongraph_sweeper_deleted_total',
     help: 'Expired sessions the sweeper deleted.',
@@ -84,6 +108,31 @@ export function createMetrics(pool: Pool, options: { projection: boolean; reads?
       this.set({ state: 'total' }, pool.totalCount);
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  const touchBacklog = options.touchBacklog;
+  if (touchBacklog) {
+    new Gauge({
+      name: 'sessiongraph_last_seen_backlog',
+      help: 'Refreshes of last_seen_at this replica has queued and not yet written (each replica writes its own).',
+      registers: [registry],
+      collect() {
+        this.set(touchBacklog());
+      },
+    });
+  }
+  new Gauge({
+    name: 'sessiongraph_sweeper_backlog',
+    help:
+      'Sessions that expired before the current hour and are still stored, by store: what the sweeper has left ' +
+      'to delete (from the kept session counts; any replica reports the same).',
+    labelNames: ['store'] as const,
+    registers: [registry],
+    async collect() {
+      const backlog = await expiredBacklog(pool, options.nativeStore ?? 'native').catch(() => null);
+      if (backlog === null) return;
+      this.reset();
+      for (const { store, count } of backlog) this.set({ store }, count);
     },
   });
   const reads = options.reads;
