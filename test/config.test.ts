@@ -162,7 +162,7 @@ describe('migrations', () => {
     const catalog = await readUsersCatalog(pool, loadConfig({}).users);
     const results = await Promise.all([migrate(pool, { users: catalog }), migrate(pool, { users: catalog })]);
     const all = migrations.map((migration) => migration.version);
-    expect(results.flat().sort()).toEqual(all);
+    expect(results.flat().sort((a, b) => a - b)).toEqual(all);
     expect(await migrate(pool, { users: catalog })).toEqual([]);
     expect(await appliedMigrations(pool)).toEqual(all);
     expect(Math.max(...all)).toBe(latestMigration);

@@ -159,11 +159,12 @@ for (const kind of STORE_KINDS) {
       expect(await current(rotated.sessionKey)).toMatchObject({ id: rotated.session['id'] });
     });
 
-    it.skipIf(fixture.insertTooDeep === null)(
-      'should serve a stored value over the decode budgets as INVALID, never failing a list',
-      async () => {
+    const insertTooDeep = fixture.insertTooDeep;
+    // A store whose column cannot hold data past the budgets has no such row to serve.
+    if (insertTooDeep !== null)
+      it('should serve a stored value over the decode budgets as INVALID, never failing a list', async () => {
         const key = fixture.newKey();
-        await fixture.insertTooDeep!(t.pool, key);
+        await insertTooDeep(t.pool, key);
         await t.sync();
         const page = await ask(
           '{ sessions(store: "contract", first: 100) { totalCount edges { node { status problem } } } }',
@@ -176,12 +177,11 @@ for (const kind of STORE_KINDS) {
         expect(problems.some((problem) => problem?.startsWith('over-budget: nesting deeper than 512'))).toBe(
           true,
         );
-      },
-    );
+      });
 
-    it.skipIf(!framework)(
-      'should project its sessions, and drop a re-insert of an ended key where the framework upserts',
-      async () => {
+    // Only framework stores have a projection; the native store is its own.
+    if (framework)
+      it('should project its sessions, and drop a re-insert of an ended key where the framework upserts', async () => {
         const created = await create({ userId: '4', data: { shop: 'x' }, ttlSeconds: 3600 });
         const projected = await t.pool.query(
           "SELECT user_id::text AS user_id, valid FROM sessiongraph.projection WHERE store = 'contract' AND ref = $1",
@@ -206,7 +206,6 @@ for (const kind of STORE_KINDS) {
           await fixture.insertTooDeep(t.pool, stored);
           expect(await byId(created.session['id'] as string)).toBeNull();
         }
-      },
-    );
+      });
   });
 }
