@@ -267,6 +267,91 @@ export function createMutationPath(app: App): MutationPath | null {
     };
   }
 
+  /**
+   * `updateSession` on a framework store whose projection is complete: the row read (no lock), patched and
+   * encoded here by the store's own rules (src/stores/blob-store.ts), then written with its projection row and
+   * audit row by one statement that writes only if the row is still the one read. Whatever it cannot answer
+   * that way (a changed row, a refusal, a row not as predicted) it leaves unwritten to the general way.
+   */
+  async function frameworkUpdate(
+    plan: MutationPlan,
+    input: Record<string, unknown>,
+    actor: string,
+    db: Queryable,
+    now: Date,
+  ): Promise<JsonText | null> {
+    if (plan.readsUser || !onlyKeys(input, ['id', 'set', 'unset', 'expectedVersion'])) return null;
+    const set = (input['set'] as JsonObject | null | undefined) ?? null;
+    const unset = (input['unset'] as string[] | null | undefined) ?? null;
+    if (!checks(() => validatePatch({ set, unset }))) return null;
+    if (set && !checks(() => assertStorable(set, limits, 'set'))) return null;
+    const id = String(input['id']);
+    const address = decodeSessionId(id);
+    const store = address && app.frameworkStores.get(address.store);
+    if (!address || !store?.planUpdate || !app.projector.isReady(store.name)) return null;
+    let planned: Awaited<ReturnType<NonNullable<typeof store.planUpdate>>>;
+    try {
+      planned = await store.planUpdate(
+        db,
+        address.ref,
+        {
+          patch: { set, unset },
+          expiry: null,
+          expectedVersion: (input['expectedVersion'] as number | null | undefined) ?? null,
+        },
+        now,
+        { maxTtlSeconds: app.config.maxTtlSeconds, maxDataBytes: app.config.maxDataBytes },
+      );
+    } catch {
+      return null;
+    }
+    if (planned.kind !== 'write') return null;
+    const { row, blob, expiresAt } = planned;
+    const readExpiry = row.expires_at?.getTime();
+    if (
+      row.blob === null ||
+      row.row_problem !== null ||
+      readExpiry === undefined ||
+      !Number.isFinite(readExpiry)
+    ) {
+      return null;
+    }
+    const predicted = store.sql.predictUpdated(row, blob, expiresAt);
+    const record = store.decodeRow(predicted, now);
+    const document = await app.projector.document(db, store, predicted, now);
+    const text = cached(`update|${store.name}`, () =>
+      store.sql.compiledUpdate((condition) => app.projector.upsertText('$6', '$7', condition)),
+    );
+    try {
+      const { rows } = await db.query(text, [
+        row.key,
+        blob,
+        expiresAt,
+        row.blob,
+        row.expires_at,
+        store.name,
+        document,
+        actor,
+        id,
+        record.userId,
+        predicted.sort_at,
+        predicted.created_at,
+        predicted.last_seen_at,
+      ]);
+      if (rows.length === 0) return null;
+    } catch (error) {
+      // A data exception or a constraint: the one statement wrote nothing, and the general way says why.
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'))) return null;
+      throw error;
+    }
+    return build(
+      plan.fields,
+      () => undefined,
+      (nested) => printSession(record, nested.fields, new Map(), userColumns),
+    );
+  }
+
   return {
     async answer(plan, args, headers, db, now) {
       const key = parseIdempotencyKey(headers.get('idempotency-key'));
@@ -275,9 +360,14 @@ export function createMutationPath(app: App): MutationPath | null {
       if (caller.kind !== 'token') return null;
       if (!mayWriteSessions(caller) || (plan.readsUser && !mayReadUsers(caller))) return null;
       const input = args['input'] as Record<string, unknown>;
+      const respond = (body: JsonText) => `{"data":{${JSON.stringify(plan.key)}:${body}}}`;
+      if (plan.root === 'updateSession' && decodeSessionId(String(input['id']))?.store !== native!.name) {
+        if (key !== null) return null;
+        const body = await frameworkUpdate(plan, input, actorOf(caller, null), db, now);
+        return body && respond(body);
+      }
       const job = work(plan, input, actorOf(caller, null), now);
       if (!job) return null;
-      const respond = (body: JsonText) => `{"data":{${JSON.stringify(plan.key)}:${body}}}`;
       try {
         if (key === null && job.printed) {
           const { rows } = await db.query<Printed>(job.printed, [...job.params, now]);

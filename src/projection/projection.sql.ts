@@ -63,14 +63,22 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
   // One statement per batch. The rows travel as one JSON document that PostgreSQL takes apart in C
   // (json_to_recordset): far cheaper on both sides than thirteen escaped array literals.
   const recordType = columns.map((column, index) => `${column} ${types[index]}`).join(', ');
-  const upsert = `/* upsertProjection */
-    INSERT INTO sessiongraph.projection (store, ${columns.join(', ')}, synced_at)
-    SELECT $1, ${columns.map((column) => `u.${column}`).join(', ')}, clock_timestamp()
-      FROM json_to_recordset($2::json) AS u(${recordType})
+  /**
+   * The upsert of the document `document` (json) for the store `store` (parameter texts, e.g. '$1'), when
+   * `condition` holds.
+   */
+  const upsertOf = (
+    store: string,
+    document: string,
+    condition = 'true',
+  ) => `INSERT INTO sessiongraph.projection (store, ${columns.join(', ')}, synced_at)
+    SELECT ${store}, ${columns.map((column) => `u.${column}`).join(', ')}, clock_timestamp()
+      FROM json_to_recordset(${document}::json) AS u(${recordType}) WHERE ${condition}
     ON CONFLICT (store, ref) DO UPDATE SET ${columns
       .filter((column) => column !== 'ref')
       .map((column) => `${column} = EXCLUDED.${column}`)
       .join(', ')}, synced_at = clock_timestamp()`;
+  const upsert = `/* upsertProjection */ ${upsertOf('$1', '$2')}`;
 
   const time = (date: Date | null) => (date === null ? null : pgTimestampText(date));
   /** A row as an element of the batch's JSON document; its data is spliced in as the JSON text it already is. */
@@ -108,6 +116,7 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
 
   return {
     rowJson,
+    upsertOf,
 
     /** Upserts the rows of a document: `[` + rows' `rowJson` joined by commas + `]`. */
     async upsertDocument(db: Queryable, store: string, document: string): Promise<void> {

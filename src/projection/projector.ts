@@ -7,7 +7,7 @@ import type { WhereCondition } from '../sessions/fields.ts';
 import type { BlobQueries, BlobRow } from '../stores/blob.sql.ts';
 import type { SessionRecord } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
-import type { DecoderSource } from '../stores/blob-store.ts';
+import type { DecoderSource, ProjectableBlobStore } from '../stores/blob-store.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { DecodePool } from './decode-pool.ts';
 import { type ClaimedChange, createProjectionQueries, type ProjectedSummary } from './projection.sql.ts';
@@ -31,6 +31,7 @@ export interface ProjectableStore {
   readonly decoder?: DecoderSource;
   /** How long a key it ends stays refused (0: none is recorded). */
   readonly tombstoneSeconds: number;
+  planUpdate?: ProjectableBlobStore['planUpdate'];
 }
 
 /** Told about a row the projection could not decode or store as it is (it is projected INVALID instead). */
@@ -251,6 +252,18 @@ export class Projector {
       await tx.query('ROLLBACK TO SAVEPOINT sg_project');
       return false;
     }
+  }
+
+  /**
+   * For a statement that writes a framework row and its projection together (src/fastpath/): the row's
+   * projection as the upsert's document, and the upsert's text on the parameters named.
+   */
+  async document(db: Queryable, store: ProjectableStore, row: BlobRow, now: Date): Promise<string> {
+    return `[${this.sql.rowJson(await this.project(db, store, row, now))}]`;
+  }
+
+  upsertText(storeParam: string, documentParam: string, condition: string): string {
+    return this.sql.upsertOf(storeParam, documentParam, condition);
   }
 
   /** Part of an API write or a sync batch: the rows' projection, written in the caller's transaction. */

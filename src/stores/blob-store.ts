@@ -18,7 +18,15 @@ import {
   type Outcome,
   withoutHidden,
 } from './row-decoder.ts';
-import type { CreateInput, ListQuery, SessionRecord, SessionStatus, SessionStore } from './types.ts';
+import type {
+  CreateInput,
+  ListQuery,
+  SessionRecord,
+  SessionStatus,
+  SessionStore,
+  StoreLimits,
+  UpdateInput,
+} from './types.ts';
 
 export { blobVersion, INLINE_BLOB_BYTES } from './row-decoder.ts';
 
@@ -84,7 +92,23 @@ export interface ProjectableBlobStore {
   readonly decoder?: DecoderSource;
   /** How long a key it ends stays refused (0: none is recorded), for writes made outside it. */
   readonly tombstoneSeconds: number;
+  /**
+   * What `update` would write, from the row read without a lock (for a statement that writes only if the
+   * row is unchanged); throws what `update` would. Absent on the projection's own view of the store.
+   */
+  planUpdate?(
+    db: Queryable,
+    ref: string,
+    input: UpdateInput,
+    now: Date,
+    limits: StoreLimits,
+  ): Promise<PlannedUpdate>;
 }
+
+export type PlannedUpdate =
+  | { kind: 'missing' }
+  | { kind: 'conflict'; actualVersion: number }
+  | { kind: 'write'; blob: string; expiresAt: Date; row: BlobRow; record: SessionRecord };
 
 /** A store's decoding as decode workers rebuild it (src/projection/decode-pool.ts). */
 export interface DecoderSource {
@@ -352,11 +376,11 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     return missed(found) && (await sql.pendingChanges(db, name)) ? run(null) : found;
   }
 
-  async function lockDecoded(tx: Queryable, ref: string, now: Date) {
+  async function readDecoded(tx: Queryable, ref: string, now: Date, lock: boolean) {
     const row = REF.test(ref)
       ? await viaRefs(
           tx,
-          (via) => sql.lockByRef(tx, ref, via),
+          (via) => sql.lockByRef(tx, ref, via, lock),
           (found) => found === null,
         )
       : null;
@@ -368,6 +392,55 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       options.deps.onRowError?.(name, row.ref, error);
     }
     return { row, outcome, record: decodeRow(row, now) };
+  }
+  const lockDecoded = (tx: Queryable, ref: string, now: Date) => readDecoded(tx, ref, now, true);
+
+  /**
+   * What an update writes to the row read: its new blob and expiry, or a conflict with `expectedVersion`.
+   * Throws InvalidInputError for what the store refuses (an INVALID row, a key the framework manages).
+   */
+  function planned(
+    read: NonNullable<Awaited<ReturnType<typeof readDecoded>>>,
+    input: UpdateInput,
+    now: Date,
+    limits: StoreLimits,
+  ): { kind: 'conflict'; actualVersion: number } | { kind: 'write'; blob: string; expiresAt: Date } {
+    const { row, outcome, record } = read;
+    if (input.expectedVersion !== null && input.expectedVersion !== record.version) {
+      return { kind: 'conflict', actualVersion: record.version };
+    }
+    if (!outcome?.ok) {
+      throw new InvalidInputError('id', `the session cannot be changed: it is INVALID (${record.problem})`);
+    }
+    const { patch } = input;
+    for (const key of [
+      ...Object.keys(patch.set ?? {}),
+      ...(patch.unset ?? []),
+      ...Object.keys(patch.replace ?? {}),
+    ]) {
+      if (format.hiddenKeys.has(key)) {
+        throw new InvalidInputError(
+          patch.replace ? 'replace' : 'set',
+          `"${key}" is managed by ${format.kind} and cannot be changed`,
+        );
+      }
+    }
+    const current = outcome.session.full;
+    let full = current;
+    if (!isEmptyPatch(patch)) {
+      const view = applyPatch(withoutHidden(current, format.hiddenKeys), patch);
+      full = { ...view };
+      for (const hidden of format.hiddenKeys) {
+        if (Object.hasOwn(current, hidden)) full[hidden] = current[hidden]!;
+      }
+      assertStorable(view, { maxBytes: limits.maxDataBytes, maxDepth: 32 });
+    }
+    const expiresAt = input.expiry
+      ? resolveExpiry(input.expiry, now, row.expires_at, limits.maxTtlSeconds)
+      : (row.expires_at ?? new Date(now.getTime() + options.defaultTtlSeconds * 1000));
+    checkLatest(expiresAt, format.latestExpiry?.(row.created_at, now));
+    if (format.afterUpdate) full = format.afterUpdate(full, expiresAt, now);
+    return { kind: 'write', blob: format.encode(full, outcome.session.state, now, expiresAt), expiresAt };
   }
 
   return {
@@ -493,46 +566,19 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     async update(tx, ref, input, now, limits) {
       const locked = await lockDecoded(tx, ref, now);
       if (!locked) return { kind: 'missing' };
-      const { row, outcome, record } = locked;
-      if (input.expectedVersion !== null && input.expectedVersion !== record.version) {
-        return { kind: 'conflict', actualVersion: record.version };
-      }
-      if (!outcome?.ok) {
-        throw new InvalidInputError('id', `the session cannot be changed: it is INVALID (${record.problem})`);
-      }
-      const { patch } = input;
-      for (const key of [
-        ...Object.keys(patch.set ?? {}),
-        ...(patch.unset ?? []),
-        ...Object.keys(patch.replace ?? {}),
-      ]) {
-        if (format.hiddenKeys.has(key)) {
-          throw new InvalidInputError(
-            patch.replace ? 'replace' : 'set',
-            `"${key}" is managed by ${format.kind} and cannot be changed`,
-          );
-        }
-      }
-      const current = outcome.session.full;
-      let full = current;
-      if (!isEmptyPatch(patch)) {
-        const view = applyPatch(withoutHidden(current, format.hiddenKeys), patch);
-        full = { ...view };
-        for (const hidden of format.hiddenKeys) {
-          if (Object.hasOwn(current, hidden)) full[hidden] = current[hidden]!;
-        }
-        assertStorable(view, { maxBytes: limits.maxDataBytes, maxDepth: 32 });
-      }
-      const expiresAt = input.expiry
-        ? resolveExpiry(input.expiry, now, row.expires_at, limits.maxTtlSeconds)
-        : (row.expires_at ?? new Date(now.getTime() + options.defaultTtlSeconds * 1000));
-      checkLatest(expiresAt, format.latestExpiry?.(row.created_at, now));
-      if (format.afterUpdate) full = format.afterUpdate(full, expiresAt, now);
-      const blob = format.encode(full, outcome.session.state, now, expiresAt);
+      const plan = planned(locked, input, now, limits);
+      if (plan.kind === 'conflict') return plan;
       await asApi(tx);
-      const updated = await sql.update(tx, row.key, blob, expiresAt);
+      const updated = await sql.update(tx, locked.row.key, plan.blob, plan.expiresAt);
       await projection?.upsert(tx, self, [updated], now);
       return { kind: 'updated', record: decodeRow(updated, now) };
+    },
+
+    async planUpdate(db, ref, input, now, limits) {
+      const read = await readDecoded(db, ref, now, false);
+      if (!read) return { kind: 'missing' };
+      const plan = planned(read, input, now, limits);
+      return plan.kind === 'conflict' ? plan : { ...plan, row: read.row, record: read.record };
     },
 
     async rotate(tx, ref, now) {

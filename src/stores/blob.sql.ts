@@ -411,15 +411,22 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
       return result.rows.map((row) => row.ref);
     },
 
-    async lockByRef(tx: Queryable, sessionRef: string, viaStore: string | null): Promise<BlobRow | null> {
+    /** The row of a ref with its whole blob (up to the input budget), locked unless `lock` is false. */
+    async lockByRef(
+      tx: Queryable,
+      sessionRef: string,
+      viaStore: string | null,
+      lock = true,
+    ): Promise<BlobRow | null> {
+      const forUpdate = lock ? 'FOR UPDATE' : '';
       const result = viaStore
         ? await tx.query<BlobRow>(
-            `/* lockFrameworkSessionByProjectedRef */ SELECT ${columns} FROM ${spec.table} WHERE ${spec.key} = (
-               SELECT session_key::${spec.keyType} FROM sessiongraph.projection WHERE store = $2 AND ref = $1) FOR UPDATE`,
+            `/* ${lock ? 'lock' : 'read'}FrameworkSessionByProjectedRef */ SELECT ${columns} FROM ${spec.table} WHERE ${spec.key} = (
+               SELECT session_key::${spec.keyType} FROM sessiongraph.projection WHERE store = $2 AND ref = $1) ${forUpdate}`,
             [sessionRef, viaStore],
           )
         : await tx.query<BlobRow>(
-            `/* lockFrameworkSession */ SELECT ${columns} FROM ${spec.table} WHERE ${ref} = $1 FOR UPDATE`,
+            `/* ${lock ? 'lock' : 'read'}FrameworkSession */ SELECT ${columns} FROM ${spec.table} WHERE ${ref} = $1 ${forUpdate}`,
             [sessionRef],
           );
       return result.rows[0] ?? null;
@@ -446,6 +453,58 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
         [key, blob, expiresAt],
       );
       return result.rows[0]!;
+    },
+
+    /**
+     * The row `update` would return after writing `blob` and `expiresAt` to `row`, as far as it can be told
+     * without writing: what `compiledUpdate` projects, and checks the written row against.
+     */
+    predictUpdated(row: BlobRow, blob: string, expiresAt: Date): BlobRow {
+      return {
+        ...row,
+        blob,
+        blob_bytes: Buffer.byteLength(blob, 'utf8'),
+        expires_at: expiresAt,
+        sort_at: spec.sortAt === spec.expiresAt ? expiresAt : row.sort_at,
+        row_problem: null,
+      };
+    },
+
+    /**
+     * `update` and the projection's upsert (`upsert(condition)`, src/projection/projection.sql.ts) as one
+     * statement that also marks itself an API write and writes the audit row: $1 key, $2 new blob, $3 new
+     * expiry, $4 the blob read, $5 the expiry read, $6 store, $7 projection document, $8 actor, $9 session
+     * id, $10 user, then the predicted $11 sort time, $12 creation and $13 last-seen times. It writes only
+     * if the row is still the one read (same blob, same expiry to the millisecond), and fails whole (22P02)
+     * if the row written is not the one predicted (`predictUpdated`): nothing is written either way.
+     */
+    compiledUpdate(upsert: (condition: string) => string): string {
+      const sets = [
+        `${spec.blobColumn} = $2::${spec.blobCast}`,
+        ...assignments.map(([c, v]) => `${c} = ${v}`),
+      ];
+      return `/* compiledUpdateFrameworkSession */
+        WITH origin AS (SELECT set_config('sessiongraph.origin', 'api', true) AS o),
+        changed AS (
+          UPDATE ${spec.table} SET ${sets.join(', ')}
+           WHERE ${spec.key} = $1::${spec.keyType} AND ${spec.blob} = $4::text
+             AND date_trunc('milliseconds', ${spec.expiresAt}) = $5::timestamptz
+             AND (SELECT o FROM origin) = 'api'
+          RETURNING ${columns}
+        ),
+        checked AS (
+          SELECT CASE WHEN (expires_at, sort_at, created_at, last_seen_at, row_problem)
+                      IS NOT DISTINCT FROM ($3::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, NULL::text)
+                 -- A text of the row's own, so the planner cannot fold (and raise) it before any row is seen.
+                 THEN true ELSE ('the row written is not the row projected: ' || ref)::boolean END AS ok
+            FROM changed
+        ),
+        projected AS (${upsert('EXISTS (SELECT 1 FROM checked WHERE ok)')}),
+        audit AS (
+          INSERT INTO sessiongraph.audit_log (actor, action, session_id, user_id, outcome)
+          SELECT $8, 'updateSession', $9, $10, 'ok' FROM changed
+        )
+        SELECT * FROM changed`;
     },
 
     async rekey(tx: Queryable, oldKey: string, newKey: string, blob: string): Promise<BlobRow | null> {
