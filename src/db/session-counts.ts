@@ -23,6 +23,7 @@ const SLOTS = 64;
 const hour = (expiresAt: string) => `coalesce(date_trunc('hour', ${expiresAt}, 'UTC'), 'infinity')`;
 const upsert = `ON CONFLICT (store, hour, valid, slot) DO UPDATE SET n = c.n + excluded.n`;
 const slot = `pg_backend_pid() % ${SLOTS}`;
+const CURRENT_HOUR = "date_trunc('hour', now(), 'UTC')";
 
 /** The rows' delta (`sign` 1 or -1) per store, hour and validity, from the transition table `rows`. */
 const statementDelta = (store: string, valid: string, sign: number) =>
@@ -115,14 +116,16 @@ export async function countedStats(
         WHERE c.store <> ${NATIVE} OR $1::text IS NOT NULL
         GROUP BY 1, 2, 3
      ),
-     -- The current hour's sessions that have expired by now, counted exactly.
+     -- The current hour's sessions that have expired by now, counted exactly. The hour is written out, not
+     -- joined from now_hour: the planner then sees an hour's range (and walks the expiry index) instead of
+     -- guessing a third of the table from an unknown bound (543 ms at 10M rows, where this takes 3).
      edge AS (
-       SELECT $1::text AS store, count(*) AS n FROM sessiongraph.sessions, now_hour
-        WHERE $1::text IS NOT NULL AND expires_at >= h AND expires_at <= now()
+       SELECT $1::text AS store, count(*) AS n FROM sessiongraph.sessions
+        WHERE $1::text IS NOT NULL AND expires_at >= ${CURRENT_HOUR} AND expires_at <= now()
        UNION ALL
-       SELECT p.store, count(*) FROM sessiongraph.projection p, now_hour
+       SELECT p.store, count(*) FROM sessiongraph.projection p
         WHERE p.store = ANY(ARRAY(SELECT DISTINCT store FROM sessiongraph.session_counts WHERE store <> ${NATIVE}))
-          AND p.expires_at >= h AND p.expires_at <= now() AND p.valid
+          AND p.expires_at >= ${CURRENT_HOUR} AND p.expires_at <= now() AND p.valid
         GROUP BY p.store
      ),
      counted AS (
