@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { recordAudit } from './auth/audit.sql.ts';
 import { createToken, parseScopes, SCOPES } from './auth/tokens.ts';
@@ -36,8 +37,18 @@ commands:
   token list           the API tokens: name, scopes, created, expires, status (never the token)
   token revoke <name-or-id>
                        revoke an API token (safe to repeat)
-  help                 this text
+  help                 this text (also --help or -h after any command, for that command)
 `;
+
+/** One line typed at the terminal. */
+async function ask(question: string): Promise<string> {
+  const lines = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await lines.question(question);
+  } finally {
+    lines.close();
+  }
+}
 
 /** A command used wrongly, or asked for something that cannot be: the message, and exit code 2. */
 class UsageError extends Error {
@@ -56,6 +67,8 @@ function parseCommandLine(argv: string[]) {
         name: { type: 'string' },
         scopes: { type: 'string' },
         'expires-in': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+        yes: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -63,11 +76,52 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
+/** Each command's own help (`sessiongraph <command> --help`). */
+const commandHelp: Record<string, string> = {
+  migrate: `usage: sessiongraph migrate
+
+Applies sessiongraph's migrations to DATABASE_URL: its schema, the native store's table, the projection and
+the triggers on the configured framework tables. Safe to repeat, also from several replicas at once.
+`,
+  sweep: `usage: sessiongraph sweep
+
+Deletes expired sessions of every configured store in bounded batches (sweepBatchSize), printing progress,
+then the count per store; also prunes expired tombstones and idempotency keys.
+`,
+  sync: `usage: sessiongraph sync [--backfill [--restart] | --verify]
+
+  (no option)   run the projection's sync worker in the foreground (backfills first)
+  --backfill    build the projection of every framework store, with progress; resumable
+  --restart     with --backfill: start over instead of resuming
+  --verify      compare the projection with the stores, repair drift, report what was fixed
+`,
+  uninstall: `usage: sessiongraph uninstall [--yes]
+
+Removes sessiongraph's triggers and its schema; framework tables keep their rows. Asks first on a terminal
+(--yes skips the question).
+`,
+  token: tokenUsageText(),
+  help: usage,
+};
+
+function tokenUsageText() {
+  return (
+    'usage: sessiongraph token create --name <name> --scopes <scope,...> [--expires-in 30d|12h|90m|3600s]\n' +
+    '       sessiongraph token list\n' +
+    '       sessiongraph token revoke <name-or-id>\n'
+  );
+}
+
 async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseCommandLine(argv);
   const command = positionals[0] ?? 'help';
-  if (command === 'help' || command === '--help') {
-    process.stdout.write(usage);
+  const help = commandHelp[command];
+  if (help === undefined) {
+    process.stderr.write(`sessiongraph: unknown command "${command}"\n\n${usage}`);
+    return 2;
+  }
+  if (command === 'help' || values.help) {
+    process.stdout.write(help);
     return 0;
   }
   const config = loadConfig();
@@ -165,8 +219,19 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'uninstall': {
+        if (process.stdin.isTTY && !values.yes) {
+          const answer = await ask(
+            "Remove sessiongraph's schema (native sessions, tokens, audit log, projection) and its triggers? [y/N] ",
+          );
+          if (!/^y(es)?$/i.test(answer.trim())) {
+            process.stdout.write('nothing removed\n');
+            return 1;
+          }
+        }
         const done = await uninstall(pool, config);
         for (const line of done) process.stdout.write(`${line}\n`);
+        if (done.length === 0)
+          process.stdout.write('nothing to remove: no sessiongraph schema or triggers here\n');
         return 0;
       }
       case 'token':
@@ -180,10 +245,7 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-const tokenUsage =
-  'usage: sessiongraph token create --name <name> --scopes <scope,...> [--expires-in 30d|12h|90m|3600s]\n' +
-  '       sessiongraph token list\n' +
-  '       sessiongraph token revoke <name-or-id>\n';
+const tokenUsage = tokenUsageText();
 
 /** `sessiongraph token create|list|revoke`: API tokens, on a schema migrated first (tokens are migration 3). */
 async function tokenCommand(

@@ -94,25 +94,29 @@ export function secretText(secret: Secret | undefined): string {
 }
 
 /** The application's users table (`users` in the settings). */
-export const usersSchema = z.object({
-  table: qualifiedName.default('public.users'),
-  key: identifier.default('id'),
-  /** Columns to expose on `User`; empty means every column that does not look like a secret. */
-  columns: z.array(identifier).default([]),
-});
+export const usersSchema = z
+  .object({
+    table: qualifiedName.default('public.users'),
+    key: identifier.default('id'),
+    /** Columns to expose on `User`; empty means every column that does not look like a secret. */
+    columns: z.array(identifier).default([]),
+  })
+  .strict();
 
 export type UsersConfig = z.infer<typeof usersSchema>;
 
 /** A typed field read from session data, exposed on `Session` and filterable in `sessions(where:)`. */
-export const fieldSchema = z.object({
-  name: z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be a GraphQL field name'),
-  path: pathSchema,
-  type: z.enum(['String', 'Int', 'Float', 'Boolean', 'ID', 'DateTime', 'JSON']),
-  description: z.string().optional(),
-  /** Index the field's projection column, for filters and joins on it. */
-  indexed: z.boolean().default(false),
-  /** Like a foreign key: a value set through the API must exist in this table's column. */
-  references: z.object({ table: qualifiedName, column: identifier }).strict().optional(),
-});
+export const fieldSchema = z
+  .object({
+    name: z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be a GraphQL field name'),
+    path: pathSchema,
+    type: z.enum(['String', 'Int', 'Float', 'Boolean', 'ID', 'DateTime', 'JSON']),
+    description: z.string().optional(),
+    /** Index the field's projection column, for filters and joins on it. */
+    indexed: z.boolean().default(false),
+    /** Like a foreign key: a value set through the API must exist in this table's column. */
+    references: z.object({ table: qualifiedName, column: identifier }).strict().optional(),
+  })
+  .strict();
 
 export type FieldConfig = z.infer<typeof fieldSchema>;

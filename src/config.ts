@@ -44,163 +44,167 @@ const budgetsSchema = z
 /** One decode thread per CPU, up to four: the main thread and PostgreSQL need cores too. */
 const DEFAULT_DECODE_THREADS = Math.min(availableParallelism(), 4);
 
-export const configSchema = z.object({
-  databaseUrl: z.string().url().optional(),
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(4000),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  migrateOnStart: z.boolean().default(true),
-  /** GraphiQL on /graphql. Off unless enabled (the embedded demo enables it). */
-  graphiql: z.boolean().default(false),
-  /** Introspection queries. Off unless enabled (the embedded demo enables it). */
-  introspection: z.boolean().default(false),
-  /** Limits on what one request may ask (see src/security/). */
-  limits: z
-    .object({
-      maxDepth: z.number().int().positive().default(12),
-      maxAliases: z.number().int().positive().default(20),
-      maxTokens: z.number().int().positive().default(3000),
-      maxCost: z.number().int().positive().default(20_000),
-      maxBodyBytes: z
-        .number()
-        .int()
-        .positive()
-        .default(256 * 1024),
-      maxBatch: z.number().int().min(0).default(10),
-      /** Requests a minute per API token and per client IP (per replica); 0 turns a limit off. */
-      perTokenPerMinute: z.number().int().min(0).default(1200),
-      perIpPerMinute: z.number().int().min(0).default(600),
-      /** Trust `X-Forwarded-For` for the client IP (only behind a proxy that sets it). */
-      trustProxy: z.boolean().default(false),
-    })
-    .default({
-      maxDepth: 12,
-      maxAliases: 20,
-      maxTokens: 3000,
-      maxCost: 20_000,
-      maxBodyBytes: 256 * 1024,
-      maxBatch: 10,
-      perTokenPerMinute: 1200,
-      perIpPerMinute: 600,
-      trustProxy: false,
+export const configSchema = z
+  .object({
+    databaseUrl: z.string().url().optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(4000),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    migrateOnStart: z.boolean().default(true),
+    /** GraphiQL on /graphql. Off unless enabled (the embedded demo enables it). */
+    graphiql: z.boolean().default(false),
+    /** Introspection queries. Off unless enabled (the embedded demo enables it). */
+    introspection: z.boolean().default(false),
+    /** Limits on what one request may ask (see src/security/). */
+    limits: z
+      .object({
+        maxDepth: z.number().int().positive().default(12),
+        maxAliases: z.number().int().positive().default(20),
+        maxTokens: z.number().int().positive().default(3000),
+        maxCost: z.number().int().positive().default(20_000),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(256 * 1024),
+        maxBatch: z.number().int().min(0).default(10),
+        /** Requests a minute per API token and per client IP (per replica); 0 turns a limit off. */
+        perTokenPerMinute: z.number().int().min(0).default(1200),
+        perIpPerMinute: z.number().int().min(0).default(600),
+        /** Trust `X-Forwarded-For` for the client IP (only behind a proxy that sets it). */
+        trustProxy: z.boolean().default(false),
+      })
+      .strict()
+      .default({
+        maxDepth: 12,
+        maxAliases: 20,
+        maxTokens: 3000,
+        maxCost: 20_000,
+        maxBodyBytes: 256 * 1024,
+        maxBatch: 10,
+        perTokenPerMinute: 1200,
+        perIpPerMinute: 600,
+        trustProxy: false,
+      }),
+    /** Origins allowed to call cross-origin with credentials (CORS); none by default. */
+    corsOrigins: z.array(z.string().url()).default([]),
+    /** Top-level data keys a browser may change in its own session (`updateCurrentSession`). */
+    clientWritableKeys: z.array(z.string().min(1)).default([]),
+    /** After a session ends, its key is refused on re-insert for this long (frameworks that upsert). */
+    tombstoneSeconds: z.number().int().min(0).default(3600),
+    /** Seconds between sweeps of expired sessions inside the server; 0 turns the in-server sweeper off. */
+    sweepIntervalSeconds: z.number().int().min(0).default(0),
+    sweepBatchSize: z.number().int().positive().max(100_000).default(1000),
+    maxPageSize: z.number().int().positive().max(1000).default(100),
+    defaultPageSize: z.number().int().positive().default(20),
+    maxTtlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(366 * 24 * 3600),
+    maxDataBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024),
+    /** A read presenting a session key refreshes `lastSeenAt` at most this often. */
+    touchIntervalSeconds: z.number().int().min(0).default(60),
+    /**
+     * Refreshes of `lastSeenAt` are queued and written together at most this long after the read (0: as soon
+     * as the event loop turns). Queued refreshes die with the process.
+     */
+    touchBatchMilliseconds: z.number().int().min(0).max(60_000).default(500),
+    poolSize: z.number().int().positive().default(10),
+    /**
+     * Connections, besides the pool, on which the compiled path's one-statement reads are pipelined
+     * (src/db/pipeline.ts); 0 sends them through the pool. Behind a pooler, only one that supports pipelining.
+     */
+    readPipelines: z.number().int().min(0).max(64).default(2),
+    /**
+     * Send the server's statements as prepared statements (parsed and planned once per connection). Turn off
+     * behind a pooler that cannot keep them across transactions (pgbouncer in transaction mode before 1.21).
+     */
+    preparedStatements: z.boolean().default(true),
+    /**
+     * Answer plain reads (`session`, `currentSession`, `sessions` pages with their users) on the compiled
+     * path (src/fastpath) instead of through GraphQL execution; same answers, a fraction of the CPU.
+     */
+    compiledReads: z.boolean().default(true),
+    /** Longest wait for a database connection (pool exhausted, server slow to accept) before a 503. */
+    poolWaitMilliseconds: z.number().int().positive().max(120_000).default(5_000),
+    /** PostgreSQL's statement_timeout for every statement the server runs (0: none). */
+    statementTimeoutMilliseconds: z.number().int().min(0).max(3_600_000).default(10_000),
+    /** How long a mutation's Idempotency-Key is remembered (the sweeper forgets older ones). */
+    idempotencyKeySeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600),
+    /**
+     * On SIGTERM, how long to keep accepting (with `/readyz` already failing) before closing the listener:
+     * the time a load balancer needs to stop sending, so nothing is refused that it already routed here.
+     */
+    shutdownDelaySeconds: z.number().min(0).max(120).default(0),
+    /** On SIGTERM, how long requests in flight may take to finish before the server exits anyway. */
+    shutdownTimeoutSeconds: z.number().int().min(0).max(600).default(20),
+    /** `/readyz` fails while the oldest unapplied framework change is older than this. */
+    readyMaxLagSeconds: z.number().int().positive().default(30),
+    /**
+     * A separate port serving only `/metrics`, without authentication (bind it to a private interface).
+     * On the main port `/metrics` needs an API token with the `metrics:read` scope.
+     */
+    metricsPort: z.number().int().min(0).max(65535).nullable().default(null),
+    metricsHost: z.string().default('127.0.0.1'),
+    /**
+     * How long a replica may answer from memory for a valid API token, saving the per-request check.
+     * Revocations reach every replica by NOTIFY at once whatever this says; 0 checks every request.
+     */
+    tokenCacheSeconds: z.number().int().min(0).max(3600).default(30),
+    /**
+     * Listen on a non-loopback address while no live API token exists (off: the server refuses, since
+     * nothing but browsers' own sessions could use it and it would be exposed for no caller).
+     */
+    allowUnauthenticatedListen: z.boolean().default(false),
+    /** Run the projection's sync worker inside the server (off when a separate `sessiongraph sync` runs). */
+    syncInServer: z.boolean().default(true),
+    syncBatchSize: z.number().int().positive().max(10_000).default(500),
+    users: usersSchema.default({ table: 'public.users', key: 'id', columns: [] }),
+    fields: z.array(fieldSchema).default([]),
+    /**
+     * Heap bytes (estimated) of decoded blobs kept in memory, keyed by the stored text, shared among the
+     * framework stores (0 turns the cache off).
+     */
+    decodeCacheBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(64 * 1024 * 1024),
+    /**
+     * Worker threads that decode rows for the `sessiongraph sync` command's bulk work: the backfill, `--verify`
+     * and its large batches (requests decode in-process). 0 decodes everything in-process.
+     */
+    decodeThreads: z.number().int().min(0).max(64).default(DEFAULT_DECODE_THREADS),
+    /**
+     * The same inside the server (its start-up backfill and the sync worker's large batches). Off by default:
+     * there the other cores serve requests, and the workers' heaps and buffers cost the process about 80–100 MB
+     * of resident memory on hostile tables (see the README's Performance section).
+     */
+    serverDecodeThreads: z.number().int().min(0).max(64).default(0),
+    budgets: budgetsSchema.default({
+      maxInputBytes: 16 * 1024 * 1024,
+      maxOutputBytes: 8 * 1024 * 1024,
+      maxDepth: 512,
+      maxValues: 1_000_000,
     }),
-  /** Origins allowed to call cross-origin with credentials (CORS); none by default. */
-  corsOrigins: z.array(z.string().url()).default([]),
-  /** Top-level data keys a browser may change in its own session (`updateCurrentSession`). */
-  clientWritableKeys: z.array(z.string().min(1)).default([]),
-  /** After a session ends, its key is refused on re-insert for this long (frameworks that upsert). */
-  tombstoneSeconds: z.number().int().min(0).default(3600),
-  /** Seconds between sweeps of expired sessions inside the server; 0 turns the in-server sweeper off. */
-  sweepIntervalSeconds: z.number().int().min(0).default(0),
-  sweepBatchSize: z.number().int().positive().max(100_000).default(1000),
-  maxPageSize: z.number().int().positive().max(1000).default(100),
-  defaultPageSize: z.number().int().positive().default(20),
-  maxTtlSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(366 * 24 * 3600),
-  maxDataBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(64 * 1024),
-  /** A read presenting a session key refreshes `lastSeenAt` at most this often. */
-  touchIntervalSeconds: z.number().int().min(0).default(60),
-  /**
-   * Refreshes of `lastSeenAt` are queued and written together at most this long after the read (0: as soon
-   * as the event loop turns). Queued refreshes die with the process.
-   */
-  touchBatchMilliseconds: z.number().int().min(0).max(60_000).default(500),
-  poolSize: z.number().int().positive().default(10),
-  /**
-   * Connections, besides the pool, on which the compiled path's one-statement reads are pipelined
-   * (src/db/pipeline.ts); 0 sends them through the pool. Behind a pooler, only one that supports pipelining.
-   */
-  readPipelines: z.number().int().min(0).max(64).default(2),
-  /**
-   * Send the server's statements as prepared statements (parsed and planned once per connection). Turn off
-   * behind a pooler that cannot keep them across transactions (pgbouncer in transaction mode before 1.21).
-   */
-  preparedStatements: z.boolean().default(true),
-  /**
-   * Answer plain reads (`session`, `currentSession`, `sessions` pages with their users) on the compiled
-   * path (src/fastpath) instead of through GraphQL execution; same answers, a fraction of the CPU.
-   */
-  compiledReads: z.boolean().default(true),
-  /** Longest wait for a database connection (pool exhausted, server slow to accept) before a 503. */
-  poolWaitMilliseconds: z.number().int().positive().max(120_000).default(5_000),
-  /** PostgreSQL's statement_timeout for every statement the server runs (0: none). */
-  statementTimeoutMilliseconds: z.number().int().min(0).max(3_600_000).default(10_000),
-  /** How long a mutation's Idempotency-Key is remembered (the sweeper forgets older ones). */
-  idempotencyKeySeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(24 * 3600),
-  /**
-   * On SIGTERM, how long to keep accepting (with `/readyz` already failing) before closing the listener:
-   * the time a load balancer needs to stop sending, so nothing is refused that it already routed here.
-   */
-  shutdownDelaySeconds: z.number().min(0).max(120).default(0),
-  /** On SIGTERM, how long requests in flight may take to finish before the server exits anyway. */
-  shutdownTimeoutSeconds: z.number().int().min(0).max(600).default(20),
-  /** `/readyz` fails while the oldest unapplied framework change is older than this. */
-  readyMaxLagSeconds: z.number().int().positive().default(30),
-  /**
-   * A separate port serving only `/metrics`, without authentication (bind it to a private interface).
-   * On the main port `/metrics` needs an API token with the `metrics:read` scope.
-   */
-  metricsPort: z.number().int().min(0).max(65535).nullable().default(null),
-  metricsHost: z.string().default('127.0.0.1'),
-  /**
-   * How long a replica may answer from memory for a valid API token, saving the per-request check.
-   * Revocations reach every replica by NOTIFY at once whatever this says; 0 checks every request.
-   */
-  tokenCacheSeconds: z.number().int().min(0).max(3600).default(30),
-  /**
-   * Listen on a non-loopback address while no live API token exists (off: the server refuses, since
-   * nothing but browsers' own sessions could use it and it would be exposed for no caller).
-   */
-  allowUnauthenticatedListen: z.boolean().default(false),
-  /** Run the projection's sync worker inside the server (off when a separate `sessiongraph sync` runs). */
-  syncInServer: z.boolean().default(true),
-  syncBatchSize: z.number().int().positive().max(10_000).default(500),
-  users: usersSchema.default({ table: 'public.users', key: 'id', columns: [] }),
-  fields: z.array(fieldSchema).default([]),
-  /**
-   * Heap bytes (estimated) of decoded blobs kept in memory, keyed by the stored text, shared among the
-   * framework stores (0 turns the cache off).
-   */
-  decodeCacheBytes: z
-    .number()
-    .int()
-    .min(0)
-    .default(64 * 1024 * 1024),
-  /**
-   * Worker threads that decode rows for the `sessiongraph sync` command's bulk work: the backfill, `--verify`
-   * and its large batches (requests decode in-process). 0 decodes everything in-process.
-   */
-  decodeThreads: z.number().int().min(0).max(64).default(DEFAULT_DECODE_THREADS),
-  /**
-   * The same inside the server (its start-up backfill and the sync worker's large batches). Off by default:
-   * there the other cores serve requests, and the workers' heaps and buffers cost the process about 80–100 MB
-   * of resident memory on hostile tables (see the README's Performance section).
-   */
-  serverDecodeThreads: z.number().int().min(0).max(64).default(0),
-  budgets: budgetsSchema.default({
-    maxInputBytes: 16 * 1024 * 1024,
-    maxOutputBytes: 8 * 1024 * 1024,
-    maxDepth: 512,
-    maxValues: 1_000_000,
-  }),
-  stores: z
-    .array(storeSchema)
-    .min(1)
-    .default([
-      { name: 'native', kind: 'native', cookieName: 'sg_session', defaultTtlSeconds: 14 * 24 * 3600 },
-    ]),
-});
+    stores: z
+      .array(storeSchema)
+      .min(1)
+      .default([
+        { name: 'native', kind: 'native', cookieName: 'sg_session', defaultTtlSeconds: 14 * 24 * 3600 },
+      ]),
+  })
+  // A misspelt setting would otherwise fall back to its default without a word.
+  .strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
@@ -242,12 +246,89 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
-function formatIssues(error: z.ZodError, source: string): string {
-  const lines = error.issues.map((issue) => {
+function formatIssues(error: z.ZodError, source: string, input: unknown): string {
+  const lines = error.issues.flatMap((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    return `  ${path}: ${issue.message}`;
+    if (issue.code !== 'unrecognized_keys') return [`  ${path}: ${issue.message}`];
+    const known = keysAt(configSchema, input, issue.path);
+    return issue.keys.map((key) => {
+      const near = nearest(key, known);
+      return `  ${path}: unknown setting "${key}"${near ? ` (did you mean "${near}"?)` : ''}`;
+    });
   });
   return `invalid configuration (${source}):\n${lines.join('\n')}`;
+}
+
+/**
+ * The settings an object at `path` may have, walking the schema alongside the input (a store's by its
+ * `kind`).
+ */
+function keysAt(schema: z.ZodType, input: unknown, path: readonly PropertyKey[]): string[] {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+  switch (def['type']) {
+    case 'object': {
+      const shape = def['shape'] as Record<string, z.ZodType>;
+      if (path.length === 0) return Object.keys(shape);
+      const [head, ...rest] = path;
+      const inner = shape[String(head)];
+      const value = (input as Record<string, unknown> | null)?.[String(head)];
+      return inner ? keysAt(inner, value, rest) : [];
+    }
+    case 'array': {
+      const [head, ...rest] = path;
+      return keysAt(def['element'] as z.ZodType, (input as unknown[] | null)?.[Number(head)], rest);
+    }
+    case 'optional':
+    case 'default':
+    case 'nullable':
+    case 'prefault':
+      return keysAt(def['innerType'] as z.ZodType, input, path);
+    case 'pipe':
+      return keysAt(def['in'] as z.ZodType, input, path);
+    case 'union': {
+      const options = def['options'] as z.ZodType[];
+      const kind = (input as Record<string, unknown> | null)?.['kind'];
+      const matching = options.filter((option) => {
+        const shape = (option as unknown as { _zod: { def: { shape?: Record<string, z.ZodType> } } })._zod.def
+          .shape;
+        const literal = shape?.['kind'] as unknown as { _zod: { def: { values?: unknown[] } } } | undefined;
+        return literal?._zod.def.values?.includes(kind) ?? false;
+      });
+      return [...new Set((matching.length > 0 ? matching : options).flatMap((o) => keysAt(o, input, path)))];
+    }
+    default:
+      return [];
+  }
+}
+
+/** The known name closest to `name` (edit distance at most a third of its length, at least 2), or null. */
+function nearest(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** Reads `SESSIONGRAPH_CONFIG` (a JSON file), then lets environment variables override single settings. */
@@ -298,7 +379,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     throw new ConfigError(
-      formatIssues(result.error, configPath ? `${configPath} and environment` : 'environment'),
+      formatIssues(result.error, configPath ? `${configPath} and environment` : 'environment', merged),
     );
   }
   const config = result.data;

@@ -40,6 +40,30 @@ describe('configuration', () => {
     expect(() => loadConfig({}, { stores: [{ kind: 'redis' }] })).toThrow(/stores\.0\.kind/);
   });
 
+  it('should refuse unknown settings anywhere, naming each and the nearest known one', () => {
+    const refused = () =>
+      loadConfig(
+        {},
+        {
+          store: [{ kind: 'native', name: 'native' }],
+          limits: { perTokenPerMinut: 5 },
+          stores: [{ kind: 'django', name: 'd', secretKey: 'x', tabel: 'django_session' }],
+          fields: [{ name: 'a', path: 'a', type: 'String', indexd: true }],
+          budgets: { somethingElse: 1 },
+        },
+      );
+    expect(refused).toThrow(/\(top level\): unknown setting "store" \(did you mean "stores"\?\)/);
+    expect(refused).toThrow(
+      /limits: unknown setting "perTokenPerMinut" \(did you mean "perTokenPerMinute"\?\)/,
+    );
+    expect(refused).toThrow(/stores\.0: unknown setting "tabel" \(did you mean "table"\?\)/);
+    expect(refused).toThrow(/fields\.0: unknown setting "indexd" \(did you mean "indexed"\?\)/);
+    expect(refused).toThrow(/budgets: unknown setting "somethingElse"$/m);
+    expect(() => loadConfig({}, { users: { colums: [] } })).toThrow(
+      /users: unknown setting "colums" \(did you mean "columns"\?\)/,
+    );
+  });
+
   it('should refuse a django store without a secret, naming the store and the fix', () => {
     expect(() => loadConfig({}, { stores: [{ kind: 'django', name: 'shop' }] })).toThrow(
       /stores\.shop\.secretKey: the django store "shop" needs the project's SECRET_KEY .*set "secretKey"/,

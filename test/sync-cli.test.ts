@@ -76,5 +76,47 @@ describe('sessiongraph sync and uninstall', () => {
     await t.pool.query(`INSERT INTO django_session VALUES ('after-uninstall-000000000000000', 'x', now())`);
     const triggers = await t.pool.query(`SELECT 1 FROM pg_trigger WHERE tgname LIKE 'sessiongraph%'`);
     expect(triggers.rowCount).toBe(0);
+    // Again: there is nothing left, and it says so.
+    expect((await cli('uninstall')).stdout).toBe(
+      'nothing to remove: no sessiongraph schema or triggers here\n',
+    );
   });
+});
+
+describe('sessiongraph command line conventions', () => {
+  /** The CLI with no database at all. */
+  const bare = async (...args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
+    delete env['DATABASE_URL'];
+    try {
+      const { stdout, stderr } = await run('npx', ['tsx', 'src/cli.ts', ...args], { env });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  };
+
+  it('should answer --help and -h on every command, without a database', async () => {
+    for (const args of [
+      ['--help'],
+      ['-h'],
+      ['help'],
+      ['sync', '--help'],
+      ['token', '-h'],
+      ['uninstall', '--help'],
+    ]) {
+      const { code, stdout } = await bare(...args);
+      expect(code, args.join(' ')).toBe(0);
+      expect(stdout, args.join(' ')).toMatch(/^usage: sessiongraph/);
+    }
+    expect((await bare('sync', '-h')).stdout).toContain('--verify');
+  }, 60_000);
+
+  it('should name an unknown command before asking for DATABASE_URL', async () => {
+    const { code, stderr } = await bare('swep');
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown command "swep"');
+    expect(stderr).not.toContain('DATABASE_URL is not set');
+  }, 30_000);
 });

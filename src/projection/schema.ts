@@ -1,12 +1,7 @@
 import type { Config, FieldConfig, StoreConfig } from '../config.ts';
 import type { Pool, Queryable } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
-import {
-  dropTombstoneTrigger,
-  storeRevokesStick,
-  TOMBSTONE_TRIGGER,
-  tombstoneStatements,
-} from '../security/tombstones.ts';
+import { dropTombstoneTrigger, TOMBSTONE_TRIGGER, tombstoneStatements } from '../security/tombstones.ts';
 import { isFrameworkKind } from '../stores/registry.ts';
 import { quoteIdent, quoteQualified } from '../users/catalog.ts';
 import { fieldColumn, fieldSqlType } from './rows.ts';
@@ -156,13 +151,23 @@ export async function ensureProjection(pool: Pool, config: Config): Promise<void
 /** Removes everything sessiongraph installed; the framework tables keep their rows and lose only the triggers. */
 export async function uninstall(db: Queryable, config: Config): Promise<string[]> {
   const done: string[] = [];
+  const present = async (table: string, trigger: string) =>
+    ((
+      await db.query('SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2', [
+        table,
+        trigger,
+      ])
+    ).rowCount ?? 0) > 0;
   for (const store of config.stores.filter(isFrameworkStore)) {
-    for (const trigger of ['sessiongraph_capture', TRUNCATE_TRIGGER]) {
-      await db.query(`DROP TRIGGER IF EXISTS ${trigger} ON ${storeTable(store)}`);
+    for (const trigger of ['sessiongraph_capture', TRUNCATE_TRIGGER, TOMBSTONE_TRIGGER]) {
+      if (!(await present(storeTable(store), trigger))) continue;
+      await db.query(
+        trigger === TOMBSTONE_TRIGGER
+          ? dropTombstoneTrigger(storeTable(store))
+          : `DROP TRIGGER IF EXISTS ${trigger} ON ${storeTable(store)}`,
+      );
       done.push(`dropped trigger ${trigger} on ${storeTable(store)}`);
     }
-    await db.query(dropTombstoneTrigger(storeTable(store)));
-    if (storeRevokesStick(store)) done.push(`dropped trigger ${TOMBSTONE_TRIGGER} on ${storeTable(store)}`);
   }
   // Triggers of stores no longer configured are found through the catalog, so none is left behind.
   const leftovers = await db.query<{ relation: string; name: string }>(
@@ -173,7 +178,10 @@ export async function uninstall(db: Queryable, config: Config): Promise<string[]
     await db.query(`DROP TRIGGER IF EXISTS ${name} ON ${relation}`);
     done.push(`dropped trigger ${name} on ${relation}`);
   }
-  await db.query('DROP SCHEMA IF EXISTS sessiongraph CASCADE');
-  done.push('dropped schema sessiongraph');
+  const schema = await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'sessiongraph'`);
+  if ((schema.rowCount ?? 0) > 0) {
+    await db.query('DROP SCHEMA IF EXISTS sessiongraph CASCADE');
+    done.push('dropped schema sessiongraph');
+  }
   return done;
 }
