@@ -76,7 +76,7 @@ async function main() {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host}:${port}/graphql`;
-  printBanner(url, demoToken, graphiqlHasToken);
+  printBanner(url, demoToken, graphiqlHasToken, app.config.graphiql);
   logger.info({ url, embedded: embedded !== null, stores: [...app.stores.keys()] }, 'sessiongraph listening');
 
   const sweeper = startSweeper(app);
@@ -184,14 +184,19 @@ async function mintDemoToken(pool: Pool): Promise<string> {
   return token;
 }
 
-function printBanner(url: string, demoToken: string | null, graphiqlHasToken: boolean) {
+function printBanner(url: string, demoToken: string | null, graphiqlHasToken: boolean, graphiql: boolean) {
   const demo = demoToken !== null;
   const lines = [
     '',
-    `  sessiongraph is running: ${url}  (GraphiQL in the browser)`,
+    graphiql
+      ? `  sessiongraph is running: ${url}  (GraphiQL in the browser)`
+      : `  sessiongraph is running: ${url}`,
+    graphiql
+      ? ''
+      : '  GraphiQL is off: start with GRAPHIQL=true (or "graphiql": true in the config file) to use it in a browser.',
     demo ? '  Database: embedded PGlite with demo users and sessions (set DATABASE_URL to use yours).' : '',
     '',
-    '  A first query to try (paste it into GraphiQL):',
+    graphiql ? '  A first query to try (paste it into GraphiQL):' : '  A first query to try:',
     '',
     '    { sessions(first: 5, status: ACTIVE) { edges { node { id status data user { username email } } } } }',
     '',

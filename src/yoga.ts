@@ -1,4 +1,5 @@
 import { type DocumentNode, GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { BadArgumentError, DomainError, IdempotencyInProgressError } from './errors/domain.ts';
 import { databaseFault, unavailableError } from './db/faults.ts';
@@ -76,6 +77,8 @@ function createYogaServer(
     // The request gate in src/security/limits.ts already caps the body; Yoga's own limiter would pipe
     // every body through a second stream (a measured 12% of a by-id request's CPU).
     maxRequestBodySize: false,
+    // GraphiQL's scripts and styles inlined from the package: nothing a person is shown loads from a CDN.
+    renderGraphiQL,
     graphiql: app.config.graphiql
       ? {
           title: 'sessiongraph',

@@ -121,6 +121,11 @@ export function createHttpFront(
       probe(req, res).catch((error: unknown) => probeFailed(res, error));
       return;
     }
+    if (path === '/graphql' && req.method === 'GET' && !app.config.graphiql && wantsHtml(req)) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(GRAPHIQL_OFF_PAGE);
+      return;
+    }
     // Shutting down: each connection closes after its answer, so keep-alive clients reconnect elsewhere.
     if (shuttingDown) res.setHeader('connection', 'close');
     const header = req.headers['x-request-id'];
@@ -208,3 +213,18 @@ export function createHttpFront(
     },
   };
 }
+
+const wantsHtml = (req: IncomingMessage) => (req.headers.accept ?? '').includes('text/html');
+
+/** What a browser on /graphql gets while GraphiQL is off: how to turn it on, not an empty 406. */
+const GRAPHIQL_OFF_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sessiongraph</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em;color:#111}code{background:#eee;padding:0 .2em}</style>
+</head><body>
+<h1>sessiongraph: GraphiQL is off</h1>
+<p>This is sessiongraph's GraphQL endpoint: send GraphQL requests to it with <code>POST</code>.</p>
+<p>GraphiQL, the in-browser query editor, is off on this server. To turn it on, start the server with
+<code>GRAPHIQL=true</code> or set <code>"graphiql": true</code> in the configuration file
+(<code>SESSIONGRAPH_CONFIG</code>), then reload this page.</p>
+</body></html>
+`;

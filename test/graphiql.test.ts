@@ -1,0 +1,75 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpFront } from '../src/ops/http.ts';
+import { createGraphql, firstQuery } from '../src/yoga.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+
+/**
+ * GraphiQL in a browser: served from the package (no script, style or font from anywhere but this server),
+ * opening on the banner's query and the headers it was given; when off, a page that says how to turn it on.
+ */
+
+const page = async (server: Server) => {
+  const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, {
+    headers: { accept: 'text/html,application/xhtml+xml' },
+  });
+  return { status: response.status, type: response.headers.get('content-type'), html: await response.text() };
+};
+
+/** Every URL the page would load from elsewhere: src/href attributes, CSS url(), module imports. */
+const externalUrls = (html: string) =>
+  [
+    ...html.matchAll(/\b(?:src|href)\s*=\s*["']?(https?:)?\/\/[^"'\s>]+/gi),
+    ...html.matchAll(/url\(\s*["']?(?:https?:)?\/\/[^)]+\)/gi),
+    ...html.matchAll(/\bimport\s*(?:[^"'()]*from\s*)?["'](?:https?:)?\/\/[^"']+["']/gi),
+  ].map((match) => match[0]);
+
+describe('GraphiQL', () => {
+  let on: TestApp;
+  let off: TestApp;
+  const servers: Server[] = [];
+  const serve = async (t: TestApp, headers?: Record<string, string>) => {
+    const graphql = createGraphql(t.app, headers ? { graphiqlHeaders: headers } : {});
+    const server = createServer(createHttpFront(t.app, graphql.yoga, t.app.metrics, graphql.fast).handle);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    return server;
+  };
+
+  beforeAll(async () => {
+    on = await startTestApp({ config: { graphiql: true } });
+    off = await startTestApp({ config: { graphiql: false } });
+  });
+  afterAll(async () => {
+    for (const server of servers) server.close();
+    await on?.close();
+    await off?.close();
+  });
+
+  it('should serve GraphiQL from the package, on the first query, with the headers given', async () => {
+    const server = await serve(on, { Authorization: 'Bearer sg_demo_token' });
+    const { status, type, html } = await page(server);
+    expect(status).toBe(200);
+    expect(type).toContain('text/html');
+    expect(externalUrls(html)).toEqual([]);
+    expect(html).not.toContain('unpkg.com');
+    expect(html).not.toContain('__TITLE__');
+    // The editor's code is in the page itself.
+    expect(html.length).toBeGreaterThan(100_000);
+    expect(html).toContain(JSON.stringify(firstQuery).slice(1, 40));
+    expect(html).toContain('sg_demo_token');
+  });
+
+  it('should say how to turn it on when it is off, not answer an empty 406', async () => {
+    const server = await serve(off);
+    const { status, type, html } = await page(server);
+    expect(status).toBe(200);
+    expect(type).toContain('text/html');
+    expect(html).toContain('GraphiQL is off');
+    expect(html).toContain('GRAPHIQL=true');
+    expect(externalUrls(html)).toEqual([]);
+  });
+});
