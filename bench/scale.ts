@@ -6,7 +6,7 @@
  * - Data (scale-data.ts): loaded in bulk, a third of each store expired, created_at over 30 days, keys and
  *   indexes built after the rows; then VACUUM (ANALYZE), as autovacuum would have left the tables.
  * - Backfill: `sessiongraph sync --backfill` (the built CLI) of the Django rows, with each of
- *   SCALE_DECODE_THREADS (`decodeThreads`; default 1 and 2), into an emptied projection: rows/s and the
+ *   SCALE_DECODE_THREADS (`decodeThreads`; default 0, decoding in-process, and 2 worker threads), into an emptied projection: rows/s and the
  *   process's peak RSS.
  * - Workloads W1, W2, W3, W4, W6 (native and Django) of bench/workloads.ts against one sessiongraph server per
  *   database (run as `npm run bench` runs it), concurrency 32, BENCH_ROUNDS rounds of BENCH_ROUND_SECONDS
@@ -89,7 +89,7 @@ const sized = (sessions: number): ScaleSize => ({
 });
 const SMALL = sized(100_000);
 const LARGE = sized(Math.round(10_000_000 * SCALE));
-const DECODE_THREADS = (process.env['SCALE_DECODE_THREADS'] ?? '1,2').split(',').map(Number);
+const DECODE_THREADS = (process.env['SCALE_DECODE_THREADS'] ?? '0,2').split(',').map(Number);
 const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W6n', 'W6d'];
 /** Single requests measured per probe, after PROBE_WARM unmeasured ones. */
 const PROBES = 15;
