@@ -7,7 +7,7 @@ import { type Config, ConfigError, loadConfig } from './config.ts';
 import { appliedMigrations, latestMigration, migrate } from './db/migrations.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { createLogger } from './log.ts';
-import { progressLine } from './projection/progress.ts';
+import { progressLine, progressWriter } from './projection/progress.ts';
 import { uninstall } from './projection/schema.ts';
 import { SyncWorker } from './projection/worker.ts';
 import { createApp } from './app.ts';
@@ -154,16 +154,16 @@ async function run(argv: string[]): Promise<number> {
           (await countedStats(pool, native, null, 'EXPIRED')).map((row) => [row.store, row.count]),
         );
         const started = new Map<string, number>();
-        let drawn = 0;
+        const progress = progressWriter();
         const deleted = await sweepExpired(app, app.pool, (store, total) => {
-          if (!started.has(store)) started.set(store, Date.now());
-          if (Date.now() - drawn < 250) return;
-          drawn = Date.now();
+          if (!started.has(store)) {
+            progress.done();
+            started.set(store, Date.now());
+          }
           const expected = Math.max(expired.get(store) ?? 0, total);
-          const line = progressLine(store, total, expected, started.get(store)!);
-          process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
+          progress.update(progressLine(store, total, expected, started.get(store)!));
         });
-        if (process.stderr.isTTY && drawn > 0) process.stderr.write('\n');
+        progress.done();
         const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
         for (const [store, count] of Object.entries(deleted))
           process.stdout.write(`${store}: ${count} deleted\n`);
@@ -175,15 +175,14 @@ async function run(argv: string[]): Promise<number> {
         if (values.backfill) {
           for (const store of app.frameworkStores.values()) {
             const startedAt = Date.now();
+            const bar = progressWriter();
             const final = await app.projector.backfill(pool, store, {
               restart: values.restart,
               onProgress: (progress) => {
-                process.stderr.write(
-                  `\r${progressLine(store.name, progress.rows, progress.total, startedAt)}`,
-                );
+                bar.update(progressLine(store.name, progress.rows, progress.total, startedAt));
               },
             });
-            process.stderr.write('\n');
+            bar.done();
             const seconds = (Date.now() - startedAt) / 1000;
             process.stdout.write(
               `${store.name}: ${final.rows} sessions projected in ${seconds.toFixed(2)}s ` +
@@ -194,7 +193,12 @@ async function run(argv: string[]): Promise<number> {
         }
         if (values.verify) {
           for (const store of app.frameworkStores.values()) {
-            const report = await app.projector.verify(pool, store);
+            const startedAt = Date.now();
+            const bar = progressWriter();
+            const report = await app.projector.verify(pool, store, undefined, (checked, total) =>
+              bar.update(progressLine(store.name, checked, total, startedAt)),
+            );
+            bar.done();
             process.stdout.write(
               `${store.name}: checked ${report.checked}; repaired ${report.missing} missing, ${report.stale} stale, ` +
                 `removed ${report.orphaned} orphaned\n`,

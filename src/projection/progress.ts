@@ -15,3 +15,35 @@ export function progressLine(
   const count = (value: number) => Math.round(value).toLocaleString('en-US');
   return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count(rows)}/${count(total)} rows  ${count(rate)} rows/s  ${left.toFixed(1)}s left`;
 }
+
+/**
+ * Progress for a person: on a terminal the bar redrawn in place (at most every 100 ms); in a log file or a
+ * pipe a plain line every `plainEveryMs`, never a carriage return. The last state is always written by `done`.
+ */
+export function progressWriter(
+  stream: NodeJS.WriteStream = process.stderr,
+  plainEveryMs = 2000,
+): { update(line: string): void; done(): void } {
+  const tty = stream.isTTY === true;
+  let last = 0;
+  let pending: string | null = null;
+  let written: string | null = null;
+  const write = (line: string) => {
+    stream.write(tty ? `\r${line}` : `${line}\n`);
+    written = line;
+    pending = null;
+    last = Date.now();
+  };
+  return {
+    update(line) {
+      pending = line;
+      if (Date.now() - last >= (tty ? 100 : plainEveryMs)) write(line);
+    },
+    done() {
+      if (pending !== null && pending !== written) write(pending);
+      if (tty && written !== null) stream.write('\n');
+      written = null;
+      last = 0;
+    },
+  };
+}

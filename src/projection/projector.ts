@@ -453,9 +453,15 @@ export class Projector {
    * Compares the projection with the table and repairs drift: rows missing from the projection, rows whose
    * stored blob changed since they were projected, and projected rows whose session is gone.
    */
-  async verify(pool: Pool, store: ProjectableStore, batchSize = 2000): Promise<VerifyReport> {
+  async verify(
+    pool: Pool,
+    store: ProjectableStore,
+    batchSize = 2000,
+    onProgress?: (checked: number, total: number) => void,
+  ): Promise<VerifyReport> {
     const report: VerifyReport = { store: store.name, checked: 0, missing: 0, stale: 0, orphaned: 0 };
     const now = new Date();
+    const total = onProgress ? await estimateRows(pool, store) : 0;
     const stream = this.stream(pool, store, true);
     const scan = (from: string | null) => {
       const scanning = store.sql.scanByKey(pool, from, batchSize);
@@ -513,6 +519,7 @@ export class Projector {
         await this.sql.deleteKeys(tx, store.name, orphans);
       });
       report.checked += batch.length;
+      onProgress?.(report.checked, Math.max(total, report.checked));
       after = last;
       if (ended) break;
     }
