@@ -1,5 +1,4 @@
 import { type DocumentNode, GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { BadArgumentError, DomainError, IdempotencyInProgressError } from './errors/domain.ts';
 import { databaseFault, unavailableError } from './db/faults.ts';
@@ -77,8 +76,9 @@ function createYogaServer(
     // The request gate in src/security/limits.ts already caps the body; Yoga's own limiter would pipe
     // every body through a second stream (a measured 12% of a by-id request's CPU).
     maxRequestBodySize: false,
-    // GraphiQL's scripts and styles inlined from the package: nothing a person is shown loads from a CDN.
-    renderGraphiQL,
+    // GraphiQL's scripts and styles inlined from the package: nothing a person is shown loads from a CDN. The
+    // package holds them as one 9 MB text (45 MB of the process once loaded): loaded at the first page asked.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: app.config.graphiql
       ? {
           title: 'sessiongraph',

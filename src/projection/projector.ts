@@ -430,7 +430,8 @@ export class Projector {
       return scanning;
     };
     let scanning = scan(after);
-    // A batch is added to the stream (its chunks go to the workers) before the one before it is written.
+    // With decode workers a batch is added to the stream (its chunks go to them) before the one before it is
+    // written; in-process that would only hold two batches' rows at once, so each is written as it comes.
     let waiting: { count: number; last: string | null; done: boolean } | null = null;
     for (;;) {
       const { rows: batch, ended } = await scanning;
@@ -440,6 +441,11 @@ export class Projector {
       stream.add(batch, new Date());
       if (waiting) await writeBatch(waiting.count, waiting.last, waiting.done);
       waiting = { count: batch.length, last, done: ended };
+      if (!stream.parallel && !ended) {
+        await writeBatch(waiting.count, waiting.last, waiting.done);
+        waiting = null;
+        continue;
+      }
       if (ended) {
         await writeBatch(waiting.count, waiting.last, waiting.done);
         await saved;

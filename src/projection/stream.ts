@@ -59,6 +59,11 @@ export class ProjectionStream {
     this.workers = pool && store.decoder ? { pool, name: store.name, decoder: store.decoder } : null;
   }
 
+  /** Whether rows are decoded elsewhere while this thread reads and writes (decode workers). */
+  get parallel(): boolean {
+    return this.workers !== null;
+  }
+
   add(rows: readonly BlobRow[], now: Date): void {
     if (rows.length === 0) return;
     if (!this.workers) {
