@@ -78,7 +78,8 @@ function createYogaServer(
     maxRequestBodySize: false,
     // GraphiQL's scripts and styles inlined from the package: nothing a person is shown loads from a CDN. The
     // package holds them as one 9 MB text (45 MB of the process once loaded): loaded at the first page asked.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: async (options) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: app.config.graphiql
       ? {
           title: 'sessiongraph',
