@@ -116,6 +116,8 @@ describe('compiled updateSession on framework stores', () => {
     const statements = t.statements.slice(before).filter((text) => !text.includes('findTokenByHash'));
     return { body: (await response.json()) as Json, statements };
   };
+  const withoutVersion = (value: unknown) =>
+    JSON.parse(JSON.stringify(value), (key, inner) => (key === 'version' ? typeof inner : inner)) as unknown;
   const same = (value: unknown, from: string, to: string) =>
     JSON.parse(JSON.stringify(value).replaceAll(from, to)) as unknown;
 
@@ -151,12 +153,14 @@ describe('compiled updateSession on framework stores', () => {
         },
       },
     });
-    expect(same(slow.body, b, a)).toEqual(fast.body);
+    // The version is the blob's hash, and Django's blob holds the second it was signed in: twins written in
+    // different seconds differ there alone.
+    expect(withoutVersion(same(slow.body, b, a))).toEqual(withoutVersion(fast.body));
     expect(fast.statements.length).toBe(2);
     expect(fast.statements[1]).toContain('compiledUpdateFrameworkSession');
     expect(slow.statements.length).toBeGreaterThan(4);
     const [kept, keptGeneral] = [await keptOf(a), await keptOf(b)];
-    expect(kept).toEqual(keptGeneral);
+    expect(withoutVersion(kept)).toEqual(withoutVersion(keptGeneral));
     expect(kept.queued).toEqual({ n: 0 });
     expect(kept.audit).toEqual([
       { actor: expect.any(String), action: 'updateSession', user_id: '3', outcome: 'ok' },
