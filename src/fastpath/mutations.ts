@@ -317,8 +317,7 @@ export function createMutationPath(app: App): MutationPath | null {
       return null;
     }
     const predicted = store.sql.predictUpdated(row, blob, expiresAt);
-    const record = store.decodeRow(predicted, now);
-    const document = await app.projector.document(db, store, predicted, now);
+    const { document, record } = await app.projector.document(db, store, predicted, now);
     const text = cached(`update|${store.name}`, () =>
       store.sql.compiledUpdate((condition) => app.projector.upsertText('$6', '$7', condition)),
     );

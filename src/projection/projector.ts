@@ -258,8 +258,24 @@ export class Projector {
    * For a statement that writes a framework row and its projection together (src/fastpath/): the row's
    * projection as the upsert's document, and the upsert's text on the parameters named.
    */
-  async document(db: Queryable, store: ProjectableStore, row: BlobRow, now: Date): Promise<string> {
-    return `[${this.sql.rowJson(await this.project(db, store, row, now))}]`;
+  async document(
+    db: Queryable,
+    store: ProjectableStore,
+    row: BlobRow,
+    now: Date,
+  ): Promise<{ document: string; record: SessionRecord }> {
+    const whole = await store.withBlob(db, row);
+    // The session as decoded for its projection row, kept: the caller needs it too, and decoding is most of
+    // the work.
+    let record: SessionRecord | null = null;
+    const decode = (it: BlobRow, at: Date, cached?: boolean) => {
+      record = store.decodeRow(it, at, cached);
+      return record;
+    };
+    const projected = projectRow(decode, whole, now, this.config.fields, this.catalog, (error) =>
+      this.onRowError(store.name, row.ref, error),
+    );
+    return { document: `[${this.sql.rowJson(projected)}]`, record: record ?? store.decodeRow(whole, now) };
   }
 
   upsertText(storeParam: string, documentParam: string, condition: string): string {
