@@ -13,6 +13,7 @@ import type { NotificationHub } from './db/notifications.ts';
 import { SessionEventBus } from './events/bus.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
 import { createTouchWriter, type TouchWriter } from './stores/native/touches.ts';
+import { unverifiedSecrets } from './projection/secret-check.ts';
 import { isFrameworkKind, kindOf } from './stores/registry.ts';
 import type { SessionStore } from './stores/types.ts';
 import { readUsersCatalog, type UsersCatalog } from './users/catalog.ts';
@@ -149,6 +150,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const stores = await createStores(pool, config, catalog, users, projector, metrics, touches, onRowError);
   if (options.migrate ?? config.migrateOnStart) await ensureProjection(pool, config);
   await projector.refreshReady(pool);
+  const projected = [...stores.values()].filter(
+    (store): store is SessionStore & ProjectableStore => 'sql' in store,
+  );
+  for (const [store, warning] of await unverifiedSecrets(pool, projected, new Date())) {
+    projector.held.set(store, warning);
+    logger.warn({ store }, warning);
+  }
   return {
     config,
     pool,

@@ -174,6 +174,11 @@ async function run(argv: string[]): Promise<number> {
         const app = await createApp(config, { pool, logger, migrate: true });
         if (values.backfill) {
           for (const store of app.frameworkStores.values()) {
+            const held = app.projector.held.get(store.name);
+            if (held) {
+              process.stderr.write(`sessiongraph: ${held}\n`);
+              return 1;
+            }
             const startedAt = Date.now();
             const bar = progressWriter();
             const final = await app.projector.backfill(pool, store, {
@@ -193,6 +198,11 @@ async function run(argv: string[]): Promise<number> {
         }
         if (values.verify) {
           for (const store of app.frameworkStores.values()) {
+            const held = app.projector.held.get(store.name);
+            if (held) {
+              process.stderr.write(`sessiongraph: ${held}\n`);
+              return 1;
+            }
             const startedAt = Date.now();
             const bar = progressWriter();
             const report = await app.projector.verify(pool, store, undefined, (checked, total) =>

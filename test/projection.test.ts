@@ -573,26 +573,28 @@ describe('projection', () => {
     await t.pool.query(
       `INSERT INTO sessiongraph.projection (store, ref, session_key, valid, version) VALUES ('django', 'orphan', 'zzzz-orphan', true, 1)`,
     );
-    // Another replica's configuration: Django's SECRET_KEY replaced, the old one not even a fallback.
-    const rotated = await createApp(
-      loadConfig(
-        { DATABASE_URL: t.database.url },
-        {
-          logLevel: 'silent',
-          stores: [
-            { kind: 'native', name: 'native' },
-            { kind: 'django', name: 'django', secretKey: 'a-new-secret', passwordColumn: 'password_hash' },
-            { kind: 'webpy', name: 'webpy', timeoutSeconds: 3600, userPath: 'uid' },
-          ],
-          fields: CONFIG_FIELDS,
-        },
-      ),
-      { pool: t.pool, migrate: false },
-    );
+    const replica = (secretKey: string, fields: typeof CONFIG_FIELDS) =>
+      createApp(
+        loadConfig(
+          { DATABASE_URL: t.database.url },
+          {
+            logLevel: 'silent',
+            stores: [
+              { kind: 'native', name: 'native' },
+              { kind: 'django', name: 'django', secretKey, passwordColumn: 'password_hash' },
+              { kind: 'webpy', name: 'webpy', timeoutSeconds: 3600, userPath: 'uid' },
+            ],
+            fields,
+          },
+        ),
+        { pool: t.pool, migrate: false },
+      );
+    // Another replica's configuration with Django's SECRET_KEY replaced, the old one not even a fallback: no
+    // row verifies, so it says so and rebuilds nothing (every row would be projected INVALID).
+    const rotated = await replica('a-new-secret', CONFIG_FIELDS);
     try {
-      // Its sessions would not decode as the projection says: not read through it, until it is rebuilt.
       expect(rotated.projector.isReady('django')).toBe(false);
-      expect(rotated.projector.isReady('webpy')).toBe(true);
+      expect(rotated.projector.held.get('django')).toMatch(/0 of 1 sampled rows verify/);
       const page = await rotated.stores.get('django')!.list(t.pool, {
         userId: null,
         status: null,
@@ -603,8 +605,20 @@ describe('projection', () => {
       });
       expect(page.map((record) => record.status)).toEqual(['INVALID']);
       await rotated.projector.backfill(t.pool, rotated.frameworkStores.get('django')!);
-      expect(rotated.projector.isReady('django')).toBe(true);
-      expect(await validDjango()).toEqual([{ valid: false, n: 1 }]);
+      expect(rotated.projector.isReady('django')).toBe(false);
+      expect(await validDjango()).toEqual([{ valid: true, n: 2 }]);
+    } finally {
+      await rotated.touches.close();
+    }
+    // A configuration whose rows decode to other projection rows (a declared field fewer), same secret: not
+    // read through the projection until it is rebuilt, which drops the row of no table row.
+    const refielded = await replica(SECRET, CONFIG_FIELDS.slice(0, 2));
+    try {
+      expect(refielded.projector.isReady('django')).toBe(false);
+      expect(refielded.projector.isReady('webpy')).toBe(false);
+      await refielded.projector.backfill(t.pool, refielded.frameworkStores.get('django')!);
+      expect(refielded.projector.isReady('django')).toBe(true);
+      expect(await validDjango()).toEqual([{ valid: true, n: 1 }]);
       // The first configuration no longer trusts the rebuilt projection, and builds its own when it runs.
       await t.app.projector.refreshReady(t.pool);
       expect(t.app.projector.isReady('django')).toBe(false);
@@ -612,7 +626,7 @@ describe('projection', () => {
       expect(t.app.projector.isReady('django')).toBe(true);
       expect(await validDjango()).toEqual([{ valid: true, n: 1 }]);
     } finally {
-      await rotated.touches.close();
+      await refielded.touches.close();
     }
   });
 });

@@ -55,6 +55,9 @@ export async function readiness(app: App, shuttingDown: boolean): Promise<Readin
     checks['database'] = { ok: false, detail: `unreachable: ${(error as Error).message}` };
   }
   if (app.syncWorker) checks['syncWorker'] = app.syncWorker.health();
+  if (app.projector.held.size > 0) {
+    checks['secrets'] = { ok: false, detail: [...app.projector.held.values()].join('; ') };
+  }
   const reasons = Object.entries(checks)
     .filter(([, check]) => !check.ok)
     .map(([name, check]) => `${name}: ${check.detail ?? 'failed'}`);

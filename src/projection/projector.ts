@@ -133,6 +133,9 @@ export class Projector {
     return this.ready.has(store);
   }
 
+  /** Stores whose projection must not be rebuilt (a secret that verifies no row), and why. */
+  readonly held = new Map<string, string>();
+
   /**
    * Which stores have a complete projection built under this configuration (another replica may have
    * finished a backfill, or rebuilt one under another configuration).
@@ -370,6 +373,8 @@ export class Projector {
     } = {},
   ): Promise<BackfillProgress> {
     const batchSize = options.batchSize ?? 5000;
+    // Rebuilt under a secret that verifies nothing, every row would be projected INVALID.
+    if (this.held.has(store.name)) return { store: store.name, rows: 0, total: 0, done: false };
     const fingerprint = this.fingerprintOf(store.name);
     let state = (await this.sql.states(pool)).get(store.name);
     // Built (or begun) under another configuration: its rows may decode differently now, so start over.

@@ -146,7 +146,9 @@ export class SyncWorker {
       let backfilled = false;
       for (const store of this.stores.values()) {
         if (this.stopped) return;
-        if (!this.projector.isReady(store.name)) {
+        const held = this.projector.held.get(store.name);
+        if (held) this.logger.warn({ store: store.name }, `projection not backfilled: ${held}`);
+        else if (!this.projector.isReady(store.name)) {
           const progress = await this.projector.backfill(this.pool, store);
           this.logger.info({ store: store.name, rows: progress.rows }, 'projection backfilled');
           backfilled = true;
