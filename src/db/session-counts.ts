@@ -117,7 +117,7 @@ export async function countedStats(
         GROUP BY 1, 2, 3
      ),
      -- The current hour's sessions that have expired by now, counted exactly. The hour is written out, not
-     -- joined from now_hour, so the planner sees an hour's range of the expiry index.
+     -- joined from now_hour: a prepared statement's generic plan could not bound a joined hour, and scanned.
      edge AS (
        SELECT $1::text AS store, count(*) AS n FROM sessiongraph.sessions
         WHERE $1::text IS NOT NULL AND expires_at >= ${CURRENT_HOUR} AND expires_at <= now()
