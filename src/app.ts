@@ -150,10 +150,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const stores = await createStores(pool, config, catalog, users, projector, metrics, touches, onRowError);
   if (options.migrate ?? config.migrateOnStart) await ensureProjection(pool, config);
   await projector.refreshReady(pool);
-  const projected = [...stores.values()].filter(
-    (store): store is SessionStore & ProjectableStore => 'sql' in store,
+  const frameworkStores = new Map(
+    [...stores].filter((entry): entry is [string, SessionStore & ProjectableStore] => 'sql' in entry[1]),
   );
-  for (const [store, warning] of await unverifiedSecrets(pool, projected, new Date())) {
+  for (const [store, warning] of await unverifiedSecrets(pool, frameworkStores.values(), new Date())) {
     projector.held.set(store, warning);
     logger.warn({ store }, warning);
   }
@@ -166,9 +166,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     users,
     stores,
     projector,
-    frameworkStores: new Map(
-      [...stores].filter((entry): entry is [string, SessionStore & ProjectableStore] => 'sql' in entry[1]),
-    ),
+    frameworkStores,
     defaultStore: stores.values().next().value!,
     clock: options.clock ?? (() => new Date()),
     onStatement: options.onStatement,

@@ -76,6 +76,11 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
+const tokenUsage =
+  'usage: sessiongraph token create --name <name> --scopes <scope,...> [--expires-in 30d|12h|90m|3600s]\n' +
+  '       sessiongraph token list\n' +
+  '       sessiongraph token revoke <name-or-id>\n';
+
 /** Each command's own help (`sessiongraph <command> --help`). */
 const commandHelp: Record<string, string> = {
   migrate: `usage: sessiongraph migrate
@@ -100,17 +105,9 @@ then the count per store; also prunes expired tombstones and idempotency keys.
 Removes sessiongraph's triggers and its schema; framework tables keep their rows. Asks first on a terminal
 (--yes skips the question).
 `,
-  token: tokenUsageText(),
+  token: tokenUsage,
   help: usage,
 };
-
-function tokenUsageText() {
-  return (
-    'usage: sessiongraph token create --name <name> --scopes <scope,...> [--expires-in 30d|12h|90m|3600s]\n' +
-    '       sessiongraph token list\n' +
-    '       sessiongraph token revoke <name-or-id>\n'
-  );
-}
 
 async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseCommandLine(argv);
@@ -258,8 +255,6 @@ async function run(argv: string[]): Promise<number> {
     await pool.end();
   }
 }
-
-const tokenUsage = tokenUsageText();
 
 /** `sessiongraph token create|list|revoke`: API tokens, on a schema migrated first (tokens are migration 3). */
 async function tokenCommand(

@@ -1,13 +1,10 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.ts';
 import { encodeWebpySession } from '../src/codecs/webpy.ts';
-import { createHttpFront } from '../src/ops/http.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
-import { createGraphql } from '../src/yoga.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { graphqlUrl, twinServers } from './helpers/servers.ts';
 import { nativeSession } from './helpers/seed.ts';
 
 /**
@@ -24,7 +21,7 @@ describe('compiled endUserSessions across stores', () => {
   let t: TestApp;
   let compiled: Server;
   let general: Server;
-  const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  const url = graphqlUrl;
 
   beforeAll(async () => {
     t = await startTestApp({
@@ -44,14 +41,7 @@ describe('compiled endUserSessions across stores', () => {
             data text);`);
       },
     });
-    const withCompiled = createGraphql(t.app);
-    compiled = createServer(
-      createHttpFront(t.app, withCompiled.yoga, t.app.metrics, withCompiled.fast).handle,
-    );
-    const without = createGraphql(t.app, { mutations: false, direct: false });
-    general = createServer(createHttpFront(t.app, without.yoga, t.app.metrics, without.fast).handle);
-    for (const server of [compiled, general]) server.listen(0, '127.0.0.1');
-    await Promise.all([compiled, general].map((server) => once(server, 'listening')));
+    ({ compiled, general } = await twinServers(t));
   });
   afterAll(async () => {
     compiled?.close();

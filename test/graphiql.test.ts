@@ -1,10 +1,8 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpFront } from '../src/ops/http.ts';
-import { createGraphql, firstQuery } from '../src/yoga.ts';
+import { firstQuery } from '../src/yoga.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { graphqlUrl, listen } from './helpers/servers.ts';
 
 /**
  * GraphiQL in a browser: served from the package (no script, style or font from anywhere but this server),
@@ -12,7 +10,7 @@ import { startTestApp, type TestApp } from './helpers/app.ts';
  */
 
 const page = async (server: Server) => {
-  const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, {
+  const response = await fetch(graphqlUrl(server), {
     headers: { accept: 'text/html,application/xhtml+xml' },
   });
   return { status: response.status, type: response.headers.get('content-type'), html: await response.text() };
@@ -31,10 +29,7 @@ describe('GraphiQL', () => {
   let off: TestApp;
   const servers: Server[] = [];
   const serve = async (t: TestApp, headers?: Record<string, string>) => {
-    const graphql = createGraphql(t.app, headers ? { graphiqlHeaders: headers } : {});
-    const server = createServer(createHttpFront(t.app, graphql.yoga, t.app.metrics, graphql.fast).handle);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const server = await listen(t, headers ? { graphiqlHeaders: headers } : {});
     servers.push(server);
     return server;
   };

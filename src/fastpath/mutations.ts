@@ -106,6 +106,15 @@ export function createMutationPath(app: App): MutationPath | null {
     }
     return text;
   };
+  /** `updateSession`'s `set`/`unset` as the service would take them, or null (the general way words why). */
+  const patchOf = (input: Record<string, unknown>) => {
+    if (!onlyKeys(input, ['id', 'set', 'unset', 'expectedVersion'])) return null;
+    const set = (input['set'] as JsonObject | null | undefined) ?? null;
+    const unset = (input['unset'] as string[] | null | undefined) ?? null;
+    if (!checks(() => validatePatch({ set, unset }))) return null;
+    if (set && !checks(() => assertStorable(set, limits, 'set'))) return null;
+    return { set, unset };
+  };
   const patchableDepth = Math.min(app.config.budgets.maxDepth, limits.maxDepth + 1);
 
   /** The payload's text around a session read back from `row`. */
@@ -128,11 +137,9 @@ export function createMutationPath(app: App): MutationPath | null {
     const users = plan.readsUser ? userJoin : null;
 
     if (plan.root === 'updateSession') {
-      if (!onlyKeys(input, ['id', 'set', 'unset', 'expectedVersion'])) return null;
-      const set = (input['set'] as JsonObject | null | undefined) ?? null;
-      const unset = (input['unset'] as string[] | null | undefined) ?? null;
-      if (!checks(() => validatePatch({ set, unset }))) return null;
-      if (set && !checks(() => assertStorable(set, limits, 'set'))) return null;
+      const patch = patchOf(input);
+      if (!patch) return null;
+      const { set, unset } = patch;
       const id = String(input['id']);
       const address = decodeSessionId(id);
       if (!address || address.store !== native!.name || !isNativeRef(address.ref)) return null;
@@ -280,11 +287,9 @@ export function createMutationPath(app: App): MutationPath | null {
     db: Queryable,
     now: Date,
   ): Promise<JsonText | null> {
-    if (plan.readsUser || !onlyKeys(input, ['id', 'set', 'unset', 'expectedVersion'])) return null;
-    const set = (input['set'] as JsonObject | null | undefined) ?? null;
-    const unset = (input['unset'] as string[] | null | undefined) ?? null;
-    if (!checks(() => validatePatch({ set, unset }))) return null;
-    if (set && !checks(() => assertStorable(set, limits, 'set'))) return null;
+    const patch = patchOf(input);
+    if (plan.readsUser || !patch) return null;
+    const { set, unset } = patch;
     const id = String(input['id']);
     const address = decodeSessionId(id);
     const store = address && app.frameworkStores.get(address.store);
