@@ -34,6 +34,12 @@ if ! command -v php >/dev/null 2>&1 || ! php -r 'exit(extension_loaded("pdo_pgsq
     php-illuminate-database
 fi
 
+# The console's browser test drives Debian's chromium (playwright-core downloads no browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "npm test: installing chromium for the console's browser test"
+  apt_install chromium
+fi
+
 if [ -z "${DATABASE_URL:-}" ]; then
   if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
     export DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"

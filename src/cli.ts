@@ -3,10 +3,17 @@ import { parseArgs } from 'node:util';
 import { recordAudit } from './auth/audit.sql.ts';
 import { createToken, parseScopes, SCOPES } from './auth/tokens.ts';
 import { listTokens, revokeToken, type TokenRow } from './auth/tokens.sql.ts';
-import { type Config, ConfigError, loadConfig } from './config.ts';
+import {
+  type Config,
+  ConfigError,
+  DEFAULT_CONFIG_FILE,
+  loadConfig,
+  withDefaultConfigFile,
+} from './config.ts';
 import { appliedMigrations, latestMigration, migrate } from './db/migrations.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { createLogger } from './log.ts';
+import { init } from './init/init.ts';
 import { progressLine, progressWriter } from './projection/progress.ts';
 import { uninstall } from './projection/schema.ts';
 import { SyncWorker } from './projection/worker.ts';
@@ -25,6 +32,8 @@ import { readUsersCatalog, UsersTableError } from './users/catalog.ts';
 const usage = `usage: sessiongraph <command>
 
 commands:
+  init                 find the session and users tables in DATABASE_URL, check a sample of rows, and
+                       write a commented sessiongraph.jsonc (--out <file>, --force to replace one)
   migrate              apply sessiongraph's migrations to DATABASE_URL (safe to repeat)
   sweep                delete expired sessions in bounded batches and print how many per store
   sync                 run the projection's sync worker in the foreground (backfills first)
@@ -69,6 +78,8 @@ function parseCommandLine(argv: string[]) {
         'expires-in': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         yes: { type: 'boolean', default: false },
+        out: { type: 'string', default: DEFAULT_CONFIG_FILE },
+        force: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -83,6 +94,15 @@ const tokenUsage =
 
 /** Each command's own help (`sessiongraph <command> --help`). */
 const commandHelp: Record<string, string> = {
+  init: `usage: sessiongraph init [--out <file>] [--force]
+
+Connects to DATABASE_URL and finds, by their columns, the session tables of every supported framework
+(Django, web.py, express with connect-pg-simple, Flask-Session, Symfony and Laravel, session_cache tables)
+and a users table (auth_user, users). Each store's rows are sampled with its own decoder; a store whose
+secret is in the environment (DJANGO_SECRET_KEY, …) reports how many sampled rows verify with it. Writes a
+commented configuration (default ${DEFAULT_CONFIG_FILE}, which the server then reads) with secrets referenced by
+environment variable, never written out. Changes nothing in the database.
+`,
   migrate: `usage: sessiongraph migrate
 
 Applies sessiongraph's migrations to DATABASE_URL: its schema, the native store's table, the projection and
@@ -109,6 +129,22 @@ Removes sessiongraph's triggers and its schema; framework tables keep their rows
   help: usage,
 };
 
+async function runInit(values: { out: string; force: boolean }): Promise<number> {
+  const databaseUrl = process.env['DATABASE_URL'];
+  if (!databaseUrl) {
+    process.stderr.write("sessiongraph init: set DATABASE_URL to the application's database first\n");
+    return 2;
+  }
+  const pool = createPool(databaseUrl, 1);
+  try {
+    const outcome = await init(pool, process.env, values);
+    (outcome.written ? process.stdout : process.stderr).write(outcome.report);
+    return outcome.written ? 0 : 1;
+  } finally {
+    await pool.end();
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseCommandLine(argv);
   const command = positionals[0] ?? 'help';
@@ -121,7 +157,8 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  const config = loadConfig();
+  if (command === 'init') return runInit(values);
+  const config = loadConfig(withDefaultConfigFile(process.env));
   if (!config.databaseUrl) {
     process.stderr.write(
       'sessiongraph: DATABASE_URL is not set; the command needs a PostgreSQL to work on\n',

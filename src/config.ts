@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import stripJsonComments from 'strip-json-comments';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import {
@@ -55,6 +56,8 @@ export const configSchema = z
     graphiql: z.boolean().default(false),
     /** Introspection queries. Off unless enabled (the embedded demo enables it). */
     introspection: z.boolean().default(false),
+    /** The sessions console on /console. Off unless enabled (the embedded demo enables it). */
+    console: z.boolean().default(false),
     /** Limits on what one request may ask (see src/security/). */
     limits: z
       .object({
@@ -236,7 +239,8 @@ function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError(`SESSIONGRAPH_CONFIG: cannot read ${path} (${(error as Error).message})`);
   }
   try {
-    const parsed: unknown = JSON.parse(text);
+    // Comments as `sessiongraph init` writes them (// and /* */); they become spaces, so positions hold.
+    const parsed: unknown = JSON.parse(stripJsonComments(text));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new Error('the top level must be an object');
     }
@@ -331,7 +335,22 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** Reads `SESSIONGRAPH_CONFIG` (a JSON file), then lets environment variables override single settings. */
+/** The file `sessiongraph init` writes, read by the server and the CLI when SESSIONGRAPH_CONFIG is unset. */
+export const DEFAULT_CONFIG_FILE = 'sessiongraph.jsonc';
+
+/**
+ * The environment as the server and the CLI read their settings from: SESSIONGRAPH_CONFIG unset (not empty)
+ * names ./sessiongraph.jsonc when there is one.
+ */
+export function withDefaultConfigFile(env: Env): Env {
+  if (env['SESSIONGRAPH_CONFIG'] !== undefined || !existsSync(DEFAULT_CONFIG_FILE)) return env;
+  return { ...env, SESSIONGRAPH_CONFIG: DEFAULT_CONFIG_FILE };
+}
+
+/**
+ * Reads `SESSIONGRAPH_CONFIG` (JSON, comments allowed), then lets environment variables override single
+ * settings.
+ */
 export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): Config {
   const configPath = env['SESSIONGRAPH_CONFIG'];
   const fromFile = configPath ? readConfigFile(configPath) : {};
@@ -351,6 +370,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     migrateOnStart: boolean(env, 'MIGRATE_ON_START'),
     graphiql: boolean(env, 'GRAPHIQL'),
     introspection: boolean(env, 'INTROSPECTION'),
+    console: boolean(env, 'CONSOLE'),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS'),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),

@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { type App, createApp, poolTimeouts } from './app.ts';
 import { createToken, SCOPES } from './auth/tokens.ts';
 import { liveTokenCount } from './auth/tokens.sql.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, withDefaultConfigFile } from './config.ts';
 import { EMBEDDED_CONNECTION_SETTINGS, startEmbeddedDatabase } from './db/embedded.ts';
 import { NotificationHub } from './db/notifications.ts';
 import { createPool, type Pool } from './db/pool.ts';
@@ -20,7 +20,7 @@ async function main() {
   // The demo's typed fields apply only when nothing else configures fields.
   const loaded =
     process.env['DATABASE_URL'] || process.env['DATABASE_URL_FILE']
-      ? loadConfig()
+      ? loadConfig(withDefaultConfigFile(process.env))
       : loadConfig(process.env, demoConfigOverrides);
   // The server's bulk decoding has its own thread count (see serverDecodeThreads).
   const config = { ...loaded, decodeThreads: loaded.serverDecodeThreads };

@@ -1,9 +1,14 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
 import { demoUsersDatabase } from './helpers/db.ts';
 import { type ServerProcess, startServerProcess } from './helpers/process.ts';
 import { until } from './helpers/until.ts';
+
+const run = promisify(execFile);
 
 /**
  * `sessionEvents` across processes: a subscriber on replica B hears what is done through replica A (and
@@ -168,6 +173,36 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
     expect(stream.events.map((event) => event.kind)).toEqual(['CREATED', 'UPDATED']);
     expect(stream.events[1]).toMatchObject({ session: { data: { via: 'sql', step: 2 } } });
   }, 30_000);
+
+  it("should hear the sweeper's expired sessions, sent in a few batched notifications after its commit", async () => {
+    const inserted = await db.pool.query<{ id: string }>(
+      `INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at)
+       SELECT sha256(('swept-' || n)::bytea), 3, '{}', now() - interval '1 minute'
+         FROM generate_series(1, 400) AS n
+       RETURNING id::text`,
+    );
+    const listener = new pg.Client({ connectionString: db.database.url });
+    await listener.connect();
+    const payloads: string[] = [];
+    listener.on('notification', (message) => payloads.push(message.payload ?? ''));
+    await listener.query('LISTEN sessiongraph_events');
+    const stream = await subscribe(b, `subscription { sessionEvents(userId: "3") { kind sessionId } }`);
+    await run('npx', ['tsx', 'src/cli.ts', 'sweep'], {
+      env: { ...process.env, DATABASE_URL: db.database.url, SESSIONGRAPH_CONFIG: '' },
+    });
+    await until(() => stream.events.length >= 400);
+    await stream.close();
+    await listener.end();
+    expect(new Set(stream.events.map((event) => event.kind))).toEqual(new Set(['EXPIRED']));
+    expect(new Set(stream.events.map((event) => event.sessionId)).size).toBe(400);
+    // Each notification carries many events: the sweep's commit held the notify lock for none of them.
+    expect(payloads.length).toBeLessThan(20);
+    const refs = payloads
+      .flatMap((payload) => JSON.parse(payload) as { r: string; u: string }[])
+      .filter((event) => event.u === '3')
+      .map((event) => event.r);
+    expect(refs.sort()).toEqual(inserted.rows.map((row) => row.id).sort());
+  }, 60_000);
 
   it('should end a stream with an error when events may have been missed, so the client resubscribes', async () => {
     const stream = await subscribe(b, SUBSCRIPTION);

@@ -296,6 +296,43 @@ export const migrations: Migration[] = [
     name: 'session counts kept as writes happen, for sessionStats at scale',
     statements: sessionCountsMigration,
   },
+  {
+    version: 11,
+    name: 'the sweeper announces what it deleted after its commit',
+    statements: () => [
+      // A transaction that notifies holds PostgreSQL's one notify lock from its queue write through its commit
+      // (the WAL flush included), and every other notifying commit — each mutation's — waits for it. A sweep
+      // batch of a thousand deletes, notifying per row, held it long enough for writers to wait 230 ms. The
+      // sweeper now deletes quietly and sends the same events in a few batched notifications once committed.
+      `CREATE OR REPLACE FUNCTION sessiongraph.notify_native_event() RETURNS trigger
+         LANGUAGE plpgsql AS $$
+       DECLARE
+         kind text;
+         row_ sessiongraph.sessions;
+       BEGIN
+         IF TG_OP = 'DELETE' THEN
+           IF current_setting('sessiongraph.sweeping', true) = 'on' THEN
+             RETURN NULL;
+           END IF;
+           row_ := OLD;
+           kind := CASE WHEN OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
+         ELSIF TG_OP = 'INSERT' THEN
+           row_ := NEW;
+           kind := 'created';
+         ELSE
+           IF (OLD.data, OLD.expires_at, OLD.user_id, OLD.key_hash)
+              IS NOT DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.key_hash) THEN
+             RETURN NULL;
+           END IF;
+           row_ := NEW;
+           kind := 'updated';
+         END IF;
+         PERFORM pg_notify('sessiongraph_events', json_build_object(
+           's', NULL, 'r', row_.id::text, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text);
+         RETURN NULL;
+       END $$`,
+    ],
+  },
 ];
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));

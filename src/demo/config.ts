@@ -6,6 +6,7 @@
 export const demoConfigOverrides = {
   graphiql: true,
   introspection: true,
+  console: true,
   fields: [
     {
       name: 'userRole',

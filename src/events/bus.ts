@@ -28,14 +28,27 @@ const KINDS: Record<string, SessionEventKind> = {
   expired: 'EXPIRED',
 };
 
-/** A notification's payload as an event; null for anything malformed (never thrown: it is not ours to fix). */
-function parseEventPayload(payload: string, nativeStore: string, at: Date): SessionEvent | null {
+/**
+ * A notification's payload as events: one object, or an array of them (a sweep's batch, src/events/announce.ts);
+ * null for anything malformed (never thrown: it is not ours to fix).
+ */
+function parseEventPayload(payload: string, nativeStore: string, at: Date): SessionEvent[] | null {
   let raw: unknown;
   try {
     raw = JSON.parse(payload);
   } catch {
     return null;
   }
+  const events: SessionEvent[] = [];
+  for (const item of Array.isArray(raw) ? raw : [raw]) {
+    const event = parseEvent(item, nativeStore, at);
+    if (!event) return null;
+    events.push(event);
+  }
+  return events;
+}
+
+function parseEvent(raw: unknown, nativeStore: string, at: Date): SessionEvent | null {
   if (!raw || typeof raw !== 'object') return null;
   const { s, r, u, k, e } = raw as Record<string, unknown>;
   const kind = typeof k === 'string' ? KINDS[k] : undefined;
@@ -60,12 +73,12 @@ export class SessionEventBus {
     logger: Logger,
   ) {
     hub.on(EVENTS_CHANNEL, (payload) => {
-      const event = parseEventPayload(payload, nativeStore, new Date());
-      if (!event) {
+      const events = parseEventPayload(payload, nativeStore, new Date());
+      if (!events) {
         logger.warn('malformed session event notification ignored');
         return;
       }
-      for (const listener of this.listeners) listener(event);
+      for (const event of events) for (const listener of this.listeners) listener(event);
     });
   }
 

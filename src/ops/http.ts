@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import type { App } from '../app.ts';
 import { authenticate, mayReadMetrics } from '../auth/rules.ts';
+import { createConsoleHandler } from '../console/http.ts';
 import { readiness } from './health.ts';
 import type { FastPath } from '../fastpath/handler.ts';
 import type { Metrics } from './metrics.ts';
@@ -114,6 +115,8 @@ export function createHttpFront(
     else res.end();
   };
 
+  const consolePages = createConsoleHandler(app.config.console);
+
   const handle: Handler = (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const probe = req.method === 'GET' ? probes[path] : undefined;
@@ -121,6 +124,7 @@ export function createHttpFront(
       probe(req, res).catch((error: unknown) => probeFailed(res, error));
       return;
     }
+    if (consolePages(req, res, path)) return;
     if (path === '/graphql' && req.method === 'GET' && !app.config.graphiql && wantsHtml(req)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(GRAPHIQL_OFF_PAGE);

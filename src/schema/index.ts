@@ -2,6 +2,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import type { App } from '../app.ts';
 import { addAuditTypes } from './audit.ts';
 import { createBuilder } from './builder.ts';
+import { addDeploymentInfo } from './deployment.ts';
 import { addErrorTypes } from './errors.ts';
 import { addSessionEvents } from './events.ts';
 import { addSessionMutations } from './session/mutations.ts';
@@ -23,6 +24,7 @@ export function buildSchema(app: App) {
   addUserSessions(builder, app, User, sessionTypes);
   addAuditTypes(builder, app);
   addSessionEvents(builder, app, sessionTypes);
+  addDeploymentInfo(builder, app);
   return builder.toSchema();
 }
 

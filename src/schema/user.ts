@@ -1,5 +1,6 @@
 import { BadArgumentError } from '../errors/domain.ts';
 import type { App } from '../app.ts';
+import type { JsonObject, JsonValue } from '../codecs/result.ts';
 import { clientUserKey, mayReadUser, pageSize } from '../auth/rules.ts';
 import { usersByClientIds } from '../sessions/service.ts';
 import { userKeyFromInput } from '../sessions/ids.ts';
@@ -13,6 +14,12 @@ import type { Builder } from './builder.ts';
  */
 export function addUserType(builder: Builder, app: App) {
   const { catalog } = app;
+  const labelColumn =
+    LABEL_COLUMNS.map((name) =>
+      catalog.columns.find(
+        (column) => column.column === name && column.graphqlType === 'String' && !column.list,
+      ),
+    ).find((column) => column !== undefined) ?? null;
   const User = builder.loadableNode('User', {
     // A token with users:read sees every user; a browser sees the user its own session belongs to.
     runScopesOnType: true,
@@ -30,6 +37,24 @@ export function addUserType(builder: Builder, app: App) {
         }),
       };
       for (const column of catalog.columns) fields[column.field] = columnField(t, column);
+      // For clients that work with any users table (a console): its columns are only known at start. A
+      // column of the same name wins.
+      fields['label'] ??= t.field({
+        type: 'String',
+        description: `A name to show: ${labelColumn ? `${labelColumn.column}, or ` : ''}the key when that is empty.`,
+        resolve: (user) => {
+          const value = labelColumn ? (user as UserRow)[labelColumn.column] : null;
+          return typeof value === 'string' && value.trim() !== '' ? value : user.__key;
+        },
+      });
+      fields['columns'] ??= t.field({
+        type: 'JSONObject',
+        description: 'Every exposed column by its name in the table, as JSON.',
+        resolve: (user) =>
+          Object.fromEntries(
+            catalog.columns.map((column) => [column.column, jsonOf((user as UserRow)[column.column])]),
+          ) as JsonObject,
+      });
       return fields;
     },
   });
@@ -51,7 +76,18 @@ export function addUserType(builder: Builder, app: App) {
       authScopes: { scope: 'users:read' },
       type: UserConnection,
       description: `Users in key order.`,
-      args: { first: t.arg.int(), after: t.arg.string() },
+      args: {
+        first: t.arg.int(),
+        after: t.arg.string(),
+        search: t.arg.string({
+          description: `Only users whose key or any text column (${
+            catalog.columns
+              .filter((column) => column.graphqlType === 'String' && !column.list)
+              .map((column) => column.column)
+              .join(', ') || 'none here'
+          }) equals this, letter case aside.`,
+        }),
+      },
       resolve: async (_root, args, ctx) => {
         const limit = pageSize(app.config, args.first);
         let after: string | null = null;
@@ -61,7 +97,8 @@ export function addUserType(builder: Builder, app: App) {
             throw new BadArgumentError('after', '`after` is not a cursor of this list');
           }
         }
-        const rows = limit === 0 ? [] : await app.users.usersPage(ctx.db, after, limit + 1);
+        const rows =
+          limit === 0 ? [] : await app.users.usersPage(ctx.db, after, limit + 1, args.search?.trim() || null);
         const edges = rows
           .slice(0, limit)
           .map((node) => ({ cursor: Buffer.from(node.__key).toString('base64url'), node }));
@@ -81,6 +118,16 @@ export function addUserType(builder: Builder, app: App) {
 }
 
 export type UserRef = ReturnType<typeof addUserType>;
+
+/** The columns, in this order, that usually name a person. */
+const LABEL_COLUMNS = ['username', 'user_name', 'login', 'email', 'name', 'full_name', 'display_name'];
+
+const jsonOf = (value: unknown): JsonValue => {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return null;
+  return (value ?? null) as JsonValue;
+};
 
 type FieldBuilder = Parameters<Parameters<Builder['objectFields']>[1]>[0];
 

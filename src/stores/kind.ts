@@ -26,6 +26,24 @@ export interface StoreKind<Config extends { kind: string; name: string } = { kin
   readonly credential: { cookieName: string; format: string };
   /** Fields this kind adds to `Session` (null on sessions of other kinds). */
   readonly sessionFields?: readonly SessionFieldSpec[];
+  /** How `sessiongraph init` recognises this kind's tables (none for the native store, which is ours). */
+  readonly detect?: readonly TableShape[];
+}
+
+/**
+ * A table layout of a kind, as `sessiongraph init` finds it in a database: a table with all these columns
+ * (names as the framework creates them) is proposed as a store of this kind with these settings.
+ */
+export interface TableShape {
+  /** What the framework calls it, for people: "Django (django.contrib.sessions)". */
+  readonly title: string;
+  readonly columns: readonly string[];
+  /** Settings beside `kind`, `name` and `table`. */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Secret settings the written config references by environment variable, with what to put there. */
+  readonly secrets?: readonly { setting: string; env: string; about: string }[];
+  /** Comment lines for the written config: the settings worth checking, with where the framework keeps them. */
+  readonly advice: readonly string[];
 }
 
 /**

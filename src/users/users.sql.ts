@@ -57,6 +57,15 @@ export function createUsersQueries(catalog: UsersCatalog) {
   const byIds = `/* usersByIds */ SELECT ${select} FROM ${catalog.table} WHERE ${key} = ANY($1::${catalog.keyPgType}[])`;
   const page = `/* usersPage */ SELECT ${select} FROM ${catalog.table}
     WHERE ($1::text IS NULL OR ${key} > $1::${catalog.keyPgType}) ORDER BY ${key} LIMIT $2`;
+  // A console's "find this person": the key, or any exposed text column, equal to what was typed (letter case
+  // aside). Unindexed unless the application indexed lower(column): a scan of the users table per search.
+  const searchable = catalog.columns
+    .filter((column) => column.graphqlType === 'String' && !column.list)
+    .map((column) => `lower(${quoteIdent(column.column)}::text) = lower($3)`);
+  const search = `/* usersSearch */ SELECT ${select} FROM ${catalog.table}
+    WHERE ($1::text IS NULL OR ${key} > $1::${catalog.keyPgType})
+      AND (${[`${key}::text = $3`, ...searchable].join(' OR ')})
+    ORDER BY ${key} LIMIT $2`;
   const secretColumnStatements = new Map<string, string>();
   return {
     /** Loader batch: rows in the order asked, `null` for a missing user. */
@@ -65,8 +74,16 @@ export function createUsersQueries(catalog: UsersCatalog) {
       const byKey = new Map(result.rows.map((row) => [row.__key, row]));
       return ids.map((id) => byKey.get(id) ?? null);
     },
-    async usersPage(db: Queryable, after: string | null, limit: number): Promise<UserRow[]> {
-      const result = await db.query<UserRow>(page, [after, limit]);
+    async usersPage(
+      db: Queryable,
+      after: string | null,
+      limit: number,
+      searchFor: string | null = null,
+    ): Promise<UserRow[]> {
+      const result = await db.query<UserRow>(
+        searchFor === null ? page : search,
+        searchFor === null ? [after, limit] : [after, limit, searchFor],
+      );
       return result.rows;
     },
     /**

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSessionId } from '../../src/sessions/ids.ts';
 import { graphql } from '../gql/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { djangoEnvironment, runDjango } from './django-harness.ts';
 
 /**
  * sessiongraph against a real Django 3.2 (Debian's python3-django) on the same PostgreSQL database: every
@@ -13,8 +12,6 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
  * embedded PGlite, so this file needs DATABASE_URL (CI always sets it).
  */
 
-const PYTHON = '/usr/bin/python3';
-const DJANGO_APP = fileURLToPath(new URL('./django_app.py', import.meta.url));
 const SECRET = 'django-insecure-8v$k#2q@z!x^m0r&w9(t)e7u+y*p%b1n_c3l=a6s';
 const OTHER_SECRET = 'a-different-projects-secret-key';
 const BACKEND = 'django.contrib.auth.backends.ModelBackend';
@@ -122,28 +119,9 @@ interface WriteSpec {
 
 let djangoEnv: NodeJS.ProcessEnv = {};
 
-/** Runs one django_app.py command: JSON in on stdin, JSON out on stdout. */
-function django<T>(command: string, input: unknown, env: NodeJS.ProcessEnv = {}): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      PYTHON,
-      [DJANGO_APP, command],
-      { env: { ...djangoEnv, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error) {
-          reject(new Error(`django_app.py ${command} failed: ${error.message}\n${stderr}`));
-          return;
-        }
-        try {
-          resolve(JSON.parse(stdout) as T);
-        } catch {
-          reject(new Error(`django_app.py ${command} printed no JSON: ${stdout}\n${stderr}`));
-        }
-      },
-    );
-    child.stdin!.end(JSON.stringify(input));
-  });
-}
+/** Runs one django_app.py command in this test's environment. */
+const django = <T>(command: string, input: unknown, env: NodeJS.ProcessEnv = {}) =>
+  runDjango<T>({ ...djangoEnv, ...env }, command, input);
 
 const djangoLoad = (keys: string[], env: NodeJS.ProcessEnv = {}) =>
   django<Record<string, DjangoLoad>>('load', keys, env);
@@ -272,12 +250,7 @@ describe('django: sessiongraph reads and writes what Django 3.2 reads and writes
       },
       setup: async (pool) => {
         // Django's own migrations create auth_user and django_session in this test's fresh database.
-        djangoEnv = {
-          PATH: process.env['PATH'],
-          LANG: 'C.UTF-8',
-          DATABASE_URL: pool.options.connectionString,
-          DJANGO_SECRET_KEY: SECRET,
-        };
+        djangoEnv = djangoEnvironment(pool.options.connectionString!, SECRET);
         await django('migrate', {});
       },
     });

@@ -30,6 +30,7 @@ type Documents = {
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": typeof types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": typeof types.SeveralNodesDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.SetKeyDocument,
+    "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n": typeof types.ConsoleCreateSessionDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": typeof types.StatusOfDocument,
     "\n  query Mine {\n    currentSession { id }\n  }\n": typeof types.MineDocument,
     "\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n": typeof types.DjangoSessionsDocument,
@@ -123,6 +124,7 @@ const documents: Documents = {
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": types.SeveralNodesDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.SetKeyDocument,
+    "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n": types.ConsoleCreateSessionDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": types.StatusOfDocument,
     "\n  query Mine {\n    currentSession { id }\n  }\n": types.MineDocument,
     "\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n": types.DjangoSessionsDocument,
@@ -278,6 +280,10 @@ export function graphql(source: "\n  query SeveralNodes($ids: [ID!]!) {\n    nod
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n"): (typeof documents)["\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n"): (typeof documents)["\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

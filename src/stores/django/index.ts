@@ -60,4 +60,15 @@ export const djangoKind = {
   },
   credential: { cookieName: 'sessionid', format: 'the session key: 32 characters a-z0-9' },
   sessionFields: [authHashValid],
+  detect: [
+    {
+      title: 'Django (django.contrib.sessions, db or cached_db engine)',
+      columns: ['session_key', 'session_data', 'expire_date'],
+      secrets: [{ setting: 'secretKey', env: 'DJANGO_SECRET_KEY', about: "the project's SECRET_KEY" }],
+      advice: [
+        'Rotated keys: SECRET_KEY_FALLBACKS go in "fallbackKeys" (each {"env": "…"}).',
+        'SESSION_COOKIE_AGE other than two weeks: "cookieAgeSeconds".',
+      ],
+    },
+  ],
 } satisfies StoreKind<DjangoStoreConfig>;

@@ -24,4 +24,14 @@ export const expressKind = {
     cookieName: 'connect.sid',
     format: '`s:<sid>.<HMAC-SHA256 of sid>`, signed with `secrets[0]`',
   },
+  detect: [
+    {
+      title: 'express-session with connect-pg-simple',
+      columns: ['sid', 'sess', 'expire'],
+      advice: [
+        'To read browsers\' signed cookies (currentSession): "secrets": [{"env": "SESSION_SECRET"}], newest first.',
+        'Where the user id sits: "userPaths" ([["passport", "user"], ["userId"]] here).',
+      ],
+    },
+  ],
 } satisfies StoreKind<ExpressStoreConfig>;

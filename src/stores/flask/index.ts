@@ -49,4 +49,15 @@ export const flaskKind = {
     format:
       'the sid (a UUID); with `useSigner`, `<sid>.<signature>` (itsdangerous HMAC-SHA1, salt flask-session)',
   },
+  detect: [
+    {
+      title: 'Flask-Session (SqlAlchemySessionInterface)',
+      columns: ['id', 'session_id', 'data', 'expiry'],
+      advice: [
+        'SESSION_KEY_PREFIX other than "session:": "keyPrefix".',
+        'SESSION_USE_SIGNER = True: "useSigner": true and "secretKey": {"env": "FLASK_SECRET_KEY"}.',
+        'PERMANENT_SESSION_LIFETIME other than 31 days: "lifetimeSeconds".',
+      ],
+    },
+  ],
 } satisfies StoreKind<FlaskStoreConfig>;

@@ -15,4 +15,11 @@ export const jsonCacheKind = {
     decoder,
   },
   credential: { cookieName: 'session_id', format: 'the key: a UUID' },
+  detect: [
+    {
+      title: 'a session_cache table (JSON user dictionary with a validity window)',
+      columns: ['sessionid', 'userdict', 'session_startutc', 'session_endutc'],
+      advice: ['The sliding window a session stays valid for: "windowSeconds".'],
+    },
+  ],
 } satisfies StoreKind<JsonCacheStoreConfig>;

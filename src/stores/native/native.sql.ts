@@ -1,5 +1,6 @@
 import type { JsonObject } from '../../codecs/result.ts';
 import { plannedRows, type Queryable, type UnreadableJson } from '../../db/pool.ts';
+import { announce } from '../../events/announce.ts';
 import type { UserJoin } from '../../users/users.sql.ts';
 
 /** All SQL of sessiongraph's own session table. */
@@ -348,16 +349,29 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
     return result.rowCount ?? 0;
   }
 
-  /** One bounded batch; SKIP LOCKED lets several replicas sweep at once without waiting on each other. */
+  /**
+   * One bounded batch; SKIP LOCKED lets several replicas sweep at once without waiting on each other. The
+   * delete is quiet (migration 11) and returns its events, which `announce` sends once it has committed.
+   */
   async function deleteExpiredSessions(db: Queryable, now: Date, batchSize: number): Promise<number> {
-    const result = await db.query(
+    const result = await db.query<{ deleted: number; events: string[] }>(
       `/* deleteExpiredSessions */
-       DELETE FROM sessiongraph.sessions WHERE id IN (
-         SELECT id FROM sessiongraph.sessions WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
-       )`,
+       WITH quiet AS MATERIALIZED (SELECT set_config('sessiongraph.sweeping', 'on', true) AS on_),
+       gone AS (
+         DELETE FROM sessiongraph.sessions WHERE id IN (
+           SELECT id FROM sessiongraph.sessions, quiet
+            WHERE expires_at <= $1 AND quiet.on_ = 'on' LIMIT $2 FOR UPDATE OF sessions SKIP LOCKED
+         ) RETURNING id, user_id, expires_at
+       )
+       SELECT count(*)::int AS deleted,
+              coalesce(array_agg(json_build_object('s', NULL, 'r', id::text, 'u', user_id::text,
+                'k', 'expired', 'e', expires_at)::text), '{}') AS events
+         FROM gone`,
       [now, batchSize],
     );
-    return result.rowCount ?? 0;
+    const { deleted, events } = result.rows[0] ?? { deleted: 0, events: [] };
+    await announce(db, events);
+    return deleted;
   }
 
   return {

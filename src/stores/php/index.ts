@@ -79,4 +79,24 @@ export const phpKind = {
     format:
       'Symfony: the session id as is (`PHPSESSID`); Laravel: the `laravel_session` cookie, encrypted with APP_KEY',
   },
+  detect: [
+    {
+      title: "Symfony's PdoSessionHandler",
+      columns: ['sess_id', 'sess_data', 'sess_lifetime', 'sess_time'],
+      settings: { layout: 'symfony' },
+      advice: [
+        'session.serialize_handler other than "php": "serializeHandler"; session.gc_maxlifetime: "maxLifetimeSeconds".',
+        'The firewall whose token holds the user: "firewall" ("main" here).',
+      ],
+    },
+    {
+      title: "Laravel's database session driver",
+      columns: ['id', 'payload', 'last_activity'],
+      settings: { layout: 'laravel' },
+      advice: [
+        'With session.encrypt: "encrypt": true and "appKey": {"env": "APP_KEY"} (base64:…).',
+        'session.lifetime other than 120 minutes: "lifetimeMinutes".',
+      ],
+    },
+  ],
 } satisfies StoreKind<PhpStoreConfig>;

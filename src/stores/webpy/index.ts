@@ -17,4 +17,15 @@ export const webpyKind = {
     decoder,
   },
   credential: { cookieName: 'webpy_session_id', format: 'the session id: 40 hex digits' },
+  detect: [
+    {
+      title: 'web.py (web.session.DBStore)',
+      columns: ['session_id', 'atime', 'data'],
+      advice: [
+        'web.config.session_parameters[\'timeout\'] other than 86400: "timeoutSeconds".',
+        'Where the user id sits in the session: "userPath" (["uid"] here).',
+        'The time zone web.py\'s server runs in (atime is local time): "timeZone".',
+      ],
+    },
+  ],
 } satisfies StoreKind<WebpyStoreConfig>;

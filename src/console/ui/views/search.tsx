@@ -1,0 +1,289 @@
+import { useEffect, useState } from 'preact/hooks';
+import { request } from '../api.ts';
+import { canReadUsers, type FieldInfo, useConsole } from '../context.ts';
+import { FindUsersQuery, SessionsQuery, SessionsWhereQuery, StatsQuery } from '../documents.ts';
+import type { ConsoleStatsQuery, SessionStatus } from '../gql/graphql.ts';
+import { searchHref, userHref } from '../route.ts';
+import { type SessionRow, SessionsTable } from './sessions-table.tsx';
+import { StatsChart } from './stats.tsx';
+
+const PAGE_SIZE = 25;
+const STATUSES: SessionStatus[] = ['ACTIVE', 'EXPIRED', 'INVALID'];
+
+interface StoreResult {
+  store: string;
+  totalCount: number;
+  rows: SessionRow[];
+  endCursor: string | null;
+  hasNextPage: boolean;
+  problem: string | null;
+}
+
+interface UserMatch {
+  text: string;
+  users: { id: string; rowId: string; label: string }[];
+}
+
+/** The form's state is the page's URL (`#/?store=…&status=…&user=…&field.<name>=…`): it survives a reload. */
+export function SearchPage(props: { params: URLSearchParams }) {
+  const state = useConsole();
+  const query = props.params.toString();
+  const [form, setForm] = useState(() => new URLSearchParams(query));
+  const [stats, setStats] = useState<ConsoleStatsQuery['sessionStats'] | null>(null);
+  const [results, setResults] = useState<StoreResult[] | null>(null);
+  const [match, setMatch] = useState<UserMatch | null>(null);
+  const [cursors, setCursors] = useState<Record<string, string[]>>({});
+  const [problem, setProblem] = useState<string | null>(null);
+
+  useEffect(() => {
+    setForm(new URLSearchParams(query));
+    setCursors({});
+  }, [query]);
+
+  useEffect(() => {
+    let cancelled = false;
+    const params = new URLSearchParams(query);
+    (async () => {
+      try {
+        const [statsAnswer, found] = await Promise.all([
+          request(StatsQuery, {}),
+          resolveUser(params.get('user')?.trim() ?? '', canReadUsers(state)),
+        ]);
+        if (cancelled) return;
+        setStats(statsAnswer.data?.sessionStats ?? null);
+        setMatch(found.match);
+        if (found.userId === undefined) {
+          setResults([]);
+          return;
+        }
+        const chosen = params.get('store');
+        const stores = state.stores.filter((store) => !chosen || store.name === chosen);
+        const where = whereOf(params, state.fields);
+        const status = STATUSES.find((candidate) => candidate === params.get('status')) ?? null;
+        const answers = await Promise.all(
+          stores.map(async (store): Promise<StoreResult> => {
+            const after = cursors[store.name]?.at(-1) ?? null;
+            const variables = {
+              store: store.name,
+              status,
+              userId: found.userId ?? null,
+              after,
+              first: PAGE_SIZE,
+              withUsers: canReadUsers(state),
+            };
+            try {
+              const answer = where
+                ? await request(SessionsWhereQuery, { ...variables, where })
+                : await request(SessionsQuery, variables);
+              const page = answer.data?.sessions;
+              if (!page) throw new Error(answer.errors[0]?.message ?? 'no answer');
+              return {
+                store: store.name,
+                totalCount: page.totalCount,
+                rows: page.edges.map((edge) => edge.node),
+                endCursor: page.pageInfo.endCursor ?? null,
+                hasNextPage: page.pageInfo.hasNextPage,
+                problem: null,
+              };
+            } catch (error) {
+              return {
+                store: store.name,
+                totalCount: 0,
+                rows: [],
+                endCursor: null,
+                hasNextPage: false,
+                problem: (error as Error).message,
+              };
+            }
+          }),
+        );
+        if (!cancelled) {
+          setResults(answers);
+          setProblem(null);
+        }
+      } catch (error) {
+        if (!cancelled) setProblem((error as Error).message);
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [query, state.liveTick, cursors]);
+
+  const set = (name: string, value: string) => {
+    const next = new URLSearchParams(form);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setForm(next);
+  };
+
+  return (
+    <>
+      <h1>Sessions</h1>
+      {stats && <StatsChart groups={stats} />}
+      <form
+        class="search"
+        aria-label="Search sessions"
+        onSubmit={(event) => {
+          event.preventDefault();
+          location.hash = searchHref(form);
+        }}
+      >
+        <div>
+          <label for="search-store">Store</label>
+          <select
+            id="search-store"
+            value={form.get('store') ?? ''}
+            onChange={(event) => set('store', (event.target as HTMLSelectElement).value)}
+          >
+            <option value="">Every store</option>
+            {state.stores.map((store) => (
+              <option key={store.name} value={store.name}>
+                {store.name} ({store.kind})
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="search-status">Status</label>
+          <select
+            id="search-status"
+            value={form.get('status') ?? ''}
+            onChange={(event) => set('status', (event.target as HTMLSelectElement).value)}
+          >
+            <option value="">Any</option>
+            {STATUSES.map((status) => (
+              <option key={status} value={status}>
+                {status.toLowerCase()}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="search-user">{canReadUsers(state) ? 'User (id, username or email)' : 'User id'}</label>
+          <input
+            id="search-user"
+            type="search"
+            value={form.get('user') ?? ''}
+            onInput={(event) => set('user', (event.target as HTMLInputElement).value)}
+          />
+        </div>
+        {state.fields.map((field) => (
+          <div key={field.name}>
+            <label for={`search-field-${field.name}`}>{field.name}</label>
+            <input
+              id={`search-field-${field.name}`}
+              value={form.get(`field.${field.name}`) ?? ''}
+              onInput={(event) => set(`field.${field.name}`, (event.target as HTMLInputElement).value)}
+            />
+          </div>
+        ))}
+        <div class="submit">
+          <button type="submit">Search</button>
+        </div>
+      </form>
+      {problem && (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {match && <UserMatchNote match={match} />}
+      {results?.map((result) => (
+        <section key={result.store} aria-label={`Store ${result.store}`}>
+          <h2>
+            {result.store}{' '}
+            <span class="count">
+              {result.totalCount.toLocaleString('en')} {result.totalCount === 1 ? 'session' : 'sessions'}
+            </span>
+          </h2>
+          {result.problem ? (
+            <p class="error">{result.problem}</p>
+          ) : result.rows.length === 0 ? (
+            <p class="muted">No sessions here match.</p>
+          ) : (
+            <SessionsTable caption={`Sessions in ${result.store}`} rows={result.rows} />
+          )}
+          <div class="paging">
+            {(cursors[result.store]?.length ?? 0) > 0 && (
+              <button type="button" onClick={() => setCursors({ ...cursors, [result.store]: [] })}>
+                First page
+              </button>
+            )}
+            {result.hasNextPage && result.endCursor && (
+              <button
+                type="button"
+                onClick={() =>
+                  setCursors({
+                    ...cursors,
+                    [result.store]: [...(cursors[result.store] ?? []), result.endCursor!],
+                  })
+                }
+              >
+                Next page in {result.store}
+              </button>
+            )}
+          </div>
+        </section>
+      ))}
+    </>
+  );
+}
+
+function UserMatchNote(props: { match: UserMatch }) {
+  const { users, text } = props.match;
+  if (users.length === 1) {
+    return (
+      <p>
+        User <a href={userHref(users[0]!.rowId)}>{users[0]!.label}</a> (id {users[0]!.rowId}): every session
+        below is theirs.
+      </p>
+    );
+  }
+  if (users.length === 0) return <p class="muted">No user's id, username or email is “{text}”.</p>;
+  return (
+    <div>
+      <p>
+        {users.length} users match “{text}”; open one:
+      </p>
+      <ul>
+        {users.map((user) => (
+          <li key={user.id}>
+            <a href={userHref(user.rowId)}>{user.label}</a> (id {user.rowId})
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/**
+ * The user filter: with users:read, a user whose key, username or email is the text (several: none is
+ * picked, `userId` undefined lists nothing); without, the text is the user id.
+ */
+async function resolveUser(
+  text: string,
+  mayReadUsers: boolean,
+): Promise<{ userId: string | null | undefined; match: UserMatch | null }> {
+  if (!text) return { userId: null, match: null };
+  if (!mayReadUsers) return { userId: text, match: null };
+  const answer = await request(FindUsersQuery, { search: text });
+  const users = answer.data?.users.edges.map((edge) => edge.node) ?? [];
+  if (users.length === 1) return { userId: users[0]!.rowId, match: { text, users } };
+  return { userId: undefined, match: { text, users } };
+}
+
+/** The declared fields filled in, typed as the field is (equality only, as `SessionWhere` offers). */
+function whereOf(params: URLSearchParams, fields: readonly FieldInfo[]): Record<string, unknown> | null {
+  const where: Record<string, unknown> = {};
+  for (const field of fields) {
+    const raw = params.get(`field.${field.name}`)?.trim();
+    if (!raw) continue;
+    where[field.name] =
+      field.type === 'Int' || field.type === 'Float'
+        ? Number(raw)
+        : field.type === 'Boolean'
+          ? raw === 'true'
+          : raw;
+  }
+  return Object.keys(where).length > 0 ? where : null;
+}

@@ -1,0 +1,84 @@
+import { type Config, ConfigError, loadConfig } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
+import type { ProjectableStore } from '../projection/projector.ts';
+import { kindOf } from '../stores/registry.ts';
+import type { StoreDeps } from '../stores/kind.ts';
+import { readUsersCatalog } from '../users/catalog.ts';
+import { createUsersQueries } from '../users/users.sql.ts';
+
+/** Rows read per store: as many as the server's start-up check reads (src/projection/secret-check.ts). */
+const SAMPLE_ROWS = 200;
+
+export interface SampleReport {
+  /** One line for people and for the written config's comment. */
+  line: string;
+  /** Every sampled row fails its signature: the secret is wrong. */
+  wrongSecret: boolean;
+}
+
+/**
+ * Reads a sample of a proposed store's rows with its own decoder, as the server would: how many decode, how
+ * many fail their signature (a wrong secret), and the commonest other problem. A store whose secret's
+ * environment variable is unset is not read; the line says which variable to set.
+ */
+export async function sampleStore(
+  pool: Pool,
+  env: NodeJS.ProcessEnv,
+  users: Record<string, unknown> | null,
+  store: Record<string, unknown> & { kind: string; name: string },
+  secretNames: readonly string[],
+): Promise<SampleReport> {
+  let config: Config;
+  try {
+    config = loadConfig(
+      {
+        DATABASE_URL: env['DATABASE_URL'],
+        ...Object.fromEntries(secretNames.map((name) => [name, env[name]])),
+      },
+      { ...(users ? { users } : {}), stores: [store] },
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const unset = secretNames.filter((name) => !env[name]);
+    return {
+      line: unset.length
+        ? `not checked: set ${unset.join(' and ')} and run init again to check a sample of rows`
+        : `not checked: ${error.message}`,
+      wrongSecret: false,
+    };
+  }
+  const catalog = await readUsersCatalog(pool, config.users);
+  const deps = {
+    catalog,
+    users: createUsersQueries(catalog),
+    budgets: config.budgets,
+    decodeCacheBytes: 1 << 20,
+  } as unknown as StoreDeps;
+  const created = (await kindOf(store.kind).create(
+    pool,
+    config.stores[0]!,
+    deps,
+  )) as unknown as ProjectableStore;
+  const now = new Date();
+  const rows = await created.sql.page(pool, null, now, null, SAMPLE_ROWS);
+  if (rows.length === 0) return { line: 'empty: nothing to check yet', wrongSecret: false };
+  const records = rows.map((row) => created.decodeRow(row, now, false));
+  const tampered = records.filter((record) => record.problem?.startsWith('tampered')).length;
+  const others = new Map<string, number>();
+  for (const record of records) {
+    if (record.status !== 'INVALID' || record.problem?.startsWith('tampered')) continue;
+    const problem = record.problem ?? 'invalid';
+    others.set(problem, (others.get(problem) ?? 0) + 1);
+  }
+  const decoding = records.length - tampered - [...others.values()].reduce((sum, n) => sum + n, 0);
+  const withSecret = secretNames.length > 0 ? ` with ${secretNames.join(' and ')}` : '';
+  const parts = [
+    secretNames.length > 0
+      ? `${records.length - tampered} of ${records.length} sampled rows verify${withSecret}`
+      : `${decoding} of ${records.length} sampled rows decode`,
+  ];
+  const commonest = [...others].sort((a, b) => b[1] - a[1])[0];
+  if (commonest)
+    parts.push(`${[...others.values()].reduce((sum, n) => sum + n, 0)} invalid (most: ${commonest[0]})`);
+  return { line: parts.join('; '), wrongSecret: tampered === records.length };
+}
