@@ -3,7 +3,7 @@
  * bench/preload.ts preloaded to count SQL statements.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -73,12 +73,19 @@ export async function startServer(
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
+      // BENCH_SERVER_LOGS=<dir>: each server's warnings and errors go to <dir>/<name>-<port>.log.
+      LOG_LEVEL: process.env['BENCH_SERVER_LOGS'] ? 'warn' : 'silent',
       // Every server runs as it would in production (graphql-js skips its development-mode checks).
       NODE_ENV: 'production',
       BENCH_QUERY_COUNT_FILE: countFile,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: [
+      'ignore',
+      process.env['BENCH_SERVER_LOGS']
+        ? openSync(join(process.env['BENCH_SERVER_LOGS'], `${name}-${port}.log`), 'a')
+        : 'ignore',
+      'pipe',
+    ],
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

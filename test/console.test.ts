@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,6 +106,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('the sessions console, in chromium
     await browser?.close();
     server?.close();
     await t?.close();
+    if (!process.env['SCREENSHOTS_DIR']) rmSync(screenshots, { recursive: true, force: true });
   });
 
   const open = async (token: string): Promise<Page> => {
