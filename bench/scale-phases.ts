@@ -336,6 +336,8 @@ export interface SweepRun {
   queuedAtEnd: number;
   drainSeconds: number | null;
   queuedAfterWait: number;
+  /** When the queue did not drain: the claim statement's plans, run and rolled back. */
+  drainDiagnosis: string[] | null;
   serverRssMaxBytes: number;
 }
 
@@ -492,6 +494,35 @@ export async function sweepWithWriters(
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+  // A queue that did not drain: how PostgreSQL plans the sync worker's claim now, as a fresh (custom) plan and
+  // as the generic plan a long-lived prepared statement may be using, each run and rolled back.
+  let drainDiagnosis: string[] | null = null;
+  if (queuedAfterWait > 0) {
+    const client = await pool.connect();
+    drainDiagnosis = [];
+    try {
+      const claim = `DELETE FROM sessiongraph.changes WHERE id = ANY(ARRAY(
+        SELECT id FROM sessiongraph.changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) RETURNING store, session_key`;
+      await client.query(`PREPARE bench_claim(int) AS ${claim}`);
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await client.query('BEGIN');
+        await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
+        await client.query(`SET LOCAL statement_timeout = '60s'`);
+        const plan = await client.query<{ 'QUERY PLAN': string }>(
+          'EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_claim(500)',
+        );
+        drainDiagnosis.push(`${mode}:`, ...plan.rows.map((row) => row['QUERY PLAN']));
+        await client.query('ROLLBACK');
+      }
+      await client.query('DEALLOCATE bench_claim');
+      log(`  [${label}] the claim's plans now:\n    ${drainDiagnosis.join('\n    ')}`);
+    } catch (error) {
+      drainDiagnosis.push(`failed: ${(error as Error).message}`);
+      await client.query('ROLLBACK').catch(() => {});
+    } finally {
+      client.release();
+    }
+  }
   const deleted = Object.values(result.byStore).reduce((sum, n) => sum + n, 0);
   return {
     target: count,
@@ -511,6 +542,7 @@ export async function sweepWithWriters(
     queuedAtEnd,
     drainSeconds,
     queuedAfterWait,
+    drainDiagnosis,
     serverRssMaxBytes: rssMax,
   };
 }

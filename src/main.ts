@@ -76,7 +76,7 @@ async function main() {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host}:${port}/graphql`;
-  printBanner(url, demoToken, graphiqlHasToken, app.config.graphiql);
+  printBanner(url, demoToken, graphiqlHasToken, app.config.graphiql, app.config.console);
   logger.info({ url, embedded: embedded !== null, stores: [...app.stores.keys()] }, 'sessiongraph listening');
 
   const sweeper = startSweeper(app);
@@ -184,8 +184,15 @@ async function mintDemoToken(pool: Pool): Promise<string> {
   return token;
 }
 
-function printBanner(url: string, demoToken: string | null, graphiqlHasToken: boolean, graphiql: boolean) {
+function printBanner(
+  url: string,
+  demoToken: string | null,
+  graphiqlHasToken: boolean,
+  graphiql: boolean,
+  consoleOn: boolean,
+) {
   const demo = demoToken !== null;
+  const consoleUrl = url.replace(/\/graphql$/, '/console');
   const lines = [
     '',
     graphiql
@@ -194,6 +201,9 @@ function printBanner(url: string, demoToken: string | null, graphiqlHasToken: bo
     graphiql
       ? ''
       : '  GraphiQL is off: start with GRAPHIQL=true (or "graphiql": true in the config file) to use it in a browser.',
+    consoleOn
+      ? `  Sessions console: ${consoleUrl}  (sign in with an API token${demo ? ': the demo token below' : ''})`
+      : '  The sessions console is off: CONSOLE=true (or "console": true in the config file) serves it on /console.',
     demo ? '  Database: embedded PGlite with demo users and sessions (set DATABASE_URL to use yours).' : '',
     '',
     graphiql ? '  A first query to try (paste it into GraphiQL):' : '  A first query to try:',

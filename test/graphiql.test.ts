@@ -67,4 +67,17 @@ describe('GraphiQL', () => {
     expect(html).toContain('GRAPHIQL=true');
     expect(externalUrls(html)).toEqual([]);
   });
+
+  it('should say how to turn the console on while it is off, and serve nothing else under /console', async () => {
+    const server = await serve(off);
+    const base = graphqlUrl(server).replace(/\/graphql$/, '');
+    const console = await fetch(`${base}/console`);
+    expect(console.status).toBe(404);
+    const html = await console.text();
+    expect(html).toContain('the console is off');
+    expect(html).toContain('CONSOLE=true');
+    expect(console.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect((await fetch(`${base}/console/console.js`)).status).toBe(404);
+    expect((await fetch(`${base}/console`, { method: 'POST' })).status).toBe(405);
+  });
 });

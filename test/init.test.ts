@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config.ts';
 import { createPool, type Pool } from '../src/db/pool.ts';
+import { findSessionTables, findUsersTable } from '../src/init/detect.ts';
 import { djangoEnvironment, runDjango } from './frameworks/django-harness.ts';
 import { createSessionTable } from './frameworks/express-app.ts';
 import { prepareWebpyDatabase, writeWebpy } from './frameworks/webpy-harness.ts';
@@ -113,6 +114,35 @@ describe.skipIf(!process.env['DATABASE_URL'])('sessiongraph init', () => {
     expect(kept.code).toBe(1);
     expect(kept.stderr).toContain('exists; --force replaces it');
   }, 60_000);
+
+  it('recognises the Flask-Session, Symfony, Laravel and session_cache layouts by their columns', async () => {
+    const other = await createTestDatabase();
+    const otherPool = createPool(other.url, 1);
+    try {
+      // The tables as the frameworks create them (Flask-Session 0.3.2's model, Symfony's and Laravel's DDL).
+      await otherPool.query(`CREATE SCHEMA flaskapp; CREATE SCHEMA symfonyapp; CREATE SCHEMA laravelapp;
+        CREATE TABLE flaskapp.sessions (id serial PRIMARY KEY, session_id varchar(255) UNIQUE, data bytea,
+          expiry timestamp);
+        CREATE TABLE symfonyapp.sessions (sess_id varchar(128) PRIMARY KEY, sess_data bytea NOT NULL,
+          sess_lifetime integer NOT NULL, sess_time integer NOT NULL);
+        CREATE TABLE laravelapp.sessions (id varchar(255) PRIMARY KEY, user_id bigint, ip_address varchar(45),
+          user_agent text, payload text NOT NULL, last_activity integer NOT NULL);
+        CREATE TABLE public.session_cache (sessionid uuid PRIMARY KEY, userdict text,
+          session_startutc timestamptz, session_endutc timestamptz);
+        CREATE TABLE public.users (id serial PRIMARY KEY, email text)`);
+      const found = await findSessionTables(otherPool);
+      expect(found.map((table) => [table.kind, table.table, table.shape.settings ?? null])).toEqual([
+        ['flask', 'flaskapp.sessions', null],
+        ['php', 'laravelapp.sessions', { layout: 'laravel' }],
+        ['json-cache', 'public.session_cache', null],
+        ['php', 'symfonyapp.sessions', { layout: 'symfony' }],
+      ]);
+      expect(await findUsersTable(otherPool)).toEqual({ table: 'public.users', key: 'id' });
+    } finally {
+      await otherPool.end();
+      await other.drop();
+    }
+  });
 
   it('starts a server on the file it wrote, with the secret set: the Django sessions are there', async () => {
     const out = join(directory, 'sessiongraph.jsonc');

@@ -159,13 +159,17 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
       );
     },
 
-    /** Claims up to `limit` queued changes; they leave the queue when the claiming transaction commits. */
+    /**
+     * Claims up to `limit` queued changes; they leave the queue when the claiming transaction commits. The
+     * claimed ids go to the DELETE as an array, so no plan can rescan the queue once per claimed id (`IN
+     * (subquery)` can be planned as such a nested loop, which costs the queue's length times the batch).
+     */
     async claimChanges(tx: Queryable, limit: number): Promise<ClaimedChange[]> {
       const result = await tx.query<ClaimedChange>(
         `/* claimChanges */
-         DELETE FROM sessiongraph.changes WHERE id IN (
+         DELETE FROM sessiongraph.changes WHERE id = ANY(ARRAY(
            SELECT id FROM sessiongraph.changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-         ) RETURNING store, session_key`,
+         )) RETURNING store, session_key`,
         [limit],
       );
       return result.rows;

@@ -63,7 +63,8 @@ export function App() {
     };
   }, [signedIn]);
 
-  // One subscription for the whole console: any change re-reads the page shown (debounced).
+  // One subscription for the whole console: changes re-read the page shown, at most once a second (a sweep
+  // or a mass logout sends thousands of events).
   useEffect(() => {
     if (!state) return;
     const pending: { timer: ReturnType<typeof setTimeout> | null } = { timer: null };
@@ -79,7 +80,7 @@ export function App() {
         pending.timer ??= setTimeout(() => {
           pending.timer = null;
           setLiveTick((tick) => tick + 1);
-        }, 250);
+        }, 1000);
       },
       setLive,
     );
