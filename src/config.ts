@@ -239,8 +239,9 @@ function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError(`SESSIONGRAPH_CONFIG: cannot read ${path} (${(error as Error).message})`);
   }
   try {
-    // Comments as `sessiongraph init` writes them (// and /* */); they become spaces, so positions hold.
-    const parsed: unknown = JSON.parse(stripJsonComments(text));
+    // Comments as `sessiongraph init` writes them (// and /* */) and trailing commas become spaces, so
+    // positions in JSON.parse's messages hold.
+    const parsed: unknown = JSON.parse(stripJsonComments(text, { trailingCommas: true }));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new Error('the top level must be an object');
     }

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { DEFAULT_CONFIG_FILE } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import { findSessionTables, findUsersTable } from './detect.ts';
 import { type ProposedStore, renderConfig } from './render.ts';
@@ -43,7 +44,10 @@ export async function init(
       ),
     };
     const secretNames = (table.shape.secrets ?? []).map((secret) => secret.env);
-    const sample = await sampleStore(pool, env, usersSettings, settings, secretNames);
+    // One store that cannot be read (its table's types, a privilege, no users table) costs only its line.
+    const sample = await sampleStore(pool, env, usersSettings, settings, secretNames).catch(
+      (error: unknown) => ({ line: `not checked: ${(error as Error).message}`, wrongSecret: false }),
+    );
     stores.push({ found: table, settings, sample: sample.line });
     lines.push(`  ${name}: ${table.shape.title} in ${table.table}\n      ${sample.line}`);
     if (sample.wrongSecret) {
@@ -70,7 +74,10 @@ export async function init(
     '',
     `Wrote ${options.out}. Next:`,
     ...(secrets.length ? [`  set ${secrets.join(', ')} in the environment`] : []),
-    '  npm start      (reads ./sessiongraph.jsonc; SESSIONGRAPH_CONFIG names another file)',
+    ...(users ? [] : ['  add "users": {"table", "key"} (the server needs the application\'s users table)']),
+    options.out === DEFAULT_CONFIG_FILE
+      ? '  npm start      (with DATABASE_URL set, it reads ./sessiongraph.jsonc)'
+      : `  SESSIONGRAPH_CONFIG=${options.out} npm start      (with DATABASE_URL set)`,
     '',
   ];
   return { report: report.join('\n'), written: true };

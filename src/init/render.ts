@@ -27,8 +27,9 @@ function pretty(value: unknown, spaces: number): string {
   return `${' '.repeat(spaces)}{\n${entries.join(',\n')}\n${' '.repeat(spaces)}}`;
 }
 
+/** Comment lines; a line break inside one (a table or database name may hold one) would end the comment. */
 const comment = (lines: readonly string[], spaces: number) =>
-  lines.map((line) => `${' '.repeat(spaces)}// ${line}`).join('\n');
+  lines.map((line) => `${' '.repeat(spaces)}// ${line.replace(/[\r\n\u2028\u2029]+/g, ' ')}`).join('\n');
 
 /**
  * The configuration file `sessiongraph init` writes: JSON with // comments (the server reads it as such),

@@ -33,13 +33,19 @@ export async function sampleStore(
     config = loadConfig(
       {
         DATABASE_URL: env['DATABASE_URL'],
-        ...Object.fromEntries(secretNames.map((name) => [name, env[name]])),
+        // A secret may come as NAME or as a file named by NAME_FILE, as the server reads it.
+        ...Object.fromEntries(
+          secretNames.flatMap((name) => [
+            [name, env[name]],
+            [`${name}_FILE`, env[`${name}_FILE`]],
+          ]),
+        ),
       },
       { ...(users ? { users } : {}), stores: [store] },
     );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const unset = secretNames.filter((name) => !env[name]);
+    const unset = secretNames.filter((name) => !env[name] && !env[`${name}_FILE`]);
     return {
       line: unset.length
         ? `not checked: set ${unset.join(' and ')} and run init again to check a sample of rows`

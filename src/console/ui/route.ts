@@ -9,9 +9,18 @@ export type Route =
   | { page: 'session'; id: string }
   | { page: 'user'; id: string };
 
+/** A hand-edited fragment may hold a lone `%`: it is then taken as typed. */
+const decoded = (part: string) => {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+};
+
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?', 2);
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path.split('/').filter(Boolean).map(decoded);
   if (parts[0] === 'session' && parts[1]) return { page: 'session', id: parts[1] };
   if (parts[0] === 'user' && parts[1]) return { page: 'user', id: parts[1] };
   return { page: 'search', params: new URLSearchParams(query) };

@@ -351,7 +351,9 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
 
   /**
    * One bounded batch; SKIP LOCKED lets several replicas sweep at once without waiting on each other. The
-   * delete is quiet (migration 11) and returns its events, which `announce` sends once it has committed.
+   * delete is quiet (migration 11) and returns its events, which `announce` sends once it has committed. Run
+   * it on the pool, never inside a caller's transaction: the quiet setting lasts to the end of the
+   * transaction, and `announce` must follow a commit.
    */
   async function deleteExpiredSessions(db: Queryable, now: Date, batchSize: number): Promise<number> {
     const result = await db.query<{ deleted: number; events: string[] }>(

@@ -45,8 +45,13 @@ export function App() {
           signOut(`The token "${caller.name}" lacks the sessions:read scope the console needs.`);
           return;
         }
-        const deployment = (await request(DeploymentQuery, {})).data;
-        if (cancelled || !deployment) return;
+        const answer = await request(DeploymentQuery, {});
+        if (cancelled) return;
+        const deployment = answer.data;
+        if (!deployment) {
+          setProblem(answer.errors[0]?.message ?? 'The server did not say what it serves.');
+          return;
+        }
         setState({
           tokenName: caller.name ?? null,
           scopes,
@@ -63,8 +68,8 @@ export function App() {
     };
   }, [signedIn]);
 
-  // One subscription for the whole console: changes re-read the page shown, at most once a second (a sweep
-  // or a mass logout sends thousands of events).
+  // One subscription for the whole console: changes re-read the page shown, at most every 3 s (a sweep or
+  // a mass logout sends thousands of events, and a re-read asks for counts).
   useEffect(() => {
     if (!state) return;
     const pending: { timer: ReturnType<typeof setTimeout> | null } = { timer: null };
@@ -80,7 +85,7 @@ export function App() {
         pending.timer ??= setTimeout(() => {
           pending.timer = null;
           setLiveTick((tick) => tick + 1);
-        }, 1000);
+        }, 3000);
       },
       setLive,
     );
@@ -102,6 +107,11 @@ export function App() {
     return (
       <main id="main" class="narrow">
         <p role="status">{problem ?? 'Loading…'}</p>
+        {problem && (
+          <button type="button" onClick={() => signOut(null)}>
+            Sign out
+          </button>
+        )}
       </main>
     );
   }
@@ -126,9 +136,9 @@ export function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {route.page === 'session' ? (
-          <SessionPage id={route.id} />
+          <SessionPage key={route.id} id={route.id} />
         ) : route.page === 'user' ? (
-          <UserPage id={route.id} />
+          <UserPage key={route.id} id={route.id} />
         ) : (
           <SearchPage params={route.params} />
         )}

@@ -37,7 +37,7 @@ export function SearchPage(props: { params: URLSearchParams }) {
 
   useEffect(() => {
     setForm(new URLSearchParams(query));
-    setCursors({});
+    setCursors((current) => (Object.keys(current).length > 0 ? {} : current));
   }, [query]);
 
   useEffect(() => {
@@ -239,7 +239,13 @@ function UserMatchNote(props: { match: UserMatch }) {
       </p>
     );
   }
-  if (users.length === 0) return <p class="muted">No user's id, username or email is “{text}”.</p>;
+  if (users.length === 0) {
+    return (
+      <p class="muted">
+        No user's id, username or email is “{text}”; sessions whose user id is “{text}”:
+      </p>
+    );
+  }
   return (
     <div>
       <p>
@@ -258,7 +264,7 @@ function UserMatchNote(props: { match: UserMatch }) {
 
 /**
  * The user filter: with users:read, a user whose key, username or email is the text (several: none is
- * picked, `userId` undefined lists nothing); without, the text is the user id.
+ * picked, `userId` undefined lists nothing; none: the text as a user id); without, the text is the user id.
  */
 async function resolveUser(
   text: string,
@@ -269,6 +275,8 @@ async function resolveUser(
   const answer = await request(FindUsersQuery, { search: text });
   const users = answer.data?.users.edges.map((edge) => edge.node) ?? [];
   if (users.length === 1) return { userId: users[0]!.rowId, match: { text, users } };
+  // No row: still a user id sessions may carry (a deleted user, a store keyed otherwise).
+  if (users.length === 0) return { userId: text, match: { text, users } };
   return { userId: undefined, match: { text, users } };
 }
 

@@ -27,8 +27,7 @@ export function SessionPage(props: { id: string }) {
           canReadAudit(state) ? request(AuditQuery, { sessionId: props.id, userId: null }) : null,
         ]);
         if (cancelled) return;
-        const failed = failureOf(answer, 'session');
-        if (failed) setProblem(failed.message);
+        setProblem(failureOf(answer, 'session')?.message ?? null);
         setSession(answer.data?.session ?? null);
         setAudit(history?.data?.auditEvents.edges.map((edge) => edge.node) ?? null);
       } catch (error) {

@@ -28,6 +28,8 @@ export function UserPage(props: { id: string }) {
   const [question, setQuestion] = useState<Question | null>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
   const [keep, setKeep] = useState<string>('');
+  /** Bumped after each action, so the page reads afresh even when two outcomes read alike. */
+  const [actions, setActions] = useState(0);
 
   useEffect(() => {
     let cancelled = false;
@@ -64,11 +66,12 @@ export function UserPage(props: { id: string }) {
     return () => {
       cancelled = true;
     };
-  }, [props.id, state.liveTick, outcome]);
+  }, [props.id, state.liveTick, actions]);
 
   const all = sessions?.flatMap((group) => group.rows) ?? [];
   const total = sessions?.reduce((sum, group) => sum + group.total, 0) ?? 0;
-  const kept = all.find((row) => row.id === keep) ?? all[0];
+  // Unless chosen, the one kept is the live session seen last (a stale or INVALID one would end every live one).
+  const kept = all.find((row) => row.id === keep) ?? newestActive(all) ?? all[0];
   const name = user ? user.label : `user ${props.id}`;
 
   const endAll = (keepId: string | null) => async () => {
@@ -97,7 +100,9 @@ export function UserPage(props: { id: string }) {
           {Object.entries(user.columns).map(([column, value]) => (
             <Fragment key={column}>
               <dt>{column}</dt>
-              <dd>{value === null ? '—' : String(value)}</dd>
+              <dd>
+                {value === null ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value)}
+              </dd>
             </Fragment>
           ))}
         </dl>
@@ -207,9 +212,21 @@ export function UserPage(props: { id: string }) {
             } catch (error) {
               setOutcome((error as Error).message);
             }
+            setActions((count) => count + 1);
           }}
         />
       )}
     </>
   );
+}
+
+const seenAt = (row: SessionRow) => Date.parse(row.lastSeenAt ?? row.createdAt ?? '') || 0;
+
+function newestActive(rows: readonly SessionRow[]): SessionRow | undefined {
+  return rows
+    .filter((row) => row.status === 'ACTIVE')
+    .reduce<SessionRow | undefined>(
+      (best, row) => (!best || seenAt(row) > seenAt(best) ? row : best),
+      undefined,
+    );
 }
