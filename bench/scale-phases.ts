@@ -12,6 +12,7 @@ import { log, median, root } from './common.ts';
 import { postgresCpuSeconds } from './cpu.ts';
 import type { Server } from './servers.ts';
 import type { Workload } from './workloads.ts';
+import { CLAIM_CHANGES } from '../src/projection/projection.sql.ts';
 
 export const percentile = (values: readonly number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -501,9 +502,7 @@ export async function sweepWithWriters(
     const client = await pool.connect();
     drainDiagnosis = [];
     try {
-      const claim = `DELETE FROM sessiongraph.changes WHERE id = ANY(ARRAY(
-        SELECT id FROM sessiongraph.changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) RETURNING store, session_key`;
-      await client.query(`PREPARE bench_claim(int) AS ${claim}`);
+      await client.query(`PREPARE bench_claim(int) AS ${CLAIM_CHANGES}`);
       for (const mode of ['force_custom_plan', 'force_generic_plan']) {
         await client.query('BEGIN');
         await client.query(`SET LOCAL plan_cache_mode = ${mode}`);

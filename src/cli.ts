@@ -17,7 +17,9 @@ import { init } from './init/init.ts';
 import { progressLine, progressWriter } from './projection/progress.ts';
 import { uninstall } from './projection/schema.ts';
 import { SyncWorker } from './projection/worker.ts';
-import { createApp } from './app.ts';
+import { type App, createApp } from './app.ts';
+import type { ProjectableStore } from './projection/projector.ts';
+import type { SessionStore } from './stores/types.ts';
 import { sweepExpired } from './sessions/service.ts';
 import { countedStats } from './db/session-counts.ts';
 import { isFrameworkKind } from './stores/registry.ts';
@@ -129,6 +131,34 @@ Removes sessiongraph's triggers and its schema; framework tables keep their rows
   help: usage,
 };
 
+/**
+ * Bulk work on each framework store in turn, with its progress drawn and its summary line printed; exits 1 at
+ * the first store whose secret verified no sampled row, before any work on it.
+ */
+async function eachFrameworkStore(
+  app: App,
+  work: (
+    store: SessionStore & ProjectableStore,
+    progress: (done: number, total: number) => void,
+  ) => Promise<string>,
+): Promise<number> {
+  for (const store of app.frameworkStores.values()) {
+    const held = app.projector.held.get(store.name);
+    if (held) {
+      process.stderr.write(`sessiongraph: ${held}\n`);
+      return 1;
+    }
+    const startedAt = Date.now();
+    const bar = progressWriter();
+    const summary = await work(store, (done, total) =>
+      bar.update(progressLine(store.name, done, total, startedAt)),
+    );
+    bar.done();
+    process.stdout.write(`${summary}\n`);
+  }
+  return 0;
+}
+
 async function runInit(values: { out: string; force: boolean }): Promise<number> {
   const databaseUrl = process.env['DATABASE_URL'];
   if (!databaseUrl) {
@@ -206,49 +236,29 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'sync': {
         const app = await createApp(config, { pool, logger, migrate: true });
+        // Awaited here, not returned as a promise: the pool closes in this function's finally.
         if (values.backfill) {
-          for (const store of app.frameworkStores.values()) {
-            const held = app.projector.held.get(store.name);
-            if (held) {
-              process.stderr.write(`sessiongraph: ${held}\n`);
-              return 1;
-            }
+          return await eachFrameworkStore(app, async (store, progress) => {
             const startedAt = Date.now();
-            const bar = progressWriter();
             const final = await app.projector.backfill(pool, store, {
               restart: values.restart,
-              onProgress: (progress) => {
-                bar.update(progressLine(store.name, progress.rows, progress.total, startedAt));
-              },
+              onProgress: ({ rows, total }) => progress(rows, total),
             });
-            bar.done();
             const seconds = (Date.now() - startedAt) / 1000;
-            process.stdout.write(
+            return (
               `${store.name}: ${final.rows} sessions projected in ${seconds.toFixed(2)}s ` +
-                `(${Math.round(final.rows / Math.max(seconds, 0.001))} sessions/s)\n`,
+              `(${Math.round(final.rows / Math.max(seconds, 0.001))} sessions/s)`
             );
-          }
-          return 0;
+          });
         }
         if (values.verify) {
-          for (const store of app.frameworkStores.values()) {
-            const held = app.projector.held.get(store.name);
-            if (held) {
-              process.stderr.write(`sessiongraph: ${held}\n`);
-              return 1;
-            }
-            const startedAt = Date.now();
-            const bar = progressWriter();
-            const report = await app.projector.verify(pool, store, undefined, (checked, total) =>
-              bar.update(progressLine(store.name, checked, total, startedAt)),
-            );
-            bar.done();
-            process.stdout.write(
+          return await eachFrameworkStore(app, async (store, progress) => {
+            const report = await app.projector.verify(pool, store, undefined, progress);
+            return (
               `${store.name}: checked ${report.checked}; repaired ${report.missing} missing, ${report.stale} stale, ` +
-                `removed ${report.orphaned} orphaned\n`,
+              `removed ${report.orphaned} orphaned`
             );
-          }
-          return 0;
+          });
         }
         const worker = new SyncWorker(pool, config.databaseUrl, app.projector, app.frameworkStores, logger, {
           batchSize: config.syncBatchSize,

@@ -43,13 +43,19 @@ or set <code>"console": true</code> in the configuration file (<code>SESSIONGRAP
 </body></html>
 `;
 
-/** dist/console/ from the built server (dist/main.js) or from the sources run by tsx (src/console/http.ts). */
+let foundDirectory: string | null = null;
+
+/**
+ * dist/console/ from the built server (dist/main.js) or from the sources run by tsx (src/console/http.ts);
+ * looked for until found (a build may come after the server started), then remembered.
+ */
 function assetsDirectory(): string | null {
   for (const candidate of ['./console/', '../../dist/console/']) {
+    if (foundDirectory) break;
     const directory = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(`${directory}console.js`)) return directory;
+    if (existsSync(`${directory}console.js`)) foundDirectory = directory;
   }
-  return null;
+  return foundDirectory;
 }
 
 export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;

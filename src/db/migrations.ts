@@ -175,31 +175,7 @@ export const migrations: Migration[] = [
       // own table; framework sessions from the projection, the first place their user id is known. A
       // backfill sets sessiongraph.quiet: copying a table is not news. Payload: s store (null: the native
       // store), r ref, u user id, k kind, e expiry.
-      `CREATE OR REPLACE FUNCTION sessiongraph.notify_native_event() RETURNS trigger
-         LANGUAGE plpgsql AS $$
-       DECLARE
-         kind text;
-         row_ sessiongraph.sessions;
-       BEGIN
-         IF TG_OP = 'DELETE' THEN
-           row_ := OLD;
-           kind := CASE WHEN OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
-         ELSIF TG_OP = 'INSERT' THEN
-           row_ := NEW;
-           kind := 'created';
-         ELSE
-           -- A read refreshing last_seen_at is not a change anyone subscribes to.
-           IF (OLD.data, OLD.expires_at, OLD.user_id, OLD.key_hash)
-              IS NOT DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.key_hash) THEN
-             RETURN NULL;
-           END IF;
-           row_ := NEW;
-           kind := 'updated';
-         END IF;
-         PERFORM pg_notify('sessiongraph_events', json_build_object(
-           's', NULL, 'r', row_.id::text, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text);
-         RETURN NULL;
-       END $$`,
+      nativeEventFunction({ quietSweeps: false }),
       `DROP TRIGGER IF EXISTS sessions_notify_event ON sessiongraph.sessions`,
       `CREATE TRIGGER sessions_notify_event AFTER INSERT OR UPDATE OR DELETE ON sessiongraph.sessions
          FOR EACH ROW EXECUTE FUNCTION sessiongraph.notify_native_event()`,
@@ -304,16 +280,30 @@ export const migrations: Migration[] = [
       // (the WAL flush included), and every other notifying commit — each mutation's — waits for it. A sweep
       // batch of a thousand deletes, notifying per row, held it long enough for writers to wait 230 ms. The
       // sweeper now deletes quietly and sends the same events in a few batched notifications once committed.
-      `CREATE OR REPLACE FUNCTION sessiongraph.notify_native_event() RETURNS trigger
+      nativeEventFunction({ quietSweeps: true }),
+    ],
+  },
+];
+
+/**
+ * The native store's event trigger function (migration 6; migration 11 makes a sweep's deletes quiet, their
+ * events sent by the sweeper after its commit). A read refreshing last_seen_at is not a change anyone
+ * subscribes to.
+ */
+function nativeEventFunction(options: { quietSweeps: boolean }): string {
+  const quiet = options.quietSweeps
+    ? `
+           IF current_setting('sessiongraph.sweeping', true) = 'on' THEN
+             RETURN NULL;
+           END IF;`
+    : '';
+  return `CREATE OR REPLACE FUNCTION sessiongraph.notify_native_event() RETURNS trigger
          LANGUAGE plpgsql AS $$
        DECLARE
          kind text;
          row_ sessiongraph.sessions;
        BEGIN
-         IF TG_OP = 'DELETE' THEN
-           IF current_setting('sessiongraph.sweeping', true) = 'on' THEN
-             RETURN NULL;
-           END IF;
+         IF TG_OP = 'DELETE' THEN${quiet}
            row_ := OLD;
            kind := CASE WHEN OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
          ELSIF TG_OP = 'INSERT' THEN
@@ -330,10 +320,8 @@ export const migrations: Migration[] = [
          PERFORM pg_notify('sessiongraph_events', json_build_object(
            's', NULL, 'r', row_.id::text, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text);
          RETURN NULL;
-       END $$`,
-    ],
-  },
-];
+       END $$`;
+}
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));
 

@@ -1,13 +1,11 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { ProjectableStore } from '../projection/projector.ts';
+import { failsItsSignature, sampleRecords } from '../projection/secret-check.ts';
 import { kindOf } from '../stores/registry.ts';
 import type { StoreDeps } from '../stores/kind.ts';
 import { readUsersCatalog } from '../users/catalog.ts';
 import { createUsersQueries } from '../users/users.sql.ts';
-
-/** Rows read per store: as many as the server's start-up check reads (src/projection/secret-check.ts). */
-const SAMPLE_ROWS = 200;
 
 export interface SampleReport {
   /** One line for people and for the written config's comment. */
@@ -65,18 +63,17 @@ export async function sampleStore(
   const created = await kindOf(store.kind).create(pool, config.stores[0]!, deps);
   if (!('sql' in created)) return { line: 'not a framework table', wrongSecret: false };
   const framework = created as typeof created & ProjectableStore;
-  const now = new Date();
-  const rows = await framework.sql.page(pool, null, now, null, SAMPLE_ROWS);
-  if (rows.length === 0) return { line: 'empty: nothing to check yet', wrongSecret: false };
-  const records = rows.map((row) => framework.decodeRow(row, now, false));
-  const tampered = records.filter((record) => record.problem?.startsWith('tampered')).length;
+  const records = await sampleRecords(pool, framework, new Date());
+  if (records.length === 0) return { line: 'empty: nothing to check yet', wrongSecret: false };
+  const tampered = records.filter(failsItsSignature).length;
   const others = new Map<string, number>();
   for (const record of records) {
-    if (record.status !== 'INVALID' || record.problem?.startsWith('tampered')) continue;
+    if (record.status !== 'INVALID' || failsItsSignature(record)) continue;
     const problem = record.problem ?? 'invalid';
     others.set(problem, (others.get(problem) ?? 0) + 1);
   }
-  const decoding = records.length - tampered - [...others.values()].reduce((sum, n) => sum + n, 0);
+  const invalid = [...others.values()].reduce((sum, n) => sum + n, 0);
+  const decoding = records.length - tampered - invalid;
   const withSecret = secretNames.length > 0 ? ` with ${secretNames.join(' and ')}` : '';
   const parts = [
     secretNames.length > 0
@@ -84,7 +81,6 @@ export async function sampleStore(
       : `${decoding} of ${records.length} sampled rows decode`,
   ];
   const commonest = [...others].sort((a, b) => b[1] - a[1])[0];
-  if (commonest)
-    parts.push(`${[...others.values()].reduce((sum, n) => sum + n, 0)} invalid (most: ${commonest[0]})`);
+  if (commonest) parts.push(`${invalid} invalid (most: ${commonest[0]})`);
   return { line: parts.join('; '), wrongSecret: tampered === records.length };
 }

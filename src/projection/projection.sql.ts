@@ -23,6 +23,11 @@ export type ClaimedChange = {
   session_key: string;
 };
 
+/** The sync worker's claim of up to $1 queued changes (also explained by the scale bench when a queue stalls). */
+export const CLAIM_CHANGES = `DELETE FROM sessiongraph.changes WHERE id = ANY(ARRAY(
+           SELECT id FROM sessiongraph.changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+         )) RETURNING store, session_key`;
+
 export function createProjectionQueries(fields: readonly FieldConfig[], userKeyType: string) {
   const fieldColumns = fields.map(fieldColumn);
   const fieldTypes = fields.map((field) => fieldSqlType[field.type]);
@@ -165,13 +170,7 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
      * (subquery)` can be planned as such a nested loop, which costs the queue's length times the batch).
      */
     async claimChanges(tx: Queryable, limit: number): Promise<ClaimedChange[]> {
-      const result = await tx.query<ClaimedChange>(
-        `/* claimChanges */
-         DELETE FROM sessiongraph.changes WHERE id = ANY(ARRAY(
-           SELECT id FROM sessiongraph.changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-         )) RETURNING store, session_key`,
-        [limit],
-      );
+      const result = await tx.query<ClaimedChange>(`/* claimChanges */ ${CLAIM_CHANGES}`, [limit]);
       return result.rows;
     },
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
+import type { SessionRecord } from '../stores/types.ts';
 import type { ProjectableStore } from './projector.ts';
 
 /** Rows of each framework store read at start to see whether its secret verifies any of them. */
@@ -17,15 +18,26 @@ export async function unverifiedSecrets(
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for (const store of stores) {
-    const rows = await store.sql.page(db, null, now, null, SAMPLE_ROWS);
-    if (rows.length === 0) continue;
-    const tampered = rows.filter((row) => store.decodeRow(row, now, false).problem?.startsWith('tampered'));
-    if (tampered.length < rows.length) continue;
+    const records = await sampleRecords(db, store, now);
+    if (records.length === 0 || !records.every(failsItsSignature)) continue;
     found.set(
       store.name,
-      `${store.kind} store "${store.name}": 0 of ${rows.length} sampled rows verify with the configured secret ` +
+      `${store.kind} store "${store.name}": 0 of ${records.length} sampled rows verify with the configured secret ` +
         '(each fails its signature): check the secret; its projection is not rebuilt until one does',
     );
   }
   return found;
 }
+
+/** The first rows of a store's table (newest first), decoded by the store: what start-up and `init` check. */
+export async function sampleRecords(
+  db: Queryable,
+  store: ProjectableStore,
+  now: Date,
+): Promise<SessionRecord[]> {
+  const rows = await store.sql.page(db, null, now, null, SAMPLE_ROWS);
+  return rows.map((row) => store.decodeRow(row, now, false));
+}
+
+/** A row whose signature or MAC fails: under a wrong secret, every row. */
+export const failsItsSignature = (record: SessionRecord) => record.problem?.startsWith('tampered') === true;

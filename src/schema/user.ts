@@ -4,7 +4,7 @@ import type { JsonObject, JsonValue } from '../codecs/result.ts';
 import { clientUserKey, mayReadUser, pageSize } from '../auth/rules.ts';
 import { usersByClientIds } from '../sessions/service.ts';
 import { userKeyFromInput } from '../sessions/ids.ts';
-import type { UserColumn } from '../users/catalog.ts';
+import { textColumns, type UserColumn } from '../users/catalog.ts';
 import type { UserRow } from '../users/users.sql.ts';
 import type { Builder } from './builder.ts';
 
@@ -14,12 +14,9 @@ import type { Builder } from './builder.ts';
  */
 export function addUserType(builder: Builder, app: App) {
   const { catalog } = app;
+  const texts = textColumns(catalog);
   const labelColumn =
-    LABEL_COLUMNS.map((name) =>
-      catalog.columns.find(
-        (column) => column.column === name && column.graphqlType === 'String' && !column.list,
-      ),
-    ).find((column) => column !== undefined) ?? null;
+    LABEL_COLUMNS.map((name) => texts.find((column) => column.column === name)).find(Boolean) ?? null;
   const User = builder.loadableNode('User', {
     // A token with users:read sees every user; a browser sees the user its own session belongs to.
     runScopesOnType: true,
@@ -81,10 +78,7 @@ export function addUserType(builder: Builder, app: App) {
         after: t.arg.string(),
         search: t.arg.string({
           description: `Only users whose key or any text column (${
-            catalog.columns
-              .filter((column) => column.graphqlType === 'String' && !column.list)
-              .map((column) => column.column)
-              .join(', ') || 'none here'
+            texts.map((column) => column.column).join(', ') || 'none here'
           }) equals this, letter case aside.`,
         }),
       },

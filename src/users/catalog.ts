@@ -36,6 +36,10 @@ const RESERVED_FIELDS = new Set(['id', 'rowId', 'sessions']);
 
 export const looksSecret = (column: string) => SECRET_COLUMN.test(column);
 
+/** The exposed columns that hold one text each: what `users(search:)` compares and `User.label` may show. */
+export const textColumns = (catalog: Pick<UsersCatalog, 'columns'>) =>
+  catalog.columns.filter((column) => column.graphqlType === 'String' && !column.list);
+
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 export function quoteQualified(name: string): string {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
-import { quoteIdent, type UsersCatalog } from './catalog.ts';
+import { quoteIdent, textColumns, type UsersCatalog } from './catalog.ts';
 
 /** All SQL about the application's users table. The table and columns come from the catalog, quoted. */
 
@@ -59,9 +59,9 @@ export function createUsersQueries(catalog: UsersCatalog) {
     WHERE ($1::text IS NULL OR ${key} > $1::${catalog.keyPgType}) ORDER BY ${key} LIMIT $2`;
   // A console's "find this person": the key, or any exposed text column, equal to what was typed (letter case
   // aside). Unindexed unless the application indexed lower(column): a scan of the users table per search.
-  const searchable = catalog.columns
-    .filter((column) => column.graphqlType === 'String' && !column.list)
-    .map((column) => `lower(${quoteIdent(column.column)}::text) = lower($3)`);
+  const searchable = textColumns(catalog).map(
+    (column) => `lower(${quoteIdent(column.column)}::text) = lower($3)`,
+  );
   const search = `/* usersSearch */ SELECT ${select} FROM ${catalog.table}
     WHERE ($1::text IS NULL OR ${key} > $1::${catalog.keyPgType})
       AND (${[`${key}::text = $3`, ...searchable].join(' OR ')})

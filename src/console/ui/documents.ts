@@ -63,16 +63,7 @@ export const SessionsQuery = graphql(`
     $withUsers: Boolean!
   ) {
     sessions(store: $store, status: $status, userId: $userId, after: $after, first: $first) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      edges {
-        node {
-          ...SessionRow
-        }
-      }
+      ...SessionPage
     }
   }
 `);
@@ -88,15 +79,22 @@ export const SessionsWhereQuery = graphql(`
     $withUsers: Boolean!
   ) {
     sessions(store: $store, status: $status, userId: $userId, where: $where, after: $after, first: $first) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      edges {
-        node {
-          ...SessionRow
-        }
+      ...SessionPage
+    }
+  }
+`);
+
+/** A page of `sessions`, the same whether or not the deployment has `SessionWhere`. */
+export const SessionPageFragment = graphql(`
+  fragment SessionPage on SessionConnection {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        ...SessionRow
       }
     }
   }

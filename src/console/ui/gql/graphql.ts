@@ -81,6 +81,8 @@ export type ConsoleSessionsWhereQueryVariables = Exact<{
 
 export type ConsoleSessionsWhereQuery = { sessions: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, store: string, status: SessionStatus, userId: string | null, createdAt: string | null, lastSeenAt: string | null, expiresAt: string | null, ip: string | null, userAgent: string | null, problem: string | null, user?: { id: string, rowId: string, label: string } | null } }> } };
 
+export type SessionPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, store: string, status: SessionStatus, userId: string | null, createdAt: string | null, lastSeenAt: string | null, expiresAt: string | null, ip: string | null, userAgent: string | null, problem: string | null, user?: { id: string, rowId: string, label: string } | null } }> };
+
 export type SessionRowFragment = { id: string, store: string, status: SessionStatus, userId: string | null, createdAt: string | null, lastSeenAt: string | null, expiresAt: string | null, ip: string | null, userAgent: string | null, problem: string | null, user?: { id: string, rowId: string, label: string } | null };
 
 export type ConsoleSessionQueryVariables = Exact<{
@@ -175,6 +177,36 @@ export const SessionRowFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"SessionRow"}) as unknown as TypedDocumentString<SessionRowFragment, unknown>;
+export const SessionPageFragmentDoc = new TypedDocumentString(`
+    fragment SessionPage on SessionConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    node {
+      ...SessionRow
+    }
+  }
+}
+    fragment SessionRow on Session {
+  id
+  store
+  status
+  userId
+  createdAt
+  lastSeenAt
+  expiresAt
+  ip
+  userAgent
+  problem
+  user @include(if: $withUsers) {
+    id
+    rowId
+    label
+  }
+}`, {"fragmentName":"SessionPage"}) as unknown as TypedDocumentString<SessionPageFragment, unknown>;
 export const ConsoleCallerDocument = new TypedDocumentString(`
     query ConsoleCaller {
   caller {
@@ -227,19 +259,22 @@ export const ConsoleSessionsDocument = new TypedDocumentString(`
     after: $after
     first: $first
   ) {
-    totalCount
-    pageInfo {
-      hasNextPage
-      endCursor
-    }
-    edges {
-      node {
-        ...SessionRow
-      }
+    ...SessionPage
+  }
+}
+    fragment SessionPage on SessionConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    node {
+      ...SessionRow
     }
   }
 }
-    fragment SessionRow on Session {
+fragment SessionRow on Session {
   id
   store
   status
@@ -266,19 +301,22 @@ export const ConsoleSessionsWhereDocument = new TypedDocumentString(`
     after: $after
     first: $first
   ) {
-    totalCount
-    pageInfo {
-      hasNextPage
-      endCursor
-    }
-    edges {
-      node {
-        ...SessionRow
-      }
+    ...SessionPage
+  }
+}
+    fragment SessionPage on SessionConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    node {
+      ...SessionRow
     }
   }
 }
-    fragment SessionRow on Session {
+fragment SessionRow on Session {
   id
   store
   status

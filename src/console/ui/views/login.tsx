@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { Notices } from './notices.tsx';
 
 export function Login(props: { problem: string | null; onSignIn: (token: string) => void }) {
   const [value, setValue] = useState('');
@@ -10,11 +11,7 @@ export function Login(props: { problem: string | null; onSignIn: (token: string)
         <code>sessions:read</code>; <code>sessions:write</code> lets you end sessions, <code>users:read</code>{' '}
         shows users, <code>audit:read</code> shows each session's history. The token stays in this tab only.
       </p>
-      {props.problem && (
-        <p class="error" role="alert">
-          {props.problem}
-        </p>
-      )}
+      <Notices problem={props.problem} />
       <form
         onSubmit={(event) => {
           event.preventDefault();

@@ -4,6 +4,7 @@ import { canReadUsers, type FieldInfo, useConsole } from '../context.ts';
 import { FindUsersQuery, SessionsQuery, SessionsWhereQuery, StatsQuery } from '../documents.ts';
 import type { ConsoleStatsQuery, SessionStatus } from '../gql/graphql.ts';
 import { searchHref, userHref } from '../route.ts';
+import { Notices } from './notices.tsx';
 import { type SessionRow, SessionsTable } from './sessions-table.tsx';
 import { StatsChart } from './stats.tsx';
 
@@ -182,11 +183,7 @@ export function SearchPage(props: { params: URLSearchParams }) {
           <button type="submit">Search</button>
         </div>
       </form>
-      {problem && (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Notices problem={problem} />
       {match && <UserMatchNote match={match} />}
       {results?.map((result) => (
         <section key={result.store} aria-label={`Store ${result.store}`}>

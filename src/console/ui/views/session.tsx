@@ -6,6 +6,7 @@ import type { ConsoleAuditQuery, ConsoleSessionQuery } from '../gql/graphql.ts';
 import { userHref } from '../route.ts';
 import { Confirm } from './confirm.tsx';
 import { DataTree } from './data-tree.tsx';
+import { Notices } from './notices.tsx';
 
 type Session = NonNullable<ConsoleSessionQuery['session']>;
 type AuditEvent = ConsoleAuditQuery['auditEvents']['edges'][number]['node'];
@@ -62,16 +63,7 @@ export function SessionPage(props: { id: string }) {
       <p class="muted">
         <code>{props.id}</code>
       </p>
-      {problem && (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      )}
-      {outcome && (
-        <p class="outcome" role="status">
-          {outcome}
-        </p>
-      )}
+      <Notices problem={problem} outcome={outcome} />
       {session === undefined && <p role="status">Loading…</p>}
       {session === null && !outcome && <p>No such session: it ended, or never existed.</p>}
       {session && (

@@ -5,6 +5,7 @@ import { canReadUsers, canWrite, useConsole } from '../context.ts';
 import { EndSessionMutation, EndUserSessionsMutation, SessionsQuery, UserQuery } from '../documents.ts';
 import type { ConsoleUserQuery } from '../gql/graphql.ts';
 import { Confirm } from './confirm.tsx';
+import { Notices } from './notices.tsx';
 import { type SessionRow, SessionsTable, shortId } from './sessions-table.tsx';
 
 type User = NonNullable<ConsoleUserQuery['user']>;
@@ -108,16 +109,7 @@ export function UserPage(props: { id: string }) {
         </dl>
       )}
       {user === null && canReadUsers(state) && <p class="muted">No row in the users table has this id.</p>}
-      {problem && (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      )}
-      {outcome && (
-        <p class="outcome" role="status">
-          {outcome}
-        </p>
-      )}
+      <Notices problem={problem} outcome={outcome} />
       <h2>
         Sessions on every store <span class="count">{total.toLocaleString('en')}</span>
       </h2>
