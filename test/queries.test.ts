@@ -16,7 +16,7 @@ const SessionsPage = graphql(`
 
 const SessionById = graphql(`
   query SessionById($id: ID!) {
-    session(id: $id) { id status data user { username email } }
+    session(id: $id) { id status data dataTypes user { username email } }
   }
 `);
 
@@ -123,6 +123,8 @@ describe('queries', () => {
       id: seeded[0]!.id,
       status: 'ACTIVE',
       data: { n: 0, name: 'Zoë' },
+      // JSON stores: data says every type itself.
+      dataTypes: null,
       user: { username: 'ada', email: 'ada@example.com' },
     });
     const node = await t.graphql(NodeById, { id: seeded[1]!.id });

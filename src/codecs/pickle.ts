@@ -26,4 +26,5 @@ export {
   type PyTimezone,
   type PyValue,
 } from './pickle/values.ts';
+export { pyTypes } from './pickle/type-view.ts';
 export { writePickle } from './pickle/writer.ts';

@@ -1,6 +1,6 @@
 /** The JSON view of Python values (pyToJson, its notes, Python's repr) and JSON turned into Python values. */
 import { describe, expect, it } from 'vitest';
-import { jsonToPy, type PyTimezone, type PyValue, pyFloatRepr, pyRepr, pyToJson } from './pickle.ts';
+import { jsonToPy, type PyTimezone, type PyValue, pyFloatRepr, pyRepr, pyToJson, pyTypes } from './pickle.ts';
 import { int, pk, read, str } from './pickle.testing.ts';
 
 describe('JSON view', () => {
@@ -106,5 +106,64 @@ describe('JSON view', () => {
         ],
       ],
     });
+  });
+});
+
+describe('type view', () => {
+  it('should name each value whose JSON another type shares, by pointer, in the view order', () => {
+    const when: PyValue = {
+      t: 'datetime',
+      year: 2026,
+      month: 12,
+      day: 6,
+      hour: 4,
+      minute: 5,
+      second: 6,
+      microsecond: 0,
+      fold: 0,
+      tz: null,
+    };
+    const value: PyValue = {
+      t: 'dict',
+      entries: [
+        [str('session_id'), { t: 'tuple', items: [] }],
+        [str('cart'), { t: 'tuple', items: [int(1), { t: 'set', items: [str('x')] }] }],
+        [str('a/b~c'), { t: 'decimal', v: '1.5' }],
+        [str('user'), { t: 'dict', cls: 'Storage', entries: [[str('seen'), when]] }],
+        [str('plain'), { t: 'list', items: [int(1), str('a'), { t: 'none' }] }],
+        [str('big'), int(2n ** 70n)],
+        [int(1), { t: 'bytes', v: Buffer.from('x') }],
+        // Shown under the same JSON name as the int key 1, and later: the view shows this one.
+        [str('1'), str('shadowing')],
+      ],
+    };
+    const types = pyTypes(value, new Set(['session_id']));
+    expect(types).toEqual({
+      '/cart': 'tuple',
+      '/cart/1': 'set',
+      '/a~1b~0c': 'decimal.Decimal',
+      '/user': 'web.utils.Storage',
+      '/user/seen': 'datetime.datetime',
+      '/big': 'int',
+    });
+    expect(Object.keys(types)).toEqual(['/cart', '/a~1b~0c', '/user', '/big', '/cart/1', '/user/seen']);
+  });
+
+  it('should walk values as deep as the budgets allow without the call stack, and stop at 1,000 types', () => {
+    let deep: PyValue = { t: 'tuple', items: [] };
+    for (let level = 0; level < 200_000; level += 1) deep = { t: 'tuple', items: [deep] };
+    const types = pyTypes({ t: 'dict', entries: [[str('deep'), deep]] });
+    expect(Object.keys(types)).toHaveLength(1000);
+    expect(types['/deep/0/0']).toBe('tuple');
+    const wide: PyValue = {
+      t: 'dict',
+      entries: [
+        [
+          str('many'),
+          { t: 'list', items: Array.from({ length: 5000 }, () => ({ t: 'set', items: [] }) as PyValue) },
+        ],
+      ],
+    };
+    expect(Object.keys(pyTypes(wide))).toHaveLength(1000);
   });
 });

@@ -53,6 +53,11 @@ export interface BlobFormat {
   decode(blob: string): Decoded<DecodedSession>;
   encode(full: JsonObject, state: unknown, now: Date, expiresAt: Date): string;
   userIdOf(full: JsonObject): string | null;
+  /**
+   * The types the JSON view erased, by JSON pointer into `data` (a pickle's tuples and datetimes), from the
+   * decoded `state`; absent for formats whose data is JSON.
+   */
+  typesOf?(state: unknown): Record<string, string>;
   generateKey(): string;
   /** The stored key a presented credential stands for (a cookie value or the header), or null. */
   presentedKey(raw: string, source: 'cookie' | 'header'): string | null;

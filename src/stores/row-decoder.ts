@@ -12,7 +12,10 @@ import type { SessionRecord, SessionStatus } from './types.ts';
  */
 
 /** What of a `BlobFormat` decoding needs: a kind builds it without a database for decode workers. */
-export type DecodingFormat = Pick<BlobFormat, 'kind' | 'hiddenKeys' | 'decode' | 'userIdOf' | 'refuses'>;
+export type DecodingFormat = Pick<
+  BlobFormat,
+  'kind' | 'hiddenKeys' | 'decode' | 'userIdOf' | 'refuses' | 'typesOf'
+>;
 
 /**
  * What a decode worker builds a store's row decoding from, through its kind's `framework.decoder`: the
@@ -66,6 +69,8 @@ export type Outcome = (
       dataJson?: string;
       userId: string | null;
       managed: JsonObject | undefined;
+      /** `format.typesOf`, worked out the first time a read asks for it. */
+      types?: Record<string, string>;
     }
   | { ok: false; problem: string }
 ) & { version: number };
@@ -156,6 +161,12 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
     return { ok: false, problem: 'corrupt: the stored data was not read', version };
   };
 
+  const typesOf = (outcome: Outcome): Record<string, string> => {
+    if (!outcome.ok) return {};
+    outcome.types ??= format.typesOf?.(outcome.session.state) ?? {};
+    return outcome.types;
+  };
+
   /** Blobs read alone (larger than statements of many rows carry) are never cached. */
   const decodeRowUnguarded = (row: BlobRow, now: Date, cached: boolean): SessionRecord => {
     const outcome: Outcome =
@@ -189,6 +200,7 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
       version: outcome.version,
       ip: null,
       userAgent: null,
+      dataTypes: usable && format.typesOf ? () => typesOf(outcome) : undefined,
       // Printed when asked for (a page's first and last edge, cursors selected): most rows never are.
       get cursor() {
         return [(row.page_sort ?? row.sort_at ?? new Date(0)).toISOString(), row.ref];

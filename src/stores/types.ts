@@ -30,6 +30,8 @@ export interface SessionRecord {
   version: number;
   ip: string | null;
   userAgent: string | null;
+  /** The types `data`'s JSON erased, by JSON pointer (pickled tuples, datetimes); absent for JSON stores. */
+  dataTypes?: () => Record<string, string>;
   /** Keys the framework manages, hidden from `data` (e.g. Django's `_auth_user_hash`); never exposed. */
   managed?: JsonObject;
   /** The keyset position of this row in its store's newest-first order. */

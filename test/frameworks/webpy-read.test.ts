@@ -32,6 +32,12 @@ const WebpySession = graphql(`
   }
 `);
 
+const WebpyTypes = graphql(`
+  query WebpyTypes($id: ID!) {
+    session(id: $id) { data dataTypes }
+  }
+`);
+
 const WebpyPage = graphql(`
   query WebpyPage($first: Int, $after: String) {
     sessions(store: "webpy", first: $first, after: $after) {
@@ -121,6 +127,45 @@ describe('web.py DBStore, against real web.py', () => {
         idle: 5400.5,
       });
       expect(sessions.get(nodeIdOf(ids.adaRich))!.decodeNote).toContain('/big');
+    });
+
+    it('should name the Python type of every value whose JSON does not tell it (dataTypes)', async () => {
+      const { session } = await gql(WebpyTypes, { id: nodeIdOf(ids.adaRich) });
+      const named: Record<string, string> = {
+        datetime: 'datetime.datetime',
+        date: 'datetime.date',
+        time: 'datetime.time',
+        timedelta: 'datetime.timedelta',
+        tuple: 'tuple',
+        set: 'set',
+        frozenset: 'frozenset',
+        Decimal: 'decimal.Decimal',
+        bytes: 'bytes',
+        Storage: 'web.utils.Storage',
+        OrderedDict: 'collections.OrderedDict',
+      };
+      const rich = before[ids.adaRich]!;
+      const expected: Record<string, string> = {};
+      for (const [key, value] of Object.entries(rich)) {
+        const type = typeOf(value) as string | undefined;
+        if (type && named[type]) expected[`/${key}`] = named[type];
+        // JSON shows an int past 2^53 and an infinite float as strings.
+        if ((type === 'int' || type === 'float') && typeof session!.data[key] === 'string')
+          expected[`/${key}`] = type;
+      }
+      expect(expected).toMatchObject({ '/big': 'int', '/inf': 'float' });
+      const top = Object.fromEntries(
+        Object.entries(session!.dataTypes as Record<string, string>).filter(
+          ([path]) => path.lastIndexOf('/') === 0,
+        ),
+      );
+      expect(top).toEqual(expected);
+      expect(Object.keys(expected).length).toBeGreaterThan(10);
+      // Nested: the Storage's datetime; and no pointer names a key that is not in `data`.
+      expect(session!.dataTypes).toMatchObject({ '/user/joined': 'datetime.datetime' });
+      for (const path of Object.keys(session!.dataTypes as object)) {
+        expect(session!.data, path).toHaveProperty(path.slice(1).split('/')[0]!);
+      }
     });
 
     it('should link uid to the user, take expiresAt = atime + timeout, and read the typed fields', async () => {

@@ -71,6 +71,7 @@ type Documents = {
     "\n  query SymfonyCurrent { currentSession { id store status data userId user { username } } }\n": typeof types.SymfonyCurrentDocument,
     "\n  query SymfonyUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n": typeof types.SymfonyUserSessionsDocument,
     "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n": typeof types.WebpySessionDocument,
+    "\n  query WebpyTypes($id: ID!) {\n    session(id: $id) { data dataTypes }\n  }\n": typeof types.WebpyTypesDocument,
     "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.WebpyPageDocument,
     "\n  mutation WebpyReadUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.WebpyReadUpdateDocument,
     "\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.WebpyCreateDocument,
@@ -96,7 +97,7 @@ type Documents = {
     "\n  mutation ProjectedCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id userRole } }\n      ... on ReferenceNotFoundError { field value references code }\n    }\n  }\n": typeof types.ProjectedCreateDocument,
     "\n  mutation ProjectedUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { userRole data } }\n      ... on ReferenceNotFoundError { field value }\n    }\n  }\n": typeof types.ProjectedUpdateDocument,
     "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": typeof types.SessionsPageDocument,
-    "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n": typeof types.SessionByIdDocument,
+    "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data dataTypes user { username email } }\n  }\n": typeof types.SessionByIdDocument,
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": typeof types.NodeByIdDocument,
     "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n": typeof types.CurrentSessionDocument,
     "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": typeof types.UserByIdDocument,
@@ -165,6 +166,7 @@ const documents: Documents = {
     "\n  query SymfonyCurrent { currentSession { id store status data userId user { username } } }\n": types.SymfonyCurrentDocument,
     "\n  query SymfonyUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n": types.SymfonyUserSessionsDocument,
     "\n  query WebpySession($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId expiresAt }\n  }\n": types.WebpySessionDocument,
+    "\n  query WebpyTypes($id: ID!) {\n    session(id: $id) { data dataTypes }\n  }\n": types.WebpyTypesDocument,
     "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.WebpyPageDocument,
     "\n  mutation WebpyReadUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt lastSeenAt version } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.WebpyReadUpdateDocument,
     "\n  mutation WebpyCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt lastSeenAt user { username } } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.WebpyCreateDocument,
@@ -190,7 +192,7 @@ const documents: Documents = {
     "\n  mutation ProjectedCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id userRole } }\n      ... on ReferenceNotFoundError { field value references code }\n    }\n  }\n": types.ProjectedCreateDocument,
     "\n  mutation ProjectedUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { userRole data } }\n      ... on ReferenceNotFoundError { field value }\n    }\n  }\n": types.ProjectedUpdateDocument,
     "\n  query SessionsPage($userId: ID, $status: SessionStatus, $first: Int, $after: String) {\n    sessions(userId: $userId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id store status data userId createdAt expiresAt version user { rowId username } } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": types.SessionsPageDocument,
-    "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n": types.SessionByIdDocument,
+    "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data dataTypes user { username email } }\n  }\n": types.SessionByIdDocument,
     "\n  query NodeById($id: ID!) {\n    node(id: $id) { __typename id ... on Session { store data } ... on User { username } }\n  }\n": types.NodeByIdDocument,
     "\n  query CurrentSession {\n    currentSession { id status data lastSeenAt user { username } }\n  }\n": types.CurrentSessionDocument,
     "\n  query UserById($id: ID!) {\n    user(id: $id) { id rowId username email fullName isStaff dateJoined sessions(status: ACTIVE) { edges { node { id } } } }\n  }\n": types.UserByIdDocument,
@@ -447,6 +449,10 @@ export function graphql(source: "\n  query WebpySession($id: ID!) {\n    session
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query WebpyTypes($id: ID!) {\n    session(id: $id) { data dataTypes }\n  }\n"): (typeof documents)["\n  query WebpyTypes($id: ID!) {\n    session(id: $id) { data dataTypes }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query WebpyPage($first: Int, $after: String) {\n    sessions(store: \"webpy\", first: $first, after: $after) {\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -547,7 +553,7 @@ export function graphql(source: "\n  query SessionsPage($userId: ID, $status: Se
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n"): (typeof documents)["\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data user { username email } }\n  }\n"];
+export function graphql(source: "\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data dataTypes user { username email } }\n  }\n"): (typeof documents)["\n  query SessionById($id: ID!) {\n    session(id: $id) { id status data dataTypes user { username email } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

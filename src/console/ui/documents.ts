@@ -127,6 +127,7 @@ export const SessionQuery = graphql(`
       version
       decodeNote
       data
+      dataTypes
     }
   }
 `);

@@ -59,6 +59,16 @@ export function addSessionType(builder: Builder, app: App, User: UserRef) {
         description: 'Why the session is INVALID (tampered, corrupt, unsafe); null otherwise.',
       }),
       data: t.field({ type: 'JSONObject', description: 'The decoded session data.', resolve: (s) => s.data }),
+      dataTypes: t.field({
+        type: 'JSONObject',
+        nullable: true,
+        description:
+          'Python stores (web.py, Flask): the type of each value in `data` that its JSON form does not tell, ' +
+          'by JSON pointer, e.g. `{"/cart": "tuple", "/seen": "datetime.datetime"}` (at most 1,000). ' +
+          'Null for stores whose data is JSON, and for INVALID sessions.',
+        resolve: (session) =>
+          session.status === 'INVALID' || !session.dataTypes ? null : session.dataTypes(),
+      }),
       userId: t.exposeID('userId', {
         nullable: true,
         description: 'The users-table key of the owner, if any.',

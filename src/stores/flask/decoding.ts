@@ -1,5 +1,5 @@
 import type { DecodeBudgets } from '../../codecs/budgets.ts';
-import { pickleLimitsOf } from '../../codecs/pickle.ts';
+import { pickleLimitsOf, type PyValue, pyTypes } from '../../codecs/pickle.ts';
 import { decoded } from '../../codecs/result.ts';
 import type { FrameworkTraits } from '../kind.ts';
 import type { RowDecoding } from '../row-decoder.ts';
@@ -28,10 +28,11 @@ export const HIDDEN_KEYS = ['_permanent', '_id'];
 export function flaskDecoding(config: FlaskStoreConfig, budgets: DecodeBudgets): RowDecoding {
   const { keyPrefix } = config;
   const limits = pickleLimitsOf(budgets);
+  const hidden = new Set(HIDDEN_KEYS);
   return {
     format: {
       kind: 'flask',
-      hiddenKeys: new Set(HIDDEN_KEYS),
+      hiddenKeys: hidden,
       decode(blob) {
         const result = decodeFlaskSession(blob, limits);
         if (!result.ok) return result;
@@ -44,6 +45,7 @@ export function flaskDecoding(config: FlaskStoreConfig, budgets: DecodeBudgets):
         return decoded({ full, state: tree, note: notes.length > 0 ? notes.join('; ') : null });
       },
       userIdOf: (full) => userIdAt(full, [config.userPath]),
+      typesOf: (tree) => pyTypes(tree as PyValue, hidden),
       refuses(key) {
         if (!key.startsWith(keyPrefix)) {
           return `the key does not start with keyPrefix "${keyPrefix}", so Flask never looks it up`;

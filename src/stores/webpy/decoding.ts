@@ -1,5 +1,5 @@
 import type { DecodeBudgets } from '../../codecs/budgets.ts';
-import { pickleLimitsOf } from '../../codecs/pickle.ts';
+import { pickleLimitsOf, type PyValue, pyTypes } from '../../codecs/pickle.ts';
 import { decoded, type JsonValue } from '../../codecs/result.ts';
 import { decodeWebpySession } from '../../codecs/webpy.ts';
 import type { FrameworkTraits } from '../kind.ts';
@@ -30,11 +30,12 @@ const pyTruthy = (value: JsonValue | undefined) =>
 
 export function webpyDecoding(config: WebpyStoreConfig, budgets: DecodeBudgets): RowDecoding {
   const limits = pickleLimitsOf(budgets);
+  const hidden = new Set(['session_id']);
   return {
     format: {
       kind: 'webpy',
       // web.py copies the session id — the cookie value, a bearer credential — into the pickled dict.
-      hiddenKeys: new Set(['session_id']),
+      hiddenKeys: hidden,
       decode(blob) {
         const result = decodeWebpySession(blob, limits);
         if (!result.ok) return result;
@@ -42,6 +43,7 @@ export function webpyDecoding(config: WebpyStoreConfig, budgets: DecodeBudgets):
         return decoded({ full: data, state: tree, note: notes.length > 0 ? notes.join('; ') : null });
       },
       userIdOf: (full) => userIdAt(full, [config.userPath]),
+      typesOf: (tree) => pyTypes(tree as PyValue, hidden),
       // web.py's `Session._valid_session_id`: a cookie whose id is not hex starts a new session instead.
       refuses: (key, full) => {
         if (!WEBPY_KEY.test(key)) return 'the key is not hex, which web.py refuses';

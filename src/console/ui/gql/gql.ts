@@ -23,7 +23,7 @@ type Documents = {
     "\n  query ConsoleSessionsWhere(\n    $store: String\n    $status: SessionStatus\n    $userId: ID\n    $where: SessionWhere\n    $after: String\n    $first: Int\n    $withUsers: Boolean!\n  ) {\n    sessions(store: $store, status: $status, userId: $userId, where: $where, after: $after, first: $first) {\n      ...SessionPage\n    }\n  }\n": typeof types.ConsoleSessionsWhereDocument,
     "\n  fragment SessionPage on SessionConnection {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.SessionPageFragmentDoc,
     "\n  fragment SessionRow on Session {\n    id\n    store\n    status\n    userId\n    createdAt\n    lastSeenAt\n    expiresAt\n    ip\n    userAgent\n    problem\n    user @include(if: $withUsers) {\n      id\n      rowId\n      label\n    }\n  }\n": typeof types.SessionRowFragmentDoc,
-    "\n  query ConsoleSession($id: ID!, $withUsers: Boolean!) {\n    session(id: $id) {\n      ...SessionRow\n      version\n      decodeNote\n      data\n    }\n  }\n": typeof types.ConsoleSessionDocument,
+    "\n  query ConsoleSession($id: ID!, $withUsers: Boolean!) {\n    session(id: $id) {\n      ...SessionRow\n      version\n      decodeNote\n      data\n      dataTypes\n    }\n  }\n": typeof types.ConsoleSessionDocument,
     "\n  query ConsoleAudit($sessionId: ID, $userId: ID) {\n    auditEvents(sessionId: $sessionId, userId: $userId, first: 50) {\n      edges {\n        node {\n          id\n          action\n          actor\n          at\n          outcome\n        }\n      }\n    }\n  }\n": typeof types.ConsoleAuditDocument,
     "\n  query ConsoleUser($id: ID!) {\n    user(id: $id) {\n      id\n      rowId\n      label\n      columns\n    }\n  }\n": typeof types.ConsoleUserDocument,
     "\n  mutation ConsoleEndSession($id: ID!) {\n    endSession(input: { id: $id }) {\n      __typename\n      ... on EndSessionPayload {\n        endedSessionId\n      }\n      ... on Error {\n        code\n        message\n      }\n    }\n  }\n": typeof types.ConsoleEndSessionDocument,
@@ -39,7 +39,7 @@ const documents: Documents = {
     "\n  query ConsoleSessionsWhere(\n    $store: String\n    $status: SessionStatus\n    $userId: ID\n    $where: SessionWhere\n    $after: String\n    $first: Int\n    $withUsers: Boolean!\n  ) {\n    sessions(store: $store, status: $status, userId: $userId, where: $where, after: $after, first: $first) {\n      ...SessionPage\n    }\n  }\n": types.ConsoleSessionsWhereDocument,
     "\n  fragment SessionPage on SessionConnection {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        ...SessionRow\n      }\n    }\n  }\n": types.SessionPageFragmentDoc,
     "\n  fragment SessionRow on Session {\n    id\n    store\n    status\n    userId\n    createdAt\n    lastSeenAt\n    expiresAt\n    ip\n    userAgent\n    problem\n    user @include(if: $withUsers) {\n      id\n      rowId\n      label\n    }\n  }\n": types.SessionRowFragmentDoc,
-    "\n  query ConsoleSession($id: ID!, $withUsers: Boolean!) {\n    session(id: $id) {\n      ...SessionRow\n      version\n      decodeNote\n      data\n    }\n  }\n": types.ConsoleSessionDocument,
+    "\n  query ConsoleSession($id: ID!, $withUsers: Boolean!) {\n    session(id: $id) {\n      ...SessionRow\n      version\n      decodeNote\n      data\n      dataTypes\n    }\n  }\n": types.ConsoleSessionDocument,
     "\n  query ConsoleAudit($sessionId: ID, $userId: ID) {\n    auditEvents(sessionId: $sessionId, userId: $userId, first: 50) {\n      edges {\n        node {\n          id\n          action\n          actor\n          at\n          outcome\n        }\n      }\n    }\n  }\n": types.ConsoleAuditDocument,
     "\n  query ConsoleUser($id: ID!) {\n    user(id: $id) {\n      id\n      rowId\n      label\n      columns\n    }\n  }\n": types.ConsoleUserDocument,
     "\n  mutation ConsoleEndSession($id: ID!) {\n    endSession(input: { id: $id }) {\n      __typename\n      ... on EndSessionPayload {\n        endedSessionId\n      }\n      ... on Error {\n        code\n        message\n      }\n    }\n  }\n": types.ConsoleEndSessionDocument,
@@ -82,7 +82,7 @@ export function graphql(source: "\n  fragment SessionRow on Session {\n    id\n 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ConsoleSession($id: ID!, $withUsers: Boolean!) {\n    session(id: $id) {\n      ...SessionRow\n      version\n      decodeNote\n      data\n    }\n  }\n"): typeof import('./graphql.js').ConsoleSessionDocument;
+export function graphql(source: "\n  query ConsoleSession($id: ID!, $withUsers: Boolean!) {\n    session(id: $id) {\n      ...SessionRow\n      version\n      decodeNote\n      data\n      dataTypes\n    }\n  }\n"): typeof import('./graphql.js').ConsoleSessionDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

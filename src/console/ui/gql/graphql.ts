@@ -91,7 +91,7 @@ export type ConsoleSessionQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleSessionQuery = { session: { version: number, decodeNote: string | null, data: Record<string, unknown>, id: string, store: string, status: SessionStatus, userId: string | null, createdAt: string | null, lastSeenAt: string | null, expiresAt: string | null, ip: string | null, userAgent: string | null, problem: string | null, user?: { id: string, rowId: string, label: string } | null } | null };
+export type ConsoleSessionQuery = { session: { version: number, decodeNote: string | null, data: Record<string, unknown>, dataTypes: Record<string, unknown> | null, id: string, store: string, status: SessionStatus, userId: string | null, createdAt: string | null, lastSeenAt: string | null, expiresAt: string | null, ip: string | null, userAgent: string | null, problem: string | null, user?: { id: string, rowId: string, label: string } | null } | null };
 
 export type ConsoleAuditQueryVariables = Exact<{
   sessionId?: string | number | null | undefined;
@@ -340,6 +340,7 @@ export const ConsoleSessionDocument = new TypedDocumentString(`
     version
     decodeNote
     data
+    dataTypes
   }
 }
     fragment SessionRow on Session {

@@ -1,30 +1,42 @@
 /**
  * Decoded session data as a tree of <details>, in the words of the language that wrote it: a Python
- * store's None/True/False, a PHP object's class (`__class`, as the PHP codec's JSON view marks it). Wide
- * levels show their first items with a count of the rest; nesting is as deep as the decoder allowed.
+ * store's None/True/False, dict/list, and the types its JSON erased (`Session.dataTypes`: tuple, set,
+ * datetime, Decimal, Storage…); a PHP object's class (`__class`, as the PHP codec's JSON view marks it).
+ * Wide levels show their first items with a count of the rest; nesting is as deep as the decoder allowed.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const MAX_ITEMS = 200;
 
-export function DataTree(props: { data: Json; python: boolean }) {
+interface Tree {
+  python: boolean;
+  /** Python type names by JSON pointer. */
+  types: Readonly<Record<string, string>>;
+}
+
+export function DataTree(props: { data: Json; python: boolean; types?: Readonly<Record<string, string>> }) {
+  const tree: Tree = { python: props.python, types: props.types ?? {} };
   return (
     <div class="tree">
-      <Value value={props.data} python={props.python} label={null} depth={0} />
+      <Value value={props.data} tree={tree} label={null} path="" depth={0} />
     </div>
   );
 }
 
-function Value(props: { value: Json; python: boolean; label: string | null; depth: number }) {
-  const { value, python, label, depth } = props;
+const pointer = (path: string, key: string) => `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+
+function Value(props: { value: Json; tree: Tree; label: string | null; path: string; depth: number }) {
+  const { value, tree, label, path, depth } = props;
   const name = label === null ? null : <span class="key">{label}</span>;
+  const pyType = tree.types[path];
   if (value === null || typeof value !== 'object') {
     return (
       <div class="leaf">
         {name}
         {name && ': '}
-        <Scalar value={value} python={python} />
+        <Scalar value={value} python={tree.python} />
+        {pyType && <span class="type"> {pyType}</span>}
       </div>
     );
   }
@@ -37,9 +49,7 @@ function Value(props: { value: Json; python: boolean; label: string | null; dept
   const enumCase = object && typeof object['__case'] === 'string' ? ` ${object['__case']}` : '';
   const summary = className
     ? `${className} object${object?.['__opaque'] === true ? ' (not shown: it serializes itself)' : enumCase}`
-    : array
-      ? `${python ? 'list' : 'array'} of ${entries.length}`
-      : `${python ? 'dict' : 'object'} of ${entries.length}`;
+    : `${pyType ?? (array ? (tree.python ? 'list' : 'array') : tree.python ? 'dict' : 'object')} of ${entries.length}`;
   return (
     <details open={depth < 3}>
       <summary>
@@ -48,7 +58,14 @@ function Value(props: { value: Json; python: boolean; label: string | null; dept
         <span class="type">{summary}</span>
       </summary>
       {entries.slice(0, MAX_ITEMS).map(([key, item]) => (
-        <Value key={key} value={item} python={python} label={array ? `[${key}]` : key} depth={depth + 1} />
+        <Value
+          key={key}
+          value={item}
+          tree={tree}
+          label={array ? `[${key}]` : key}
+          path={pointer(path, key)}
+          depth={depth + 1}
+        />
       ))}
       {entries.length > MAX_ITEMS && <div class="muted">… {entries.length - MAX_ITEMS} more</div>}
     </details>

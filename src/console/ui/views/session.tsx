@@ -120,7 +120,11 @@ export function SessionPage(props: { id: string }) {
             </p>
           )}
           <h2>Data</h2>
-          <DataTree data={session.data as never} python={PYTHON_KINDS.has(kind)} />
+          <DataTree
+            data={session.data as never}
+            python={PYTHON_KINDS.has(kind)}
+            types={(session.dataTypes as Record<string, string> | null) ?? {}}
+          />
         </>
       )}
       <h2>History</h2>
