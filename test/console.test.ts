@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
 import { djangoEnvironment, runDjango } from './frameworks/django-harness.ts';
-import { prepareWebpyDatabase, TIME_ZONE, writeWebpy } from './frameworks/webpy-harness.ts';
+import { prepareWebpyDatabase, py, TIME_ZONE, writeWebpy } from './frameworks/webpy-harness.ts';
 import { graphql } from './gql/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { listen } from './helpers/servers.ts';
@@ -30,6 +31,31 @@ const SECRET = 'console-test-django-secret-key-0123456789';
 const screenshots = process.env['SCREENSHOTS_DIR'] ?? join(tmpdir(), `sessiongraph-console-${process.pid}`);
 const run = promisify(execFile);
 
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's WCAG 2.1 A and AA rules (labels, names, roles, contrast, keyboard reachability) on what the
+ * page shows now; its source is evaluated by the test, not served, so the console's CSP stays as it is.
+ */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<unknown> } }
+    ).axe;
+    const result = (await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    })) as { passes: unknown[]; violations: { id: string; help: string; nodes: { target: string[] }[] }[] };
+    // No rule passing would mean no audit ran.
+    if (result.passes.length < 10) return [`only ${result.passes.length} rules ran`];
+    return result.violations.map(
+      (violation) =>
+        `${violation.id} (${violation.help}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    );
+  });
+  return violations;
+}
+
 const CreateSession = graphql(`
   mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }
 `);
@@ -44,6 +70,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('the sessions console, in chromium
   let djangoKeys: Record<string, string>;
   let writer: string;
   let reader: string;
+  const audited = new Set<string>();
   /** Every URL the browser asked for: none may leave this server. */
   const requested: string[] = [];
 
@@ -79,7 +106,15 @@ describe.skipIf(!process.env['DATABASE_URL'])('the sessions console, in chromium
       { name: 'bobPhone', user: 'bob', data: { page: 'checkout' } },
     ]);
     await writeWebpy([
-      { id: randomBytes(20).toString('hex'), data: { uid: Number(users['alice']), lang: 'de' } },
+      {
+        id: randomBytes(20).toString('hex'),
+        data: {
+          uid: Number(users['alice']),
+          lang: 'de',
+          seen: py.datetime('2026-01-02T03:04:05'),
+          pair: py.tuple(1, 'a'),
+        },
+      },
     ]);
     // A native session of alice's, as the application's own login would make through the API.
     await t.graphql(CreateSession, {
@@ -114,11 +149,60 @@ describe.skipIf(!process.env['DATABASE_URL'])('the sessions console, in chromium
     const page = await context.newPage();
     page.on('request', (request) => requested.push(request.url()));
     await page.goto(`${base}/console`);
+    if (!audited.has('login')) {
+      audited.add('login');
+      expect(await accessibilityProblems(page)).toEqual([]);
+    }
     await page.getByLabel('API token').fill(token);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Sessions', exact: true }).waitFor();
     return page;
   };
+
+  it('searches by IP, user agent and time where stores keep them, and shows Python types', async () => {
+    const page = await open(writer);
+    const native = page.getByRole('region', { name: 'Store native' });
+    await page.getByLabel('IP address').fill('10.0.0.7');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('Not searched: django (keeps no IP address).').waitFor();
+    await expect.poll(() => native.getByRole('cell', { name: 'Tablet/1.0' }).count()).toBe(1);
+    expect(
+      await page.getByRole('region', { name: 'Store webpy' }).getByText('No sessions here match.').count(),
+    ).toBe(1);
+    expect(page.url()).toContain('ip=10.0.0.7');
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await page.getByLabel('IP address').fill('');
+    await page.getByLabel('User agent contains').fill('TABLET');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByText('Not searched: django (keeps no user agent), webpy (keeps no user agent).')
+      .waitFor();
+    await expect.poll(() => native.getByRole('row').count()).toBe(2);
+
+    // Created from tomorrow on: nothing yet.
+    await page.getByLabel('User agent contains').fill('');
+    await page.getByLabel('Time', { exact: true }).selectOption('createdAt');
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000)
+      .toISOString()
+      .slice(0, 16);
+    await page.getByLabel('From (your time)').fill(local);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText(/Not searched: django \(keeps no creation time\)/).waitFor();
+    await expect.poll(() => native.getByText('No sessions here match.').count()).toBe(1);
+
+    // web.py's pickle holds a datetime and a tuple: the tree says so, though JSON shows a string and a list.
+    await page.goto(`${base}/console#/?store=webpy&user=alice`);
+    const webpy = page.getByRole('region', { name: 'Store webpy' });
+    await expect.poll(() => webpy.getByRole('row').count()).toBe(2);
+    await webpy.getByRole('link').first().click();
+    await page.getByRole('heading', { name: 'Data' }).waitFor();
+    await expect.poll(() => page.getByText('datetime.datetime').count()).toBe(1);
+    expect(await page.getByText('tuple of 2').count()).toBe(1);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.context().close();
+  }, 90_000);
 
   it('finds a user by username across every store, opens a Django session and ends it', async () => {
     const page = await open(writer);
@@ -149,6 +233,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('the sessions console, in chromium
 
     // Escape leaves the confirmation without ending anything; the button ends it.
     await page.getByRole('button', { name: 'End this session' }).click();
+    await page.getByRole('dialog').waitFor();
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
     await page.getByRole('button', { name: 'End this session' }).click();
@@ -188,7 +273,10 @@ describe.skipIf(!process.env['DATABASE_URL'])('the sessions console, in chromium
     expect(await page.locator('tr[data-session]').count()).toBe(3);
     await page.screenshot({ path: join(screenshots, 'console-user.png'), fullPage: true });
 
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole('button', { name: 'End all but one' }).click();
+    await page.getByRole('dialog').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole('dialog').getByRole('button', { name: 'End all but one' }).click();
     await page.getByText('2 sessions ended.').waitFor();
     await expect.poll(() => page.locator('tr[data-session]').count()).toBe(1);

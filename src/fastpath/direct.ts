@@ -152,7 +152,7 @@ export function createDirectPath(app: App): DirectPath {
     if (!app.frameworkStores.has(storeName) || !app.projector.isReady(storeName)) return null;
     let statement = sql.projected.get(storeName);
     if (statement === undefined) {
-      statement = createProjectedPageStatements(plan, storeName, app.catalog, users);
+      statement = createProjectedPageStatements(plan, storeName, app.catalog, users, store.facts);
       sql.projected.set(storeName, statement);
     }
     return statement ? { store, statement } : null;

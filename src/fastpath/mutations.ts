@@ -1,3 +1,4 @@
+import { isIpAddress } from '../sessions/facts.ts';
 import type { App } from '../app.ts';
 import { actorOf } from '../auth/caller.ts';
 import { authenticate, clientUserKey, mayReadUsers, mayWriteSessions } from '../auth/rules.ts';
@@ -34,9 +35,6 @@ import { printSession } from './run.ts';
 
 type Headers = { get(name: string): string | null };
 type Row = NativeRow & Record<string, unknown>;
-
-const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
-const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 
 /** Whether an object has only these keys (null values count as absent, as GraphQL's input does). */
 const onlyKeys = (input: Record<string, unknown>, allowed: readonly string[]) =>
@@ -181,7 +179,7 @@ export function createMutationPath(app: App): MutationPath | null {
         assertStorable(data, limits);
       });
       if (!valid || expiresAt === null) return null;
-      if (ip && !(IPV4.test(ip) || (IPV6.test(ip) && ip.includes(':')))) return null;
+      if (ip && !isIpAddress(ip)) return null;
       if (userAgent && userAgent.length > 1024) return null;
       const rawUser = input['userId'];
       const userId =

@@ -1,5 +1,6 @@
 import { WHOLE_STORE } from '../projection/schema.ts';
 import type { SessionStatus } from '../stores/types.ts';
+import type { FactName } from '../sessions/facts.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 import type { Plan } from './compile.ts';
@@ -70,6 +71,7 @@ export function createProjectedPageStatements(
   store: string,
   catalog: UsersCatalog,
   users: UserJoin,
+  facts: ReadonlySet<FactName>,
 ): ((shape: ProjectedPageShape) => string) | null {
   if (plan.root !== 'sessions') return null;
   const printer = createPrinter(catalog);
@@ -107,6 +109,8 @@ export function createProjectedPageStatements(
             return json.value('s.version');
           case 'ip':
           case 'userAgent':
+            // The projection keeps neither: a store that has them (Laravel's columns) reads its rows.
+            if (facts.has(field.field)) throw new NotCovered();
             return json.null;
           default:
             throw new NotCovered();

@@ -1,5 +1,6 @@
 import type { App } from '../app.ts';
 import { SCOPES } from '../auth/tokens.ts';
+import { FACTS } from '../sessions/facts.ts';
 import type { Builder } from './builder.ts';
 
 interface CallerView {
@@ -11,6 +12,7 @@ interface CallerView {
 interface StoreView {
   name: string;
   kind: string;
+  filters: string[];
 }
 
 interface FieldView {
@@ -47,6 +49,11 @@ export function addDeploymentInfo(builder: Builder, app: App) {
     fields: (t) => ({
       name: t.exposeString('name', { description: 'What `store:` arguments and `Session.store` say.' }),
       kind: t.exposeString('kind', { description: 'The format: native, django, webpy, express, …' }),
+      filters: t.exposeStringList('filters', {
+        description:
+          'The `sessions` arguments beside the data that this store can answer, from: ' +
+          `${FACTS.join(', ')}. Every store keeps an expiry; only some keep the rest.`,
+      }),
     }),
   });
   const SessionFieldInfo = builder.objectRef<FieldView>('SessionFieldInfo').implement({
@@ -84,7 +91,12 @@ export function addDeploymentInfo(builder: Builder, app: App) {
       authScopes: { scope: 'sessions:read' },
       type: [Store],
       description: 'The configured stores, in configuration order.',
-      resolve: () => [...app.stores.values()].map((store) => ({ name: store.name, kind: store.kind })),
+      resolve: () =>
+        [...app.stores.values()].map((store) => ({
+          name: store.name,
+          kind: store.kind,
+          filters: FACTS.filter((fact) => store.facts.has(fact)),
+        })),
     }),
   }));
 }

@@ -16,6 +16,7 @@ import type { SessionRecord, SessionStatus, SessionStore } from '../stores/types
 import type { UserRow } from '../users/users.sql.ts';
 import { assertStorable, type DataPatch, validatePatch } from './data.ts';
 import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
+import { checkFacts, type FactFilter, isIpAddress } from './facts.ts';
 import type { WhereCondition } from './fields.ts';
 import { checkReferences } from './references.ts';
 import { pruneCounts } from '../db/session-counts.ts';
@@ -111,14 +112,16 @@ export interface ListArgs {
   status?: SessionStatus | null;
   first?: number | null;
   after?: string | null;
+  facts?: FactFilter;
 }
 
 export async function listSessions(ctx: SessionScope, args: ListArgs): Promise<SessionPage> {
   const store = ctx.stores.get(args.store ?? ctx.defaultStore.name);
   if (!store) throw new BadArgumentError('store', `no store is named "${args.store}"`);
+  const facts = checkFacts(args.facts, store);
   const { limit, after, userId, noUser } = checkPage(ctx.config, ctx.catalog, store, args);
   if (noUser) return toPage([], limit, after !== null);
-  const filter = { userId, status: args.status ?? null, now: ctx.now, where: args.where ?? [] };
+  const filter = { userId, status: args.status ?? null, now: ctx.now, where: args.where ?? [], facts };
   const count = (estimate: boolean) => store.count(ctx.db, filter, estimate);
   if (limit === 0) return toPage([], 0, after !== null, count);
   const records = await store.list(ctx.db, { ...filter, limit: limit + 1, after, withUser: ctx.withUsers });
@@ -171,9 +174,6 @@ async function mutate<T>(
   );
 }
 
-const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
-const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
-
 export async function createSession(ctx: SessionScope, input: CreateSessionArgs) {
   const store = storeNamed(ctx, input.store);
   const expiry = parseExpiryChange(input) ?? { kind: 'ttl', seconds: store.defaultTtlSeconds };
@@ -185,7 +185,7 @@ export async function createSession(ctx: SessionScope, input: CreateSessionArgs)
     userId = clientUserKey(ctx.catalog, input.userId);
     if (userId === null) throw new UserNotFoundError(input.userId);
   }
-  if (input.ip && !(IPV4.test(input.ip) || (IPV6.test(input.ip) && input.ip.includes(':')))) {
+  if (input.ip && !isIpAddress(input.ip)) {
     throw new InvalidInputError('ip', '`ip` must be an IPv4 or IPv6 address');
   }
   if (input.userAgent && input.userAgent.length > 1024) {

@@ -7,6 +7,8 @@ import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
 import { resolveExpiry } from '../sessions/expiry.ts';
 import { recordTombstones } from '../security/tombstones.sql.ts';
 import { matchesWhere } from '../sessions/fields.ts';
+import { type FactName, givenFacts, matchesFacts } from '../sessions/facts.ts';
+import { factConditions } from './facts.sql.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import { createUserJoin, type UsersQueries } from '../users/users.sql.ts';
 import type { BlobQueries, BlobReadLimits, BlobRow } from './blob.sql.ts';
@@ -58,6 +60,8 @@ export interface BlobFormat {
    * decoded `state`; absent for formats whose data is JSON.
    */
   typesOf?(state: unknown): Record<string, string>;
+  /** The data key where the framework keeps the client's IP address (web.py's `ip`), if any. */
+  ipInData?: string;
   generateKey(): string;
   /** The stored key a presented credential stands for (a cookie value or the header), or null. */
   presentedKey(raw: string, source: 'cookie' | 'header'): string | null;
@@ -270,11 +274,11 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
   async function projectedPage(
     db: Queryable,
     via: ProjectionAccess,
-    query: Pick<ListQuery, 'status' | 'now' | 'where' | 'withUser'> & { userId: string | null },
+    query: Pick<ListQuery, 'status' | 'now' | 'where' | 'withUser' | 'facts'> & { userId: string | null },
     after: [Date, string] | null,
     limit: number,
   ): Promise<SessionPage> {
-    const where = via.whereSql(query.where, 7);
+    const where = withFacts(via.whereSql(query.where, 7), query.facts, 7);
     const withUsers = query.withUser === true;
     const rows = await sql.projectedPage(
       db,
@@ -359,12 +363,24 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     status === null || record.status === status;
 
   /** What a list or count without the projection keeps, after decoding. */
-  const matching = (query: Pick<ListQuery, 'status' | 'userId' | 'where'>) => {
+  const matching = (query: Pick<ListQuery, 'status' | 'userId' | 'where' | 'facts'>) => {
     const keepStatus = statusMatches(query.status);
     return (record: SessionRecord): boolean =>
       keepStatus(record) &&
       (query.userId === null || record.userId === query.userId) &&
-      (query.where.length === 0 || (record.status !== 'INVALID' && matchesWhere(record.data, query.where)));
+      (query.where.length === 0 || (record.status !== 'INVALID' && matchesWhere(record.data, query.where))) &&
+      matchesFacts(record, query.facts);
+  };
+
+  const projectedFacts = sql.projectedFacts(format.ipInData);
+  /** Typed-field conditions (`whereSql`) and then the facts', numbered on from `first`. */
+  const withFacts = (
+    where: { conditions: string; params: unknown[] },
+    facts: ListQuery['facts'],
+    first: number,
+  ) => {
+    const more = factConditions(facts, projectedFacts, first + where.params.length);
+    return { conditions: where.conditions + more.conditions, params: [...where.params, ...more.params] };
   };
 
   /**
@@ -453,6 +469,13 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     kind: format.kind,
     cookieName: options.cookieName,
     defaultTtlSeconds: options.defaultTtlSeconds,
+    facts: new Set<FactName>([
+      'expiresAt',
+      ...(sql.keeps.createdAt ? (['createdAt'] as const) : []),
+      ...(sql.keeps.lastSeenAt ? (['lastSeenAt'] as const) : []),
+      ...(sql.keeps.ip || format.ipInData !== undefined ? (['ip'] as const) : []),
+      ...(sql.keeps.userAgent ? (['userAgent'] as const) : []),
+    ]),
     decodeRow,
     withBlob,
     sql,
@@ -500,7 +523,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     async count(db, query, estimate) {
       const via = projected();
       if (via) {
-        const where = via.whereSql(query.where, 4);
+        const where = withFacts(via.whereSql(query.where, 4), query.facts, 4);
         return sql.countProjected(
           db,
           name,
@@ -510,7 +533,13 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
           estimate,
         );
       }
-      if (estimate && query.userId === null && query.status === null && query.where.length === 0) {
+      if (
+        estimate &&
+        query.userId === null &&
+        query.status === null &&
+        query.where.length === 0 &&
+        givenFacts(query.facts).length === 0
+      ) {
         return sql.estimateTable(db);
       }
       // Not projected yet: the exact answer needs every row decoded.

@@ -1,6 +1,7 @@
 import { plannedRows, type Queryable } from '../db/pool.ts';
 import { clampedTime } from '../db/timestamps.ts';
 import type { UserJoin } from '../users/users.sql.ts';
+import { contains, type FactColumns } from './facts.sql.ts';
 
 /**
  * All SQL of a framework's session table (Django, web.py, express, json-cache): the table and column
@@ -27,6 +28,9 @@ export interface BlobTableSql {
   sortAt: string;
   createdAt: string;
   lastSeenAt: string;
+  /** Columns beside the blob holding the client's IP address and user agent (Laravel's), as text. */
+  ip?: string;
+  userAgent?: string;
   /** Conditions on a timestamptz parameter `$p`, written so the framework's own indexes serve them. */
   active: (p: string) => string;
   expired: (p: string) => string;
@@ -70,6 +74,9 @@ export type BlobRow = {
   sort_at: Date | null;
   created_at: Date | null;
   last_seen_at: Date | null;
+  /** Read where the table keeps them (`BlobTableSql.ip`, `userAgent`). */
+  ip?: string | null;
+  user_agent?: string | null;
   /** The projection's sort time, on rows of a projected page (their cursor position). */
   page_sort?: Date | null;
   /** The projection's user id, on rows of a projected page read with their owners. */
@@ -95,8 +102,11 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
   const rowProblem = `${spec.rowProblem ?? 'NULL::text'} AS row_problem`;
   // Times as JavaScript holds them (infinity and years past 275760 at its end), so cursors compare as rows do.
   const sortAt = clampedTime(spec.sortAt);
+  const client =
+    (spec.ip ? `, ${spec.ip}::text AS ip` : '') +
+    (spec.userAgent ? `, ${spec.userAgent}::text AS user_agent` : '');
   const rest = `${spec.expiresAt} AS expires_at, ${sortAt} AS sort_at, ${spec.createdAt} AS created_at,
-    ${spec.lastSeenAt} AS last_seen_at, ${rowProblem}`;
+    ${spec.lastSeenAt} AS last_seen_at, ${rowProblem}${client}`;
   const columnsUpTo = (upTo: number) => `${ref} AS ref, ${spec.key}::text AS key, ${blobUpTo(upTo)}, ${rest}`;
   /** Statements of one row read its blob up to the input budget; statements of many, up to `inlineBytes`. */
   const columns = columnsUpTo(limits.maxInputBytes);
@@ -105,7 +115,7 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
   // PostgreSQL hashes no key and pg parses one timestamp less per row.
   const projectedColumns = `page.r AS ref, page.k AS key, ${blobUpTo(Math.min(limits.inlineBytes, limits.maxInputBytes))},
     ${spec.expiresAt} AS expires_at, NULL::timestamptz AS sort_at, ${spec.createdAt} AS created_at,
-    ${spec.lastSeenAt} AS last_seen_at, ${rowProblem}`;
+    ${spec.lastSeenAt} AS last_seen_at, ${rowProblem}${client}`;
   // Cursors carry the sort time as a JavaScript Date (milliseconds) while the columns keep microseconds:
   // order and compare at millisecond precision (ties broken by ref), or rows that share the cursor row's
   // millisecond but sort after it would be skipped by the next page.
@@ -140,7 +150,41 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
   const insertColumns = [spec.key, spec.blobColumn, ...onCreate.map(([column]) => column)];
   const insertValues = ['$1', `$2::${spec.blobCast}`, ...onCreate.map(([, value]) => value)];
 
+  /** The framework row of the projection row `p`, for conditions on columns the projection does not copy. */
+  const ownRow = (condition: string) =>
+    `EXISTS (SELECT 1 FROM ${spec.table} WHERE ${spec.key} = p.session_key::${spec.keyType} AND ${condition})`;
+  const NONE = 'NULL::timestamptz';
+
   return {
+    /** Which facts beside the blob the table keeps (every table keeps an expiry). */
+    keeps: {
+      createdAt: spec.createdAt !== NONE,
+      lastSeenAt: spec.lastSeenAt !== NONE,
+      ip: spec.ip !== undefined,
+      userAgent: spec.userAgent !== undefined,
+    },
+
+    /**
+     * Where a projected page finds each fact: times in the projection row `p`, the IP and user agent in the
+     * table's own columns, or the IP at `ipInData` in the projected data (web.py's dict keeps it).
+     */
+    projectedFacts(ipInData: string | undefined): FactColumns {
+      const { ip, userAgent } = spec;
+      const inData = ipInData?.replaceAll("'", "''");
+      return {
+        createdAt: 'p.created_at',
+        lastSeenAt: 'p.last_seen_at',
+        expiresAt: 'p.expires_at',
+        ip: ip
+          ? (x) => ownRow(`lower(${ip}::text) = lower(${x}::text)`)
+          : inData !== undefined
+            ? (x) =>
+                `jsonb_typeof(p.data->'${inData}') = 'string' AND lower(p.data->>'${inData}') = lower(${x}::text)`
+            : undefined,
+        userAgent: userAgent ? (x) => ownRow(contains(`${userAgent}::text`, x)) : undefined,
+      };
+    },
+
     async page(
       db: Queryable,
       status: string | null,

@@ -14,7 +14,7 @@ import type { SessionRecord, SessionStatus } from './types.ts';
 /** What of a `BlobFormat` decoding needs: a kind builds it without a database for decode workers. */
 export type DecodingFormat = Pick<
   BlobFormat,
-  'kind' | 'hiddenKeys' | 'decode' | 'userIdOf' | 'refuses' | 'typesOf'
+  'kind' | 'hiddenKeys' | 'decode' | 'userIdOf' | 'refuses' | 'typesOf' | 'ipInData'
 >;
 
 /**
@@ -198,8 +198,8 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
       expiresAt: row.expires_at,
       lastSeenAt: row.last_seen_at,
       version: outcome.version,
-      ip: null,
-      userAgent: null,
+      ip: row.ip ?? (usable && format.ipInData ? textAt(outcome.data, format.ipInData) : null),
+      userAgent: row.user_agent ?? null,
       dataTypes: usable && format.typesOf ? () => typesOf(outcome) : undefined,
       // Printed when asked for (a page's first and last edge, cursors selected): most rows never are.
       get cursor() {
@@ -225,8 +225,8 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
         expiresAt: validDate(row.expires_at),
         lastSeenAt: validDate(row.last_seen_at),
         version: blobVersion(null),
-        ip: null,
-        userAgent: null,
+        ip: row.ip ?? null,
+        userAgent: row.user_agent ?? null,
         cursor: [(validDate(row.page_sort ?? row.sort_at) ?? new Date(0)).toISOString(), row.ref],
       };
     }
@@ -234,6 +234,11 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
 
   return { decodeBlob, decodeRow };
 }
+
+const textAt = (data: JsonObject, key: string) => {
+  const value = Object.hasOwn(data, key) ? data[key] : undefined;
+  return typeof value === 'string' ? value : null;
+};
 
 const validDate = (date: Date | null | undefined) =>
   date instanceof Date && !Number.isNaN(date.getTime()) ? date : null;

@@ -2,6 +2,7 @@ import type { JsonObject } from '../codecs/result.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { DataPatch } from '../sessions/data.ts';
 import type { ExpiryChange } from '../sessions/expiry.ts';
+import type { FactFilter, FactName } from '../sessions/facts.ts';
 import type { WhereCondition } from '../sessions/fields.ts';
 import type { UserRow } from '../users/users.sql.ts';
 
@@ -58,6 +59,8 @@ export interface ListQuery {
   now: Date;
   /** Typed-field conditions that must all hold (`sessions(where:)`). */
   where: readonly WhereCondition[];
+  /** Conditions on the IP, user agent and times, checked against the store's `facts` (checkFacts). */
+  facts?: FactFilter;
   withUser?: boolean;
 }
 
@@ -91,6 +94,8 @@ export interface SessionStore {
   /** The cookie a browser presents this store's key in. */
   readonly cookieName: string;
   readonly defaultTtlSeconds: number;
+  /** What beside its data this store keeps of a session, and `sessions` can filter by. */
+  readonly facts: ReadonlySet<FactName>;
 
   /** Whether a cursor taken from this store's `cursor` has the right shape. */
   isCursor(parts: unknown[]): parts is string[];

@@ -56,6 +56,14 @@ const visible = (attributes: JsonObject) =>
 const serialized = (text: string) => ({ $serialized: Buffer.from(text, 'latin1').toString('base64') });
 const payloadText = (payload: string) => Buffer.from(payload, 'base64').toString('latin1');
 
+const LaravelByClient = graphql(`
+  query LaravelByClient($ip: String, $userAgent: String) {
+    sessions(store: "laravel", ip: $ip, userAgent: $userAgent, first: 100) {
+      edges { node { id ip userAgent } }
+    }
+  }
+`);
+
 const LaravelCreate = graphql(`
   mutation LaravelCreate($input: CreateSessionInput!) {
     createSession(input: $input) {
@@ -284,6 +292,20 @@ describe('Laravel database sessions, against PHP doing what Illuminate 8.83 does
         'url.intended': 'http://localhost/home',
         since: { __class: 'DateTimeImmutable', date: '2024-05-17 13:45:30.000000' },
       });
+    });
+
+    it('should show and filter by the IP and user agent Laravel keeps beside the payload', async () => {
+      const byClient = async (variables: { ip?: string; userAgent?: string }) => {
+        const result = await t.graphql(LaravelByClient, variables);
+        expect(result.errors).toBeUndefined();
+        return result.data!.sessions.edges.map((edge) => edge.node);
+      };
+      // The harness writes what Laravel's DatabaseSessionHandler does for a request from 127.0.0.1 by Symfony's client.
+      const written = ['ada', 'anon', 'stale'].map((name) => nodeIdOf('laravel', ids[name]!));
+      const found = await byClient({ ip: '127.0.0.1', userAgent: 'symfony' });
+      expect(found.map((node) => node.id)).toEqual(expect.arrayContaining(written));
+      for (const node of found) expect(node).toMatchObject({ ip: '127.0.0.1', userAgent: 'Symfony' });
+      expect(await byClient({ ip: '192.0.2.1' })).toEqual([]);
     });
 
     it('should take expiresAt = last_activity + lifetime, as DatabaseSessionHandler expires rows', async () => {

@@ -33,6 +33,9 @@ type Documents = {
     "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n": typeof types.ConsoleCreateSessionDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": typeof types.StatusOfDocument,
     "\n  query Mine {\n    currentSession { id }\n  }\n": typeof types.MineDocument,
+    "\n  query FilteredSessions(\n    $store: String\n    $ip: String\n    $userAgent: String\n    $createdAt: TimeRange\n    $lastSeenAt: TimeRange\n    $expiresAt: TimeRange\n    $status: SessionStatus\n    $first: Int\n    $after: String\n  ) {\n    sessions(\n      store: $store\n      ip: $ip\n      userAgent: $userAgent\n      createdAt: $createdAt\n      lastSeenAt: $lastSeenAt\n      expiresAt: $expiresAt\n      status: $status\n      first: $first\n      after: $after\n    ) {\n      totalCount\n      edges { node { id ip userAgent data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.FilteredSessionsDocument,
+    "\n  query FilterStores {\n    stores { name kind filters }\n  }\n": typeof types.FilterStoresDocument,
+    "\n  mutation FilterCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id } }\n      ... on Error { code message }\n    }\n  }\n": typeof types.FilterCreateDocument,
     "\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n": typeof types.DjangoSessionsDocument,
     "\n  query DjangoSessionById($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n  }\n": typeof types.DjangoSessionByIdDocument,
     "\n  query DjangoCurrentSession {\n    currentSession { id store status data userId user { username } }\n  }\n": typeof types.DjangoCurrentSessionDocument,
@@ -54,6 +57,7 @@ type Documents = {
     "\n  mutation FlaskEndUser($input: EndUserSessionsInput!) { endUserSessions(input: $input) { __typename\n    ... on EndUserSessionsPayload { userId count } ... on Error { code message } } }\n": typeof types.FlaskEndUserDocument,
     "\n  mutation FlaskRotate($input: EndSessionInput!) { rotateSessionKey(input: $input) { __typename\n    ... on RotateSessionKeyPayload { sessionKey session { id status data userId } } ... on Error { code message } } }\n": typeof types.FlaskRotateDocument,
     "\n  query FlaskUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n": typeof types.FlaskUserSessionsDocument,
+    "\n  query LaravelByClient($ip: String, $userAgent: String) {\n    sessions(store: \"laravel\", ip: $ip, userAgent: $userAgent, first: 100) {\n      edges { node { id ip userAgent } }\n    }\n  }\n": typeof types.LaravelByClientDocument,
     "\n  mutation LaravelCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.LaravelCreateDocument,
     "\n  mutation LaravelUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.LaravelUpdateDocument,
     "\n  mutation LaravelEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n": typeof types.LaravelEndDocument,
@@ -128,6 +132,9 @@ const documents: Documents = {
     "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n": types.ConsoleCreateSessionDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": types.StatusOfDocument,
     "\n  query Mine {\n    currentSession { id }\n  }\n": types.MineDocument,
+    "\n  query FilteredSessions(\n    $store: String\n    $ip: String\n    $userAgent: String\n    $createdAt: TimeRange\n    $lastSeenAt: TimeRange\n    $expiresAt: TimeRange\n    $status: SessionStatus\n    $first: Int\n    $after: String\n  ) {\n    sessions(\n      store: $store\n      ip: $ip\n      userAgent: $userAgent\n      createdAt: $createdAt\n      lastSeenAt: $lastSeenAt\n      expiresAt: $expiresAt\n      status: $status\n      first: $first\n      after: $after\n    ) {\n      totalCount\n      edges { node { id ip userAgent data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.FilteredSessionsDocument,
+    "\n  query FilterStores {\n    stores { name kind filters }\n  }\n": types.FilterStoresDocument,
+    "\n  mutation FilterCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id } }\n      ... on Error { code message }\n    }\n  }\n": types.FilterCreateDocument,
     "\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n": types.DjangoSessionsDocument,
     "\n  query DjangoSessionById($id: ID!) {\n    session(id: $id) { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n  }\n": types.DjangoSessionByIdDocument,
     "\n  query DjangoCurrentSession {\n    currentSession { id store status data userId user { username } }\n  }\n": types.DjangoCurrentSessionDocument,
@@ -149,6 +156,7 @@ const documents: Documents = {
     "\n  mutation FlaskEndUser($input: EndUserSessionsInput!) { endUserSessions(input: $input) { __typename\n    ... on EndUserSessionsPayload { userId count } ... on Error { code message } } }\n": types.FlaskEndUserDocument,
     "\n  mutation FlaskRotate($input: EndSessionInput!) { rotateSessionKey(input: $input) { __typename\n    ... on RotateSessionKeyPayload { sessionKey session { id status data userId } } ... on Error { code message } } }\n": types.FlaskRotateDocument,
     "\n  query FlaskUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n": types.FlaskUserSessionsDocument,
+    "\n  query LaravelByClient($ip: String, $userAgent: String) {\n    sessions(store: \"laravel\", ip: $ip, userAgent: $userAgent, first: 100) {\n      edges { node { id ip userAgent } }\n    }\n  }\n": types.LaravelByClientDocument,
     "\n  mutation LaravelCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { sessionKey session { id store status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.LaravelCreateDocument,
     "\n  mutation LaravelUpdate($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { id status data userId expiresAt } }\n      ... on Error { code message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.LaravelUpdateDocument,
     "\n  mutation LaravelEnd($input: EndSessionInput!) {\n    endSession(input: $input) { __typename ... on EndSessionPayload { endedSessionId } ... on SessionNotFoundError { code } }\n  }\n": types.LaravelEndDocument,
@@ -297,6 +305,18 @@ export function graphql(source: "\n  query Mine {\n    currentSession { id }\n  
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query FilteredSessions(\n    $store: String\n    $ip: String\n    $userAgent: String\n    $createdAt: TimeRange\n    $lastSeenAt: TimeRange\n    $expiresAt: TimeRange\n    $status: SessionStatus\n    $first: Int\n    $after: String\n  ) {\n    sessions(\n      store: $store\n      ip: $ip\n      userAgent: $userAgent\n      createdAt: $createdAt\n      lastSeenAt: $lastSeenAt\n      expiresAt: $expiresAt\n      status: $status\n      first: $first\n      after: $after\n    ) {\n      totalCount\n      edges { node { id ip userAgent data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query FilteredSessions(\n    $store: String\n    $ip: String\n    $userAgent: String\n    $createdAt: TimeRange\n    $lastSeenAt: TimeRange\n    $expiresAt: TimeRange\n    $status: SessionStatus\n    $first: Int\n    $after: String\n  ) {\n    sessions(\n      store: $store\n      ip: $ip\n      userAgent: $userAgent\n      createdAt: $createdAt\n      lastSeenAt: $lastSeenAt\n      expiresAt: $expiresAt\n      status: $status\n      first: $first\n      after: $after\n    ) {\n      totalCount\n      edges { node { id ip userAgent data } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query FilterStores {\n    stores { name kind filters }\n  }\n"): (typeof documents)["\n  query FilterStores {\n    stores { name kind filters }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FilterCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id } }\n      ... on Error { code message }\n    }\n  }\n"): (typeof documents)["\n  mutation FilterCreate($input: CreateSessionInput!) {\n    createSession(input: $input) {\n      __typename\n      ... on CreateSessionPayload { session { id } }\n      ... on Error { code message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n"): (typeof documents)["\n  query DjangoSessions($first: Int, $status: SessionStatus) {\n    sessions(store: \"django\", first: $first, status: $status) {\n      edges {\n        node { id store status problem decodeNote data userId authHashValid expiresAt version user { username } }\n      }\n      pageInfo { hasNextPage }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -378,6 +398,10 @@ export function graphql(source: "\n  mutation FlaskRotate($input: EndSessionInpu
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query FlaskUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n"): (typeof documents)["\n  query FlaskUserSessions($id: ID!, $store: String!) {\n    user(id: $id) { username sessions(store: $store, first: 20) { totalCount edges { node { id status userId } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LaravelByClient($ip: String, $userAgent: String) {\n    sessions(store: \"laravel\", ip: $ip, userAgent: $userAgent, first: 100) {\n      edges { node { id ip userAgent } }\n    }\n  }\n"): (typeof documents)["\n  query LaravelByClient($ip: String, $userAgent: String) {\n    sessions(store: \"laravel\", ip: $ip, userAgent: $userAgent, first: 100) {\n      edges { node { id ip userAgent } }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

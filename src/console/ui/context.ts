@@ -4,6 +4,8 @@ import { useContext } from 'preact/hooks';
 export interface StoreInfo {
   name: string;
   kind: string;
+  /** The `sessions` filters beside the data this store can answer (`Store.filters`). */
+  filters: readonly string[];
 }
 
 export interface FieldInfo {

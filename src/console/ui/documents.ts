@@ -21,6 +21,7 @@ export const DeploymentQuery = graphql(`
     stores {
       name
       kind
+      filters
     }
     sessionFields {
       name
@@ -58,11 +59,27 @@ export const SessionsQuery = graphql(`
     $store: String
     $status: SessionStatus
     $userId: ID
+    $ip: String
+    $userAgent: String
+    $createdAt: TimeRange
+    $lastSeenAt: TimeRange
+    $expiresAt: TimeRange
     $after: String
     $first: Int
     $withUsers: Boolean!
   ) {
-    sessions(store: $store, status: $status, userId: $userId, after: $after, first: $first) {
+    sessions(
+      store: $store
+      status: $status
+      userId: $userId
+      ip: $ip
+      userAgent: $userAgent
+      createdAt: $createdAt
+      lastSeenAt: $lastSeenAt
+      expiresAt: $expiresAt
+      after: $after
+      first: $first
+    ) {
       ...SessionPage
     }
   }
@@ -73,12 +90,29 @@ export const SessionsWhereQuery = graphql(`
     $store: String
     $status: SessionStatus
     $userId: ID
+    $ip: String
+    $userAgent: String
+    $createdAt: TimeRange
+    $lastSeenAt: TimeRange
+    $expiresAt: TimeRange
     $where: SessionWhere
     $after: String
     $first: Int
     $withUsers: Boolean!
   ) {
-    sessions(store: $store, status: $status, userId: $userId, where: $where, after: $after, first: $first) {
+    sessions(
+      store: $store
+      status: $status
+      userId: $userId
+      ip: $ip
+      userAgent: $userAgent
+      createdAt: $createdAt
+      lastSeenAt: $lastSeenAt
+      expiresAt: $expiresAt
+      where: $where
+      after: $after
+      first: $first
+    ) {
       ...SessionPage
     }
   }

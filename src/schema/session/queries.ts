@@ -7,6 +7,15 @@ import type { SessionTypes } from './type.ts';
 /** The session queries: the caller's own session, one by id, a store's page. */
 export function addSessionQueries(builder: Builder, app: App, types: SessionTypes) {
   const { Session, SessionConnection, SessionStatus, SessionWhere, whereConditions } = types;
+  const TimeRange = builder.inputType('TimeRange', {
+    description: 'From `since` (included) to `before` (not included); either may be left out.',
+    fields: (t) => ({
+      since: t.field({ type: 'DateTime' }),
+      before: t.field({ type: 'DateTime' }),
+    }),
+  });
+  const range = (given: { since?: Date | null; before?: Date | null } | null | undefined) =>
+    given ? { since: given.since ?? null, before: given.before ?? null } : undefined;
   builder.queryFields((t) => ({
     currentSession: t.field({
       type: Session,
@@ -38,6 +47,15 @@ export function addSessionQueries(builder: Builder, app: App, types: SessionType
           description: `At most ${app.config.maxPageSize}; ${app.config.defaultPageSize} by default.`,
         }),
         after: t.arg.string(),
+        ip: t.arg.string({
+          description: 'Only sessions from this IP address (`Store.filters` says which stores keep one).',
+        }),
+        userAgent: t.arg.string({
+          description: 'Only sessions whose user agent contains this text, letter case aside.',
+        }),
+        createdAt: t.arg({ type: TimeRange, description: 'Only sessions created in this range.' }),
+        lastSeenAt: t.arg({ type: TimeRange, description: 'Only sessions last seen in this range.' }),
+        expiresAt: t.arg({ type: TimeRange, description: 'Only sessions expiring in this range.' }),
         ...((SessionWhere ? { where: t.arg({ type: SessionWhere }) } : {}) as Record<string, never>),
       },
       resolve: (_root, args, ctx) =>
@@ -45,6 +63,13 @@ export function addSessionQueries(builder: Builder, app: App, types: SessionType
           ...args,
           userId: args.userId === null || args.userId === undefined ? null : String(args.userId),
           where: whereConditions((args as { where?: unknown }).where),
+          facts: {
+            ip: args.ip ?? undefined,
+            userAgent: args.userAgent ?? undefined,
+            createdAt: range(args.createdAt),
+            lastSeenAt: range(args.lastSeenAt),
+            expiresAt: range(args.expiresAt),
+          },
         }),
     }),
   }));

@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../codecs/result.ts';
 import { plannedRows, type Queryable, type UnreadableJson } from '../../db/pool.ts';
 import { announce } from '../../events/announce.ts';
+import { contains, type FactColumns } from '../facts.sql.ts';
 import type { UserJoin } from '../../users/users.sql.ts';
 
 /** All SQL of sessiongraph's own session table. */
@@ -96,15 +97,35 @@ export const touchSessions = `/* touchSessions */ WITH due AS (
 /** One session by id ($1). */
 export const byIdRow = `SELECT ${columns} FROM sessiongraph.sessions WHERE id = $1::uuid`;
 
+/** Where the native table keeps what `sessions(ip:, userAgent:, createdAt:, …)` filter by. */
+export const NATIVE_FACTS: FactColumns = {
+  createdAt: 'created_at',
+  lastSeenAt: 'last_seen_at',
+  expiresAt: 'expires_at',
+  ip: (p) => `ip = ${p}::inet`,
+  userAgent: (p) => contains('user_agent', p),
+};
+
+/** Conditions on facts (factConditions), with their parameters. */
+export interface ExtraConditions {
+  conditions: string;
+  params: unknown[];
+}
+const NO_EXTRA: ExtraConditions = { conditions: '', params: [] };
+
 /**
  * A page, newest first: user ($1), status ($2) at now ($3), after the keyset ($4, $5), limit ($6), typed-field
- * conditions ($7, jsonb).
+ * conditions ($7, jsonb), then `extra` (parameters from $8).
  */
-const pageRows = (keyType: string, statusFilter: string) => `SELECT ${columns} FROM sessiongraph.sessions
+const pageRows = (
+  keyType: string,
+  statusFilter: string,
+  extra: string,
+) => `SELECT ${columns} FROM sessiongraph.sessions
         WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
           AND ${statusFilter}
           AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
-          AND ($7::jsonb IS NULL OR ${whereFilter('$7')})
+          AND ($7::jsonb IS NULL OR ${whereFilter('$7')})${extra}
         ORDER BY created_at DESC, id DESC
         LIMIT $6`;
 
@@ -197,14 +218,14 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
     return result.rows[0] ?? null;
   }
 
-  const page = (withUser: boolean) => {
-    const inner = pageRows(keyType, statusFilter);
+  const page = (withUser: boolean, extra: string) => {
+    const inner = pageRows(keyType, statusFilter, extra);
     return withUser
       ? `/* findSessionsPageWithUsers */ SELECT s.*, ${users.select} FROM (${inner}) AS s
          ${users.join('s.user_id')} ORDER BY s.created_at DESC, s.id DESC`
       : `/* findSessionsPage */ ${inner}`;
   };
-  const pageText = [page(false), page(true)] as const;
+  const pageText = [page(false, ''), page(true, '')] as const;
 
   async function findSessionsPage(
     db: Queryable,
@@ -215,8 +236,10 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
     limit: number,
     where: readonly SqlCondition[] | null,
     withUser: boolean,
+    extra: ExtraConditions = NO_EXTRA,
   ): Promise<NativeRow[]> {
-    const result = await db.query<NativeRow>(pageText[withUser ? 1 : 0], [
+    const text = extra.conditions === '' ? pageText[withUser ? 1 : 0] : page(withUser, extra.conditions);
+    const result = await db.query<NativeRow>(text, [
       userId,
       status,
       now,
@@ -224,11 +247,15 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
       after?.[1] ?? null,
       limit,
       where ? JSON.stringify(where) : null,
+      ...extra.params,
     ]);
     return result.rows;
   }
 
-  /** The rows `findSessionsPage` would page through: counted exactly, or estimated by the planner. */
+  /**
+   * The rows `findSessionsPage` would page through: counted exactly, or estimated by the planner. `extra`
+   * numbers its parameters from $5.
+   */
   async function countSessions(
     db: Queryable,
     userId: string | null,
@@ -236,12 +263,13 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
     now: Date,
     where: readonly SqlCondition[] | null,
     estimate: boolean,
+    extra: ExtraConditions = NO_EXTRA,
   ): Promise<number> {
     const from = `FROM sessiongraph.sessions
         WHERE ($1::${keyType} IS NULL OR user_id = $1::${keyType})
           AND ${statusFilter}
-          AND ($4::jsonb IS NULL OR ${whereFilter('$4')})`;
-    const params = [userId, status, now, where ? JSON.stringify(where) : null];
+          AND ($4::jsonb IS NULL OR ${whereFilter('$4')})${extra.conditions}`;
+    const params = [userId, status, now, where ? JSON.stringify(where) : null, ...extra.params];
     return estimate
       ? plannedRows(db, `SELECT 1 ${from}`, params)
       : Number(

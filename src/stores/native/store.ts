@@ -6,7 +6,9 @@ import { InvalidInputError, UserNotFoundError } from '../../errors/domain.ts';
 import { applyPatch, assertStorable, isEmptyPatch } from '../../sessions/data.ts';
 import { resolveExpiry } from '../../sessions/expiry.ts';
 import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../../sessions/keys.ts';
-import { createNativeQueries, type NativeRow, type SqlCondition } from './native.sql.ts';
+import { createNativeQueries, NATIVE_FACTS, type NativeRow, type SqlCondition } from './native.sql.ts';
+import { factConditions } from '../facts.sql.ts';
+import { FACTS } from '../../sessions/facts.ts';
 import type { TouchWriter } from './touches.ts';
 import type { ListQuery, SessionRecord, SessionStatus, SessionStore } from '../types.ts';
 import type { UsersCatalog } from '../../users/catalog.ts';
@@ -85,6 +87,7 @@ export function createNativeStore(
     kind: 'native',
     cookieName: config.cookieName,
     defaultTtlSeconds: config.defaultTtlSeconds,
+    facts: new Set(FACTS),
 
     isCursor: isTimeAndRef(UUID),
 
@@ -126,6 +129,7 @@ export function createNativeStore(
         query.limit,
         where,
         query.withUser === true,
+        factConditions(query.facts, NATIVE_FACTS, 8),
       );
       return rows.map((row) => toRecord(row, query.now, query.withUser === true));
     },
@@ -138,6 +142,7 @@ export function createNativeStore(
         query.now,
         sqlConditions(query.where),
         estimate,
+        factConditions(query.facts, NATIVE_FACTS, 5),
       );
     },
 

@@ -114,6 +114,8 @@ async function laravelSql(db: Queryable, config: LaravelStoreConfig) {
     sortAt: timeOf(la),
     createdAt: 'NULL::timestamptz',
     lastSeenAt: timeOf(la),
+    ...(columns.ipAddress !== null && { ip: table.column(columns.ipAddress) }),
+    ...(columns.userAgent !== null && { userAgent: table.column(columns.userAgent) }),
     // DatabaseSessionHandler::expired(): `isset($session->last_activity) && last_activity < now - lifetime`:
     // a NULL last_activity never expires (and its gc never deletes it).
     active: (p) => `(${la} IS NULL OR ${la} >= ${epochOf(p)} - ${lifetime})`,

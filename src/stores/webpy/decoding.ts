@@ -44,6 +44,8 @@ export function webpyDecoding(config: WebpyStoreConfig, budgets: DecodeBudgets):
       },
       userIdOf: (full) => userIdAt(full, [config.userPath]),
       typesOf: (tree) => pyTypes(tree as PyValue, hidden),
+      // `Session._load` puts the client's address into every session it starts.
+      ipInData: 'ip',
       // web.py's `Session._valid_session_id`: a cookie whose id is not hex starts a new session instead.
       refuses: (key, full) => {
         if (!WEBPY_KEY.test(key)) return 'the key is not hex, which web.py refuses';

@@ -34,6 +34,12 @@ export type SessionWhere = {
   userRole?: string | null | undefined;
 };
 
+/** From `since` (included) to `before` (not included); either may be left out. */
+export type TimeRange = {
+  before?: string | null | undefined;
+  since?: string | null | undefined;
+};
+
 export type ConsoleCallerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -42,7 +48,7 @@ export type ConsoleCallerQuery = { caller: { kind: CallerKind, name: string | nu
 export type ConsoleDeploymentQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleDeploymentQuery = { stores: Array<{ name: string, kind: string }>, sessionFields: Array<{ name: string, type: string }> };
+export type ConsoleDeploymentQuery = { stores: Array<{ name: string, kind: string, filters: Array<string> }>, sessionFields: Array<{ name: string, type: string }> };
 
 export type ConsoleStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -60,6 +66,11 @@ export type ConsoleSessionsQueryVariables = Exact<{
   store?: string | null | undefined;
   status?: SessionStatus | null | undefined;
   userId?: string | number | null | undefined;
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
+  createdAt?: TimeRange | null | undefined;
+  lastSeenAt?: TimeRange | null | undefined;
+  expiresAt?: TimeRange | null | undefined;
   after?: string | null | undefined;
   first?: number | null | undefined;
   withUsers: boolean;
@@ -72,6 +83,11 @@ export type ConsoleSessionsWhereQueryVariables = Exact<{
   store?: string | null | undefined;
   status?: SessionStatus | null | undefined;
   userId?: string | number | null | undefined;
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
+  createdAt?: TimeRange | null | undefined;
+  lastSeenAt?: TimeRange | null | undefined;
+  expiresAt?: TimeRange | null | undefined;
   where?: SessionWhere | null | undefined;
   after?: string | null | undefined;
   first?: number | null | undefined;
@@ -221,6 +237,7 @@ export const ConsoleDeploymentDocument = new TypedDocumentString(`
   stores {
     name
     kind
+    filters
   }
   sessionFields {
     name
@@ -251,11 +268,16 @@ export const ConsoleFindUsersDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ConsoleFindUsersQuery, ConsoleFindUsersQueryVariables>;
 export const ConsoleSessionsDocument = new TypedDocumentString(`
-    query ConsoleSessions($store: String, $status: SessionStatus, $userId: ID, $after: String, $first: Int, $withUsers: Boolean!) {
+    query ConsoleSessions($store: String, $status: SessionStatus, $userId: ID, $ip: String, $userAgent: String, $createdAt: TimeRange, $lastSeenAt: TimeRange, $expiresAt: TimeRange, $after: String, $first: Int, $withUsers: Boolean!) {
   sessions(
     store: $store
     status: $status
     userId: $userId
+    ip: $ip
+    userAgent: $userAgent
+    createdAt: $createdAt
+    lastSeenAt: $lastSeenAt
+    expiresAt: $expiresAt
     after: $after
     first: $first
   ) {
@@ -292,11 +314,16 @@ fragment SessionRow on Session {
   }
 }`) as unknown as TypedDocumentString<ConsoleSessionsQuery, ConsoleSessionsQueryVariables>;
 export const ConsoleSessionsWhereDocument = new TypedDocumentString(`
-    query ConsoleSessionsWhere($store: String, $status: SessionStatus, $userId: ID, $where: SessionWhere, $after: String, $first: Int, $withUsers: Boolean!) {
+    query ConsoleSessionsWhere($store: String, $status: SessionStatus, $userId: ID, $ip: String, $userAgent: String, $createdAt: TimeRange, $lastSeenAt: TimeRange, $expiresAt: TimeRange, $where: SessionWhere, $after: String, $first: Int, $withUsers: Boolean!) {
   sessions(
     store: $store
     status: $status
     userId: $userId
+    ip: $ip
+    userAgent: $userAgent
+    createdAt: $createdAt
+    lastSeenAt: $lastSeenAt
+    expiresAt: $expiresAt
     where: $where
     after: $after
     first: $first

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 
 /**
  * A modal question before anything is ended: the browser's own <dialog> (focus kept inside, Escape
@@ -12,7 +12,8 @@ export function Confirm(props: {
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
+  // Modal from the first frame it is drawn in: a key pressed at once (Escape) must reach it, not the page.
+  useLayoutEffect(() => {
     dialog.current?.showModal();
     cancel.current?.focus();
   }, []);

@@ -10,6 +10,19 @@ import { StatsChart } from './stats.tsx';
 
 const PAGE_SIZE = 25;
 const STATUSES: SessionStatus[] = ['ACTIVE', 'EXPIRED', 'INVALID'];
+const TIMES = [
+  ['lastSeenAt', 'Last seen'],
+  ['createdAt', 'Created'],
+  ['expiresAt', 'Expires'],
+] as const;
+type TimeFact = (typeof TIMES)[number][0];
+const FACT_WORDS: Record<string, string> = {
+  ip: 'IP address',
+  userAgent: 'user agent',
+  createdAt: 'creation time',
+  lastSeenAt: 'last-seen time',
+  expiresAt: 'expiry time',
+};
 
 interface StoreResult {
   store: string;
@@ -18,6 +31,11 @@ interface StoreResult {
   endCursor: string | null;
   hasNextPage: boolean;
   problem: string | null;
+}
+
+interface Skipped {
+  store: string;
+  missing: string[];
 }
 
 interface UserMatch {
@@ -32,6 +50,7 @@ export function SearchPage(props: { params: URLSearchParams }) {
   const [form, setForm] = useState(() => new URLSearchParams(query));
   const [stats, setStats] = useState<ConsoleStatsQuery['sessionStats'] | null>(null);
   const [results, setResults] = useState<StoreResult[] | null>(null);
+  const [skipped, setSkipped] = useState<Skipped[]>([]);
   const [match, setMatch] = useState<UserMatch | null>(null);
   const [cursors, setCursors] = useState<Record<string, string[]>>({});
   const [problem, setProblem] = useState<string | null>(null);
@@ -58,7 +77,19 @@ export function SearchPage(props: { params: URLSearchParams }) {
           return;
         }
         const chosen = params.get('store');
-        const stores = state.stores.filter((store) => !chosen || store.name === chosen);
+        const facts = factsOf(params);
+        const needs = Object.keys(facts);
+        // A store that keeps no IP (say) cannot answer an IP search: it is named, not searched.
+        const named = state.stores.filter((store) => !chosen || store.name === chosen);
+        const stores = named.filter((store) => needs.every((need) => store.filters.includes(need)));
+        setSkipped(
+          named
+            .filter((store) => !stores.includes(store))
+            .map((store) => ({
+              store: store.name,
+              missing: needs.filter((need) => !store.filters.includes(need)),
+            })),
+        );
         const where = whereOf(params, state.fields);
         const status = STATUSES.find((candidate) => candidate === params.get('status')) ?? null;
         const answers = await Promise.all(
@@ -68,6 +99,7 @@ export function SearchPage(props: { params: URLSearchParams }) {
               store: store.name,
               status,
               userId: found.userId ?? null,
+              ...facts,
               after,
               first: PAGE_SIZE,
               withUsers: canReadUsers(state),
@@ -169,15 +201,32 @@ export function SearchPage(props: { params: URLSearchParams }) {
             onInput={(event) => set('user', (event.target as HTMLInputElement).value)}
           />
         </div>
+        <TextField label="IP address" param="ip" form={form} set={set} />
+        <TextField label="User agent contains" param="ua" form={form} set={set} />
+        <div>
+          <label for="search-time">Time</label>
+          <select
+            id="search-time"
+            value={form.get('time') ?? 'lastSeenAt'}
+            onChange={(event) => set('time', (event.target as HTMLSelectElement).value)}
+          >
+            {TIMES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <TextField label="From (your time)" param="since" type="datetime-local" form={form} set={set} />
+        <TextField label="Before (your time)" param="before" type="datetime-local" form={form} set={set} />
         {state.fields.map((field) => (
-          <div key={field.name}>
-            <label for={`search-field-${field.name}`}>{field.name}</label>
-            <input
-              id={`search-field-${field.name}`}
-              value={form.get(`field.${field.name}`) ?? ''}
-              onInput={(event) => set(`field.${field.name}`, (event.target as HTMLInputElement).value)}
-            />
-          </div>
+          <TextField
+            key={field.name}
+            label={field.name}
+            param={`field.${field.name}`}
+            form={form}
+            set={set}
+          />
         ))}
         <div class="submit">
           <button type="submit">Search</button>
@@ -185,6 +234,18 @@ export function SearchPage(props: { params: URLSearchParams }) {
       </form>
       <Notices problem={problem} />
       {match && <UserMatchNote match={match} />}
+      {skipped.length > 0 && (
+        <p class="muted">
+          Not searched:{' '}
+          {skipped
+            .map(
+              (skip) =>
+                `${skip.store} (keeps no ${skip.missing.map((name) => FACT_WORDS[name]).join(' or ')})`,
+            )
+            .join(', ')}
+          .
+        </p>
+      )}
       {results?.map((result) => (
         <section key={result.store} aria-label={`Store ${result.store}`}>
           <h2>
@@ -223,6 +284,28 @@ export function SearchPage(props: { params: URLSearchParams }) {
         </section>
       ))}
     </>
+  );
+}
+
+/** A labelled input bound to one parameter of the search's URL. */
+function TextField(props: {
+  label: string;
+  param: string;
+  type?: 'text' | 'datetime-local';
+  form: URLSearchParams;
+  set: (name: string, value: string) => void;
+}) {
+  const id = `search-${props.param.replace(/[^A-Za-z0-9-]/g, '-')}`;
+  const common = {
+    id,
+    value: props.form.get(props.param) ?? '',
+    onInput: (event: Event) => props.set(props.param, (event.target as HTMLInputElement).value),
+  };
+  return (
+    <div>
+      <label for={id}>{props.label}</label>
+      {props.type === 'datetime-local' ? <input type="datetime-local" {...common} /> : <input {...common} />}
+    </div>
   );
 }
 
@@ -275,6 +358,34 @@ async function resolveUser(
   // No row: still a user id sessions may carry (a deleted user, a store keyed otherwise).
   if (users.length === 0) return { userId: text, match: { text, users } };
   return { userId: undefined, match: { text, users } };
+}
+
+/**
+ * The IP, user-agent and time filters filled in, as `sessions` arguments. Times come from the browser's
+ * `datetime-local` inputs, in the browser's time zone.
+ */
+function factsOf(params: URLSearchParams): {
+  ip?: string;
+  userAgent?: string;
+  createdAt?: { since?: string; before?: string };
+  lastSeenAt?: { since?: string; before?: string };
+  expiresAt?: { since?: string; before?: string };
+} {
+  const ip = params.get('ip')?.trim();
+  const userAgent = params.get('ua')?.trim();
+  const instant = (name: string) => {
+    const raw = params.get(name);
+    const date = raw ? new Date(raw) : null;
+    return date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined;
+  };
+  const since = instant('since');
+  const before = instant('before');
+  const time = TIMES.find(([value]) => value === params.get('time'))?.[0] ?? ('lastSeenAt' as TimeFact);
+  return {
+    ...(ip ? { ip } : {}),
+    ...(userAgent ? { userAgent } : {}),
+    ...(since || before ? { [time]: { ...(since && { since }), ...(before && { before }) } } : {}),
+  };
 }
 
 /** The declared fields filled in, typed as the field is (equality only, as `SessionWhere` offers). */
