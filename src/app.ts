@@ -10,6 +10,7 @@ import { Projector } from './projection/projector.ts';
 import { ensureProjection } from './projection/schema.ts';
 import { TokenCache } from './auth/token-cache.ts';
 import type { NotificationHub } from './db/notifications.ts';
+import { EventRelay } from './events/relay.ts';
 import { SessionEventBus } from './events/bus.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
 import { createTouchWriter, type TouchWriter } from './stores/native/touches.ts';
@@ -45,6 +46,8 @@ export interface App {
   metrics: Metrics;
   /** Session changes committed anywhere, when the process follows notifications. */
   events: SessionEventBus | null;
+  /** Sends the outbox's session events (src/events/relay.ts), when the process follows notifications: stop it before the pool. */
+  relay: EventRelay | null;
   /** Queued `last_seen_at` refreshes: close it before the pool. */
   touches: TouchWriter;
   /** The sync worker running in this process, once started (its health is part of /readyz). */
@@ -60,6 +63,12 @@ export interface AppOptions {
   migrate?: boolean;
   /** Follow notifications (token revocations, session events) on this hub. */
   notifications?: NotificationHub;
+}
+
+function startRelay(pool: Pool, logger: Logger): EventRelay {
+  const relay = new EventRelay(pool, logger);
+  relay.start();
+  return relay;
 }
 
 /** Builds each configured store, checking its table against the catalog (a mismatch stops start-up). */
@@ -180,6 +189,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           logger,
         )
       : null,
+    relay: options.notifications ? startRelay(pool, logger) : null,
     tokenCache:
       options.notifications && config.tokenCacheSeconds > 0
         ? new TokenCache(options.notifications, config.tokenCacheSeconds * 1000)

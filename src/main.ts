@@ -109,6 +109,7 @@ async function main() {
     if (!clean) logger.warn('shutdown timeout: connections still open were cut');
     await worker?.stop();
     await app.touches.close();
+    await app.relay?.stop();
     await notifications.stop();
     await app.reads?.end();
     await pool.end();

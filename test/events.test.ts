@@ -181,6 +181,13 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
          FROM generate_series(1, 400) AS n
        RETURNING id::text`,
     );
+    // Their "created" events leave the outbox first (src/events/relay.ts): this test hears the sweep's.
+    await until(
+      async () =>
+        (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sessiongraph.event_outbox'))
+          .rows[0]!.n === 0,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const listener = new pg.Client({ connectionString: db.database.url });
     await listener.connect();
     const payloads: string[] = [];
@@ -203,6 +210,39 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
       .map((event) => event.r);
     expect(refs.sort()).toEqual(inserted.rows.map((row) => row.id).sort());
   }, 60_000);
+
+  it('should relay the outbox once, in notifications under the payload limit, dropping stale and oversized events', async () => {
+    const listener = new pg.Client({ connectionString: db.database.url });
+    await listener.connect();
+    const payloads: string[] = [];
+    listener.on('notification', (message) => payloads.push(message.payload ?? ''));
+    await listener.query('LISTEN sessiongraph_events');
+    // What the triggers write, 600 at once (two replicas relay them, each taking what the other does not),
+    // one too long to send, one left a minute ago by a process with no relay.
+    await db.pool.query(
+      `INSERT INTO sessiongraph.event_outbox (payload)
+       SELECT json_build_object('s', NULL, 'r', 'relayed-' || n, 'u', '9', 'k', 'created', 'e', NULL)::text
+         FROM generate_series(1, 600) AS n`,
+    );
+    await db.pool.query(
+      `INSERT INTO sessiongraph.event_outbox (payload) VALUES
+         (json_build_object('s', NULL, 'r', repeat('x', 5000), 'u', '9', 'k', 'created', 'e', NULL)::text)`,
+    );
+    await db.pool.query(
+      `INSERT INTO sessiongraph.event_outbox (at, payload) VALUES (now() - interval '2 minutes',
+         json_build_object('s', NULL, 'r', 'stale', 'u', '9', 'k', 'created', 'e', NULL)::text)`,
+    );
+    const refs = () =>
+      payloads.flatMap((payload) => (JSON.parse(payload) as { r: string }[]).map((event) => event.r));
+    await until(() => refs().length >= 600);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await listener.end();
+    expect(refs().sort()).toEqual(Array.from({ length: 600 }, (_, n) => `relayed-${n + 1}`).sort());
+    expect(payloads.length).toBeLessThan(60);
+    for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThan(8000);
+    const left = await db.pool.query('SELECT 1 FROM sessiongraph.event_outbox');
+    expect(left.rowCount).toBe(0);
+  }, 30_000);
 
   it('should end a stream with an error when events may have been missed, so the client resubscribes', async () => {
     const stream = await subscribe(b, SUBSCRIPTION);

@@ -175,38 +175,11 @@ export const migrations: Migration[] = [
       // own table; framework sessions from the projection, the first place their user id is known. A
       // backfill sets sessiongraph.quiet: copying a table is not news. Payload: s store (null: the native
       // store), r ref, u user id, k kind, e expiry.
-      nativeEventFunction({ quietSweeps: false }),
+      nativeEventFunction({ quietSweeps: false, outbox: false }),
       `DROP TRIGGER IF EXISTS sessions_notify_event ON sessiongraph.sessions`,
       `CREATE TRIGGER sessions_notify_event AFTER INSERT OR UPDATE OR DELETE ON sessiongraph.sessions
          FOR EACH ROW EXECUTE FUNCTION sessiongraph.notify_native_event()`,
-      `CREATE OR REPLACE FUNCTION sessiongraph.notify_projection_event() RETURNS trigger
-         LANGUAGE plpgsql AS $$
-       DECLARE
-         kind text;
-         row_ sessiongraph.projection;
-       BEGIN
-         IF current_setting('sessiongraph.quiet', true) = 'on' THEN
-           RETURN NULL;
-         END IF;
-         IF TG_OP = 'DELETE' THEN
-           row_ := OLD;
-           kind := CASE WHEN OLD.expires_at IS NOT NULL AND OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
-         ELSIF TG_OP = 'INSERT' THEN
-           row_ := NEW;
-           kind := 'created';
-         ELSE
-           -- The sync worker rewrites rows it re-reads; only a different session is an update.
-           IF (OLD.data, OLD.expires_at, OLD.user_id, OLD.valid, OLD.session_key, OLD.version)
-              IS NOT DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.valid, NEW.session_key, NEW.version) THEN
-             RETURN NULL;
-           END IF;
-           row_ := NEW;
-           kind := 'updated';
-         END IF;
-         PERFORM pg_notify('sessiongraph_events', json_build_object(
-           's', row_.store, 'r', row_.ref, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text);
-         RETURN NULL;
-       END $$`,
+      projectionEventFunction({ outbox: false }),
       `DROP TRIGGER IF EXISTS projection_notify_event ON sessiongraph.projection`,
       `CREATE TRIGGER projection_notify_event AFTER INSERT OR UPDATE OR DELETE ON sessiongraph.projection
          FOR EACH ROW EXECUTE FUNCTION sessiongraph.notify_projection_event()`,
@@ -280,17 +253,79 @@ export const migrations: Migration[] = [
       // (the WAL flush included), and every other notifying commit — each mutation's — waits for it. A sweep
       // batch of a thousand deletes, notifying per row, held it long enough for writers to wait 230 ms. The
       // sweeper now deletes quietly and sends the same events in a few batched notifications once committed.
-      nativeEventFunction({ quietSweeps: true }),
+      nativeEventFunction({ quietSweeps: true, outbox: false }),
+    ],
+  },
+  {
+    version: 12,
+    name: 'session events leave through an outbox, after the writer has committed',
+    statements: () => [
+      // Even without the sweep's notifications, every writer's commit still passed through the notify lock
+      // one at a time, each holding it through its own WAL flush: while a sweep kept the disk busy, writers
+      // queued behind each other's flushes for hundreds of milliseconds. Writers now add their events to an
+      // outbox (unlogged: no WAL of its own; lost only with a crash of PostgreSQL, as notifications in
+      // flight are) and take no lock doing it; each server relays the outbox with NOTIFY in short commits
+      // that do not wait for the disk (src/events/relay.ts).
+      `CREATE UNLOGGED TABLE IF NOT EXISTS sessiongraph.event_outbox (
+         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         at timestamptz NOT NULL DEFAULT now(),
+         payload text NOT NULL
+       )`,
+      nativeEventFunction({ quietSweeps: true, outbox: true }),
+      projectionEventFunction({ outbox: true }),
     ],
   },
 ];
+
+/** How an event trigger sends its payload (a text expression): NOTIFY at commit, or the outbox (migration 12). */
+const sendEvent = (outbox: boolean, payload: string) =>
+  outbox
+    ? `INSERT INTO sessiongraph.event_outbox (payload) VALUES (${payload})`
+    : `PERFORM pg_notify('sessiongraph_events', ${payload})`;
+
+/**
+ * The projection's event trigger function (migration 6; migration 12 sends through the outbox). A backfill
+ * sets sessiongraph.quiet: copying a table is not news.
+ */
+function projectionEventFunction(options: { outbox: boolean }): string {
+  return `CREATE OR REPLACE FUNCTION sessiongraph.notify_projection_event() RETURNS trigger
+         LANGUAGE plpgsql AS $$
+       DECLARE
+         kind text;
+         row_ sessiongraph.projection;
+       BEGIN
+         IF current_setting('sessiongraph.quiet', true) = 'on' THEN
+           RETURN NULL;
+         END IF;
+         IF TG_OP = 'DELETE' THEN
+           row_ := OLD;
+           kind := CASE WHEN OLD.expires_at IS NOT NULL AND OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
+         ELSIF TG_OP = 'INSERT' THEN
+           row_ := NEW;
+           kind := 'created';
+         ELSE
+           -- The sync worker rewrites rows it re-reads; only a different session is an update.
+           IF (OLD.data, OLD.expires_at, OLD.user_id, OLD.valid, OLD.session_key, OLD.version)
+              IS NOT DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.valid, NEW.session_key, NEW.version) THEN
+             RETURN NULL;
+           END IF;
+           row_ := NEW;
+           kind := 'updated';
+         END IF;
+         ${sendEvent(
+           options.outbox,
+           `json_build_object('s', row_.store, 'r', row_.ref, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text`,
+         )};
+         RETURN NULL;
+       END $$`;
+}
 
 /**
  * The native store's event trigger function (migration 6; migration 11 makes a sweep's deletes quiet, their
  * events sent by the sweeper after its commit). A read refreshing last_seen_at is not a change anyone
  * subscribes to.
  */
-function nativeEventFunction(options: { quietSweeps: boolean }): string {
+function nativeEventFunction(options: { quietSweeps: boolean; outbox: boolean }): string {
   const quiet = options.quietSweeps
     ? `
            IF current_setting('sessiongraph.sweeping', true) = 'on' THEN
@@ -317,8 +352,10 @@ function nativeEventFunction(options: { quietSweeps: boolean }): string {
            row_ := NEW;
            kind := 'updated';
          END IF;
-         PERFORM pg_notify('sessiongraph_events', json_build_object(
-           's', NULL, 'r', row_.id::text, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text);
+         ${sendEvent(
+           options.outbox,
+           `json_build_object('s', NULL, 'r', row_.id::text, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text`,
+         )};
          RETURN NULL;
        END $$`;
 }

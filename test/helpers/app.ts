@@ -119,6 +119,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     async close() {
       await app.touches.close();
+      await app.relay?.stop();
       await app.reads?.end();
       await notifications?.stop();
       await pool.end();

@@ -84,17 +84,10 @@ export function pyTypes(root: PyValue, hidden: ReadonlySet<string> = new Set()):
         count += 1;
       }
     }
-    // Reversed onto the stack, so the walk visits values in the view's order.
+    // Reversed onto the stack: containers are walked in the view's order.
     for (let index = children.length - 1; index >= 0; index -= 1) {
       const child = children[index]!;
-      if (
-        child[0].t === 'list' ||
-        child[0].t === 'tuple' ||
-        child[0].t === 'dict' ||
-        child[0].t === 'set' ||
-        child[0].t === 'frozenset'
-      )
-        stack.push(child);
+      if (CONTAINERS.has(child[0].t)) stack.push(child);
     }
   }
   return types;
