@@ -171,6 +171,19 @@ describe.skipIf(!process.env['DATABASE_URL'])('the sessions console, in chromium
     ).toBe(1);
     expect(page.url()).toContain('ip=10.0.0.7');
     expect(await accessibilityProblems(page)).toEqual([]);
+    // By keyboard alone: Tab from the address field reaches the user-agent field, then (through each part
+    // of the two date-and-time fields) the search button.
+    await page.getByLabel('IP address').focus();
+    const focused = () =>
+      page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('search-ua');
+    for (let tabs = 0; tabs < 40 && (await focused()) !== 'Search'; tabs += 1)
+      await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Search');
+    await page.keyboard.press('Tab');
+    // Past the form, the first result's link: every control is reachable in reading order.
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('A');
 
     await page.getByLabel('IP address').fill('');
     await page.getByLabel('User agent contains').fill('TABLET');
