@@ -222,7 +222,7 @@ interface Rebuild {
 
 /**
  * Drops the table's keys, foreign keys and indexes (remembering their definitions), and disables its
- * row-level triggers that only send notifications (a bulk copy is not news: events, not bookkeeping;
+ * row-level triggers that only send events (notifications, or rows of the event outbox: a bulk copy is not news;
  * statement-level triggers such as the session counts keep running). `restore` builds everything again.
  */
 async function stripForLoad(pool: pg.Pool, table: string, progress: Progress) {
@@ -240,7 +240,8 @@ async function stripForLoad(pool: pg.Pool, table: string, progress: Progress) {
   const triggers = await pool.query<{ name: string }>(
     `SELECT t.tgname AS name FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
       WHERE t.tgrelid = $1::regclass AND NOT t.tgisinternal AND t.tgenabled <> 'D'
-        AND (t.tgtype & 1) = 1 AND (t.tgtype & 4) = 4 AND p.prosrc LIKE '%pg_notify%'`,
+        AND (t.tgtype & 1) = 1 AND (t.tgtype & 4) = 4
+        AND (p.prosrc LIKE '%pg_notify%' OR p.prosrc LIKE '%event_outbox%')`,
     [table],
   );
   // Foreign keys first (they may lean on the keys), then keys, then indexes.

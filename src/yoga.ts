@@ -154,8 +154,12 @@ function observeOperations(app: App): Plugin {
     },
     onExecute({ args }) {
       const ctx = args.contextValue as unknown as Context;
+      const mutation =
+        getOperationAST(args.document, args.operationName ?? undefined)?.operation === 'mutation';
       return {
         onExecuteDone({ result }) {
+          // Its events are in the outbox: relay them now rather than at the next poll.
+          if (mutation) app.relay?.kick();
           if (!('errors' in result) || !result.errors?.length) return;
           if (ctx.scope) ctx.scope.failed = true;
           for (const error of result.errors) {

@@ -218,7 +218,8 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
     listener.on('notification', (message) => payloads.push(message.payload ?? ''));
     await listener.query('LISTEN sessiongraph_events');
     // What the triggers write, 600 at once (two replicas relay them, each taking what the other does not),
-    // one too long to send, one left a minute ago by a process with no relay.
+    // one long enough to go alone, one too long for any notification, one left twenty minutes ago while no
+    // server ran.
     await db.pool.query(
       `INSERT INTO sessiongraph.event_outbox (payload)
        SELECT json_build_object('s', NULL, 'r', 'relayed-' || n, 'u', '9', 'k', 'created', 'e', NULL)::text
@@ -226,18 +227,21 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
     );
     await db.pool.query(
       `INSERT INTO sessiongraph.event_outbox (payload) VALUES
-         (json_build_object('s', NULL, 'r', repeat('x', 5000), 'u', '9', 'k', 'created', 'e', NULL)::text)`,
+         (json_build_object('s', NULL, 'r', repeat('x', 5000), 'u', '9', 'k', 'created', 'e', NULL)::text),
+         (json_build_object('s', NULL, 'r', repeat('y', 9000), 'u', '9', 'k', 'created', 'e', NULL)::text)`,
     );
     await db.pool.query(
-      `INSERT INTO sessiongraph.event_outbox (at, payload) VALUES (now() - interval '2 minutes',
+      `INSERT INTO sessiongraph.event_outbox (at, payload) VALUES (now() - interval '20 minutes',
          json_build_object('s', NULL, 'r', 'stale', 'u', '9', 'k', 'created', 'e', NULL)::text)`,
     );
     const refs = () =>
       payloads.flatMap((payload) => (JSON.parse(payload) as { r: string }[]).map((event) => event.r));
-    await until(() => refs().length >= 600);
+    await until(() => refs().length >= 601);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await listener.end();
-    expect(refs().sort()).toEqual(Array.from({ length: 600 }, (_, n) => `relayed-${n + 1}`).sort());
+    expect(refs().sort()).toEqual(
+      [...Array.from({ length: 600 }, (_, n) => `relayed-${n + 1}`), 'x'.repeat(5000)].sort(),
+    );
     expect(payloads.length).toBeLessThan(60);
     for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThan(8000);
     const left = await db.pool.query('SELECT 1 FROM sessiongraph.event_outbox');

@@ -149,12 +149,15 @@ describe('type view', () => {
     expect(Object.keys(types)).toEqual(['/cart', '/a~1b~0c', '/user', '/big', '/cart/1', '/user/seen']);
   });
 
-  it('should walk values as deep as the budgets allow without the call stack, and stop at 1,000 types', () => {
+  it('should walk values as deep as the budgets allow without the call stack, within its bounds', async () => {
     let deep: PyValue = { t: 'tuple', items: [] };
     for (let level = 0; level < 200_000; level += 1) deep = { t: 'tuple', items: [deep] };
     const types = pyTypes({ t: 'dict', entries: [[str('deep'), deep]] });
-    expect(Object.keys(types)).toHaveLength(1000);
     expect(types['/deep/0/0']).toBe('tuple');
+    // Pointers grow with depth: they stop at 64 Ki characters in all.
+    const chars = Object.keys(types).reduce((sum, key) => sum + key.length, 0);
+    expect(chars).toBeLessThanOrEqual(64 * 1024);
+    expect(chars).toBeGreaterThan(60 * 1024);
     const wide: PyValue = {
       t: 'dict',
       entries: [
@@ -165,5 +168,11 @@ describe('type view', () => {
       ],
     };
     expect(Object.keys(pyTypes(wide))).toHaveLength(1000);
+    // A thousand values under a 7 MB key would be a thousand 7 MB keys: none is kept past the bound.
+    const longKey: PyValue = {
+      t: 'dict',
+      entries: [[str('k'.repeat(7_000_000)), { t: 'list', items: [{ t: 'tuple', items: [] }] }]],
+    };
+    expect(pyTypes(longKey)).toEqual({});
   });
 });

@@ -266,9 +266,10 @@ export const migrations: Migration[] = [
       // outbox (unlogged: no WAL of its own; lost only with a crash of PostgreSQL, as notifications in
       // flight are) and take no lock doing it; each server relays the outbox with NOTIFY in short commits
       // that do not wait for the disk (src/events/relay.ts).
+      // `at`: when the trigger ran (not when its transaction began), for the relay's staleness check.
       `CREATE UNLOGGED TABLE IF NOT EXISTS sessiongraph.event_outbox (
          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-         at timestamptz NOT NULL DEFAULT now(),
+         at timestamptz NOT NULL DEFAULT clock_timestamp(),
          payload text NOT NULL
        )`,
       nativeEventFunction({ quietSweeps: true, outbox: true }),

@@ -3,8 +3,8 @@ import type { Logger } from '../log.ts';
 
 /**
  * Session changes as they commit anywhere (any replica, the sync worker, a framework writing its own
- * table), read from the `sessiongraph_events` notifications of migration 6 and handed to this process's
- * subscribers.
+ * table), read from the `sessiongraph_events` notifications (sent by the servers' relays from the outbox,
+ * src/events/relay.ts, and by the sweeper) and handed to this process's subscribers.
  */
 export const EVENTS_CHANNEL = 'sessiongraph_events';
 
@@ -29,7 +29,7 @@ const KINDS: Record<string, SessionEventKind> = {
 };
 
 /**
- * A notification's payload as events: one object, or an array of them (a sweep's batch, src/events/announce.ts);
+ * A notification's payload as events: one object, or an array of them (a relay's or a sweep's batch);
  * null for anything malformed (never thrown: it is not ours to fix).
  */
 function parseEventPayload(payload: string, nativeStore: string, at: Date): SessionEvent[] | null {

@@ -157,7 +157,9 @@ export function createFastPath(
             requestDb(app, scope),
             app.clock(),
           );
-          return body === null ? declined(app) : reply(app, res, scope, plan, body, 'sql');
+          if (body === null) return declined(app);
+          app.relay?.kick();
+          return reply(app, res, scope, plan, body, 'sql');
         }
         if (direct) {
           let body: ResponseBody | null = null;

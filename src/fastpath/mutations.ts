@@ -1,4 +1,3 @@
-import { isIpAddress } from '../sessions/facts.ts';
 import type { App } from '../app.ts';
 import { actorOf } from '../auth/caller.ts';
 import { authenticate, clientUserKey, mayReadUsers, mayWriteSessions } from '../auth/rules.ts';
@@ -8,6 +7,7 @@ import { type IdempotencyScope, nextStep, parseIdempotencyKey, sealResult } from
 import { saveStepResult } from '../sessions/idempotency.sql.ts';
 import { assertStorable, validatePatch } from '../sessions/data.ts';
 import { parseExpiryChange, resolveExpiry } from '../sessions/expiry.ts';
+import { isIpAddress } from '../sessions/facts.ts';
 import { decodeSessionId } from '../sessions/ids.ts';
 import { generateSessionKey, hashSessionKey } from '../sessions/keys.ts';
 import { NATIVE_COLUMNS, type NativeRow } from '../stores/native/native.sql.ts';

@@ -109,7 +109,8 @@ export function createProjectedPageStatements(
             return json.value('s.version');
           case 'ip':
           case 'userAgent':
-            // The projection keeps neither: a store that has them (Laravel's columns) reads its rows.
+            // The projection keeps neither: a store that has them (Laravel's columns, web.py's `ip` in its
+            // data) is read through its rows.
             if (facts.has(field.field)) throw new NotCovered();
             return json.null;
           default:

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { BadArgumentError } from '../errors/domain.ts';
 import type { SessionRecord } from '../stores/types.ts';
 
@@ -27,10 +28,8 @@ export interface FactFilter {
   expiresAt?: TimeRange;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
-
-export const isIpAddress = (text: string) => IPV4.test(text) || (IPV6.test(text) && text.includes(':'));
+/** One address, as PostgreSQL's `inet` takes it: Node's parser decides, less a zone (`%eth0`) inet refuses. */
+export const isIpAddress = (text: string) => !text.includes('%') && isIP(text) !== 0;
 
 export const givenFacts = (facts: FactFilter | undefined): FactName[] =>
   facts ? FACTS.filter((name) => facts[name] !== undefined) : [];

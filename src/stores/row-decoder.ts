@@ -58,7 +58,8 @@ export function blobVersion(blob: string | null): number {
 
 /**
  * A blob's decoding, with what every read of it derives (kept in the decode cache, so a hot session pays
- * for these once per change, not once per request). The objects are shared between requests: read only.
+ * for these once per change, not once per request). The objects are shared between requests: read only,
+ * but for `types`, filled in once when first asked for (bounded: src/codecs/pickle/type-view.ts).
  */
 export type Outcome = (
   | {

@@ -8,6 +8,11 @@ import type { PyValue } from './values.ts';
 
 /** A page of session data never needs more; a hostile row with a million tuples costs this much at most. */
 export const MAX_TYPED_VALUES = 1000;
+/**
+ * The pointers' total length, too: a thousand values under one 7 MB key would otherwise be a thousand 7 MB
+ * object keys (each one copied out of the shared text when it becomes a key).
+ */
+export const MAX_TYPED_POINTER_CHARS = 64 * 1024;
 
 const CONTAINERS = new Set(['list', 'tuple', 'set', 'frozenset', 'dict']);
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -35,7 +40,7 @@ function typeName(value: PyValue): string | null {
           ? 'collections.OrderedDict'
           : null;
     case 'int':
-      // Shown as a decimal string beyond 2^53.
+      // Shown as a decimal string past Number.MAX_SAFE_INTEGER.
       return value.v > SAFE || value.v < -SAFE ? 'int' : null;
     case 'float':
       return Number.isFinite(value.v) ? null : 'float';
@@ -47,13 +52,15 @@ function typeName(value: PyValue): string | null {
 const escapePointer = (name: string) => name.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /**
- * The types of `root`'s values under their pointers (`/cart/0`), at most `MAX_TYPED_VALUES` of them, a
+ * The types of `root`'s values under their pointers (`/cart/0`), at most `MAX_TYPED_VALUES` of them and
+ * `MAX_TYPED_POINTER_CHARS` of pointers, a
  * container before what it holds. Top-level keys in `hidden` are left out, as the view leaves them out of `data`. Walks with
  * its own stack: a pickle as deep as the budgets allow never reaches the call stack's limit.
  */
 export function pyTypes(root: PyValue, hidden: ReadonlySet<string> = new Set()): Record<string, string> {
   const types: Record<string, string> = {};
   let count = 0;
+  let chars = 0;
   const rootType = typeName(root);
   if (rootType !== null && root.t !== 'dict') return { '': rootType };
   const stack: [PyValue, string][] = [[root, '']];
@@ -79,7 +86,8 @@ export function pyTypes(root: PyValue, hidden: ReadonlySet<string> = new Set()):
     for (const [child, childPath] of children) {
       const name = typeName(child);
       if (name !== null) {
-        if (count === MAX_TYPED_VALUES) return types;
+        chars += childPath.length;
+        if (count === MAX_TYPED_VALUES || chars > MAX_TYPED_POINTER_CHARS) return types;
         types[childPath] = name;
         count += 1;
       }
