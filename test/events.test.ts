@@ -110,6 +110,9 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
         ... on CreateSessionPayload { session { id } } } }`,
     );
     const id = created.data['createSession']!.session.id;
+    // An event's `session` is the session as it is when the event arrives (a few ms after the commit, through
+    // the outbox's relay): the next change waits for it, so each event shows its own step.
+    await until(() => stream.events.length >= 1);
     await graphql(
       a,
       `mutation ($id: ID!) { updateSession(input: { id: $id, set: { step: 2 } }) { __typename } }`,
@@ -117,6 +120,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
         id,
       },
     );
+    await until(() => stream.events.length >= 2);
     // Another user's session is not this subscriber's business.
     await graphql(a, `mutation { createSession(input: { userId: "2", data: {} }) { __typename } }`);
     await graphql(a, `mutation ($id: ID!) { endSession(input: { id: $id }) { __typename } }`, { id });
