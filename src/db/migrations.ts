@@ -278,47 +278,77 @@ export const migrations: Migration[] = [
   },
 ];
 
-/** How an event trigger sends its payload (a text expression): NOTIFY at commit, or the outbox (migration 12). */
-const sendEvent = (outbox: boolean, payload: string) =>
-  outbox
-    ? `INSERT INTO sessiongraph.event_outbox (payload) VALUES (${payload})`
-    : `PERFORM pg_notify('sessiongraph_events', ${payload})`;
+/** A table whose row changes become session events, and how (see `eventFunction`). */
+interface EventSource {
+  name: string;
+  rowType: string;
+  /** Sends nothing at all while this holds. */
+  quiet?: string;
+  /** Sends nothing for a delete while this holds. */
+  quietDeletes?: string;
+  /** An update is news only when one of these columns changed. */
+  changed: string[];
+  /** The payload's store (null: the native store) and ref, from `row_`. */
+  store: string;
+  ref: string;
+}
 
 /**
- * The projection's event trigger function (migration 6; migration 12 sends through the outbox). A backfill
- * sets sessiongraph.quiet: copying a table is not news.
+ * A table's event trigger function: created, updated (only when `changed` columns changed), ended or
+ * expired, sent as NOTIFY at commit or into the outbox (migration 12).
  */
-function projectionEventFunction(options: { outbox: boolean }): string {
-  return `CREATE OR REPLACE FUNCTION sessiongraph.notify_projection_event() RETURNS trigger
+function eventFunction(source: EventSource, outbox: boolean): string {
+  const skipWhen = (condition: string | undefined) =>
+    condition ? `IF ${condition} THEN RETURN NULL; END IF;` : '';
+  const columns = (row: string) => source.changed.map((column) => `${row}.${column}`).join(', ');
+  const payload = `json_build_object('s', ${source.store}, 'r', ${source.ref}, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text`;
+  return `CREATE OR REPLACE FUNCTION sessiongraph.${source.name}() RETURNS trigger
          LANGUAGE plpgsql AS $$
        DECLARE
          kind text;
-         row_ sessiongraph.projection;
+         row_ ${source.rowType};
        BEGIN
-         IF current_setting('sessiongraph.quiet', true) = 'on' THEN
-           RETURN NULL;
-         END IF;
+         ${skipWhen(source.quiet)}
          IF TG_OP = 'DELETE' THEN
+           ${skipWhen(source.quietDeletes)}
            row_ := OLD;
            kind := CASE WHEN OLD.expires_at IS NOT NULL AND OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
          ELSIF TG_OP = 'INSERT' THEN
            row_ := NEW;
            kind := 'created';
          ELSE
-           -- The sync worker rewrites rows it re-reads; only a different session is an update.
-           IF (OLD.data, OLD.expires_at, OLD.user_id, OLD.valid, OLD.session_key, OLD.version)
-              IS NOT DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.valid, NEW.session_key, NEW.version) THEN
+           IF (${columns('OLD')}) IS NOT DISTINCT FROM (${columns('NEW')}) THEN
              RETURN NULL;
            END IF;
            row_ := NEW;
            kind := 'updated';
          END IF;
-         ${sendEvent(
-           options.outbox,
-           `json_build_object('s', row_.store, 'r', row_.ref, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text`,
-         )};
+         ${
+           outbox
+             ? `INSERT INTO sessiongraph.event_outbox (payload) VALUES (${payload})`
+             : `PERFORM pg_notify('sessiongraph_events', ${payload})`
+         };
          RETURN NULL;
        END $$`;
+}
+
+/**
+ * The projection's event trigger function (migration 6; migration 12 sends through the outbox). A backfill
+ * sets sessiongraph.quiet: copying a table is not news. The sync worker rewrites rows it re-reads; only a
+ * different session is an update.
+ */
+function projectionEventFunction(options: { outbox: boolean }): string {
+  return eventFunction(
+    {
+      name: 'notify_projection_event',
+      rowType: 'sessiongraph.projection',
+      quiet: "current_setting('sessiongraph.quiet', true) = 'on'",
+      changed: ['data', 'expires_at', 'user_id', 'valid', 'session_key', 'version'],
+      store: 'row_.store',
+      ref: 'row_.ref',
+    },
+    options.outbox,
+  );
 }
 
 /**
@@ -327,38 +357,17 @@ function projectionEventFunction(options: { outbox: boolean }): string {
  * subscribes to.
  */
 function nativeEventFunction(options: { quietSweeps: boolean; outbox: boolean }): string {
-  const quiet = options.quietSweeps
-    ? `
-           IF current_setting('sessiongraph.sweeping', true) = 'on' THEN
-             RETURN NULL;
-           END IF;`
-    : '';
-  return `CREATE OR REPLACE FUNCTION sessiongraph.notify_native_event() RETURNS trigger
-         LANGUAGE plpgsql AS $$
-       DECLARE
-         kind text;
-         row_ sessiongraph.sessions;
-       BEGIN
-         IF TG_OP = 'DELETE' THEN${quiet}
-           row_ := OLD;
-           kind := CASE WHEN OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
-         ELSIF TG_OP = 'INSERT' THEN
-           row_ := NEW;
-           kind := 'created';
-         ELSE
-           IF (OLD.data, OLD.expires_at, OLD.user_id, OLD.key_hash)
-              IS NOT DISTINCT FROM (NEW.data, NEW.expires_at, NEW.user_id, NEW.key_hash) THEN
-             RETURN NULL;
-           END IF;
-           row_ := NEW;
-           kind := 'updated';
-         END IF;
-         ${sendEvent(
-           options.outbox,
-           `json_build_object('s', NULL, 'r', row_.id::text, 'u', row_.user_id::text, 'k', kind, 'e', row_.expires_at)::text`,
-         )};
-         RETURN NULL;
-       END $$`;
+  return eventFunction(
+    {
+      name: 'notify_native_event',
+      rowType: 'sessiongraph.sessions',
+      ...(options.quietSweeps && { quietDeletes: "current_setting('sessiongraph.sweeping', true) = 'on'" }),
+      changed: ['data', 'expires_at', 'user_id', 'key_hash'],
+      store: 'NULL',
+      ref: 'row_.id::text',
+    },
+    options.outbox,
+  );
 }
 
 export const latestMigration = Math.max(...migrations.map((migration) => migration.version));

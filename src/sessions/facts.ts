@@ -10,7 +10,7 @@ import type { SessionRecord } from '../stores/types.ts';
 
 export const FACTS = ['ip', 'userAgent', 'createdAt', 'lastSeenAt', 'expiresAt'] as const;
 export type FactName = (typeof FACTS)[number];
-export type TimeFact = 'createdAt' | 'lastSeenAt' | 'expiresAt';
+export const TIME_FACTS = ['createdAt', 'lastSeenAt', 'expiresAt'] as const;
 
 /** `since` holds from its instant on; `before` up to (not including) its instant. */
 export interface TimeRange {
@@ -59,7 +59,7 @@ export function checkFacts(
   if (facts.userAgent !== undefined && (facts.userAgent.length === 0 || facts.userAgent.length > 1024)) {
     throw new BadArgumentError('userAgent', '`userAgent` must be 1 to 1024 characters');
   }
-  for (const name of ['createdAt', 'lastSeenAt', 'expiresAt'] as const) {
+  for (const name of TIME_FACTS) {
     const range = facts[name];
     if (!range) continue;
     if (range.since === null && range.before === null) {

@@ -7,7 +7,7 @@ import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
 import { resolveExpiry } from '../sessions/expiry.ts';
 import { recordTombstones } from '../security/tombstones.sql.ts';
 import { matchesWhere } from '../sessions/fields.ts';
-import { type FactName, givenFacts, matchesFacts } from '../sessions/facts.ts';
+import { FACTS, givenFacts, matchesFacts } from '../sessions/facts.ts';
 import { factConditions } from './facts.sql.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
 import { createUserJoin, type UsersQueries } from '../users/users.sql.ts';
@@ -469,13 +469,10 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     kind: format.kind,
     cookieName: options.cookieName,
     defaultTtlSeconds: options.defaultTtlSeconds,
-    facts: new Set<FactName>([
-      'expiresAt',
-      ...(sql.keeps.createdAt ? (['createdAt'] as const) : []),
-      ...(sql.keeps.lastSeenAt ? (['lastSeenAt'] as const) : []),
-      ...(sql.keeps.ip || format.ipInData !== undefined ? (['ip'] as const) : []),
-      ...(sql.keeps.userAgent ? (['userAgent'] as const) : []),
-    ]),
+    // web.py keeps the IP in its data rather than a column.
+    facts: new Set(
+      FACTS.filter((fact) => sql.keeps[fact] || (fact === 'ip' && format.ipInData !== undefined)),
+    ),
     decodeRow,
     withBlob,
     sql,

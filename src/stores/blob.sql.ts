@@ -1,6 +1,7 @@
 import { plannedRows, type Queryable } from '../db/pool.ts';
 import { clampedTime } from '../db/timestamps.ts';
 import type { UserJoin } from '../users/users.sql.ts';
+import type { FactName } from '../sessions/facts.ts';
 import { contains, type FactColumns } from './facts.sql.ts';
 
 /**
@@ -26,8 +27,9 @@ export interface BlobTableSql {
   /** timestamptz expressions. */
   expiresAt: string;
   sortAt: string;
-  createdAt: string;
-  lastSeenAt: string;
+  /** Absent where the table keeps no such time (the column reads NULL). */
+  createdAt?: string;
+  lastSeenAt?: string;
   /** Columns beside the blob holding the client's IP address and user agent (Laravel's), as text. */
   ip?: string;
   userAgent?: string;
@@ -105,8 +107,10 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
   const client =
     (spec.ip ? `, ${spec.ip}::text AS ip` : '') +
     (spec.userAgent ? `, ${spec.userAgent}::text AS user_agent` : '');
-  const rest = `${spec.expiresAt} AS expires_at, ${sortAt} AS sort_at, ${spec.createdAt} AS created_at,
-    ${spec.lastSeenAt} AS last_seen_at, ${rowProblem}${client}`;
+  const createdAt = spec.createdAt ?? 'NULL::timestamptz';
+  const lastSeenAt = spec.lastSeenAt ?? 'NULL::timestamptz';
+  const rest = `${spec.expiresAt} AS expires_at, ${sortAt} AS sort_at, ${createdAt} AS created_at,
+    ${lastSeenAt} AS last_seen_at, ${rowProblem}${client}`;
   const columnsUpTo = (upTo: number) => `${ref} AS ref, ${spec.key}::text AS key, ${blobUpTo(upTo)}, ${rest}`;
   /** Statements of one row read its blob up to the input budget; statements of many, up to `inlineBytes`. */
   const columns = columnsUpTo(limits.maxInputBytes);
@@ -114,8 +118,8 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
   // A projected page's rows: the projection already holds each key's ref and the sort time (page_sort), so
   // PostgreSQL hashes no key and pg parses one timestamp less per row.
   const projectedColumns = `page.r AS ref, page.k AS key, ${blobUpTo(Math.min(limits.inlineBytes, limits.maxInputBytes))},
-    ${spec.expiresAt} AS expires_at, NULL::timestamptz AS sort_at, ${spec.createdAt} AS created_at,
-    ${spec.lastSeenAt} AS last_seen_at, ${rowProblem}${client}`;
+    ${spec.expiresAt} AS expires_at, NULL::timestamptz AS sort_at, ${createdAt} AS created_at,
+    ${lastSeenAt} AS last_seen_at, ${rowProblem}${client}`;
   // Cursors carry the sort time as a JavaScript Date (milliseconds) while the columns keep microseconds:
   // order and compare at millisecond precision (ties broken by ref), or rows that share the cursor row's
   // millisecond but sort after it would be skipped by the next page.
@@ -153,16 +157,16 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
   /** The framework row of the projection row `p`, for conditions on columns the projection does not copy. */
   const ownRow = (condition: string) =>
     `EXISTS (SELECT 1 FROM ${spec.table} WHERE ${spec.key} = p.session_key::${spec.keyType} AND ${condition})`;
-  const NONE = 'NULL::timestamptz';
 
   return {
-    /** Which facts beside the blob the table keeps (every table keeps an expiry). */
+    /** Which facts beside the blob the table keeps in its columns (every table keeps an expiry). */
     keeps: {
-      createdAt: spec.createdAt !== NONE,
-      lastSeenAt: spec.lastSeenAt !== NONE,
+      expiresAt: true,
+      createdAt: spec.createdAt !== undefined,
+      lastSeenAt: spec.lastSeenAt !== undefined,
       ip: spec.ip !== undefined,
       userAgent: spec.userAgent !== undefined,
-    },
+    } satisfies Record<FactName, boolean>,
 
     /**
      * Where a projected page finds each fact: times in the projection row `p`, the IP and user agent in the

@@ -1,4 +1,4 @@
-import type { FactFilter, TimeFact } from '../sessions/facts.ts';
+import { type FactFilter, TIME_FACTS } from '../sessions/facts.ts';
 
 /**
  * `FactFilter` as SQL conditions, for a store that says where it keeps each fact: time facts as timestamptz
@@ -30,20 +30,17 @@ export function factConditions(
   const parts: string[] = [];
   if (!facts) return { conditions: '', params };
   const next = (value: unknown) => `$${first + params.push(value) - 1}`;
-  const column = <T>(name: keyof FactColumns, value: T | undefined) => {
-    if (value === undefined) return undefined;
+  const kept = <K extends keyof FactColumns>(name: K): NonNullable<FactColumns[K]> => {
     const found = columns[name];
     if (found === undefined) throw new Error(`this store keeps no ${name}`);
     return found;
   };
-  const ip = column('ip', facts.ip) as FactColumns['ip'];
-  if (ip) parts.push(ip(next(facts.ip)));
-  const userAgent = column('userAgent', facts.userAgent) as FactColumns['userAgent'];
-  if (userAgent) parts.push(userAgent(next(facts.userAgent)));
-  for (const name of ['createdAt', 'lastSeenAt', 'expiresAt'] as TimeFact[]) {
+  if (facts.ip !== undefined) parts.push(kept('ip')(next(facts.ip)));
+  if (facts.userAgent !== undefined) parts.push(kept('userAgent')(next(facts.userAgent)));
+  for (const name of TIME_FACTS) {
     const range = facts[name];
-    const time = column(name, range) as string | undefined;
-    if (!range || !time) continue;
+    if (!range) continue;
+    const time = kept(name);
     if (range.since) parts.push(`${time} >= ${next(range.since)}::timestamptz`);
     if (range.before) parts.push(`${time} < ${next(range.before)}::timestamptz`);
   }

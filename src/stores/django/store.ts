@@ -65,8 +65,6 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
       blobCast: 'text',
       expiresAt: expires.read,
       sortAt: expires.read,
-      createdAt: 'NULL::timestamptz',
-      lastSeenAt: 'NULL::timestamptz',
       active: (p) => `${table.column(columns.expires)} > ${expires.write(p)}`,
       // Django loads a session only `WHERE expire_date > now`: a NULL expiry is never served.
       // psycopg2 reads infinity as datetime.max, but a finite year past 9999 fails the request.

@@ -41,8 +41,6 @@ export async function createExpressStore(
       blobBytes: `octet_length(${table.column(columns.data)}::text)`,
       expiresAt: expire.read,
       sortAt: expire.read,
-      createdAt: 'NULL::timestamptz',
-      lastSeenAt: 'NULL::timestamptz',
       active: (p) => `${table.column(columns.expires)} > ${expire.write(p)}`,
       // connect-pg-simple reads a session only `WHERE expire >= now`: a NULL expiry is never served.
       rowProblem: `CASE WHEN ${table.column(columns.expires)} IS NULL THEN '${columns.expires} is NULL: connect-pg-simple never serves the session' END`,

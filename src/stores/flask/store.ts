@@ -59,8 +59,6 @@ export async function createFlaskStore(db: Queryable, config: FlaskStoreConfig, 
       expiresAt: `(${expiry} AT TIME ZONE 'UTC')`,
       // Flask moves expiry forward on every save: the latest expiry is the latest activity.
       sortAt: `(${expiry} AT TIME ZONE 'UTC')`,
-      createdAt: 'NULL::timestamptz',
-      lastSeenAt: 'NULL::timestamptz',
       // Flask-Session: `saved_session.expiry <= datetime.utcnow()` is expired (and deleted on load).
       active: (p) => `${expiry} > ${asUtc(p)}`,
       expired: (p) => `${expiry} <= ${asUtc(p)}`,

@@ -40,7 +40,6 @@ export async function createJsonCacheStore(
       expiresAt: expires,
       sortAt: start.read,
       createdAt: start.read,
-      lastSeenAt: 'NULL::timestamptz',
       active: (p) => `${expires} > ${p}::timestamptz`,
       // A window needs a start or an end (a NULL end alone means the window decides).
       rowProblem: `CASE WHEN ${table.column(columns.start)} IS NULL AND ${table.column(columns.end)} IS NULL THEN '${columns.start} and ${columns.end} are both NULL' END`,

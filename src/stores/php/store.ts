@@ -67,7 +67,6 @@ async function symfonySql(db: Queryable, config: SymfonyStoreConfig) {
     blobCast: 'bytea',
     expiresAt: timeOf(`${expiry} + 1`),
     sortAt: timeOf(time),
-    createdAt: 'NULL::timestamptz',
     lastSeenAt: timeOf(time),
     // PdoSessionHandler::doRead: `$expiry < time()` is expired. Written as its gc() writes it, so the
     // sess_lifetime index serves the new layout.
@@ -112,7 +111,6 @@ async function laravelSql(db: Queryable, config: LaravelStoreConfig) {
     blobCast: 'text',
     expiresAt: timeOf(`${la}::numeric + ${lifetime + 1}`),
     sortAt: timeOf(la),
-    createdAt: 'NULL::timestamptz',
     lastSeenAt: timeOf(la),
     ...(columns.ipAddress !== null && { ip: table.column(columns.ipAddress) }),
     ...(columns.userAgent !== null && { userAgent: table.column(columns.userAgent) }),

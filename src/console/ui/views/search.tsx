@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { request } from '../api.ts';
 import { canReadUsers, type FieldInfo, useConsole } from '../context.ts';
 import { FindUsersQuery, SessionsQuery, SessionsWhereQuery, StatsQuery } from '../documents.ts';
-import type { ConsoleStatsQuery, SessionStatus } from '../gql/graphql.ts';
+import type { ConsoleSessionsQueryVariables, ConsoleStatsQuery, SessionStatus } from '../gql/graphql.ts';
 import { searchHref, userHref } from '../route.ts';
 import { Notices } from './notices.tsx';
 import { type SessionRow, SessionsTable } from './sessions-table.tsx';
@@ -162,61 +162,36 @@ export function SearchPage(props: { params: URLSearchParams }) {
           location.hash = searchHref(form);
         }}
       >
-        <div>
-          <label for="search-store">Store</label>
-          <select
-            id="search-store"
-            value={form.get('store') ?? ''}
-            onChange={(event) => set('store', (event.target as HTMLSelectElement).value)}
-          >
-            <option value="">Every store</option>
-            {state.stores.map((store) => (
-              <option key={store.name} value={store.name}>
-                {store.name} ({store.kind})
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label for="search-status">Status</label>
-          <select
-            id="search-status"
-            value={form.get('status') ?? ''}
-            onChange={(event) => set('status', (event.target as HTMLSelectElement).value)}
-          >
-            <option value="">Any</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {status.toLowerCase()}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label for="search-user">{canReadUsers(state) ? 'User (id, username or email)' : 'User id'}</label>
-          <input
-            id="search-user"
-            type="search"
-            value={form.get('user') ?? ''}
-            onInput={(event) => set('user', (event.target as HTMLInputElement).value)}
-          />
-        </div>
+        <SelectField
+          label="Store"
+          param="store"
+          choices={[
+            ['', 'Every store'],
+            ...state.stores.map((store): [string, string] => [store.name, `${store.name} (${store.kind})`]),
+          ]}
+          form={form}
+          set={set}
+        />
+        <SelectField
+          label="Status"
+          param="status"
+          choices={[
+            ['', 'Any'],
+            ...STATUSES.map((status): [string, string] => [status, status.toLowerCase()]),
+          ]}
+          form={form}
+          set={set}
+        />
+        <TextField
+          label={canReadUsers(state) ? 'User (id, username or email)' : 'User id'}
+          param="user"
+          type="search"
+          form={form}
+          set={set}
+        />
         <TextField label="IP address" param="ip" form={form} set={set} />
         <TextField label="User agent contains" param="ua" form={form} set={set} />
-        <div>
-          <label for="search-time">Time</label>
-          <select
-            id="search-time"
-            value={form.get('time') ?? 'lastSeenAt'}
-            onChange={(event) => set('time', (event.target as HTMLSelectElement).value)}
-          >
-            {TIMES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField label="Time" param="time" choices={TIMES} form={form} set={set} />
         <TextField label="From (your time)" param="since" type="datetime-local" form={form} set={set} />
         <TextField label="Before (your time)" param="before" type="datetime-local" form={form} set={set} />
         {state.fields.map((field) => (
@@ -287,15 +262,19 @@ export function SearchPage(props: { params: URLSearchParams }) {
   );
 }
 
-/** A labelled input bound to one parameter of the search's URL. */
-function TextField(props: {
+/** What binds a field of the form to one parameter of the search's URL. */
+interface FieldProps {
   label: string;
   param: string;
-  type?: 'text' | 'datetime-local';
   form: URLSearchParams;
   set: (name: string, value: string) => void;
-}) {
-  const id = `search-${props.param.replace(/[^A-Za-z0-9-]/g, '-')}`;
+}
+
+const fieldId = (param: string) => `search-${param.replace(/[^A-Za-z0-9-]/g, '-')}`;
+
+/** A labelled input. */
+function TextField(props: FieldProps & { type?: 'text' | 'search' | 'datetime-local' }) {
+  const id = fieldId(props.param);
   const common = {
     id,
     value: props.form.get(props.param) ?? '',
@@ -304,7 +283,34 @@ function TextField(props: {
   return (
     <div>
       <label for={id}>{props.label}</label>
-      {props.type === 'datetime-local' ? <input type="datetime-local" {...common} /> : <input {...common} />}
+      {props.type === 'datetime-local' ? (
+        <input type="datetime-local" {...common} />
+      ) : props.type === 'search' ? (
+        <input type="search" {...common} />
+      ) : (
+        <input {...common} />
+      )}
+    </div>
+  );
+}
+
+/** A labelled choice among `choices` ([value, text]); the first is chosen when the URL names none. */
+function SelectField(props: FieldProps & { choices: readonly (readonly [string, string])[] }) {
+  const id = fieldId(props.param);
+  return (
+    <div>
+      <label for={id}>{props.label}</label>
+      <select
+        id={id}
+        value={props.form.get(props.param) ?? props.choices[0]?.[0] ?? ''}
+        onChange={(event) => props.set(props.param, (event.target as HTMLSelectElement).value)}
+      >
+        {props.choices.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }
@@ -364,13 +370,9 @@ async function resolveUser(
  * The IP, user-agent and time filters filled in, as `sessions` arguments. Times come from the browser's
  * `datetime-local` inputs, in the browser's time zone.
  */
-function factsOf(params: URLSearchParams): {
-  ip?: string;
-  userAgent?: string;
-  createdAt?: { since?: string; before?: string };
-  lastSeenAt?: { since?: string; before?: string };
-  expiresAt?: { since?: string; before?: string };
-} {
+function factsOf(
+  params: URLSearchParams,
+): Pick<ConsoleSessionsQueryVariables, 'ip' | 'userAgent' | 'createdAt' | 'lastSeenAt' | 'expiresAt'> {
   const ip = params.get('ip')?.trim();
   const userAgent = params.get('ua')?.trim();
   const instant = (name: string) => {
