@@ -107,6 +107,9 @@ export const poolTimeouts = (config: Config) => ({
   statementMilliseconds: config.statementTimeoutMilliseconds,
 });
 
+/** Whether the pool's connections pipeline (src/db/pool.ts): where reads may (see readPipelines). */
+export const pipelinesTransactions = (config: Config) => config.readPipelines > 0;
+
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   if (!config.databaseUrl && !options.pool) {
     throw new Error('createApp needs config.databaseUrl or a pool');
@@ -121,7 +124,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   usePreparedStatements(config.preparedStatements);
   useJsonBudgets(config.budgets);
-  const pool = options.pool ?? createPool(config.databaseUrl!, config.poolSize, poolTimeouts(config));
+  const pool =
+    options.pool ??
+    createPool(config.databaseUrl!, config.poolSize, poolTimeouts(config), {
+      pipeline: pipelinesTransactions(config),
+    });
   const catalog = await readUsersCatalog(pool, config.users);
   for (const hidden of catalog.hidden) {
     logger.warn({ column: hidden.column, reason: hidden.reason }, 'users column not exposed');

@@ -1,5 +1,5 @@
 import { createServer as createHttpServer } from 'node:http';
-import { type App, createApp, poolTimeouts } from './app.ts';
+import { type App, createApp, pipelinesTransactions, poolTimeouts } from './app.ts';
 import { createToken, SCOPES } from './auth/tokens.ts';
 import { liveTokenCount } from './auth/tokens.sql.ts';
 import { ConfigError, loadConfig, withDefaultConfigFile } from './config.ts';
@@ -34,7 +34,10 @@ async function main() {
     await createDemoUsers(setupPool);
     await setupPool.end();
   }
-  const pool = createPool(databaseUrl, config.poolSize, poolTimeouts(config));
+  // PGlite serves every connection from one backend: its transactions are not pipelined.
+  const pool = createPool(databaseUrl, config.poolSize, poolTimeouts(config), {
+    pipeline: !embedded && pipelinesTransactions(config),
+  });
   const notifications = new NotificationHub(databaseUrl, logger);
   await notifications.start();
   const app = await createApp(

@@ -104,9 +104,20 @@ export function connectionOptions(connectionString: string, timeouts: PoolTimeou
   };
 }
 
-export function createPool(connectionString: string, max: number, timeouts: PoolTimeouts = {}): Pool {
+/**
+ * `pipeline`: its connections send a statement without waiting for the one before (pg's pipeline mode), so a
+ * transaction's BEGIN leaves with its first statement and a last statement with its COMMIT. Only for a
+ * PostgreSQL that serves each connection from its own backend (not PGlite) and no pooler that cannot pipeline.
+ */
+export function createPool(
+  connectionString: string,
+  max: number,
+  timeouts: PoolTimeouts = {},
+  options: { pipeline?: boolean } = {},
+): Pool {
   const pool = new pg.Pool({
     ...connectionOptions(connectionString, timeouts),
+    pipeline: options.pipeline ?? false,
     max,
     idleTimeoutMillis: 30_000,
   });
@@ -135,16 +146,29 @@ export class CountingDb implements Queryable {
 }
 
 export interface TransactionRunner {
-  transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(work: (client: Queryable) => Promise<T | Unawaited<T>>): Promise<T>;
+}
+
+/**
+ * What a transaction's work may hand back instead of its result: statements it sent and has not waited for,
+ * the last of the transaction. On a pipelined connection the COMMIT leaves right behind them, and the
+ * transaction's result is `result` once they and the COMMIT have succeeded; one that fails rolls all back.
+ */
+export class Unawaited<T> {
+  constructor(
+    readonly result: T,
+    readonly sent: Promise<unknown>,
+  ) {}
 }
 
 /**
  * One mutation, one transaction, one client: BEGIN, the work, COMMIT; ROLLBACK on any throw. The
- * callback's client reports to the same statement listener as the request.
+ * callback's client reports to the same statement listener as the request. On a pipelined connection BEGIN
+ * is not waited for: it leaves with the work's first statement, one round trip fewer.
  */
 export async function withTransaction<T>(
   pool: Pool,
-  work: (client: Queryable) => Promise<T>,
+  work: (client: Queryable) => Promise<T | Unawaited<T>>,
   listener?: StatementListener,
   onStatement?: () => void,
 ): Promise<T> {
@@ -164,13 +188,34 @@ export async function withTransaction<T>(
       return run(client as never, text, params);
     },
   };
+  const pipelined = (client as { pipeline?: boolean }).pipeline === true;
+  let pending: Promise<unknown>[] = [];
   try {
-    await counted.query('BEGIN');
-    const result = await work(counted);
-    await counted.query('COMMIT');
+    const begun = counted.query('BEGIN');
+    if (pipelined) {
+      // Its failure is the work's statements' (the connection's) failure too; waited for before COMMIT.
+      begun.catch(() => {});
+      pending.push(begun);
+    } else await begun;
+    const done = await work(counted);
+    let result: T;
+    if (done instanceof Unawaited) {
+      done.sent.catch(() => {});
+      pending.push(done.sent);
+      if (!pipelined) await done.sent;
+      result = done.result as T;
+    } else result = done;
+    const committed = counted.query('COMMIT');
+    committed.catch(() => {});
+    // A statement sent before COMMIT that failed made PostgreSQL answer the COMMIT with a rollback, so its
+    // error is the transaction's.
+    for (const sent of pending) await sent;
+    pending = [];
+    await committed;
     return result;
   } catch (error) {
     try {
+      await Promise.allSettled(pending);
       await client.query('ROLLBACK');
     } catch {
       broken = true;
@@ -191,7 +236,7 @@ export class RequestDb extends CountingDb implements TransactionRunner {
     super(pool, statementListener);
   }
 
-  transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(work: (client: Queryable) => Promise<T | Unawaited<T>>): Promise<T> {
     return withTransaction(this.pool, work, this.statementListener, () => {
       this.statements += 1;
     });

@@ -47,7 +47,7 @@ export interface TestAppOptions {
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const pool = createPool(database.url, 5);
+  const pool = createPool(database.url, 5, {}, { pipeline: !database.embedded });
   await createDemoUsers(pool);
   await options.setup?.(pool);
   const statements: string[] = [];
