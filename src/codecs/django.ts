@@ -35,8 +35,7 @@
  * rest. Where the time goes, and why 2.5x Django over the bench's whole corpus is out of reach: README.
  */
 import { createHash, createHmac, hash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { deflateSync } from 'node:zlib';
+import { pythonZlib } from './python-zlib.ts';
 import { base64urlWrite, latin1Slice, latin1Write, utf8Write } from './bytes.ts';
 import { DEFAULT_BUDGETS, type DecodeBudgets, overBudget } from './budgets.ts';
 import { growScratchIn, inflateInto, scratchIn, scratchInView, scratchOut } from './inflate.ts';
@@ -262,26 +261,6 @@ function constantTimeEqual(a: string, b: string): boolean {
 }
 
 // ------------------------------------------------------------------------------------------------ deflate
-
-/**
- * Python's `zlib.compress(data)` (level 6, 32 KiB window, memLevel 8) as zlib 1.2.x writes it. pako 2.1.0 is a
- * port of that deflate and matches it byte for byte; node:zlib is Chromium's zlib, whose output differs (Django
- * reads both, but only the former reproduces Django's own rows). pako 3.x changed its output too, so the
- * dependency must stay pinned to 2.1.0. Without pako the encoder falls back to node:zlib.
- */
-const pythonZlib: { compress: (data: Uint8Array) => Uint8Array; exact: boolean } = (() => {
-  try {
-    const require = createRequire(import.meta.url);
-    const pako = require('pako') as { deflate?: unknown };
-    const { version } = require('pako/package.json') as { version?: unknown };
-    if (typeof pako.deflate === 'function' && version === '2.1.0') {
-      return { compress: pako.deflate as (data: Uint8Array) => Uint8Array, exact: true };
-    }
-  } catch {
-    // not installed: node:zlib below
-  }
-  return { compress: (data: Uint8Array) => deflateSync(data), exact: false };
-})();
 
 /** Whether encode() compresses exactly like Python's zlib, i.e. pako 2.1.0 is installed. */
 export const djangoEncoderIsByteExact: boolean = pythonZlib.exact;

@@ -1,0 +1,91 @@
+import { createRequire } from 'node:module';
+import { deflateSync } from 'node:zlib';
+
+/**
+ * Python's `zlib.compress(data)` (level 6, 32 KiB window, memLevel 8) as zlib 1.2.x writes it. pako 2.1.0 is a
+ * port of that deflate and matches it byte for byte; node:zlib is Chromium's zlib, whose output differs (Django
+ * reads both, but only the former reproduces Django's own rows). pako 3.x changed its output too, so the
+ * dependency must stay pinned to 2.1.0. Without pako the encoder falls back to node:zlib.
+ *
+ * pako's `deflate()` builds a new compressor for every call: some 270 KB of typed arrays, which the garbage
+ * collector counts as external memory, so that a stream of writes kept its major collections running. One
+ * compressor is kept and reset instead, as zlib's deflateReset does, with its window cleared so that the
+ * bytes a match may look at past the input are the zeros of a new one: the output stays byte for byte.
+ */
+interface ZStream {
+  input: Uint8Array | null;
+  next_in: number;
+  avail_in: number;
+  output: Uint8Array | null;
+  next_out: number;
+  avail_out: number;
+  state: { window: Uint8Array };
+}
+
+interface PakoDeflate {
+  deflateInit2(
+    strm: ZStream,
+    level: number,
+    method: number,
+    windowBits: number,
+    memLevel: number,
+    strategy: number,
+  ): number;
+  deflateReset(strm: ZStream): number;
+  deflate(strm: ZStream, flush: number): number;
+}
+
+const Z_OK = 0;
+const Z_STREAM_END = 1;
+const Z_FINISH = 4;
+const Z_DEFAULT_COMPRESSION = -1;
+const Z_DEFLATED = 8;
+const Z_DEFAULT_STRATEGY = 0;
+
+function reusedPako(): ((data: Uint8Array) => Uint8Array) | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const { version } = require('pako/package.json') as { version?: unknown };
+    if (version !== '2.1.0') return null;
+    const zlib = require('pako/lib/zlib/deflate.js') as PakoDeflate;
+    const ZStream = require('pako/lib/zlib/zstream.js') as new () => ZStream;
+    const oneShot = (require('pako') as { deflate: (data: Uint8Array) => Uint8Array }).deflate;
+    let kept: ZStream | null = null;
+    return (data) => {
+      let strm = kept;
+      kept = null;
+      if (strm === null) {
+        strm = new ZStream();
+        if (zlib.deflateInit2(strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) !== Z_OK) {
+          return oneShot(data);
+        }
+      } else {
+        zlib.deflateReset(strm);
+        strm.state.window.fill(0);
+      }
+      // zlib's deflateBound for these settings, and room to spare.
+      const output = new Uint8Array(data.length + (data.length >> 12) + (data.length >> 14) + 64);
+      strm.input = data;
+      strm.next_in = 0;
+      strm.avail_in = data.length;
+      strm.output = output;
+      strm.next_out = 0;
+      strm.avail_out = output.length;
+      const status = zlib.deflate(strm, Z_FINISH);
+      const written = strm.next_out;
+      strm.input = null;
+      strm.output = null;
+      if (status !== Z_STREAM_END) return oneShot(data);
+      kept = strm;
+      return output.subarray(0, written);
+    };
+  } catch {
+    return null;
+  }
+}
+
+const exact = reusedPako();
+
+export const pythonZlib: { compress: (data: Uint8Array) => Uint8Array; exact: boolean } = exact
+  ? { compress: exact, exact: true }
+  : { compress: (data: Uint8Array) => deflateSync(data), exact: false };
