@@ -4,10 +4,9 @@ import type { Pool, Queryable } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
 import { isDataError } from '../db/faults.ts';
 import type { WhereCondition } from '../sessions/fields.ts';
-import type { BlobQueries, BlobRow } from '../stores/blob.sql.ts';
+import type { BlobRow } from '../stores/blob.sql.ts';
 import type { SessionRecord } from '../stores/types.ts';
 import type { UsersCatalog } from '../users/catalog.ts';
-import type { DecoderSource, ProjectableBlobStore } from '../stores/blob-store.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { DecodePool } from './decode-pool.ts';
 import { type ClaimedChange, createProjectionQueries, type ProjectedSummary } from './projection.sql.ts';
@@ -15,24 +14,15 @@ import { failedRow, fieldColumn, fieldSqlType, type ProjectionRow, projectRow } 
 import { isFrameworkStore, WHOLE_STORE } from './schema.ts';
 import { projectionFingerprint } from './fingerprint.ts';
 import { ProjectionStream } from './stream.ts';
+import type { ProjectableStore } from './projectable.ts';
+
+export type { ProjectableStore } from './projectable.ts';
 
 /**
  * Keeps `sessiongraph.projection` equal to what the framework tables decode to: applies queued changes
  * (the sync worker's batch), backfills and verifies whole tables, and lets API writes update it in their
  * own transaction. Stores read through it once their backfill is complete.
  */
-
-export interface ProjectableStore {
-  name: string;
-  sql: BlobQueries;
-  decodeRow(row: BlobRow, now: Date, cached?: boolean): SessionRecord;
-  withBlob(db: Queryable, row: BlobRow): Promise<BlobRow>;
-  /** How decode workers build its decoding; without it, its rows decode in-process. */
-  readonly decoder?: DecoderSource;
-  /** How long a key it ends stays refused (0: none is recorded). */
-  readonly tombstoneSeconds: number;
-  planUpdate?: ProjectableBlobStore['planUpdate'];
-}
 
 /** Told about a row the projection could not decode or store as it is (it is projected INVALID instead). */
 export type RowErrorHandler = (store: string, ref: string, error: unknown) => void;

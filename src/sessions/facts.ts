@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import { BadArgumentError } from '../errors/domain.ts';
-import type { SessionRecord } from '../stores/types.ts';
 
 /**
  * `sessions(ip:, userAgent:, createdAt:, lastSeenAt:, expiresAt:)`: conditions on what a store knows of a
@@ -86,8 +85,17 @@ const inRange = (time: Date | null, range: TimeRange | undefined) =>
     (range.since === null || time.getTime() >= range.since.getTime()) &&
     (range.before === null || time.getTime() < range.before.getTime()));
 
+/** What of a session the facts describe (a SessionRecord has them). */
+export interface SessionFacts {
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date | null;
+  lastSeenAt: Date | null;
+  expiresAt: Date | null;
+}
+
 /** Whether a decoded session meets the filter: what stores that cannot filter in SQL apply after decoding. */
-export function matchesFacts(record: SessionRecord, facts: FactFilter | undefined): boolean {
+export function matchesFacts(record: SessionFacts, facts: FactFilter | undefined): boolean {
   if (!facts) return true;
   if (facts.ip !== undefined && record.ip?.toLowerCase() !== facts.ip.toLowerCase()) return false;
   if (

@@ -1,6 +1,5 @@
 import { isTimeAndRef, keysetOf } from './cursor.ts';
 import type { DecodeBudgets } from '../codecs/budgets.ts';
-import type { Decoded, JsonObject } from '../codecs/result.ts';
 import type { Queryable } from '../db/pool.ts';
 import { InvalidInputError } from '../errors/domain.ts';
 import { applyPatch, assertStorable, isEmptyPatch } from '../sessions/data.ts';
@@ -21,7 +20,6 @@ import {
   withoutHidden,
 } from './row-decoder.ts';
 import type {
-  CreateInput,
   ListQuery,
   SessionRecord,
   SessionStatus,
@@ -31,6 +29,8 @@ import type {
 } from './types.ts';
 
 export { blobVersion, INLINE_BLOB_BYTES } from './row-decoder.ts';
+export type { BlobFormat, DecodedSession } from './blob-format.ts';
+import type { BlobFormat } from './blob-format.ts';
 
 /**
  * A store over a framework's own table, where the session is a blob: Django, web.py, express,
@@ -38,49 +38,6 @@ export { blobVersion, INLINE_BLOB_BYTES } from './row-decoder.ts';
  * `BlobFormat`; this module does what is common: decoding through the cache, statuses, keyset pages that
  * stay full when rows are filtered after decoding, and read-modify-write updates under a row lock.
  */
-
-export interface DecodedSession {
-  /** Every key, as the framework has it (what is written back). */
-  full: JsonObject;
-  /** What the store keeps for re-encoding beyond the JSON view (e.g. the pickle tree). */
-  state?: unknown;
-  /** A note about a decode that worked but needed care (e.g. "py2 bytes"). */
-  note?: string | null;
-}
-
-export interface BlobFormat {
-  kind: string;
-  /** Keys the framework manages (hashes, the key itself, the cookie): hidden from `data`, kept on write. */
-  hiddenKeys: ReadonlySet<string>;
-  decode(blob: string): Decoded<DecodedSession>;
-  encode(full: JsonObject, state: unknown, now: Date, expiresAt: Date): string;
-  userIdOf(full: JsonObject): string | null;
-  /**
-   * The types the JSON view erased, by JSON pointer into `data` (a pickle's tuples and datetimes), from the
-   * decoded `state`; absent for formats whose data is JSON.
-   */
-  typesOf?(state: unknown): Record<string, string>;
-  /** The data key where the framework keeps the client's IP address (web.py's `ip`), if any. */
-  ipInData?: string;
-  generateKey(): string;
-  /** The stored key a presented credential stands for (a cookie value or the header), or null. */
-  presentedKey(raw: string, source: 'cookie' | 'header'): string | null;
-  /** What the browser presents for a stored key (express signs it); the stored key itself by default. */
-  presentableKey?(key: string): string;
-  /** The blob under a new key (web.py copies the key into the blob); unchanged by default. */
-  rekeyed?(full: JsonObject, newKey: string): JsonObject;
-  /** The blob contents of a new session (adds the framework's own keys, e.g. Django's auth hash). */
-  newSession(tx: Queryable, input: CreateInput & { key: string; now: Date }): Promise<JsonObject>;
-  /** The latest expiry the store can represent for a row created at `createdAt` (json-cache's window). */
-  latestExpiry?(createdAt: Date | null, now: Date): Date;
-  /** Adjust managed keys after an update changed data or expiry (e.g. express's cookie.expires). */
-  afterUpdate?(full: JsonObject, expiresAt: Date, now: Date): JsonObject;
-  /**
-   * Why the framework itself would refuse to hand this decoded session to the application (express-session
-   * throws on a `sess` without a usable cookie; web.py never looks up a key that is not hex), or null.
-   */
-  refuses?(key: string, full: JsonObject): string | null;
-}
 
 /** What a blob store needs of the projection (see src/projection/projector.ts). */
 export interface ProjectionAccess {

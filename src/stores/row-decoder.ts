@@ -1,7 +1,7 @@
 import { type DecodeBudgets, overBudget } from '../codecs/budgets.ts';
 import type { JsonObject } from '../codecs/result.ts';
 import type { BlobRow } from './blob.sql.ts';
-import type { BlobFormat, DecodedSession } from './blob-store.ts';
+import type { BlobFormat, DecodedSession } from './blob-format.ts';
 import type { DecodeCache } from './decode-cache.ts';
 import type { SessionRecord, SessionStatus } from './types.ts';
 
