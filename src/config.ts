@@ -120,7 +120,9 @@ export const configSchema = z
     poolSize: z.number().int().positive().default(10),
     /**
      * Connections, besides the pool, on which the compiled path's one-statement reads are pipelined
-     * (src/db/pipeline.ts); 0 sends them through the pool. Behind a pooler, only one that supports pipelining.
+     * (src/db/pipeline.ts); 0 sends them through the pool. Above 0 the pool's connections pipeline too, so a
+     * transaction's BEGIN leaves with its first statement (src/db/pool.ts). Behind a pooler, only one that
+     * supports pipelining.
      */
     readPipelines: z.number().int().min(0).max(64).default(2),
     /**

@@ -91,7 +91,21 @@ function reusedPako(): ((data: Uint8Array) => Uint8Array) | null {
   }
 }
 
-const exact = reusedPako();
+/** pako's own one-shot deflate, where its internals are not where 2.1.0 keeps them. */
+function plainPako(): ((data: Uint8Array) => Uint8Array) | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const { version } = require('pako/package.json') as { version?: unknown };
+    const pako = require('pako') as { deflate?: unknown };
+    return version === '2.1.0' && typeof pako.deflate === 'function'
+      ? (pako.deflate as (data: Uint8Array) => Uint8Array)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+const exact = reusedPako() ?? plainPako();
 
 export const pythonZlib: { compress: (data: Uint8Array) => Uint8Array; exact: boolean } = exact
   ? { compress: exact, exact: true }

@@ -146,18 +146,19 @@ export class CountingDb implements Queryable {
 }
 
 export interface TransactionRunner {
-  transaction<T>(work: (client: Queryable) => Promise<T | Unawaited<T>>): Promise<T>;
+  transaction<T>(work: (client: Queryable) => Promise<T | LastStatement<T>>): Promise<T>;
 }
 
 /**
- * What a transaction's work may hand back instead of its result: statements it sent and has not waited for,
- * the last of the transaction. On a pipelined connection the COMMIT leaves right behind them, and the
- * transaction's result is `result` once they and the COMMIT have succeeded; one that fails rolls all back.
+ * What a transaction's work may hand back instead of its result: the transaction's last statement, not yet
+ * sent. It is sent with the COMMIT right behind it (one round trip for both on a pipelined connection), and
+ * the transaction's result is `result` once both have succeeded; if the statement fails, all is rolled back.
  */
-export class Unawaited<T> {
+export class LastStatement<T> {
   constructor(
     readonly result: T,
-    readonly sent: Promise<unknown>,
+    readonly text: string,
+    readonly params: readonly unknown[],
   ) {}
 }
 
@@ -168,7 +169,7 @@ export class Unawaited<T> {
  */
 export async function withTransaction<T>(
   pool: Pool,
-  work: (client: Queryable) => Promise<T | Unawaited<T>>,
+  work: (client: Queryable) => Promise<T | LastStatement<T>>,
   listener?: StatementListener,
   onStatement?: () => void,
 ): Promise<T> {
@@ -199,10 +200,11 @@ export async function withTransaction<T>(
     } else await begun;
     const done = await work(counted);
     let result: T;
-    if (done instanceof Unawaited) {
-      done.sent.catch(() => {});
-      pending.push(done.sent);
-      if (!pipelined) await done.sent;
+    if (done instanceof LastStatement) {
+      const last = counted.query(done.text, done.params);
+      last.catch(() => {});
+      pending.push(last);
+      if (!pipelined) await last;
       result = done.result as T;
     } else result = done;
     const committed = counted.query('COMMIT');
@@ -211,7 +213,8 @@ export async function withTransaction<T>(
     // error is the transaction's.
     for (const sent of pending) await sent;
     pending = [];
-    await committed;
+    // So does one whose error the work caught and went on from: PostgreSQL rolled everything back.
+    if ((await committed).command === 'ROLLBACK') throw new Error('PostgreSQL rolled the transaction back');
     return result;
   } catch (error) {
     try {
@@ -236,7 +239,7 @@ export class RequestDb extends CountingDb implements TransactionRunner {
     super(pool, statementListener);
   }
 
-  transaction<T>(work: (client: Queryable) => Promise<T | Unawaited<T>>): Promise<T> {
+  transaction<T>(work: (client: Queryable) => Promise<T | LastStatement<T>>): Promise<T> {
     return withTransaction(this.pool, work, this.statementListener, () => {
       this.statements += 1;
     });

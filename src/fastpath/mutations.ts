@@ -2,9 +2,10 @@ import type { App } from '../app.ts';
 import { actorOf } from '../auth/caller.ts';
 import { authenticate, clientUserKey, mayReadUsers, mayWriteSessions } from '../auth/rules.ts';
 import type { JsonObject } from '../codecs/result.ts';
-import { isForeignKeyViolation, type Queryable, type TransactionRunner, Unawaited } from '../db/pool.ts';
+import { isForeignKeyViolation, LastStatement, type Queryable, type TransactionRunner } from '../db/pool.ts';
+import { isUnboundedTime } from '../db/timestamps.ts';
 import { type IdempotencyScope, nextStep, parseIdempotencyKey, sealResult } from '../sessions/idempotency.ts';
-import { saveStepResult } from '../sessions/idempotency.sql.ts';
+import { saveStepResultStatement } from '../sessions/idempotency.sql.ts';
 import { assertStorable, validatePatch } from '../sessions/data.ts';
 import { parseExpiryChange, resolveExpiry } from '../sessions/expiry.ts';
 import { isIpAddress } from '../sessions/facts.ts';
@@ -331,12 +332,14 @@ export function createMutationPath(app: App): MutationPath | null {
     }
     if (planned.kind !== 'write') return null;
     const { row, blob, expiresAt } = planned;
-    const readExpiry = row.expires_at?.getTime();
+    const readExpiry = row.expires_at;
     if (
       row.blob === null ||
       row.row_problem !== null ||
-      readExpiry === undefined ||
-      !Number.isFinite(readExpiry)
+      !readExpiry ||
+      !Number.isFinite(readExpiry.getTime()) ||
+      // Read as the latest or earliest date JavaScript holds, it never equals the stored time in the write.
+      isUnboundedTime(readExpiry)
     ) {
       return null;
     }
@@ -423,10 +426,8 @@ export function createMutationPath(app: App): MutationPath | null {
           const done = job.finish(rows);
           if (!done) throw new Declined();
           // Sent with the COMMIT behind it (on a pipelined connection): one round trip for both.
-          return new Unawaited(
-            done.body,
-            saveStepResult(tx, claim.keyHash, claim.step, sealResult(scope, done.result)),
-          );
+          const save = saveStepResultStatement(claim.keyHash, claim.step, sealResult(scope, done.result));
+          return new LastStatement(done.body, save.text, save.params);
         });
         return respond(body);
       } catch (error) {

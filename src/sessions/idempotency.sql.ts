@@ -39,12 +39,15 @@ export async function storedStep(
   return result.rows[0] ?? null;
 }
 
+const SAVE_RESULT = `/* saveIdempotencyResult */ UPDATE sessiongraph.idempotency SET result = $3
+  WHERE key_hash = $1 AND step = $2`;
+
+/** The statement that stores a step's sealed result (for a transaction's `LastStatement`). */
+export const saveStepResultStatement = (keyHash: Buffer, step: string, sealed: Buffer) =>
+  ({ text: SAVE_RESULT, params: [keyHash, step, sealed] }) as const;
+
 export async function saveStepResult(tx: Queryable, keyHash: Buffer, step: string, sealed: Buffer) {
-  await tx.query(
-    `/* saveIdempotencyResult */ UPDATE sessiongraph.idempotency SET result = $3
-      WHERE key_hash = $1 AND step = $2`,
-    [keyHash, step, sealed],
-  );
+  await tx.query(SAVE_RESULT, [keyHash, step, sealed]);
 }
 
 /** Forgets keys older than `seconds`, a bounded batch at a time. */

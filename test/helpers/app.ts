@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { type App, createApp } from '../../src/app.ts';
+import { type App, createApp, pipelinesTransactions } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createToken, SCOPES } from '../../src/auth/tokens.ts';
 import { NotificationHub } from '../../src/db/notifications.ts';
@@ -47,16 +47,16 @@ export interface TestAppOptions {
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const pool = createPool(database.url, 5, {}, { pipeline: !database.embedded });
-  await createDemoUsers(pool);
-  await options.setup?.(pool);
-  const statements: string[] = [];
-  let fixedNow: Date | null = null;
   const embedded = database.embedded ? EMBEDDED_CONNECTION_SETTINGS : {};
   const config = loadConfig(
     { DATABASE_URL: database.url },
     { logLevel: 'silent', ...embedded, ...options.config },
   );
+  const pool = createPool(database.url, 5, {}, { pipeline: pipelinesTransactions(config) });
+  await createDemoUsers(pool);
+  await options.setup?.(pool);
+  const statements: string[] = [];
+  let fixedNow: Date | null = null;
   const logger = options.logger ?? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const notifications = options.notifications ? new NotificationHub(database.url, logger) : undefined;
   await notifications?.start();
