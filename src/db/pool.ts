@@ -163,6 +163,26 @@ export class LastStatement<T> {
 }
 
 /**
+ * Holds a pipelined connection's writes until the returned function runs, so that the statements sent
+ * meanwhile leave in one write (pg corks only each statement's own messages).
+ */
+function holdWrites(client: pg.PoolClient): () => void {
+  const stream = (
+    client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }
+  ).connection?.stream;
+  const cork = stream?.cork;
+  const uncork = stream?.uncork;
+  if (typeof cork !== 'function' || typeof uncork !== 'function') return () => {};
+  cork.call(stream);
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    uncork.call(stream);
+  };
+}
+
+/**
  * One mutation, one transaction, one client: BEGIN, the work, COMMIT; ROLLBACK on any throw. The
  * callback's client reports to the same statement listener as the request. On a pipelined connection BEGIN
  * is not waited for: it leaves with the work's first statement, one round trip fewer.
@@ -192,22 +212,43 @@ export async function withTransaction<T>(
   const pipelined = (client as { pipeline?: boolean }).pipeline === true;
   let pending: Promise<unknown>[] = [];
   try {
-    const begun = counted.query('BEGIN');
+    let done: T | LastStatement<T>;
     if (pipelined) {
-      // Its failure is the work's statements' (the connection's) failure too; waited for before COMMIT.
-      begun.catch(() => {});
-      pending.push(begun);
-    } else await begun;
-    const done = await work(counted);
+      // BEGIN and the statement the work starts with (sent before its first await) leave in one write. BEGIN's
+      // failure is the work's statements' (the connection's) failure too; it is waited for before COMMIT.
+      const release = holdWrites(client);
+      let working: Promise<T | LastStatement<T>>;
+      try {
+        const begun = counted.query('BEGIN');
+        begun.catch(() => {});
+        pending.push(begun);
+        working = work(counted);
+      } finally {
+        release();
+      }
+      done = await working;
+    } else {
+      await counted.query('BEGIN');
+      done = await work(counted);
+    }
     let result: T;
+    let committed: Promise<pg.QueryResult>;
     if (done instanceof LastStatement) {
-      const last = counted.query(done.text, done.params);
-      last.catch(() => {});
-      pending.push(last);
-      if (!pipelined) await last;
       result = done.result as T;
-    } else result = done;
-    const committed = counted.query('COMMIT');
+      const release = pipelined ? holdWrites(client) : () => {};
+      try {
+        const last = counted.query(done.text, done.params);
+        last.catch(() => {});
+        pending.push(last);
+        if (!pipelined) await last;
+        committed = counted.query('COMMIT');
+      } finally {
+        release();
+      }
+    } else {
+      result = done;
+      committed = counted.query('COMMIT');
+    }
     committed.catch(() => {});
     // A statement sent before COMMIT that failed made PostgreSQL answer the COMMIT with a rollback, so its
     // error is the transaction's.

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync } from 'node:crypto';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../errors/domain.ts';
 import type { Queryable } from '../db/pool.ts';
 import { claimStep, saveStepResult, storedStep } from './idempotency.sql.ts';
@@ -41,12 +41,33 @@ function canonical(value: unknown): string {
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
-function sealingKey(scope: IdempotencyScope): Buffer {
-  return Buffer.from(hkdfSync('sha256', scope.key, scope.caller, 'sessiongraph idempotency result', 32));
+const SEALING_INFO = Buffer.from('sessiongraph idempotency result\u0001', 'utf8');
+
+/**
+ * HKDF-SHA256 (RFC 5869) of the idempotency key, salted with the caller, 32 bytes: one block, so two HMACs.
+ * What `hkdfSync('sha256', key, caller, info, 32)` gives, without the key objects it makes on every call.
+ */
+export function sealingKey(scope: IdempotencyScope): Buffer {
+  const pseudorandom = createHmac('sha256', scope.caller).update(scope.key, 'utf8').digest();
+  return createHmac('sha256', pseudorandom).update(SEALING_INFO).digest();
+}
+
+/** Random IVs, taken from a buffer filled a few hundred at a time (as randomUUID does for its bytes). */
+const ivPool = Buffer.alloc(12 * 256);
+let ivOffset = ivPool.length;
+
+function randomIv(): Buffer {
+  if (ivOffset === ivPool.length) {
+    randomFillSync(ivPool);
+    ivOffset = 0;
+  }
+  const iv = Buffer.from(ivPool.subarray(ivOffset, ivOffset + 12));
+  ivOffset += 12;
+  return iv;
 }
 
 function seal(scope: IdempotencyScope, plain: string): Buffer {
-  const iv = randomBytes(12);
+  const iv = randomIv();
   const cipher = createCipheriv('aes-256-gcm', sealingKey(scope), iv);
   const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
