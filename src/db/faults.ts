@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { ErrorCode } from '../errors/codes.ts';
 
 /**
  * Database faults a client can do nothing about but retry: the server is down or restarting, the network
@@ -57,7 +58,12 @@ export function unavailableError(kind: FaultKind): GraphQLError {
       : kind === 'exhausted'
         ? 'No database connection became free in time (all are busy, or the database is slow to accept). Retry shortly.'
         : 'The database is temporarily unavailable. Retry shortly.',
-    { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '1' } } } },
+    {
+      extensions: {
+        code: 'SERVICE_UNAVAILABLE' satisfies ErrorCode,
+        http: { status: 503, headers: { 'retry-after': '1' } },
+      },
+    },
   );
 }
 

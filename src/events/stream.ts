@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { SessionEvent, SessionEventBus } from './bus.ts';
+import type { ErrorCode } from '../errors/codes.ts';
 
 /**
  * One subscriber's events as an async iterator: the bus's events that pass `filter`, plus EXPIRED events
@@ -82,7 +83,7 @@ export function eventStream(
     failure = new GraphQLError(
       'Live events were interrupted (the database connection dropped); resubscribe.',
       {
-        extensions: { code: 'SERVICE_UNAVAILABLE' },
+        extensions: { code: 'SERVICE_UNAVAILABLE' satisfies ErrorCode },
       },
     );
     finish();

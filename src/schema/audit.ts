@@ -3,6 +3,7 @@ import type { App } from '../app.ts';
 import { type AuditRow, findAuditEntries } from '../auth/audit.sql.ts';
 import { pageSize } from '../auth/rules.ts';
 import type { Builder } from './builder.ts';
+import type { ErrorCode } from '../errors/codes.ts';
 
 /** `auditEvents`: the append-only audit log, newest first, for callers with `audit:read`. */
 export function addAuditTypes(builder: Builder, app: App) {
@@ -38,7 +39,7 @@ export function addAuditTypes(builder: Builder, app: App) {
         const limit = pageSize(app.config, args.first);
         if (args.after && !/^\d{1,19}$/.test(args.after)) {
           throw new GraphQLError('`after` is not a cursor of this list', {
-            extensions: { code: 'BAD_USER_INPUT', argument: 'after' },
+            extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argument: 'after' },
           });
         }
         const rows = await findAuditEntries(

@@ -11,6 +11,7 @@ import { ForbiddenError } from '../errors/domain.ts';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver } from 'graphql-scalars';
 import type { JsonObject } from '../codecs/result.ts';
 import type { Context } from '../context.ts';
+import type { ErrorCode } from '../errors/codes.ts';
 
 /**
  * The builder's setup only: plugins, scalars, context type. The schema depends on the deployment (the
@@ -65,7 +66,9 @@ export function createBuilder() {
         try {
           return decodeGlobalID(globalID);
         } catch {
-          throw new GraphQLError('Not a valid id.', { extensions: { code: 'BAD_USER_INPUT' } });
+          throw new GraphQLError('Not a valid id.', {
+            extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode },
+          });
         }
       },
       clientMutationId: 'omit',

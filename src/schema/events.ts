@@ -6,6 +6,7 @@ import { clientUserKey, mayFollowSessions, mayReadSessions } from '../auth/rules
 import { encodeSessionId } from '../sessions/ids.ts';
 import type { Builder } from './builder.ts';
 import type { SessionTypes } from './session/type.ts';
+import type { ErrorCode } from '../errors/codes.ts';
 
 /** Sessions of this many users' worth are watched for expiry from the start of a subscription. */
 const INITIAL_WATCH_LIMIT = 1000;
@@ -66,13 +67,13 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
           throw new GraphQLError(
             'Live events are not available on this server (no notification connection).',
             {
-              extensions: { code: 'SERVICE_UNAVAILABLE' },
+              extensions: { code: 'SERVICE_UNAVAILABLE' satisfies ErrorCode },
             },
           );
         }
         if (args.store && !app.stores.has(args.store)) {
           throw new GraphQLError(`no store is named "${args.store}"`, {
-            extensions: { code: 'BAD_USER_INPUT', argument: 'store' },
+            extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argument: 'store' },
           });
         }
         const userId =
@@ -81,7 +82,7 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
             : clientUserKey(app.catalog, String(args.userId));
         if (args.userId !== null && args.userId !== undefined && userId === null) {
           throw new GraphQLError('`userId` is not a key of the users table', {
-            extensions: { code: 'BAD_USER_INPUT', argument: 'userId' },
+            extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argument: 'userId' },
           });
         }
         // Checked here, not only by the field's authScopes: those guard each event's resolve, and the stream

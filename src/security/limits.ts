@@ -122,7 +122,7 @@ const noIntrospectionRule: ValidationRule = (context): ASTVisitor => ({
       context.reportError(
         new GraphQLError(`Introspection is disabled on this server ("${node.name.value}" was asked for).`, {
           nodes: node,
-          extensions: { code: 'INTROSPECTION_DISABLED' },
+          extensions: { code: 'INTROSPECTION_DISABLED' satisfies ErrorCode },
         }),
       );
     }
@@ -223,7 +223,11 @@ function requestGate(app: App, gate: RequestGate): Plugin {
           const body = await readAtMost(original, max);
           if (body === null) {
             return new fetchAPI.Response(
-              JSON.stringify({ errors: [{ message: tooLarge, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }),
+              JSON.stringify({
+                errors: [
+                  { message: tooLarge, extensions: { code: 'PAYLOAD_TOO_LARGE' satisfies ErrorCode } },
+                ],
+              }),
               { status: 413, headers: { 'content-type': 'application/json; charset=utf-8' } },
             );
           }
