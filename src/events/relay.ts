@@ -25,12 +25,13 @@ const STALE_SECONDS = 600;
 const CHUNK_BYTES = 3900;
 const MAX_PAYLOAD_BYTES = 7990;
 /** Polling while the outbox stays empty slows from the shortest to the longest rest. */
-const REST_MS = { shortest: 20, longest: 250 };
+const REST_MS = { shortest: 50, longest: 250 };
 /**
  * A write in this process asks for a relay at once (`kick`), but not more often than this: under thousands
- * of writes a second, one statement relays many writers' events.
+ * of writes a second, one statement relays many writers' events. Each relay is a statement and a commit of
+ * its own, so fewer of them cost writes less PostgreSQL time (docs/performance.md).
  */
-const KICK_SPACING_MS = 10;
+const KICK_SPACING_MS = 50;
 
 export const RELAY_EVENTS = `/* relayEvents */
   WITH gone AS (
