@@ -588,12 +588,9 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
 
     async deleteExpired(db: Queryable, now: Date, batchSize: number): Promise<number> {
       const result = await db.query(
-        // Committed without waiting for the WAL flush, as the native sweep is (src/stores/native/native.sql.ts).
         `/* deleteExpiredFrameworkSessions */
-         WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off)
          DELETE FROM ${spec.table} WHERE ${spec.key} IN (
-           SELECT ${spec.key} FROM ${spec.table} AS swept, relaxed
-            WHERE ${spec.expired('$1')} AND relaxed.off = 'off' LIMIT $2 FOR UPDATE OF swept SKIP LOCKED
+           SELECT ${spec.key} FROM ${spec.table} WHERE ${spec.expired('$1')} LIMIT $2 FOR UPDATE SKIP LOCKED
          )`,
         [now, batchSize],
       );

@@ -379,17 +379,14 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
 
   /**
    * One bounded batch; SKIP LOCKED lets several replicas sweep at once without waiting on each other. The
-   * delete is quiet (migration 11) and returns its events, which `announce` sends once it has committed. It
-   * commits without waiting for the WAL flush, so a writer that meets one of its rows waits for the delete,
-   * not for the disk as well; a crash may undo the last batches, which the next sweep deletes again. Run
+   * delete is quiet (migration 11) and returns its events, which `announce` sends once it has committed. Run
    * it on the pool, never inside a caller's transaction: the quiet setting lasts to the end of the
    * transaction, and `announce` must follow a commit.
    */
   async function deleteExpiredSessions(db: Queryable, now: Date, batchSize: number): Promise<number> {
     const result = await db.query<{ deleted: number; events: string[] }>(
       `/* deleteExpiredSessions */
-       WITH quiet AS MATERIALIZED (SELECT set_config('sessiongraph.sweeping', 'on', true) AS on_,
-                                          set_config('synchronous_commit', 'off', true) AS relaxed),
+       WITH quiet AS MATERIALIZED (SELECT set_config('sessiongraph.sweeping', 'on', true) AS on_),
        gone AS (
          DELETE FROM sessiongraph.sessions WHERE id IN (
            SELECT id FROM sessiongraph.sessions, quiet
