@@ -43,70 +43,69 @@ const Z_DEFLATED = 8;
 const Z_DEFAULT_STRATEGY = 0;
 const NO_HEADS = new Uint16Array(0);
 
-function reusedPako(): ((data: Uint8Array) => Uint8Array) | null {
+type Compress = (data: Uint8Array) => Uint8Array;
+
+/** pako 2.1.0's one-shot deflate, or null where that version is not installed. */
+function pakoDeflate(require: NodeJS.Require): Compress | null {
   try {
-    const require = createRequire(import.meta.url);
     const { version } = require('pako/package.json') as { version?: unknown };
-    if (version !== '2.1.0') return null;
-    const zlib = require('pako/lib/zlib/deflate.js') as PakoDeflate;
-    const ZStream = require('pako/lib/zlib/zstream.js') as new () => ZStream;
-    const oneShot = (require('pako') as { deflate: (data: Uint8Array) => Uint8Array }).deflate;
-    let kept: ZStream | null = null;
-    return (data) => {
-      let strm = kept;
-      kept = null;
-      if (strm === null) {
-        strm = new ZStream();
-        if (zlib.deflateInit2(strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) !== Z_OK) {
-          return oneShot(data);
-        }
-      } else {
-        // deflateReset clears the hash heads in a JavaScript loop; a native fill is some 20 µs faster.
-        const { head } = strm.state;
-        strm.state.head = NO_HEADS;
-        zlib.deflateReset(strm);
-        strm.state.head = head;
-        head.fill(0);
+    const { deflate } = require('pako') as { deflate?: unknown };
+    return version === '2.1.0' && typeof deflate === 'function' ? (deflate as Compress) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `oneShot` with its compressor kept between calls; `oneShot` itself where pako's internals are elsewhere. */
+function reused(require: NodeJS.Require, oneShot: Compress): Compress {
+  let zlib: PakoDeflate;
+  let ZStream: new () => ZStream;
+  try {
+    zlib = require('pako/lib/zlib/deflate.js') as PakoDeflate;
+    ZStream = require('pako/lib/zlib/zstream.js') as new () => ZStream;
+  } catch {
+    return oneShot;
+  }
+  let kept: ZStream | null = null;
+  return (data) => {
+    let strm = kept;
+    kept = null;
+    if (strm === null) {
+      strm = new ZStream();
+      if (zlib.deflateInit2(strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) !== Z_OK) {
+        return oneShot(data);
       }
-      // zlib's deflateBound for these settings, and room to spare.
-      const output = new Uint8Array(data.length + (data.length >> 12) + (data.length >> 14) + 64);
-      strm.input = data;
-      strm.next_in = 0;
-      strm.avail_in = data.length;
-      strm.output = output;
-      strm.next_out = 0;
-      strm.avail_out = output.length;
-      const status = zlib.deflate(strm, Z_FINISH);
-      const written = strm.next_out;
-      strm.input = null;
-      strm.output = null;
-      if (status !== Z_STREAM_END) return oneShot(data);
-      // The window only ever holds input, at offsets below its length.
-      strm.state.window.fill(0, 0, Math.min(data.length, strm.state.window.length));
-      kept = strm;
-      return output.subarray(0, written);
-    };
-  } catch {
-    return null;
-  }
+    } else {
+      // deflateReset clears the hash heads in a JavaScript loop; a native fill is some 20 µs faster.
+      const { head } = strm.state;
+      strm.state.head = NO_HEADS;
+      zlib.deflateReset(strm);
+      strm.state.head = head;
+      head.fill(0);
+    }
+    // zlib's deflateBound for these settings, and room to spare.
+    const output = new Uint8Array(data.length + (data.length >> 12) + (data.length >> 14) + 64);
+    strm.input = data;
+    strm.next_in = 0;
+    strm.avail_in = data.length;
+    strm.output = output;
+    strm.next_out = 0;
+    strm.avail_out = output.length;
+    const status = zlib.deflate(strm, Z_FINISH);
+    const written = strm.next_out;
+    strm.input = null;
+    strm.output = null;
+    if (status !== Z_STREAM_END) return oneShot(data);
+    // The window only ever holds input, at offsets below its length.
+    strm.state.window.fill(0, 0, Math.min(data.length, strm.state.window.length));
+    kept = strm;
+    return output.subarray(0, written);
+  };
 }
 
-/** pako's own one-shot deflate, where its internals are not where 2.1.0 keeps them. */
-function plainPako(): ((data: Uint8Array) => Uint8Array) | null {
-  try {
-    const require = createRequire(import.meta.url);
-    const { version } = require('pako/package.json') as { version?: unknown };
-    const pako = require('pako') as { deflate?: unknown };
-    return version === '2.1.0' && typeof pako.deflate === 'function'
-      ? (pako.deflate as (data: Uint8Array) => Uint8Array)
-      : null;
-  } catch {
-    return null;
-  }
-}
+const require = createRequire(import.meta.url);
+const exact = pakoDeflate(require);
 
-const exact = reusedPako() ?? plainPako();
-
-export const pythonZlib: { compress: (data: Uint8Array) => Uint8Array; exact: boolean } = exact
-  ? { compress: exact, exact: true }
-  : { compress: (data: Uint8Array) => deflateSync(data), exact: false };
+export const pythonZlib: { compress: Compress; exact: boolean } = exact
+  ? { compress: reused(require, exact), exact: true }
+  : { compress: (data) => deflateSync(data), exact: false };

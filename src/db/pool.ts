@@ -163,10 +163,11 @@ export class LastStatement<T> {
 }
 
 /**
- * Holds a pipelined connection's writes until the returned function runs, so that the statements sent
+ * Holds a pipelined connection's writes (nothing to hold on another) until the returned function runs, so that the statements sent
  * meanwhile leave in one write (pg corks only each statement's own messages).
  */
-function holdWrites(client: pg.PoolClient): () => void {
+function holdWrites(client: pg.PoolClient, pipelined: boolean): () => void {
+  if (!pipelined) return () => {};
   const stream = (
     client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }
   ).connection?.stream;
@@ -211,43 +212,34 @@ export async function withTransaction<T>(
   };
   const pipelined = (client as { pipeline?: boolean }).pipeline === true;
   let pending: Promise<unknown>[] = [];
+  // On a pipelined connection a statement goes out without waiting for the one before; what it answered is
+  // waited for before the COMMIT's answer. Elsewhere each is waited for in turn.
+  const send = (text: string, params?: readonly unknown[]): Promise<unknown> => {
+    const sent = counted.query(text, params);
+    if (!pipelined) return sent;
+    sent.catch(() => {});
+    pending.push(sent);
+    return Promise.resolve();
+  };
   try {
-    let done: T | LastStatement<T>;
-    if (pipelined) {
-      // BEGIN and the statement the work starts with (sent before its first await) leave in one write. BEGIN's
-      // failure is the work's statements' (the connection's) failure too; it is waited for before COMMIT.
-      const release = holdWrites(client);
-      let working: Promise<T | LastStatement<T>>;
-      try {
-        const begun = counted.query('BEGIN');
-        begun.catch(() => {});
-        pending.push(begun);
-        working = work(counted);
-      } finally {
-        release();
-      }
-      done = await working;
-    } else {
-      await counted.query('BEGIN');
-      done = await work(counted);
+    // BEGIN and the statement the work starts with (sent before its first await) leave in one write.
+    let release = holdWrites(client, pipelined);
+    let working: Promise<T | LastStatement<T>>;
+    try {
+      const begun = send('BEGIN');
+      working = pipelined ? work(counted) : begun.then(() => work(counted));
+    } finally {
+      release();
     }
-    let result: T;
+    const done = await working;
+    // The last statement, if the work left one, and the COMMIT: one write too.
+    release = holdWrites(client, pipelined);
     let committed: Promise<pg.QueryResult>;
-    if (done instanceof LastStatement) {
-      result = done.result as T;
-      const release = pipelined ? holdWrites(client) : () => {};
-      try {
-        const last = counted.query(done.text, done.params);
-        last.catch(() => {});
-        pending.push(last);
-        if (!pipelined) await last;
-        committed = counted.query('COMMIT');
-      } finally {
-        release();
-      }
-    } else {
-      result = done;
+    try {
+      if (done instanceof LastStatement) await send(done.text, done.params);
       committed = counted.query('COMMIT');
+    } finally {
+      release();
     }
     committed.catch(() => {});
     // A statement sent before COMMIT that failed made PostgreSQL answer the COMMIT with a rollback, so its
@@ -256,7 +248,7 @@ export async function withTransaction<T>(
     pending = [];
     // So does one whose error the work caught and went on from: PostgreSQL rolled everything back.
     if ((await committed).command === 'ROLLBACK') throw new Error('PostgreSQL rolled the transaction back');
-    return result;
+    return done instanceof LastStatement ? done.result : done;
   } catch (error) {
     try {
       await Promise.allSettled(pending);

@@ -14,9 +14,10 @@ import { failedRow, fieldColumn, fieldSqlType, type ProjectionRow, projectRow } 
 import { isFrameworkStore, WHOLE_STORE } from './schema.ts';
 import { projectionFingerprint } from './fingerprint.ts';
 import { ProjectionStream } from './stream.ts';
-import type { ProjectableStore } from './projectable.ts';
+import type { ProjectableBlobStore as ProjectableStore } from '../stores/blob-store.ts';
 
-export type { ProjectableStore } from './projectable.ts';
+/** What the projection needs of a framework store: the blob store's own interface. */
+export type { ProjectableStore };
 
 /**
  * Keeps `sessiongraph.projection` equal to what the framework tables decode to: applies queued changes

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/pool.ts';
 import type { BlobRow } from '../stores/blob.sql.ts';
 import type { DecodePool, PoolResult, PoolStore } from './decode-pool.ts';
-import type { ProjectableStore } from './projectable.ts';
+import type { ProjectableBlobStore as ProjectableStore } from '../stores/blob-store.ts';
 import { type ProjectionRow, type RowSummary, summaryOf } from './rows.ts';
 
 /**
