@@ -322,7 +322,10 @@ export interface SweepRun {
   seconds: number;
   rowsPerSecond: number;
   batches: number;
+  /** Mean rows per committed batch (batches are sized by sweepLockMilliseconds). */
   batchSize: number;
+  /** Batches PostgreSQL cancelled at sweepLockMilliseconds (retried smaller). */
+  cancelled: number;
   batchMs: { p50: number; p99: number; max: number };
   /** W4 before the sweep (same clients, a few seconds) and while it ran. */
   writersBefore: WriterStream;
@@ -343,7 +346,10 @@ export interface SweepRun {
 }
 
 /** What scale-sweep.ts reports on its last line. */
-type SweepChildResult = Pick<SweepRun, 'byStore' | 'seconds' | 'batches' | 'batchSize' | 'batchMs'>;
+type SweepChildResult = Pick<
+  SweepRun,
+  'byStore' | 'seconds' | 'batches' | 'batchSize' | 'cancelled' | 'batchMs'
+>;
 
 /** The time by which exactly `count` sessions (native and Django) had expired: the sweep's clock. */
 export async function sweepCutoff(pool: pg.Pool, count: number) {
@@ -405,6 +411,7 @@ export async function sweepWithWriters(
     seconds: 0,
     batches: 0,
     batchSize: 0,
+    cancelled: 0,
     batchMs: { p50: 0, p99: 0, max: 0 },
   };
   let ready: () => void = () => {};
@@ -533,6 +540,7 @@ export async function sweepWithWriters(
     rowsPerSecond: deleted / result.seconds,
     batches: result.batches,
     batchSize: result.batchSize,
+    cancelled: result.cancelled,
     batchMs: result.batchMs,
     writersBefore,
     writersDuring,

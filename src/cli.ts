@@ -20,7 +20,7 @@ import { SyncWorker } from './projection/worker.ts';
 import { type App, createApp } from './app.ts';
 import type { ProjectableStore } from './projection/projector.ts';
 import type { SessionStore } from './stores/types.ts';
-import { sweepExpired } from './sessions/service.ts';
+import { sweepExpired } from './sessions/sweep.ts';
 import { countedStats } from './db/session-counts.ts';
 import { isFrameworkKind } from './stores/registry.ts';
 import { readUsersCatalog, UsersTableError } from './users/catalog.ts';
@@ -112,8 +112,9 @@ the triggers on the configured framework tables. Safe to repeat, also from sever
 `,
   sweep: `usage: sessiongraph sweep
 
-Deletes expired sessions of every configured store in bounded batches (sweepBatchSize), printing progress,
-then the count per store; also prunes expired tombstones and idempotency keys.
+Deletes expired sessions of every configured store in batches sized so that none holds its rows longer than
+sweepLockMilliseconds (at most sweepBatchSize rows), printing progress, then the count per store; also
+prunes expired tombstones and idempotency keys.
 `,
   sync: `usage: sessiongraph sync [--backfill [--restart] | --verify]
 

@@ -97,7 +97,13 @@ export const configSchema = z
     tombstoneSeconds: z.number().int().min(0).default(3600),
     /** Seconds between sweeps of expired sessions inside the server; 0 turns the in-server sweeper off. */
     sweepIntervalSeconds: z.number().int().min(0).default(0),
+    /** The largest batch a sweep deletes in one statement (batches are sized by sweepLockMilliseconds). */
     sweepBatchSize: z.number().int().positive().max(100_000).default(1000),
+    /**
+     * The longest a sweep batch may hold the rows it deletes (a writer meeting one waits for it): batches
+     * aim at a third of it, and PostgreSQL cancels one that reaches it.
+     */
+    sweepLockMilliseconds: z.number().int().min(10).max(60_000).default(50),
     maxPageSize: z.number().int().positive().max(1000).default(100),
     defaultPageSize: z.number().int().positive().default(20),
     maxTtlSeconds: z

@@ -10,7 +10,7 @@ import { SyncWorker } from './projection/worker.ts';
 import { demoConfigOverrides } from './demo/config.ts';
 import { createDemoUsers, demoSessionKey, seedDemoSessions } from './demo/seed.ts';
 import { createLogger } from './log.ts';
-import { sweepExpired } from './sessions/service.ts';
+import { sweepExpired } from './sessions/sweep.ts';
 import { UsersTableError } from './users/catalog.ts';
 import { createGraphql } from './yoga.ts';
 import { createHttpFront } from './ops/http.ts';

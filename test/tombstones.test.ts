@@ -10,7 +10,7 @@ import express from 'express';
 import session from 'express-session';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepExpired } from '../src/sessions/service.ts';
+import { sweepExpired } from '../src/sessions/sweep.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { userIdNamed } from './helpers/seed.ts';

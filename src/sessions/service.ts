@@ -11,7 +11,6 @@ import {
   UserNotFoundError,
   VersionConflictError,
 } from '../errors/domain.ts';
-import { pruneTombstones } from '../security/tombstones.sql.ts';
 import type { SessionRecord, SessionStatus, SessionStore } from '../stores/types.ts';
 import type { UserRow } from '../users/users.sql.ts';
 import { assertStorable, type DataPatch, validatePatch } from './data.ts';
@@ -19,9 +18,7 @@ import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts'
 import { checkFacts, type FactFilter, isIpAddress } from './facts.ts';
 import type { WhereCondition } from './fields.ts';
 import { checkReferences } from './references.ts';
-import { pruneCounts } from '../db/session-counts.ts';
 import { idempotentStep } from './idempotency.ts';
-import { pruneIdempotency } from './idempotency.sql.ts';
 import { decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
 import type { SessionScope } from './scope.ts';
 
@@ -268,49 +265,6 @@ export async function endUserSessions(ctx: SessionScope, input: EndUserSessionsA
   });
   ctx.sessionLoader.clearAll();
   return { userId: input.userId, count };
-}
-
-/** What the sweep needs of the process. */
-export interface SweepScope {
-  stores: ReadonlyMap<string, SessionStore>;
-  config: { sweepBatchSize: number; idempotencyKeySeconds: number };
-  clock: () => Date;
-}
-
-/**
- * Deletes every expired session, store by store, in bounded batches (each its own statement, so no lock is
- * held past a batch), telling `onBatch` the store's running total; then every expired tombstone.
- */
-export async function sweepExpired(
-  scope: SweepScope,
-  db: Queryable,
-  onBatch?: (store: string, deleted: number) => void,
-): Promise<Record<string, number>> {
-  const { sweepBatchSize, idempotencyKeySeconds } = scope.config;
-  const deleted: Record<string, number> = {};
-  for (const store of scope.stores.values()) {
-    let total = 0;
-    for (;;) {
-      const batch = await store.sweep(db, scope.clock(), sweepBatchSize);
-      total += batch;
-      onBatch?.(store.name, total);
-      if (batch < sweepBatchSize) break;
-    }
-    deleted[store.name] = total;
-  }
-  for (;;) {
-    if ((await pruneCounts(db, sweepBatchSize)) < sweepBatchSize) break;
-  }
-  // Tombstones of ended sessions whose window has passed, and idempotency keys past their retention
-  // (neither reported: they are not sessions).
-  for (;;) {
-    if ((await pruneTombstones(db, sweepBatchSize)) < sweepBatchSize) break;
-  }
-  for (;;) {
-    const pruned = await pruneIdempotency(db, idempotencyKeySeconds, sweepBatchSize);
-    if (pruned < sweepBatchSize) break;
-  }
-  return deleted;
 }
 
 export { encodeSessionId };

@@ -636,7 +636,10 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       return ended;
     },
 
-    sweep: (db, now, batchSize) => sql.deleteExpired(db, now, batchSize),
+    sweep: async (tx, now, batchSize) => ({
+      deleted: await sql.deleteExpired(tx, now, batchSize),
+      events: [],
+    }),
   };
 }
 

@@ -136,6 +136,15 @@ export interface SessionStore {
   /** Returns whether a row was deleted. */
   end(tx: Queryable, ref: string): Promise<boolean>;
   endUserSessions(tx: Queryable, userId: string, keepRef: string | null): Promise<number>;
-  /** Deletes up to `batchSize` expired sessions; returns how many. */
-  sweep(db: Queryable, now: Date, batchSize: number): Promise<number>;
+  /**
+   * Deletes up to `batchSize` expired sessions in the caller's transaction (the sweep's own, one per batch);
+   * returns how many, and the events to announce once it has committed.
+   */
+  sweep(tx: Queryable, now: Date, batchSize: number): Promise<SweepBatch>;
+}
+
+/** One sweep batch: rows deleted, and notification payloads to send after its commit. */
+export interface SweepBatch {
+  deleted: number;
+  events: readonly string[];
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeRevokesStick } from '../../src/security/tombstones.ts';
-import { sweepExpired } from '../../src/sessions/service.ts';
+import { sweepExpired } from '../../src/sessions/sweep.ts';
 import { STORE_KINDS } from '../../src/stores/registry.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { KIND_FIXTURES } from './kinds.ts';

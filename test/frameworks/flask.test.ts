@@ -11,7 +11,7 @@ import type { JsonValue } from '../../src/codecs/result.ts';
 import { recordTombstones } from '../../src/security/tombstones.sql.ts';
 import { dropTombstoneTrigger, tombstoneStatements } from '../../src/security/tombstones.ts';
 import { encodeSessionId } from '../../src/sessions/ids.ts';
-import { sweepExpired } from '../../src/sessions/service.ts';
+import { sweepExpired } from '../../src/sessions/sweep.ts';
 import { graphql } from '../gql/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { userIdNamed } from '../helpers/seed.ts';

@@ -1,6 +1,5 @@
 import type { JsonObject } from '../../codecs/result.ts';
 import { plannedRows, type Queryable, type UnreadableJson } from '../../db/pool.ts';
-import { announce } from '../../events/announce.ts';
 import { contains, type FactColumns } from '../facts.sql.ts';
 import type { UserJoin } from '../../users/users.sql.ts';
 
@@ -378,13 +377,13 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
   }
 
   /**
-   * One bounded batch; SKIP LOCKED lets several replicas sweep at once without waiting on each other. The
-   * delete is quiet (migration 11) and returns its events, which `announce` sends once it has committed. Run
-   * it on the pool, never inside a caller's transaction: the quiet setting lasts to the end of the
-   * transaction, and `announce` must follow a commit.
+   * One bounded batch, in the sweep's transaction for it; SKIP LOCKED lets several replicas sweep at once
+   * without waiting on each other. The delete is quiet (migration 11: the quiet setting lasts to the end of
+   * the transaction, which holds only this batch) and returns its events, for the sweep to announce once the
+   * batch has committed.
    */
-  async function deleteExpiredSessions(db: Queryable, now: Date, batchSize: number): Promise<number> {
-    const result = await db.query<{ deleted: number; events: string[] }>(
+  async function deleteExpiredSessions(tx: Queryable, now: Date, batchSize: number) {
+    const result = await tx.query<{ deleted: number; events: string[] }>(
       `/* deleteExpiredSessions */
        WITH quiet AS MATERIALIZED (SELECT set_config('sessiongraph.sweeping', 'on', true) AS on_),
        gone AS (
@@ -399,9 +398,7 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
          FROM gone`,
       [now, batchSize],
     );
-    const { deleted, events } = result.rows[0] ?? { deleted: 0, events: [] };
-    await announce(db, events);
-    return deleted;
+    return result.rows[0] ?? { deleted: 0, events: [] as string[] };
   }
 
   return {

@@ -1,0 +1,97 @@
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type BatchReport, SweepStalledError, sweepExpired } from '../src/sessions/sweep.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+
+const LOCK_MS = 100;
+
+/** A delete that takes `seconds` a row, as a slow trigger or a cold disk would make it. */
+const slowDeletes = (seconds: number) => `
+  CREATE OR REPLACE FUNCTION public.slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN PERFORM pg_sleep(${seconds}); RETURN OLD; END $$;
+  DROP TRIGGER IF EXISTS slow_delete ON sessiongraph.sessions;
+  CREATE TRIGGER slow_delete BEFORE DELETE ON sessiongraph.sessions FOR EACH ROW EXECUTE FUNCTION public.slow_delete();`;
+
+async function seedExpired(t: TestApp, count: number): Promise<string[]> {
+  const result = await t.pool.query<{ id: string }>(
+    `INSERT INTO sessiongraph.sessions (key_hash, data, created_at, expires_at)
+     SELECT sha256(convert_to('sweep-' || g || '-' || gen_random_uuid(), 'UTF8')), '{}', now() - interval '2 hours',
+            now() - interval '1 hour'
+       FROM generate_series(1, $1) AS g RETURNING id`,
+    [count],
+  );
+  return result.rows.map((row) => row.id);
+}
+
+// PGlite runs every statement on one thread with no timer to cancel it: statement_timeout needs a server.
+describe.skipIf(!process.env['DATABASE_URL'])('sweep: batches no writer waits long behind', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ config: { sweepBatchSize: 1000, sweepLockMilliseconds: LOCK_MS } });
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await t.pool.query('DROP TRIGGER IF EXISTS slow_delete ON sessiongraph.sessions');
+    await t.pool.query('DELETE FROM sessiongraph.sessions');
+  });
+
+  it('should cancel a batch that holds its rows past sweepLockMilliseconds, retry smaller, and still delete every expired row', async () => {
+    await seedExpired(t, 150);
+    const live = await t.pool.query<{ id: string }>(
+      `INSERT INTO sessiongraph.sessions (key_hash, data, expires_at)
+       VALUES (sha256('live'::bytea), '{}', now() + interval '1 hour') RETURNING id`,
+    );
+    // 5 ms a row: the first batch (100 rows) needs 500 ms, five times what a batch may hold.
+    await t.pool.query(slowDeletes(0.005));
+    const batches: BatchReport[] = [];
+    const deleted = await sweepExpired(t.app, t.app.pool, (_store, _total, batch) => batches.push(batch));
+    expect(deleted).toEqual({ native: 150 });
+    const cancelled = batches.filter((batch) => batch.cancelled);
+    expect(cancelled.length).toBeGreaterThan(0);
+    expect(cancelled[0]).toMatchObject({ rows: 0, size: 100 });
+    // After a cancel the next batch is a quarter of the size, and later ones stay under what fits.
+    const after = batches[batches.indexOf(cancelled[0]!) + 1]!;
+    expect(after.size).toBe(25);
+    const left = await t.pool.query<{ id: string }>('SELECT id FROM sessiongraph.sessions');
+    expect(left.rows.map((row) => row.id)).toEqual([live.rows[0]!.id]);
+  });
+
+  it('should never make a writer of an expired row wait past a generous lock_timeout while it sweeps', async () => {
+    const ids = await seedExpired(t, 400);
+    await t.pool.query(slowDeletes(0.005));
+    const writer = new pg.Client({ connectionString: t.database.url });
+    await writer.connect();
+    try {
+      // Ten times what a batch may hold: a writer behind a whole 1,000-row batch (5 s) would fail here.
+      await writer.query(`SET lock_timeout = '${LOCK_MS * 10}ms'`);
+      let sweeping = true;
+      const sweep = sweepExpired(t.app, t.app.pool).finally(() => {
+        sweeping = false;
+      });
+      let updates = 0;
+      // Round and round the expired rows until the sweep ends: some it has not reached, some it holds.
+      for (let index = 0; sweeping; index = (index + 7) % ids.length) {
+        await writer.query(`UPDATE sessiongraph.sessions SET data = '{"touched":true}' WHERE id = $1`, [
+          ids[index],
+        ]);
+        updates += 1;
+      }
+      // A batch that met a row the writer held skipped it and ended the run; the next sweep takes the rest.
+      const first = (await sweep)['native'] ?? 0;
+      const second = (await sweepExpired(t.app, t.app.pool))['native'] ?? 0;
+      expect(first + second).toBe(400);
+      expect(updates).toBeGreaterThan(0);
+    } finally {
+      await writer.end();
+    }
+  });
+
+  it('should stop with SweepStalledError when even one row takes longer than sweepLockMilliseconds, deleting none', async () => {
+    await seedExpired(t, 3);
+    await t.pool.query(slowDeletes((LOCK_MS * 2) / 1000));
+    await expect(sweepExpired(t.app, t.app.pool)).rejects.toThrow(SweepStalledError);
+    await expect(sweepExpired(t.app, t.app.pool)).rejects.toThrow(/sweepLockMilliseconds \(100 ms\)/);
+    const left = await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sessiongraph.sessions');
+    expect(left.rows[0]!.n).toBe(3);
+  });
+});
