@@ -1,4 +1,5 @@
-import { type Pool, type Queryable, withTransaction } from '../db/pool.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Pool, type Queryable, run } from '../db/pool.ts';
 import { pruneCounts } from '../db/session-counts.ts';
 import { announce } from '../events/announce.ts';
 import { pruneTombstones } from '../security/tombstones.sql.ts';
@@ -12,7 +13,7 @@ export interface SweepScope {
   clock: () => Date;
 }
 
-/** One batch as it ended: rows deleted, milliseconds from BEGIN to COMMIT, and whether PostgreSQL cancelled it. */
+/** One batch as it ended: rows deleted of `size` asked, its statement's milliseconds (it commits as it ends), and whether PostgreSQL cancelled it. */
 export interface BatchReport {
   rows: number;
   size: number;
@@ -23,20 +24,25 @@ export interface BatchReport {
 /** `deleted`: the store's running total. */
 export type OnBatch = (store: string, deleted: number, batch: BatchReport) => void;
 
-/** PostgreSQL's code for a cancelled statement; here, one past the batch's statement_timeout. */
+/** PostgreSQL's code for a cancelled statement; here, one past the sweep's statement_timeout. */
 const QUERY_CANCELED = '57014';
 
 /** Batches start this small and grow while they stay quick: a cold table's first batch is its slowest. */
 const FIRST_BATCH = 100;
 
-/** Cancelled this many times in a row at one row a batch, the sweep gives up rather than spin. */
-const MAX_CANCELS_AT_ONE = 3;
+/**
+ * Cancelled this many times in a row at one row a batch, with a growing rest between tries (a saturated
+ * database frees up), the sweep gives up rather than spin.
+ */
+const MAX_CANCELS_AT_ONE = 6;
+const LONGEST_REST_MS = 2000;
 
 export class SweepStalledError extends Error {
   constructor(what: string, lockMilliseconds: number) {
     super(
-      `sweeping ${what}: deleting even one row took longer than sweepLockMilliseconds (${lockMilliseconds} ms); ` +
-        'the database is overloaded or a trigger is slow; raise sweepLockMilliseconds to sweep anyway',
+      `sweeping ${what}: deleting even one row took longer than sweepLockMilliseconds (${lockMilliseconds} ms), ` +
+        `${MAX_CANCELS_AT_ONE} times in a row; the database is overloaded or a trigger is slow; raise ` +
+        'sweepLockMilliseconds to sweep anyway',
     );
     this.name = 'SweepStalledError';
   }
@@ -68,44 +74,51 @@ export class BatchSizer {
     this.size = Math.max(1, Math.min(this.largest, bounded));
   }
 
-  /** After a cancelled batch; false once even single rows keep being cancelled. */
-  cancelled(): boolean {
-    if (this.size === 1) this.cancelsAtOne += 1;
-    this.size = Math.max(1, Math.floor(this.size / 4));
-    return this.cancelsAtOne < MAX_CANCELS_AT_ONE;
+  /**
+   * After a cancelled batch: how long to rest before the next (0 while batches can still shrink), or null
+   * once single rows have been cancelled too often.
+   */
+  cancelled(): number | null {
+    if (this.size > 1) {
+      this.size = Math.max(1, Math.floor(this.size / 4));
+      return 0;
+    }
+    this.cancelsAtOne += 1;
+    if (this.cancelsAtOne >= MAX_CANCELS_AT_ONE) return null;
+    return Math.min(LONGEST_REST_MS, this.lockMilliseconds * 2 ** this.cancelsAtOne);
   }
 }
 
 const isCancel = (error: unknown) => (error as { code?: unknown } | null)?.code === QUERY_CANCELED;
 
 /**
- * Runs `step` in batches until one deletes fewer rows than asked: each batch its own transaction, cancelled
- * by PostgreSQL past `lockMilliseconds`. The batch's events are announced after its commit. Returns the
- * rows deleted.
+ * Runs `step` in batches on `db` (a connection of the sweep's own, whose statement_timeout is
+ * `lockMilliseconds`) until one deletes fewer rows than asked. Each batch is one statement that commits as
+ * it ends, so its rows are held for that statement alone; its events are announced afterwards, on another
+ * connection of the pool (not under the sweep's timeout). Returns the rows deleted.
  */
 async function drain(
+  db: Queryable,
   pool: Pool,
   what: string,
   config: SweepScope['config'],
-  step: (tx: Queryable, size: number) => Promise<SweepBatch>,
+  step: (db: Queryable, size: number) => Promise<SweepBatch>,
   onBatch?: OnBatch,
 ): Promise<number> {
-  const { sweepBatchSize, sweepLockMilliseconds } = config;
-  const sizer = new BatchSizer(sweepBatchSize, sweepLockMilliseconds);
+  const sizer = new BatchSizer(config.sweepBatchSize, config.sweepLockMilliseconds);
   let total = 0;
   for (;;) {
     const size = sizer.size;
     const started = performance.now();
     let batch: SweepBatch;
     try {
-      batch = await withTransaction(pool, async (tx) => {
-        await tx.query(`SET LOCAL statement_timeout = ${Math.round(sweepLockMilliseconds)}`);
-        return step(tx, size);
-      });
+      batch = await step(db, size);
     } catch (error) {
       if (!isCancel(error)) throw error;
       onBatch?.(what, total, { rows: 0, size, ms: performance.now() - started, cancelled: true });
-      if (!sizer.cancelled()) throw new SweepStalledError(what, sweepLockMilliseconds);
+      const rest = sizer.cancelled();
+      if (rest === null) throw new SweepStalledError(what, config.sweepLockMilliseconds);
+      if (rest > 0) await sleep(rest);
       continue;
     }
     const ms = performance.now() - started;
@@ -131,20 +144,34 @@ export async function sweepExpired(
   onBatch?: OnBatch,
 ): Promise<Record<string, number>> {
   const { config } = scope;
-  const deleted: Record<string, number> = {};
-  for (const store of scope.stores.values()) {
-    deleted[store.name] = await drain(
-      pool,
-      store.name,
-      config,
-      (tx, size) => store.sweep(tx, scope.clock(), size),
-      onBatch,
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query(`SET statement_timeout = ${Math.round(config.sweepLockMilliseconds)}`);
+    const db: Queryable = { query: (text, params) => run(client as never, text, params) };
+    const deleted: Record<string, number> = {};
+    for (const store of scope.stores.values()) {
+      deleted[store.name] = await drain(
+        db,
+        pool,
+        store.name,
+        config,
+        (db, size) => store.sweep(db, scope.clock(), size),
+        onBatch,
+      );
+    }
+    await drain(db, pool, 'session counts', config, async (db, size) => counted(await pruneCounts(db, size)));
+    await drain(db, pool, 'tombstones', config, async (db, size) => counted(await pruneTombstones(db, size)));
+    await drain(db, pool, 'idempotency keys', config, async (db, size) =>
+      counted(await pruneIdempotency(db, config.idempotencyKeySeconds, size)),
     );
+    await client.query('RESET statement_timeout');
+    return deleted;
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    // A connection left with the sweep's timeout (a failure before the RESET) is closed, not pooled.
+    client.release(broken);
   }
-  await drain(pool, 'session counts', config, async (tx, size) => counted(await pruneCounts(tx, size)));
-  await drain(pool, 'tombstones', config, async (tx, size) => counted(await pruneTombstones(tx, size)));
-  await drain(pool, 'idempotency keys', config, async (tx, size) =>
-    counted(await pruneIdempotency(tx, config.idempotencyKeySeconds, size)),
-  );
-  return deleted;
 }

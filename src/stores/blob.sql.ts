@@ -586,8 +586,8 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
       return result.rowCount ?? 0;
     },
 
-    async deleteExpired(tx: Queryable, now: Date, batchSize: number): Promise<number> {
-      const result = await tx.query(
+    async deleteExpired(db: Queryable, now: Date, batchSize: number): Promise<number> {
+      const result = await db.query(
         `/* deleteExpiredFrameworkSessions */
          DELETE FROM ${spec.table} WHERE ${spec.key} IN (
            SELECT ${spec.key} FROM ${spec.table} WHERE ${spec.expired('$1')} LIMIT $2 FOR UPDATE SKIP LOCKED

@@ -137,10 +137,11 @@ export interface SessionStore {
   end(tx: Queryable, ref: string): Promise<boolean>;
   endUserSessions(tx: Queryable, userId: string, keepRef: string | null): Promise<number>;
   /**
-   * Deletes up to `batchSize` expired sessions in the caller's transaction (the sweep's own, one per batch);
-   * returns how many, and the events to announce once it has committed.
+   * Deletes up to `batchSize` expired sessions in one statement, on `db` outside any transaction (the
+   * sweep's connection: the statement commits as it ends); returns how many, and the events to announce
+   * after it.
    */
-  sweep(tx: Queryable, now: Date, batchSize: number): Promise<SweepBatch>;
+  sweep(db: Queryable, now: Date, batchSize: number): Promise<SweepBatch>;
 }
 
 /** One sweep batch: rows deleted, and notification payloads to send after its commit. */

@@ -377,13 +377,12 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
   }
 
   /**
-   * One bounded batch, in the sweep's transaction for it; SKIP LOCKED lets several replicas sweep at once
-   * without waiting on each other. The delete is quiet (migration 11: the quiet setting lasts to the end of
-   * the transaction, which holds only this batch) and returns its events, for the sweep to announce once the
-   * batch has committed.
+   * One bounded batch; SKIP LOCKED lets several replicas sweep at once without waiting on each other. The
+   * delete is quiet (migration 11) and returns its events, for the sweep to announce once it has committed.
+   * Run it outside any transaction: the quiet setting lasts to the end of the transaction.
    */
-  async function deleteExpiredSessions(tx: Queryable, now: Date, batchSize: number) {
-    const result = await tx.query<{ deleted: number; events: string[] }>(
+  async function deleteExpiredSessions(db: Queryable, now: Date, batchSize: number) {
+    const result = await db.query<{ deleted: number; events: string[] }>(
       `/* deleteExpiredSessions */
        WITH quiet AS MATERIALIZED (SELECT set_config('sessiongraph.sweeping', 'on', true) AS on_),
        gone AS (

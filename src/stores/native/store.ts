@@ -205,6 +205,6 @@ export function createNativeStore(
     endUserSessions: (tx, userId, keepRef) =>
       sql.deleteSessionsOfUser(tx, userId, keepRef !== null && isNativeRef(keepRef) ? keepRef : null),
 
-    sweep: (tx, now, batchSize) => sql.deleteExpiredSessions(tx, now, batchSize),
+    sweep: (db, now, batchSize) => sql.deleteExpiredSessions(db, now, batchSize),
   };
 }
