@@ -97,7 +97,7 @@ export const configSchema = z
     tombstoneSeconds: z.number().int().min(0).default(3600),
     /** Seconds between sweeps of expired sessions inside the server; 0 turns the in-server sweeper off. */
     sweepIntervalSeconds: z.number().int().min(0).default(0),
-    /** The largest batch a sweep deletes in one statement (batches are sized by sweepLockMilliseconds). */
+    /** Expired sessions a sweep finds per search, and its largest delete batch (sized by sweepLockMilliseconds). */
     sweepBatchSize: z.number().int().positive().max(100_000).default(1000),
     /**
      * The longest a sweep batch may hold the rows it deletes (a writer meeting one waits for it): batches

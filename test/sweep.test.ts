@@ -86,6 +86,21 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: batches no writer waits lo
     }
   });
 
+  it('should skip a row a writer holds, sweep the rest, and take that row on a later sweep', async () => {
+    const ids = await seedExpired(t, 300);
+    const writer = new pg.Client({ connectionString: t.database.url });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('SELECT 1 FROM sessiongraph.sessions WHERE id = $1 FOR UPDATE', [ids[150]]);
+      expect(await sweepExpired(t.app, t.app.pool)).toEqual({ native: 299 });
+      await writer.query('COMMIT');
+    } finally {
+      await writer.end();
+    }
+    expect(await sweepExpired(t.app, t.app.pool)).toEqual({ native: 1 });
+  });
+
   it('should rest and retry single rows, then stop with SweepStalledError when each takes longer than sweepLockMilliseconds, deleting none', async () => {
     await seedExpired(t, 3);
     await t.pool.query(slowDeletes((LOCK_MS * 2) / 1000));

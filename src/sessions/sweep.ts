@@ -13,7 +13,10 @@ export interface SweepScope {
   clock: () => Date;
 }
 
-/** One batch as it ended: rows deleted of `size` asked, its statement's milliseconds (it commits as it ends), and whether PostgreSQL cancelled it. */
+/**
+ * One batch as it ended: rows deleted of the `size` it was given, its statement's milliseconds (it commits
+ * as it ends), and whether PostgreSQL cancelled it.
+ */
 export interface BatchReport {
   rows: number;
   size: number;
@@ -52,7 +55,7 @@ export class SweepStalledError extends Error {
  * Sizes batches by how long they hold their rows. A writer that meets a row a batch is deleting waits for
  * the batch's commit, so each batch aims at a third of `lockMilliseconds`, and PostgreSQL cancels one that
  * reaches it (statement_timeout): nothing of it is deleted, its rows are free at once, and the next batch is
- * a quarter of its size. `sweepBatchSize` is the largest batch.
+ * a quarter of its size. `sweepBatchSize` (what one search finds) is the largest batch.
  */
 export class BatchSizer {
   size: number;
@@ -65,24 +68,25 @@ export class BatchSizer {
     this.size = Math.min(largest, FIRST_BATCH);
   }
 
-  /** After a batch that committed in `ms`. */
-  committed(ms: number): void {
+  /** After a batch of `tried` rows that committed in `ms`. */
+  committed(tried: number, ms: number): void {
     this.cancelsAtOne = 0;
     const aim = this.lockMilliseconds / 3;
-    const scaled = Math.round((this.size * aim) / Math.max(ms, 0.5));
-    const bounded = Math.min(this.size * 2, Math.max(Math.floor(this.size / 4), scaled));
+    const scaled = Math.round((tried * aim) / Math.max(ms, 0.5));
+    const bounded = Math.min(Math.max(this.size, tried * 2), Math.max(Math.floor(tried / 4), scaled));
     this.size = Math.max(1, Math.min(this.largest, bounded));
   }
 
   /**
-   * After a cancelled batch: how long to rest before the next (0 while batches can still shrink), or null
-   * once single rows have been cancelled too often.
+   * After a cancelled batch of `tried` rows: how long to rest before the next (0 while batches can still
+   * shrink), or null once single rows have been cancelled too often.
    */
-  cancelled(): number | null {
-    if (this.size > 1) {
-      this.size = Math.max(1, Math.floor(this.size / 4));
+  cancelled(tried: number): number | null {
+    if (tried > 1) {
+      this.size = Math.max(1, Math.floor(tried / 4));
       return 0;
     }
+    this.size = 1;
     this.cancelsAtOne += 1;
     if (this.cancelsAtOne >= MAX_CANCELS_AT_ONE) return null;
     return Math.min(LONGEST_REST_MS, this.lockMilliseconds * 2 ** this.cancelsAtOne);
@@ -91,52 +95,89 @@ export class BatchSizer {
 
 const isCancel = (error: unknown) => (error as { code?: unknown } | null)?.code === QUERY_CANCELED;
 
-/**
- * Runs `step` in batches on `db` (a connection of the sweep's own, whose statement_timeout is
- * `lockMilliseconds`) until one deletes fewer rows than asked. Each batch is one statement that commits as
- * it ends, so its rows are held for that statement alone; its events are announced afterwards, on another
- * connection of the pool (not under the sweep's timeout). Returns the rows deleted.
- */
-async function drain(
-  db: Queryable,
-  pool: Pool,
-  what: string,
-  config: SweepScope['config'],
-  step: (db: Queryable, size: number) => Promise<SweepBatch>,
-  onBatch?: OnBatch,
-): Promise<number> {
-  const sizer = new BatchSizer(config.sweepBatchSize, config.sweepLockMilliseconds);
-  let total = 0;
-  for (;;) {
-    const size = sizer.size;
-    const started = performance.now();
-    let batch: SweepBatch;
-    try {
-      batch = await step(db, size);
-    } catch (error) {
-      if (!isCancel(error)) throw error;
-      onBatch?.(what, total, { rows: 0, size, ms: performance.now() - started, cancelled: true });
-      const rest = sizer.cancelled();
-      if (rest === null) throw new SweepStalledError(what, config.sweepLockMilliseconds);
-      if (rest > 0) await sleep(rest);
-      continue;
-    }
-    const ms = performance.now() - started;
-    await announce(pool, batch.events);
-    total += batch.deleted;
-    onBatch?.(what, total, { rows: batch.deleted, size, ms, cancelled: false });
-    if (batch.deleted < size) return total;
-    sizer.committed(ms);
+/** The sweep's connection, whose statement_timeout is the session's own or, while deleting, the batch's. */
+class SweepConnection implements Queryable {
+  private limited = false;
+
+  constructor(
+    private readonly client: Queryable,
+    private readonly lockMilliseconds: number,
+  ) {}
+
+  query: Queryable['query'] = (text, params) => this.client.query(text, params);
+
+  async limit(on: boolean): Promise<void> {
+    if (on === this.limited) return;
+    await this.client.query(
+      on ? `SET statement_timeout = ${Math.round(this.lockMilliseconds)}` : 'RESET statement_timeout',
+    );
+    this.limited = on;
   }
 }
 
-const counted = (deleted: number): SweepBatch => ({ deleted, events: [] });
+/**
+ * Sweeps one store. The expired sessions are found `sweepBatchSize` at a time, reading and locking nothing
+ * (however long the search takes, no writer waits on it), then deleted in batches under a statement_timeout
+ * of `sweepLockMilliseconds`. Each batch is one statement that commits as it ends, so its rows are held for
+ * that statement alone; the batches' events are announced after them. Ends when a search finds fewer than
+ * it asked for, or none of what it found could be deleted (all refreshed, or held by writers: left for the
+ * next sweep). Returns the rows deleted.
+ */
+async function sweepStore(
+  db: SweepConnection,
+  store: SessionStore,
+  scope: SweepScope,
+  onBatch?: OnBatch,
+): Promise<number> {
+  const { sweepBatchSize, sweepLockMilliseconds } = scope.config;
+  const sizer = new BatchSizer(sweepBatchSize, sweepLockMilliseconds);
+  let total = 0;
+  for (;;) {
+    const now = scope.clock();
+    await db.limit(false);
+    const keys = await store.expiredKeys(db, now, sweepBatchSize);
+    await db.limit(true);
+    const events: string[] = [];
+    let deletedNow = 0;
+    for (let offset = 0; offset < keys.length; ) {
+      const chunk = keys.slice(offset, offset + sizer.size);
+      const started = performance.now();
+      let batch: SweepBatch;
+      try {
+        batch = await store.sweep(db, now, chunk);
+      } catch (error) {
+        if (!isCancel(error)) throw error;
+        const ms = performance.now() - started;
+        onBatch?.(store.name, total, { rows: 0, size: chunk.length, ms, cancelled: true });
+        const rest = sizer.cancelled(chunk.length);
+        if (rest === null) throw new SweepStalledError(store.name, sweepLockMilliseconds);
+        if (rest > 0) await sleep(rest);
+        continue;
+      }
+      const ms = performance.now() - started;
+      offset += chunk.length;
+      events.push(...batch.events);
+      deletedNow += batch.deleted;
+      total += batch.deleted;
+      onBatch?.(store.name, total, { rows: batch.deleted, size: chunk.length, ms, cancelled: false });
+      sizer.committed(chunk.length, ms);
+    }
+    await db.limit(false);
+    await announce(db, events);
+    if (keys.length < sweepBatchSize || deletedNow === 0) return total;
+  }
+}
+
+/** Runs a housekeeping prune (rows no writer touches) in batches of `batchSize` until one comes up short. */
+async function prune(batchSize: number, batch: () => Promise<number>): Promise<void> {
+  while ((await batch()) >= batchSize) {}
+}
 
 /**
- * Deletes every expired session, store by store, in batches no writer waits long behind (see BatchSizer),
- * telling `onBatch` each batch and the store's running total; then the housekeeping rows: empty counts,
- * tombstones whose window has passed and idempotency keys past their retention (not reported: they are not
- * sessions). Returns the sessions deleted per store.
+ * Deletes every expired session, store by store, in batches no writer waits long behind (see BatchSizer and
+ * sweepStore), telling `onBatch` each batch and the store's running total; then the housekeeping rows, in
+ * batches of `sweepBatchSize`: empty counts, tombstones whose window has passed and idempotency keys past
+ * their retention (not reported: they are not sessions). Returns the sessions deleted per store.
  */
 export async function sweepExpired(
   scope: SweepScope,
@@ -147,25 +188,18 @@ export async function sweepExpired(
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query(`SET statement_timeout = ${Math.round(config.sweepLockMilliseconds)}`);
-    const db: Queryable = { query: (text, params) => run(client as never, text, params) };
-    const deleted: Record<string, number> = {};
-    for (const store of scope.stores.values()) {
-      deleted[store.name] = await drain(
-        db,
-        pool,
-        store.name,
-        config,
-        (db, size) => store.sweep(db, scope.clock(), size),
-        onBatch,
-      );
-    }
-    await drain(db, pool, 'session counts', config, async (db, size) => counted(await pruneCounts(db, size)));
-    await drain(db, pool, 'tombstones', config, async (db, size) => counted(await pruneTombstones(db, size)));
-    await drain(db, pool, 'idempotency keys', config, async (db, size) =>
-      counted(await pruneIdempotency(db, config.idempotencyKeySeconds, size)),
+    const db = new SweepConnection(
+      { query: (text, params) => run(client as never, text, params) },
+      config.sweepLockMilliseconds,
     );
-    await client.query('RESET statement_timeout');
+    const deleted: Record<string, number> = {};
+    for (const store of scope.stores.values())
+      deleted[store.name] = await sweepStore(db, store, scope, onBatch);
+    await db.limit(false);
+    const size = config.sweepBatchSize;
+    await prune(size, () => pruneCounts(db, size));
+    await prune(size, () => pruneTombstones(db, size));
+    await prune(size, () => pruneIdempotency(db, config.idempotencyKeySeconds, size));
     return deleted;
   } catch (error) {
     broken = true;

@@ -636,10 +636,8 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       return ended;
     },
 
-    sweep: async (tx, now, batchSize) => ({
-      deleted: await sql.deleteExpired(tx, now, batchSize),
-      events: [],
-    }),
+    expiredKeys: (db, now, limit) => sql.findExpiredKeys(db, now, limit),
+    sweep: async (db, now, keys) => ({ deleted: await sql.deleteExpired(db, now, keys), events: [] }),
   };
 }
 

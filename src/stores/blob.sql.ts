@@ -586,13 +586,28 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
       return result.rowCount ?? 0;
     },
 
-    async deleteExpired(db: Queryable, now: Date, batchSize: number): Promise<number> {
+    /**
+     * Up to `limit` keys of sessions expired by `now`, read without locking anything (in the order the
+     * framework's indexes give; the sweep deletes them in batches of its own).
+     */
+    async findExpiredKeys(db: Queryable, now: Date, limit: number): Promise<string[]> {
+      const result = await db.query<{ k: string }>(
+        `/* findExpiredFrameworkKeys */
+         SELECT ${spec.key}::text AS k FROM ${spec.table} WHERE ${spec.expired('$1')} LIMIT $2`,
+        [now, limit],
+      );
+      return result.rows.map((row) => row.k);
+    },
+
+    /** Deletes those of `keys` still expired and held by no other transaction; returns how many. */
+    async deleteExpired(db: Queryable, now: Date, keys: readonly string[]): Promise<number> {
       const result = await db.query(
         `/* deleteExpiredFrameworkSessions */
-         DELETE FROM ${spec.table} WHERE ${spec.key} IN (
-           SELECT ${spec.key} FROM ${spec.table} WHERE ${spec.expired('$1')} LIMIT $2 FOR UPDATE SKIP LOCKED
-         )`,
-        [now, batchSize],
+         DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(
+           SELECT ${spec.key} FROM ${spec.table}
+            WHERE ${spec.key} = ANY($2::${spec.keyType}[]) AND ${spec.expired('$1')} FOR UPDATE SKIP LOCKED
+         ))`,
+        [now, keys],
       );
       return result.rowCount ?? 0;
     },

@@ -137,11 +137,16 @@ export interface SessionStore {
   end(tx: Queryable, ref: string): Promise<boolean>;
   endUserSessions(tx: Queryable, userId: string, keepRef: string | null): Promise<number>;
   /**
-   * Deletes up to `batchSize` expired sessions in one statement, on `db` outside any transaction (the
-   * sweep's connection: the statement commits as it ends); returns how many, and the events to announce
-   * after it.
+   * Up to `limit` references (the sweep's own; keys, for a framework store) of sessions expired by `now`,
+   * read without locking anything.
    */
-  sweep(db: Queryable, now: Date, batchSize: number): Promise<SweepBatch>;
+  expiredKeys(db: Queryable, now: Date, limit: number): Promise<string[]>;
+  /**
+   * Deletes those of `keys` (from `expiredKeys`) still expired and held by no other transaction, in one
+   * statement on `db` outside any transaction (the sweep's connection: it commits as it ends); returns how
+   * many, and the events to announce after it.
+   */
+  sweep(db: Queryable, now: Date, keys: readonly string[]): Promise<SweepBatch>;
 }
 
 /** One sweep batch: rows deleted, and notification payloads to send after its commit. */

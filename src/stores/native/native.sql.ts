@@ -377,25 +377,41 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
   }
 
   /**
-   * One bounded batch; SKIP LOCKED lets several replicas sweep at once without waiting on each other. The
-   * delete is quiet (migration 11) and returns its events, for the sweep to announce once it has committed.
-   * Run it outside any transaction: the quiet setting lasts to the end of the transaction.
+   * Up to `limit` sessions expired by `now`, the longest expired first, read without locking anything: the
+   * index walk that finds them (past the entries of rows already swept) holds no row a writer may want.
    */
-  async function deleteExpiredSessions(db: Queryable, now: Date, batchSize: number) {
+  async function findExpiredSessionIds(db: Queryable, now: Date, limit: number): Promise<string[]> {
+    const result = await db.query<{ id: string }>(
+      `/* findExpiredSessionIds */
+       SELECT id::text AS id FROM sessiongraph.sessions WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+      [now, limit],
+    );
+    return result.rows.map((row) => row.id);
+  }
+
+  /**
+   * Deletes those of `ids` still expired and held by no other transaction (SKIP LOCKED: replicas sweep side
+   * by side, and a writer's row is left for a later sweep), looked up by primary key so the statement holds
+   * its rows only for as long as they take. The delete is quiet (migration 11) and returns its events, for
+   * the sweep to announce once it has committed. Run it outside any transaction: the quiet setting lasts to
+   * the end of the transaction.
+   */
+  async function deleteExpiredSessions(db: Queryable, now: Date, ids: readonly string[]) {
     const result = await db.query<{ deleted: number; events: string[] }>(
       `/* deleteExpiredSessions */
        WITH quiet AS MATERIALIZED (SELECT set_config('sessiongraph.sweeping', 'on', true) AS on_),
        gone AS (
-         DELETE FROM sessiongraph.sessions WHERE id IN (
+         DELETE FROM sessiongraph.sessions WHERE id = ANY(ARRAY(
            SELECT id FROM sessiongraph.sessions, quiet
-            WHERE expires_at <= $1 AND quiet.on_ = 'on' LIMIT $2 FOR UPDATE OF sessions SKIP LOCKED
-         ) RETURNING id, user_id, expires_at
+            WHERE id = ANY($2::uuid[]) AND expires_at <= $1 AND quiet.on_ = 'on'
+              FOR UPDATE OF sessions SKIP LOCKED
+         )) RETURNING id, user_id, expires_at
        )
        SELECT count(*)::int AS deleted,
               coalesce(array_agg(json_build_object('s', NULL, 'r', id::text, 'u', user_id::text,
                 'k', 'expired', 'e', expires_at)::text), '{}') AS events
          FROM gone`,
-      [now, batchSize],
+      [now, ids],
     );
     return result.rows[0] ?? { deleted: 0, events: [] as string[] };
   }
@@ -412,6 +428,7 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
     deleteSession,
     rotateSessionKey,
     deleteSessionsOfUser,
+    findExpiredSessionIds,
     deleteExpiredSessions,
   };
 }

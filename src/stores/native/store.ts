@@ -205,6 +205,7 @@ export function createNativeStore(
     endUserSessions: (tx, userId, keepRef) =>
       sql.deleteSessionsOfUser(tx, userId, keepRef !== null && isNativeRef(keepRef) ? keepRef : null),
 
-    sweep: (db, now, batchSize) => sql.deleteExpiredSessions(db, now, batchSize),
+    expiredKeys: (db, now, limit) => sql.findExpiredSessionIds(db, now, limit),
+    sweep: (db, now, ids) => sql.deleteExpiredSessions(db, now, ids),
   };
 }
