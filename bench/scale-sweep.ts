@@ -31,9 +31,7 @@ let deleted = 0;
 let cancelled = 0;
 const started = { at: 0 };
 let lastLine = 0;
-/** Session batches only: the housekeeping after them is not what the writers meet. */
 const onBatch: OnBatch = (store, _total, batch) => {
-  if (!app.stores.has(store)) return;
   if (batch.cancelled) cancelled += 1;
   else batchMs.push(batch.ms);
   deleted += batch.rows;

@@ -127,13 +127,20 @@ async function main() {
 function startSweeper(app: App) {
   const seconds = app.config.sweepIntervalSeconds;
   if (seconds === 0) return null;
+  // A sweep that outlasts the interval is not joined by another.
+  let sweeping = false;
   return setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
     sweepExpired(app, app.pool)
       .then((deleted) => {
         app.metrics.swept.inc(deleted);
         app.logger.info({ deleted }, 'swept expired sessions');
       })
-      .catch((error: unknown) => app.logger.error({ err: error }, 'sweep failed'));
+      .catch((error: unknown) => app.logger.error({ err: error }, 'sweep failed'))
+      .finally(() => {
+        sweeping = false;
+      });
   }, seconds * 1000).unref();
 }
 

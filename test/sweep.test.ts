@@ -54,6 +54,16 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: batches no writer waits lo
     expect(after.size).toBe(25);
     const left = await t.pool.query<{ id: string }>('SELECT id FROM sessiongraph.sessions');
     expect(left.rows.map((row) => row.id)).toEqual([live.rows[0]!.id]);
+    // The batches' limit was their own (SET LOCAL): every pooled connection keeps the server's.
+    const clients = await Promise.all([1, 2, 3, 4, 5].map(() => t.app.pool.connect()));
+    try {
+      for (const client of clients) {
+        const shown = await client.query<{ statement_timeout: string }>('SHOW statement_timeout');
+        expect(shown.rows[0]!.statement_timeout).not.toBe(`${LOCK_MS}ms`);
+      }
+    } finally {
+      for (const client of clients) client.release();
+    }
   });
 
   it('should never make a writer of an expired row wait past a generous lock_timeout while it sweeps', async () => {
@@ -76,7 +86,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: batches no writer waits lo
         ]);
         updates += 1;
       }
-      // A batch that met a row the writer held skipped it and ended the run; the next sweep takes the rest.
+      // A row the writer held when its batch came is skipped; the next sweep takes it.
       const first = (await sweep)['native'] ?? 0;
       const second = (await sweepExpired(t.app, t.app.pool))['native'] ?? 0;
       expect(first + second).toBe(400);

@@ -152,14 +152,21 @@ export interface TransactionRunner {
 /**
  * What a transaction's work may hand back instead of its result: the transaction's last statement, not yet
  * sent. It is sent with the COMMIT right behind it (one round trip for both on a pipelined connection), and
- * the transaction's result is `result` once both have succeeded; if the statement fails, all is rolled back.
+ * the transaction's result is `result` (or what `read` makes of the statement's answer) once both have
+ * succeeded; if the statement fails, all is rolled back.
  */
 export class LastStatement<T> {
   constructor(
     readonly result: T,
     readonly text: string,
     readonly params: readonly unknown[],
+    readonly read?: (answer: pg.QueryResult) => T,
   ) {}
+
+  /** A last statement whose answer is the transaction's result. */
+  static reading<T>(text: string, params: readonly unknown[], read: (answer: pg.QueryResult) => T) {
+    return new LastStatement<T>(undefined as T, text, params, read);
+  }
 }
 
 /**
@@ -214,12 +221,12 @@ export async function withTransaction<T>(
   let pending: Promise<unknown>[] = [];
   // On a pipelined connection a statement goes out without waiting for the one before; what it answered is
   // waited for before the COMMIT's answer. Elsewhere each is waited for in turn.
-  const send = (text: string, params?: readonly unknown[]): Promise<unknown> => {
-    const sent = counted.query(text, params);
+  const send = (text: string, params?: readonly unknown[]): Promise<pg.QueryResult> => {
+    const sent = counted.query(text, params) as Promise<pg.QueryResult>;
     if (!pipelined) return sent;
     sent.catch(() => {});
     pending.push(sent);
-    return Promise.resolve();
+    return sent;
   };
   try {
     // BEGIN and the statement the work starts with (sent before its first await) leave in one write.
@@ -235,8 +242,12 @@ export async function withTransaction<T>(
     // The last statement, if the work left one, and the COMMIT: one write too.
     release = holdWrites(client, pipelined);
     let committed: Promise<pg.QueryResult>;
+    let answered: Promise<pg.QueryResult> | null = null;
     try {
-      if (done instanceof LastStatement) await send(done.text, done.params);
+      if (done instanceof LastStatement) {
+        answered = send(done.text, done.params);
+        if (!pipelined) await answered;
+      }
       committed = counted.query('COMMIT');
     } finally {
       release();
@@ -248,7 +259,8 @@ export async function withTransaction<T>(
     pending = [];
     // So does one whose error the work caught and went on from: PostgreSQL rolled everything back.
     if ((await committed).command === 'ROLLBACK') throw new Error('PostgreSQL rolled the transaction back');
-    return done instanceof LastStatement ? done.result : done;
+    if (!(done instanceof LastStatement)) return done;
+    return done.read && answered ? done.read(await answered) : done.result;
   } catch (error) {
     try {
       await Promise.allSettled(pending);

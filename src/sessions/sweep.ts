@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Pool, type Queryable, run } from '../db/pool.ts';
+import { LastStatement, type Pool, withTransaction } from '../db/pool.ts';
 import { pruneCounts } from '../db/session-counts.ts';
 import { announce } from '../events/announce.ts';
 import { pruneTombstones } from '../security/tombstones.sql.ts';
@@ -14,8 +14,8 @@ export interface SweepScope {
 }
 
 /**
- * One batch as it ended: rows deleted of the `size` it was given, its statement's milliseconds (it commits
- * as it ends), and whether PostgreSQL cancelled it.
+ * One batch as it ended: rows deleted of the `size` it was given, its milliseconds from BEGIN to COMMIT, and
+ * whether PostgreSQL cancelled it.
  */
 export interface BatchReport {
   rows: number;
@@ -44,8 +44,8 @@ export class SweepStalledError extends Error {
   constructor(what: string, lockMilliseconds: number) {
     super(
       `sweeping ${what}: deleting even one row took longer than sweepLockMilliseconds (${lockMilliseconds} ms), ` +
-        `${MAX_CANCELS_AT_ONE} times in a row; the database is overloaded or a trigger is slow; raise ` +
-        'sweepLockMilliseconds to sweep anyway',
+        `${MAX_CANCELS_AT_ONE} times in a row; the database is overloaded, a trigger is slow or the delete ` +
+        'waited on a lock; raise sweepLockMilliseconds to sweep anyway',
     );
     this.name = 'SweepStalledError';
   }
@@ -72,6 +72,8 @@ export class BatchSizer {
   committed(tried: number, ms: number): void {
     this.cancelsAtOne = 0;
     const aim = this.lockMilliseconds / 3;
+    // A short chunk (the last of a search) that was quick says little about a full one.
+    if (tried < this.size && ms <= aim) return;
     const scaled = Math.round((tried * aim) / Math.max(ms, 0.5));
     const bounded = Math.min(Math.max(this.size, tried * 2), Math.max(Math.floor(tried / 4), scaled));
     this.size = Math.max(1, Math.min(this.largest, bounded));
@@ -95,56 +97,39 @@ export class BatchSizer {
 
 const isCancel = (error: unknown) => (error as { code?: unknown } | null)?.code === QUERY_CANCELED;
 
-/** The sweep's connection, whose statement_timeout is the session's own or, while deleting, the batch's. */
-class SweepConnection implements Queryable {
-  private limited = false;
-
-  constructor(
-    private readonly client: Queryable,
-    private readonly lockMilliseconds: number,
-  ) {}
-
-  query: Queryable['query'] = (text, params) => this.client.query(text, params);
-
-  async limit(on: boolean): Promise<void> {
-    if (on === this.limited) return;
-    await this.client.query(
-      on ? `SET statement_timeout = ${Math.round(this.lockMilliseconds)}` : 'RESET statement_timeout',
-    );
-    this.limited = on;
-  }
-}
-
 /**
  * Sweeps one store. The expired sessions are found `sweepBatchSize` at a time, reading and locking nothing
- * (however long the search takes, no writer waits on it), then deleted in batches under a statement_timeout
- * of `sweepLockMilliseconds`. Each batch is one statement that commits as it ends, so its rows are held for
- * that statement alone; the batches' events are announced after them. Ends when a search finds fewer than
- * it asked for, or none of what it found could be deleted (all refreshed, or held by writers: left for the
- * next sweep). Returns the rows deleted.
+ * (however long the search takes, no writer waits on it), then deleted in batches, each a transaction of its
+ * own whose delete runs under a statement_timeout of `sweepLockMilliseconds` and leaves with its COMMIT (one
+ * write on a pipelined connection), so the batch holds its rows for the delete and its commit. Each batch's
+ * events are announced after it commits. Ends when a search finds fewer than it asked for, or none of what
+ * it found could be deleted (refreshed, taken by another replica, or held by writers: left for the next
+ * sweep). Returns the rows deleted.
  */
 async function sweepStore(
-  db: SweepConnection,
+  pool: Pool,
   store: SessionStore,
   scope: SweepScope,
   onBatch?: OnBatch,
 ): Promise<number> {
   const { sweepBatchSize, sweepLockMilliseconds } = scope.config;
+  const limit = `SET LOCAL statement_timeout = ${Math.round(sweepLockMilliseconds)}`;
   const sizer = new BatchSizer(sweepBatchSize, sweepLockMilliseconds);
   let total = 0;
   for (;;) {
     const now = scope.clock();
-    await db.limit(false);
-    const keys = await store.expiredKeys(db, now, sweepBatchSize);
-    await db.limit(true);
-    const events: string[] = [];
+    const keys = await store.expiredKeys(pool, now, sweepBatchSize);
     let deletedNow = 0;
     for (let offset = 0; offset < keys.length; ) {
       const chunk = keys.slice(offset, offset + sizer.size);
       const started = performance.now();
       let batch: SweepBatch;
       try {
-        batch = await store.sweep(db, now, chunk);
+        batch = await withTransaction(pool, async (tx) => {
+          await tx.query(limit);
+          const { text, params, read } = store.sweep(now, chunk);
+          return LastStatement.reading(text, params, read);
+        });
       } catch (error) {
         if (!isCancel(error)) throw error;
         const ms = performance.now() - started;
@@ -155,15 +140,13 @@ async function sweepStore(
         continue;
       }
       const ms = performance.now() - started;
+      await announce(pool, batch.events);
       offset += chunk.length;
-      events.push(...batch.events);
       deletedNow += batch.deleted;
       total += batch.deleted;
       onBatch?.(store.name, total, { rows: batch.deleted, size: chunk.length, ms, cancelled: false });
       sizer.committed(chunk.length, ms);
     }
-    await db.limit(false);
-    await announce(db, events);
     if (keys.length < sweepBatchSize || deletedNow === 0) return total;
   }
 }
@@ -177,7 +160,9 @@ async function prune(batchSize: number, batch: () => Promise<number>): Promise<v
  * Deletes every expired session, store by store, in batches no writer waits long behind (see BatchSizer and
  * sweepStore), telling `onBatch` each batch and the store's running total; then the housekeeping rows, in
  * batches of `sweepBatchSize`: empty counts, tombstones whose window has passed and idempotency keys past
- * their retention (not reported: they are not sessions). Returns the sessions deleted per store.
+ * their retention (not reported: they are not sessions). A store that fails does not keep the others and
+ * the housekeeping from their turn; the first failure is thrown once all have had it. Returns the sessions
+ * deleted per store.
  */
 export async function sweepExpired(
   scope: SweepScope,
@@ -185,27 +170,19 @@ export async function sweepExpired(
   onBatch?: OnBatch,
 ): Promise<Record<string, number>> {
   const { config } = scope;
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    const db = new SweepConnection(
-      { query: (text, params) => run(client as never, text, params) },
-      config.sweepLockMilliseconds,
-    );
-    const deleted: Record<string, number> = {};
-    for (const store of scope.stores.values())
-      deleted[store.name] = await sweepStore(db, store, scope, onBatch);
-    await db.limit(false);
-    const size = config.sweepBatchSize;
-    await prune(size, () => pruneCounts(db, size));
-    await prune(size, () => pruneTombstones(db, size));
-    await prune(size, () => pruneIdempotency(db, config.idempotencyKeySeconds, size));
-    return deleted;
-  } catch (error) {
-    broken = true;
-    throw error;
-  } finally {
-    // A connection left with the sweep's timeout (a failure before the RESET) is closed, not pooled.
-    client.release(broken);
+  const deleted: Record<string, number> = {};
+  const failures: unknown[] = [];
+  for (const store of scope.stores.values()) {
+    try {
+      deleted[store.name] = await sweepStore(pool, store, scope, onBatch);
+    } catch (error) {
+      failures.push(error);
+    }
   }
+  const size = config.sweepBatchSize;
+  await prune(size, () => pruneCounts(pool, size));
+  await prune(size, () => pruneTombstones(pool, size));
+  await prune(size, () => pruneIdempotency(pool, config.idempotencyKeySeconds, size));
+  if (failures.length > 0) throw failures[0];
+  return deleted;
 }

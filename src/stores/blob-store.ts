@@ -637,7 +637,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     },
 
     expiredKeys: (db, now, limit) => sql.findExpiredKeys(db, now, limit),
-    sweep: async (db, now, keys) => ({ deleted: await sql.deleteExpired(db, now, keys), events: [] }),
+    sweep: (now, keys) => sql.deleteExpired(now, keys),
   };
 }
 

@@ -599,17 +599,17 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
       return result.rows.map((row) => row.k);
     },
 
-    /** Deletes those of `keys` still expired and held by no other transaction; returns how many. */
-    async deleteExpired(db: Queryable, now: Date, keys: readonly string[]): Promise<number> {
-      const result = await db.query(
-        `/* deleteExpiredFrameworkSessions */
+    /** The statement deleting those of `keys` still expired and held by no other transaction. */
+    deleteExpired(now: Date, keys: readonly string[]) {
+      return {
+        text: `/* deleteExpiredFrameworkSessions */
          DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(
            SELECT ${spec.key} FROM ${spec.table}
             WHERE ${spec.key} = ANY($2::${spec.keyType}[]) AND ${spec.expired('$1')} FOR UPDATE SKIP LOCKED
          ))`,
-        [now, keys],
-      );
-      return result.rowCount ?? 0;
+        params: [now, keys],
+        read: (answer: { rowCount: number | null }) => ({ deleted: answer.rowCount ?? 0, events: [] }),
+      };
     },
   };
 }

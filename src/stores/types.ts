@@ -142,15 +142,21 @@ export interface SessionStore {
    */
   expiredKeys(db: Queryable, now: Date, limit: number): Promise<string[]>;
   /**
-   * Deletes those of `keys` (from `expiredKeys`) still expired and held by no other transaction, in one
-   * statement on `db` outside any transaction (the sweep's connection: it commits as it ends); returns how
-   * many, and the events to announce after it.
+   * The statement that deletes those of `keys` (from `expiredKeys`) still expired and held by no other
+   * transaction, for the sweep to send as its batch transaction's last statement; `read` turns its answer
+   * into how many it deleted and the events to announce once it has committed.
    */
-  sweep(db: Queryable, now: Date, keys: readonly string[]): Promise<SweepBatch>;
+  sweep(now: Date, keys: readonly string[]): SweepStatement;
 }
 
 /** One sweep batch: rows deleted, and notification payloads to send after its commit. */
 export interface SweepBatch {
   deleted: number;
   events: readonly string[];
+}
+
+export interface SweepStatement {
+  text: string;
+  params: readonly unknown[];
+  read(answer: { rows: readonly Record<string, unknown>[]; rowCount: number | null }): SweepBatch;
 }

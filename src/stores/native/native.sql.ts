@@ -390,15 +390,15 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
   }
 
   /**
-   * Deletes those of `ids` still expired and held by no other transaction (SKIP LOCKED: replicas sweep side
-   * by side, and a writer's row is left for a later sweep), looked up by primary key so the statement holds
-   * its rows only for as long as they take. The delete is quiet (migration 11) and returns its events, for
-   * the sweep to announce once it has committed. Run it outside any transaction: the quiet setting lasts to
-   * the end of the transaction.
+   * The statement deleting those of `ids` still expired and held by no other transaction (SKIP LOCKED:
+   * replicas sweep side by side, and a writer's row is left for a later sweep), looked up by primary key so
+   * the batch holds its rows only for as long as they take. The delete is quiet (migration 11: the setting
+   * lasts to the end of the batch's transaction) and returns its events, for the sweep to announce once the
+   * batch has committed.
    */
-  async function deleteExpiredSessions(db: Queryable, now: Date, ids: readonly string[]) {
-    const result = await db.query<{ deleted: number; events: string[] }>(
-      `/* deleteExpiredSessions */
+  function deleteExpiredSessions(now: Date, ids: readonly string[]) {
+    return {
+      text: `/* deleteExpiredSessions */
        WITH quiet AS MATERIALIZED (SELECT set_config('sessiongraph.sweeping', 'on', true) AS on_),
        gone AS (
          DELETE FROM sessiongraph.sessions WHERE id = ANY(ARRAY(
@@ -411,9 +411,12 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
               coalesce(array_agg(json_build_object('s', NULL, 'r', id::text, 'u', user_id::text,
                 'k', 'expired', 'e', expires_at)::text), '{}') AS events
          FROM gone`,
-      [now, ids],
-    );
-    return result.rows[0] ?? { deleted: 0, events: [] as string[] };
+      params: [now, ids],
+      read: (answer: { rows: readonly Record<string, unknown>[] }) => {
+        const row = answer.rows[0] as { deleted: number; events: string[] } | undefined;
+        return row ?? { deleted: 0, events: [] };
+      },
+    };
   }
 
   return {

@@ -206,6 +206,6 @@ export function createNativeStore(
       sql.deleteSessionsOfUser(tx, userId, keepRef !== null && isNativeRef(keepRef) ? keepRef : null),
 
     expiredKeys: (db, now, limit) => sql.findExpiredSessionIds(db, now, limit),
-    sweep: (db, now, ids) => sql.deleteExpiredSessions(db, now, ids),
+    sweep: (now, ids) => sql.deleteExpiredSessions(now, ids),
   };
 }
