@@ -2,6 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BatchReport, SweepStalledError, sweepExpired } from '../src/sessions/sweep.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { DJANGO_SESSION_TABLE } from './helpers/seed.ts';
+import { until } from './helpers/until.ts';
 
 const LOCK_MS = 100;
 
@@ -119,5 +121,50 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: batches no writer waits lo
     expect((failure as Error).message).toMatch(/sweepLockMilliseconds \(100 ms\), 6 times in a row/);
     const left = await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sessiongraph.sessions');
     expect(left.rows[0]!.n).toBe(3);
+  });
+});
+
+describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      config: {
+        stores: [
+          { kind: 'django', name: 'django', secretKey: 'sweep-test-secret', passwordColumn: 'password_hash' },
+        ],
+      },
+      setup: async (pool) => {
+        await pool.query(DJANGO_SESSION_TABLE);
+      },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('should delete expired rows with its capture quiet in the batch, then wake the sync workers, which empty the projection', async () => {
+    await t.pool.query(
+      `INSERT INTO django_session SELECT 'k' || g || md5(random()::text), 'e30:1', now() - interval '1 hour'
+         FROM generate_series(1, 40) AS g`,
+    );
+    await t.sync();
+    const projected = async () =>
+      (
+        await t.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM sessiongraph.projection WHERE store = 'django'",
+        )
+      ).rows[0]!.n;
+    expect(await projected()).toBe(40);
+    const listener = new pg.Client({ connectionString: t.database.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message) => heard.push(message.payload ?? ''));
+    await listener.query('LISTEN sessiongraph_changes');
+    try {
+      expect(await sweepExpired(t.app, t.app.pool)).toEqual({ django: 40 });
+      await until(() => heard.includes('django'));
+      await t.sync();
+      expect(await projected()).toBe(0);
+    } finally {
+      await listener.end();
+    }
   });
 });

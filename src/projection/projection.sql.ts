@@ -304,3 +304,8 @@ export async function sessionStats(
   );
   return result.rows.map((row) => ({ ...row, count: Number(row.count) }));
 }
+
+/** Wakes every server's sync worker for `store` (after a sweep batch whose capture stayed quiet). */
+export async function wakeSyncWorkers(db: Queryable, store: string): Promise<void> {
+  await db.query(`/* wakeSyncWorkers */ SELECT pg_notify('sessiongraph_changes', $1)`, [store]);
+}

@@ -54,7 +54,11 @@ function captureStatements(store: FrameworkStoreConfig): string[] {
        IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND OLD.${key} IS DISTINCT FROM NEW.${key}) THEN
          INSERT INTO sessiongraph.changes (store, session_key) VALUES (${name}, NEW.${key}::text);
        END IF;
-       PERFORM pg_notify('sessiongraph_changes', ${name});
+       -- A sweep batch wakes the workers itself once it has committed: a notifying transaction holds
+       -- PostgreSQL's one notify lock through its commit, and writers waiting on the batch's rows with it.
+       IF current_setting('sessiongraph.sweeping', true) IS DISTINCT FROM 'on' THEN
+         PERFORM pg_notify('sessiongraph_changes', ${name});
+       END IF;
        RETURN NULL;
      END
      $fn$`,

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LastStatement, type Pool, withTransaction } from '../db/pool.ts';
 import { pruneCounts } from '../db/session-counts.ts';
 import { announce } from '../events/announce.ts';
+import { wakeSyncWorkers } from '../projection/projection.sql.ts';
 import { pruneTombstones } from '../security/tombstones.sql.ts';
 import type { SessionStore, SweepBatch } from '../stores/types.ts';
 import { pruneIdempotency } from './idempotency.sql.ts';
@@ -113,7 +114,10 @@ async function sweepStore(
   onBatch?: OnBatch,
 ): Promise<number> {
   const { sweepBatchSize, sweepLockMilliseconds } = scope.config;
-  const limit = `SET LOCAL statement_timeout = ${Math.round(sweepLockMilliseconds)}`;
+  // For this batch's transaction only: the delete's time limit, and quiet triggers (the batch's events and
+  // wake-ups are sent after its commit, so it never holds the notify lock).
+  const limit = `SELECT set_config('statement_timeout', '${Math.round(sweepLockMilliseconds)}', true),
+    set_config('sessiongraph.sweeping', 'on', true)`;
   const sizer = new BatchSizer(sweepBatchSize, sweepLockMilliseconds);
   let total = 0;
   for (;;) {
@@ -141,6 +145,7 @@ async function sweepStore(
       }
       const ms = performance.now() - started;
       await announce(pool, batch.events);
+      if (batch.wake !== undefined && batch.deleted > 0) await wakeSyncWorkers(pool, batch.wake);
       offset += chunk.length;
       deletedNow += batch.deleted;
       total += batch.deleted;

@@ -637,7 +637,10 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     },
 
     expiredKeys: (db, now, limit) => sql.findExpiredKeys(db, now, limit),
-    sweep: (now, keys) => sql.deleteExpired(now, keys),
+    sweep: (now, keys) => {
+      const statement = sql.deleteExpired(now, keys);
+      return { ...statement, read: (answer) => ({ ...statement.read(answer), wake: name }) };
+    },
   };
 }
 

@@ -149,10 +149,14 @@ export interface SessionStore {
   sweep(now: Date, keys: readonly string[]): SweepStatement;
 }
 
-/** One sweep batch: rows deleted, and notification payloads to send after its commit. */
+/**
+ * One sweep batch: rows deleted, notification payloads to send after its commit, and the store whose sync
+ * workers to wake then (a framework store's capture stays quiet in a sweep batch).
+ */
 export interface SweepBatch {
   deleted: number;
   events: readonly string[];
+  wake?: string;
 }
 
 export interface SweepStatement {
