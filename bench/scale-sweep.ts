@@ -9,7 +9,7 @@
  * Env: DATABASE_URL, SESSIONGRAPH_CONFIG, SCALE_SWEEP_AT (an ISO time).
  */
 import { once } from 'node:events';
-import { createApp } from '../src/app.ts';
+import { createApp, pipelinesTransactions } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createPool } from '../src/db/pool.ts';
 import { createLogger } from '../src/log.ts';
@@ -18,7 +18,7 @@ import { type OnBatch, sweepExpired } from '../src/sessions/sweep.ts';
 const at = new Date(process.env['SCALE_SWEEP_AT'] ?? Number.NaN);
 if (Number.isNaN(at.getTime())) throw new Error('SCALE_SWEEP_AT: expected an ISO time');
 const config = loadConfig();
-const pool = createPool(config.databaseUrl!, 2);
+const pool = createPool(config.databaseUrl!, 2, {}, { pipeline: pipelinesTransactions(config) });
 const app = await createApp(config, {
   pool,
   logger: createLogger('warn'),

@@ -17,7 +17,7 @@ import { init } from './init/init.ts';
 import { progressLine, progressWriter } from './projection/progress.ts';
 import { uninstall } from './projection/schema.ts';
 import { SyncWorker } from './projection/worker.ts';
-import { type App, createApp } from './app.ts';
+import { type App, createApp, pipelinesTransactions } from './app.ts';
 import type { ProjectableStore } from './projection/projector.ts';
 import type { SessionStore } from './stores/types.ts';
 import { sweepExpired } from './sessions/sweep.ts';
@@ -197,7 +197,9 @@ async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const pool = createPool(config.databaseUrl, 2);
+  // Pipelined as the server's pool is: a sweep batch's delete leaves with its COMMIT in one write, so its rows
+  // are not held across a round trip.
+  const pool = createPool(config.databaseUrl, 2, {}, { pipeline: pipelinesTransactions(config) });
   try {
     switch (command) {
       case 'migrate': {
