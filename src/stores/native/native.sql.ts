@@ -392,19 +392,17 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
   /**
    * The statement deleting those of `ids` still expired and held by no other transaction (SKIP LOCKED:
    * replicas sweep side by side, and a writer's row is left for a later sweep), looked up by primary key so
-   * the batch holds its rows only for as long as they take. The delete is quiet (migration 11: the setting
-   * lasts to the end of the batch's transaction) and returns its events, for the sweep to announce once the
+   * the batch holds its rows only for as long as they take. The sweep's batch transaction makes the delete
+   * quiet (`sessiongraph.sweeping`, migration 11), so it returns its events, for the sweep to announce once the
    * batch has committed.
    */
   function deleteExpiredSessions(now: Date, ids: readonly string[]) {
     return {
       text: `/* deleteExpiredSessions */
-       WITH quiet AS MATERIALIZED (SELECT set_config('sessiongraph.sweeping', 'on', true) AS on_),
-       gone AS (
+       WITH gone AS (
          DELETE FROM sessiongraph.sessions WHERE id = ANY(ARRAY(
-           SELECT id FROM sessiongraph.sessions, quiet
-            WHERE id = ANY($2::uuid[]) AND expires_at <= $1 AND quiet.on_ = 'on'
-              FOR UPDATE OF sessions SKIP LOCKED
+           SELECT id FROM sessiongraph.sessions
+            WHERE id = ANY($2::uuid[]) AND expires_at <= $1 FOR UPDATE SKIP LOCKED
          )) RETURNING id, user_id, expires_at
        )
        SELECT count(*)::int AS deleted,
