@@ -244,6 +244,21 @@ export interface WriterStream {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The slowest responses: when each came (seconds from the stream's start) and how long it took. */
+  slowest: { atSeconds: number; ms: number }[];
+}
+
+/**
+ * A statement of this database seen running longer than SLOW_STATEMENT_MS: who ran it (the sweep's child
+ * names itself `sessiongraph-sweep`), when it began (seconds from the sweep's start), the longest it was seen
+ * running, and what it was seen waiting on (PostgreSQL's wait_event_type:wait_event; `cpu` when none).
+ */
+export interface SlowStatement {
+  who: string;
+  atSeconds: number;
+  ms: number;
+  waits: string[];
+  query: string;
 }
 
 /**
@@ -292,8 +307,15 @@ export async function writers(
     },
     () => {},
   );
+  const slowest: { atSeconds: number; ms: number }[] = [];
   instance.on('response', (_client, _status, _bytes, responseTime) => {
-    if (counting) latencies.push(responseTime);
+    if (!counting) return;
+    latencies.push(responseTime);
+    if (slowest.length < SLOWEST || responseTime > slowest.at(-1)!.ms) {
+      slowest.push({ atSeconds: (performance.now() - started) / 1000, ms: responseTime });
+      slowest.sort((a, b) => b.ms - a.ms);
+      slowest.length = Math.min(slowest.length, SLOWEST);
+    }
   });
   await until.catch(() => {});
   counting = false;
@@ -310,8 +332,22 @@ export async function writers(
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     maxMs: latencies.length > 0 ? Math.max(...latencies) : 0,
+    slowest,
   };
 }
+
+/** How many of the slowest responses and statements a sweep run keeps. */
+const SLOWEST = 8;
+/** A statement running at least this long when sampled is kept as a SlowStatement. */
+const SLOW_STATEMENT_MS = 40;
+/** The application_name of the sweep child's connections. */
+const SWEEP_APPLICATION = 'sessiongraph-sweep';
+
+const slowestOf = (statements: SlowStatement[]) => statements.sort((a, b) => b.ms - a.ms).slice(0, SLOWEST);
+
+/** `url` with the application_name its connections report to pg_stat_activity. */
+const named = (url: string, name: string) =>
+  `${url}${url.includes('?') ? '&' : '?'}application_name=${encodeURIComponent(name)}`;
 
 export interface SweepRun {
   target: number;
@@ -330,9 +366,12 @@ export interface SweepRun {
   /** W4 before the sweep (same clients, a few seconds) and while it ran. */
   writersBefore: WriterStream;
   writersDuring: WriterStream;
-  /** The most backends of this database seen waiting on a lock at once (sampled every 100 ms). */
+  /** The most backends of this database seen waiting on a lock at once (sampled every 25 ms). */
   lockWaitersMax: number;
   lockWaitSamples: string[];
+  /** The longest-running statements seen by the same samples, other than the sweep's, and the sweep's. */
+  slowStatements: SlowStatement[];
+  slowSweepStatements: SlowStatement[];
   /**
    * Django deletions the server's sync worker still had queued when the sweep ended, how long it took to
    * apply them (null: not within a minute), and how many were left then.
@@ -396,7 +435,13 @@ export async function sweepWithWriters(
   const child = track(
     spawn(process.execPath, ['--import', 'tsx', 'bench/scale-sweep.ts'], {
       cwd: root,
-      env: { ...process.env, ...env, SCALE_SWEEP_AT: cutoff.at.toISOString(), LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        ...env,
+        ...(env['DATABASE_URL'] ? { DATABASE_URL: named(env['DATABASE_URL'], SWEEP_APPLICATION) } : {}),
+        SCALE_SWEEP_AT: cutoff.at.toISOString(),
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
   );
@@ -438,9 +483,11 @@ export async function sweepWithWriters(
       throw new Error(`the sweep exited ${code} before starting:\n${stderr}`);
     }),
   ]);
-  // Lock waits in this database while the sweep runs.
+  // Lock waits in this database while the sweep runs, and statements running long.
   let lockWaitersMax = 0;
   const lockWaitSamples = new Set<string>();
+  const slow = new Map<string, SlowStatement>();
+  const sweepStartedEpoch = { ms: Date.now() };
   let rssMax = server.rss();
   let sampling = true;
   const sampler = (async () => {
@@ -449,6 +496,36 @@ export async function sweepWithWriters(
       // What each waiting backend waits for: the lock (for an `object` lock on pg_database, class 1262,
       // that is the NOTIFY queue's lock taken at commit), and its statement.
       try {
+        const running = await pool.query<{
+          pid: number;
+          who: string;
+          began: string;
+          ms: number;
+          wait: string;
+          query: string;
+        }>(
+          `SELECT pid, application_name AS who, extract(epoch FROM query_start) * 1000 AS began,
+                  extract(epoch FROM clock_timestamp() - query_start) * 1000 AS ms,
+                  coalesce(wait_event_type || ':' || wait_event, 'cpu') AS wait,
+                  left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+             FROM pg_stat_activity
+            WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid()
+              AND clock_timestamp() - query_start > make_interval(secs => $2 / 1000.0)`,
+          [database, SLOW_STATEMENT_MS],
+        );
+        for (const row of running.rows) {
+          const key = `${row.pid} ${row.began}`;
+          const seen = slow.get(key) ?? {
+            who: row.who,
+            atSeconds: (Number(row.began) - sweepStartedEpoch.ms) / 1000,
+            ms: 0,
+            waits: [],
+            query: row.query,
+          };
+          seen.ms = Math.max(seen.ms, Number(row.ms));
+          if (!seen.waits.includes(row.wait)) seen.waits.push(row.wait);
+          slow.set(key, seen);
+        }
         const waiting = await pool.query<{ query: string; lock: string }>(
           `SELECT left(regexp_replace(a.query, '\\s+', ' ', 'g'), 90) AS query,
                   concat_ws(' ', a.wait_event, l.locktype, l.classid::regclass::text, l.mode) AS lock
@@ -463,7 +540,7 @@ export async function sweepWithWriters(
       } catch {
         // a sample lost (the database busy or going away) is only a sample
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
   })();
   // The writers run a second before the sweep starts; their figures count from its start.
@@ -474,6 +551,7 @@ export async function sweepWithWriters(
   const during = writers(server, w4, clients, isFinished, going);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   child.stdin!.write('go\n');
+  sweepStartedEpoch.ms = Date.now();
   go();
   const code = await exited;
   finished();
@@ -546,6 +624,8 @@ export async function sweepWithWriters(
     writersDuring,
     lockWaitersMax,
     lockWaitSamples: [...lockWaitSamples],
+    slowStatements: slowestOf([...slow.values()].filter((it) => it.who !== SWEEP_APPLICATION)),
+    slowSweepStatements: slowestOf([...slow.values()].filter((it) => it.who === SWEEP_APPLICATION)),
     queuedAtEnd,
     drainSeconds,
     queuedAfterWait,

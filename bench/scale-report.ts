@@ -226,6 +226,27 @@ export function printReport(small: SizeResults, large: SizeResults, targets: Tar
       ];
     }),
   ]);
+  for (const results of [small, large]) {
+    const sweep = results.sweep;
+    if (!sweep?.slowStatements) continue;
+    const at = (seconds: number) => `${fixed(seconds, 1)} s`;
+    log(
+      `  ${results.size.label}: slowest W4 responses during the sweep (when, from its start: ms): ${sweep.writersDuring.slowest
+        .map((it) => `${at(it.atSeconds)}: ${fixed(it.ms)}`)
+        .join(', ')}`,
+    );
+    for (const [what, statements] of [
+      ['other statements', sweep.slowStatements],
+      ["the sweep's statements", sweep.slowSweepStatements],
+    ] as const) {
+      log(`  ${results.size.label}: ${what} seen running longest (sampled every 25 ms)`);
+      for (const it of statements) {
+        log(
+          `    ${at(it.atSeconds)}: ${fixed(it.ms)} ms+ ${it.who || '-'} [${it.waits.join(' ')}] ${it.query}`,
+        );
+      }
+    }
+  }
   log('');
   log('single requests, one at a time (ms at the client)');
   table([

@@ -531,6 +531,8 @@ async function main() {
     });
 
     await phase('single requests and sizes', async () => {
+      // As before the workloads: what they wrote is on disk before single requests are timed.
+      await targets[0]!.pool.query('CHECKPOINT');
       for (const target of targets) {
         target.results.probes = await probes(target);
         for (const it of target.results.probes) {
