@@ -585,7 +585,7 @@ async function main() {
     const settings = (
       await small.pool.query<{ name: string; setting: string; unit: string | null }>(
         `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem',
-           'maintenance_work_mem', 'max_wal_size', 'autovacuum', 'jit', 'synchronous_commit', 'max_connections')`,
+           'maintenance_work_mem', 'min_wal_size', 'max_wal_size', 'wal_init_zero', 'wal_compression', 'autovacuum', 'jit', 'synchronous_commit', 'max_connections')`,
       )
     ).rows.map((row) => `${row.name}=${row.setting}${row.unit ?? ''}`);
     const totalSeconds = seconds(runStarted);
