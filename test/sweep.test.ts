@@ -139,6 +139,8 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
       },
       setup: async (pool) => {
         await pool.query(DJANGO_SESSION_TABLE);
+        // As Django's migration makes it (`expire_date` has db_index=True).
+        await pool.query('CREATE INDEX django_session_expire_date_a5c62663 ON django_session (expire_date)');
       },
     });
   });
@@ -170,5 +172,17 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
     } finally {
       await listener.end();
     }
+  });
+
+  it('should find expired sessions earliest first along the table index on expire_date, so a search at the end of a sweep stops at its limit', async () => {
+    // Inserted in a shuffled order: a scan would find them in that order.
+    await t.pool.query(
+      `INSERT INTO django_session
+       SELECT 'order' || g, 'e30:1', now() - make_interval(mins => g) FROM generate_series(1, 30) AS g ORDER BY random()`,
+    );
+    const store = t.app.stores.get('django')!;
+    const keys = await store.expiredKeys(t.app.pool, new Date(), 5);
+    expect(keys).toEqual(['order30', 'order29', 'order28', 'order27', 'order26']);
+    await t.pool.query("DELETE FROM django_session WHERE session_key LIKE 'order%'");
   });
 });

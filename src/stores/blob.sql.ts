@@ -36,6 +36,13 @@ export interface BlobTableSql {
   /** Conditions on a timestamptz parameter `$p`, written so the framework's own indexes serve them. */
   active: (p: string) => string;
   expired: (p: string) => string;
+  /**
+   * A column in whose ascending order rows expire (`expired` is `column <= f($p)` or `<`), when an index
+   * begins with it: the sweep's search walks that index from the oldest and stops at its limit. Without it
+   * PostgreSQL may scan the table, which at the end of a large sweep reads every row deleted since the table's
+   * statistics were taken (seconds at 2,000,000 rows) for a handful of keys.
+   */
+  expiryOrder?: string;
   /** Column assignments that make a row expire at the timestamptz parameter `$p`. */
   expiresAssignments: (p: string) => [column: string, value: string][];
   /** Extra assignments when a row is created, given the timestamptz parameter `$p` for now. */
@@ -587,13 +594,15 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
     },
 
     /**
-     * Up to `limit` keys of sessions expired by `now`, read without locking anything (in the order the
-     * framework's indexes give; the sweep deletes them in batches of its own).
+     * Up to `limit` keys of sessions expired by `now`, read without locking anything (the earliest expired
+     * first along `expiryOrder`'s index, else in whatever order a scan finds them; the sweep deletes them in
+     * batches of its own).
      */
     async findExpiredKeys(db: Queryable, now: Date, limit: number): Promise<string[]> {
       const result = await db.query<{ k: string }>(
         `/* findExpiredFrameworkKeys */
-         SELECT ${spec.key}::text AS k FROM ${spec.table} WHERE ${spec.expired('$1')} LIMIT $2`,
+         SELECT ${spec.key}::text AS k FROM ${spec.table} WHERE ${spec.expired('$1')}
+         ${spec.expiryOrder === undefined ? '' : `ORDER BY ${spec.expiryOrder}`} LIMIT $2`,
         [now, limit],
       );
       return result.rows.map((row) => row.k);

@@ -1,7 +1,7 @@
 import { ConfigError } from '../config-parts.ts';
 import type { Queryable } from '../db/pool.ts';
 import { quoteIdent, quoteQualified } from '../users/catalog.ts';
-import { readUsersColumns } from '../users/catalog.sql.ts';
+import { readIndexLeadingColumns, readUsersColumns } from '../users/catalog.sql.ts';
 
 /**
  * A framework table as the catalog describes it, checked at start: a missing table or column is a
@@ -13,6 +13,8 @@ export interface TableColumns {
   types: Map<string, string>;
   column(name: string): string;
   time(name: string): TimeColumn;
+  /** Whether an index of the table begins with the column (so a walk in its order can stop early). */
+  leadsIndex(name: string): boolean;
 }
 
 export interface TimeColumn {
@@ -58,10 +60,12 @@ export async function readStoreTable(
       );
     }
   }
+  const indexed = await readIndexLeadingColumns(db, qualified);
   return {
     table: quoteQualified(qualified),
     types,
     column: (name) => quoteIdent(name),
+    leadsIndex: (name) => indexed.has(name),
     time(name) {
       const quoted = quoteIdent(name);
       const type = types.get(name);

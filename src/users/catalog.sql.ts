@@ -9,6 +9,18 @@ export interface CatalogColumnRow {
   notNull: boolean;
 }
 
+/** The columns of `table` that lead one of its valid, whole-table (not partial) indexes. */
+export async function readIndexLeadingColumns(db: Queryable, table: string): Promise<Set<string>> {
+  const result = await db.query<{ name: string }>(
+    `/* readIndexLeadingColumns */
+     SELECT DISTINCT a.attname AS name
+       FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+      WHERE i.indrelid = to_regclass($1) AND i.indisvalid AND i.indpred IS NULL`,
+    [table],
+  );
+  return new Set(result.rows.map((row) => row.name));
+}
+
 export async function readUsersColumns(db: Queryable, table: string): Promise<CatalogColumnRow[]> {
   const result = await db.query<{ name: string; type: string; formatted: string; not_null: boolean }>(
     `/* readUsersColumns */
