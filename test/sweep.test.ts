@@ -185,4 +185,30 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
     expect(keys).toEqual(['order30', 'order29', 'order28', 'order27', 'order26']);
     await t.pool.query("DELETE FROM django_session WHERE session_key LIKE 'order%'");
   });
+
+  it("should plan the sync worker's claim for the queue as it is at each run, never as a prepared statement", async () => {
+    // Claims of an empty queue first: a prepared claim would settle on a plan made for an empty table.
+    for (let i = 0; i < 8; i += 1) await t.sync();
+    await t.pool.query(
+      `INSERT INTO django_session SELECT 'queued' || g, 'e30:1', now() + interval '1 hour' FROM generate_series(1, 600) AS g`,
+    );
+    expect(await t.sync()).toBe(600);
+    // Every connection of the pool at once, so each is asked what it has prepared.
+    const clients = await Promise.all([1, 2, 3, 4, 5].map(() => t.pool.connect()));
+    try {
+      const prepared = (
+        await Promise.all(
+          clients.map((client) =>
+            client.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements'),
+          ),
+        )
+      ).flatMap((result) => result.rows.map((row) => row.statement));
+      expect(prepared.some((text) => text.includes('lockProjectionKeys'))).toBe(true);
+      expect(prepared.filter((text) => text.includes('claimChanges'))).toEqual([]);
+    } finally {
+      for (const client of clients) client.release();
+    }
+    await t.pool.query("DELETE FROM django_session WHERE session_key LIKE 'queued%'");
+    await t.sync();
+  });
 });

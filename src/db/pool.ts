@@ -58,8 +58,19 @@ export function usePreparedStatements(on: boolean) {
   preparing = on;
 }
 
+const EACH_RUN = ', planned each run */';
+
+/**
+ * A named statement never prepared: PostgreSQL plans it for its tables as they are at every run. A prepared
+ * statement settles after five runs on a generic plan, kept until the tables' statistics change (with
+ * autovacuum off, never). On a queue that plan is made while it is empty, a scan and a sort, and then reads and
+ * sorts the whole queue for every claim once a burst (a sweep, say) fills it.
+ */
+export const plannedEachRun = (name: string, text: string) => `/* ${name}${EACH_RUN} ${text}`;
+
 function statement(text: string, params: readonly unknown[] | undefined): string | pg.QueryConfig {
   if (!preparing || !text.startsWith('/* ')) return text;
+  if (text.slice(0, text.indexOf('*/') + 2).endsWith(EACH_RUN)) return text;
   let name = preparedNames.get(text);
   if (name === undefined) {
     if (preparedNames.size >= MAX_PREPARED) return text;

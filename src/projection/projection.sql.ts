@@ -1,6 +1,6 @@
 import { countedStats } from '../db/session-counts.ts';
 import type { FieldConfig } from '../config-parts.ts';
-import type { Queryable } from '../db/pool.ts';
+import { plannedEachRun, type Queryable } from '../db/pool.ts';
 import { pgTimestampText } from '../db/timestamps.ts';
 import { fieldColumn, fieldSqlType, type ProjectionRow } from './rows.ts';
 
@@ -170,7 +170,8 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
      * (subquery)` can be planned as such a nested loop, which costs the queue's length times the batch).
      */
     async claimChanges(tx: Queryable, limit: number): Promise<ClaimedChange[]> {
-      const result = await tx.query<ClaimedChange>(`/* claimChanges */ ${CLAIM_CHANGES}`, [limit]);
+      // The queue is empty most of the time and holds hundreds of thousands of changes after a sweep.
+      const result = await tx.query<ClaimedChange>(plannedEachRun('claimChanges', CLAIM_CHANGES), [limit]);
       return result.rows;
     },
 
