@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BatchReport, SweepStalledError, sweepExpired } from '../src/sessions/sweep.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { readIndexLeadingColumns } from '../src/users/catalog.sql.ts';
 import { DJANGO_SESSION_TABLE } from './helpers/seed.ts';
 import { until } from './helpers/until.ts';
 
@@ -184,6 +185,18 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
     const keys = await store.expiredKeys(t.app.pool, new Date(), 5);
     expect(keys).toEqual(['order30', 'order29', 'order28', 'order27', 'order26']);
     await t.pool.query("DELETE FROM django_session WHERE session_key LIKE 'order%'");
+  });
+
+  it('should walk only an index that keeps its order: a btree ascending (or its reverse), not BRIN or hash', async () => {
+    await t.pool.query(`CREATE TABLE index_kinds (a timestamptz, b timestamptz, c timestamptz, d timestamptz, e timestamptz);
+      CREATE INDEX ON index_kinds (a); CREATE INDEX ON index_kinds (b DESC);
+      CREATE INDEX ON index_kinds USING brin (c); CREATE INDEX ON index_kinds USING hash (d);
+      CREATE INDEX ON index_kinds (e DESC NULLS LAST)`);
+    try {
+      expect([...(await readIndexLeadingColumns(t.pool, 'public.index_kinds'))].sort()).toEqual(['a', 'b']);
+    } finally {
+      await t.pool.query('DROP TABLE index_kinds');
+    }
   });
 
   it("should plan the sync worker's claim for the queue as it is at each run, never as a prepared statement", async () => {

@@ -1,4 +1,4 @@
-import { type Pool, plannedEachRun } from '../db/pool.ts';
+import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import { EVENTS_CHANNEL } from './bus.ts';
 
@@ -33,10 +33,8 @@ const REST_MS = { shortest: 50, longest: 250 };
  */
 const KICK_SPACING_MS = 50;
 
-// Planned each run: the outbox is empty most of the time, and holds thousands of events after a burst.
-export const RELAY_EVENTS = plannedEachRun(
-  'relayEvents',
-  `WITH gone AS (
+export const RELAY_EVENTS = `/* relayEvents */
+  WITH gone AS (
     DELETE FROM sessiongraph.event_outbox WHERE id = ANY(ARRAY(
       SELECT id FROM sessiongraph.event_outbox ORDER BY id LIMIT ${RELAY_BATCH} FOR UPDATE SKIP LOCKED))
     RETURNING id, at, payload
@@ -53,8 +51,7 @@ export const RELAY_EVENTS = plannedEachRun(
          (SELECT count(*) FROM gone)::int AS taken,
          (SELECT count(*) FROM sendable)::int AS kept,
          (SELECT count(pg_notify('${EVENTS_CHANNEL}', body))
-            FROM (SELECT body FROM chunks ORDER BY first) AS ordered)::int AS sent`,
-);
+            FROM (SELECT body FROM chunks ORDER BY first) AS ordered)::int AS sent`;
 
 export class EventRelay {
   #timer: NodeJS.Timeout | null = null;

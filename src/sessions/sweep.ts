@@ -117,7 +117,8 @@ async function sweepStore(
   // For this batch's transaction only: the delete's time limit; quiet triggers (the batch's events and
   // wake-ups are sent after its commit, so it never holds the notify lock); and a commit that does not wait
   // for the disk, so the batch frees its rows without queueing for a WAL flush, and adds no flush of its own
-  // to the writers' (a batch lost in a crash leaves expired rows, which the next sweep deletes).
+  // to the writers' (a batch lost in a crash leaves expired rows, which the next sweep deletes and announces
+  // again: a subscriber may hear of such a row twice).
   const limit = `SELECT set_config('statement_timeout', '${Math.round(sweepLockMilliseconds)}', true),
     set_config('sessiongraph.sweeping', 'on', true), set_config('synchronous_commit', 'off', true)`;
   const sizer = new BatchSizer(sweepBatchSize, sweepLockMilliseconds);

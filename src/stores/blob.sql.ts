@@ -40,7 +40,8 @@ export interface BlobTableSql {
    * A column in whose ascending order rows expire (`expired` is `column <= f($p)` or `<`), when an index
    * begins with it: the sweep's search walks that index from the oldest and stops at its limit. Without it
    * PostgreSQL may scan the table, which at the end of a large sweep reads every row deleted since the table's
-   * statistics were taken (seconds at 2,000,000 rows) for a handful of keys.
+   * statistics were taken (seconds at 2,000,000 rows) for a handful of keys. The indexes are read when the
+   * store starts: an index dropped later makes each search sort every expired row until a restart.
    */
   expiryOrder?: string;
   /** Column assignments that make a row expire at the timestamptz parameter `$p`. */

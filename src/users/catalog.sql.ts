@@ -9,13 +9,18 @@ export interface CatalogColumnRow {
   notNull: boolean;
 }
 
-/** The columns of `table` that lead one of its valid, whole-table (not partial) indexes. */
+/**
+ * The columns of `table` that lead one of its valid, whole-table (not partial) btree indexes in an order an
+ * `ORDER BY column` walks (ascending with NULLs last, or its reverse); a BRIN or hash index keeps no order.
+ */
 export async function readIndexLeadingColumns(db: Queryable, table: string): Promise<Set<string>> {
   const result = await db.query<{ name: string }>(
     `/* readIndexLeadingColumns */
      SELECT DISTINCT a.attname AS name
        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-      WHERE i.indrelid = to_regclass($1) AND i.indisvalid AND i.indpred IS NULL`,
+       JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+      WHERE i.indrelid = to_regclass($1) AND i.indisvalid AND i.indpred IS NULL AND am.amname = 'btree'
+        AND i.indoption[0] IN (0, 3)`,
     [table],
   );
   return new Set(result.rows.map((row) => row.name));
