@@ -487,55 +487,55 @@ export async function sweepWithWriters(
   let lockWaitersMax = 0;
   const lockWaitSamples = new Set<string>();
   const slow = new Map<string, SlowStatement>();
-  const sweepStartedEpoch = { ms: Date.now() };
+  let sweepStartedAt = Date.now();
   let rssMax = server.rss();
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       rssMax = Math.max(rssMax, server.rss());
-      // What each waiting backend waits for: the lock (for an `object` lock on pg_database, class 1262,
-      // that is the NOTIFY queue's lock taken at commit), and its statement.
+      // One look at the database a sample: backends waiting on a lock, with the lock (for an `object` lock on
+      // pg_database, class 1262, that is the NOTIFY queue's lock taken at commit), and statements running long.
       try {
-        const running = await pool.query<{
+        const seen = await pool.query<{
           pid: number;
           who: string;
           began: string;
           ms: number;
           wait: string;
           query: string;
+          lock: string | null;
+          slow: boolean;
         }>(
-          `SELECT pid, application_name AS who, extract(epoch FROM query_start) * 1000 AS began,
-                  extract(epoch FROM clock_timestamp() - query_start) * 1000 AS ms,
-                  coalesce(wait_event_type || ':' || wait_event, 'cpu') AS wait,
-                  left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
-             FROM pg_stat_activity
-            WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid()
-              AND clock_timestamp() - query_start > make_interval(secs => $2 / 1000.0)`,
+          `SELECT a.pid, a.application_name AS who, extract(epoch FROM a.query_start) * 1000 AS began,
+                  extract(epoch FROM clock_timestamp() - a.query_start) * 1000 AS ms,
+                  coalesce(a.wait_event_type || ':' || a.wait_event, 'cpu') AS wait,
+                  left(regexp_replace(a.query, '\\s+', ' ', 'g'), 90) AS query,
+                  CASE WHEN a.wait_event_type = 'Lock'
+                       THEN concat_ws(' ', a.wait_event, l.locktype, l.classid::regclass::text, l.mode) END AS lock,
+                  a.state = 'active' AND clock_timestamp() - a.query_start > make_interval(secs => $2 / 1000.0) AS slow
+             FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted
+            WHERE a.datname = $1 AND a.pid <> pg_backend_pid()
+              AND (a.wait_event_type = 'Lock'
+                   OR (a.state = 'active' AND clock_timestamp() - a.query_start > make_interval(secs => $2 / 1000.0)))`,
           [database, SLOW_STATEMENT_MS],
         );
-        for (const row of running.rows) {
+        const waiting = seen.rows.filter((row) => row.lock !== null);
+        lockWaitersMax = Math.max(lockWaitersMax, waiting.length);
+        for (const row of waiting) {
+          if (lockWaitSamples.size < 20) lockWaitSamples.add(`${row.lock}: ${row.query}`);
+        }
+        for (const row of seen.rows.filter((it) => it.slow)) {
           const key = `${row.pid} ${row.began}`;
-          const seen = slow.get(key) ?? {
+          const statement = slow.get(key) ?? {
             who: row.who,
-            atSeconds: (Number(row.began) - sweepStartedEpoch.ms) / 1000,
+            atSeconds: (Number(row.began) - sweepStartedAt) / 1000,
             ms: 0,
             waits: [],
             query: row.query,
           };
-          seen.ms = Math.max(seen.ms, Number(row.ms));
-          if (!seen.waits.includes(row.wait)) seen.waits.push(row.wait);
-          slow.set(key, seen);
-        }
-        const waiting = await pool.query<{ query: string; lock: string }>(
-          `SELECT left(regexp_replace(a.query, '\\s+', ' ', 'g'), 90) AS query,
-                  concat_ws(' ', a.wait_event, l.locktype, l.classid::regclass::text, l.mode) AS lock
-             FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted
-            WHERE a.datname = $1 AND a.wait_event_type = 'Lock'`,
-          [database],
-        );
-        lockWaitersMax = Math.max(lockWaitersMax, waiting.rows.length);
-        for (const row of waiting.rows) {
-          if (lockWaitSamples.size < 20) lockWaitSamples.add(`${row.lock}: ${row.query}`);
+          statement.ms = Math.max(statement.ms, Number(row.ms));
+          if (!statement.waits.includes(row.wait)) statement.waits.push(row.wait);
+          slow.set(key, statement);
         }
       } catch {
         // a sample lost (the database busy or going away) is only a sample
@@ -551,7 +551,7 @@ export async function sweepWithWriters(
   const during = writers(server, w4, clients, isFinished, going);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   child.stdin!.write('go\n');
-  sweepStartedEpoch.ms = Date.now();
+  sweepStartedAt = Date.now();
   go();
   const code = await exited;
   finished();

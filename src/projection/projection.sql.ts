@@ -28,6 +28,9 @@ export const CLAIM_CHANGES = `DELETE FROM sessiongraph.changes WHERE id = ANY(AR
            SELECT id FROM sessiongraph.changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
          )) RETURNING store, session_key`;
 
+// The queue is empty most of the time and holds hundreds of thousands of changes after a sweep.
+const CLAIM = plannedEachRun('claimChanges', CLAIM_CHANGES);
+
 export function createProjectionQueries(fields: readonly FieldConfig[], userKeyType: string) {
   const fieldColumns = fields.map(fieldColumn);
   const fieldTypes = fields.map((field) => fieldSqlType[field.type]);
@@ -170,8 +173,7 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
      * (subquery)` can be planned as such a nested loop, which costs the queue's length times the batch).
      */
     async claimChanges(tx: Queryable, limit: number): Promise<ClaimedChange[]> {
-      // The queue is empty most of the time and holds hundreds of thousands of changes after a sweep.
-      const result = await tx.query<ClaimedChange>(plannedEachRun('claimChanges', CLAIM_CHANGES), [limit]);
+      const result = await tx.query<ClaimedChange>(CLAIM, [limit]);
       return result.rows;
     },
 

@@ -43,7 +43,7 @@ export interface BlobTableSql {
    * statistics were taken (seconds at 2,000,000 rows) for a handful of keys. The indexes are read when the
    * store starts: an index dropped later makes each search sort every expired row until a restart.
    */
-  expiryOrder?: string;
+  expiryOrder?: string | undefined;
   /** Column assignments that make a row expire at the timestamptz parameter `$p`. */
   expiresAssignments: (p: string) => [column: string, value: string][];
   /** Extra assignments when a row is created, given the timestamptz parameter `$p` for now. */

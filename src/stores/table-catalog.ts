@@ -13,8 +13,8 @@ export interface TableColumns {
   types: Map<string, string>;
   column(name: string): string;
   time(name: string): TimeColumn;
-  /** Whether an index of the table begins with the column (so a walk in its order can stop early). */
-  leadsIndex(name: string): boolean;
+  /** The quoted column when an index of the table walks it in order (so a walk can stop early), else undefined. */
+  orderedBy(name: string): string | undefined;
 }
 
 export interface TimeColumn {
@@ -65,7 +65,7 @@ export async function readStoreTable(
     table: quoteQualified(qualified),
     types,
     column: (name) => quoteIdent(name),
-    leadsIndex: (name) => indexed.has(name),
+    orderedBy: (name) => (indexed.has(name) ? quoteIdent(name) : undefined),
     time(name) {
       const quoted = quoteIdent(name);
       const type = types.get(name);

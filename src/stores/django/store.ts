@@ -71,7 +71,7 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
       rowProblem: `CASE WHEN ${table.column(columns.expires)} IS NULL THEN '${columns.expires} is NULL: Django never serves the session'
         WHEN isfinite(${table.column(columns.expires)}) AND ${table.column(columns.expires)} >= '10000-01-01' THEN '${columns.expires} is past year 9999, which Django cannot read' END`,
       expired: (p) => `${table.column(columns.expires)} <= ${expires.write(p)}`,
-      ...(table.leadsIndex(columns.expires) && { expiryOrder: table.column(columns.expires) }),
+      expiryOrder: table.orderedBy(columns.expires),
       expiresAssignments: (p) => [[table.column(columns.expires), expires.write(p)]],
     },
     blobReadLimits(deps.budgets),

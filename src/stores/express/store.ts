@@ -45,7 +45,7 @@ export async function createExpressStore(
       // connect-pg-simple reads a session only `WHERE expire >= now`: a NULL expiry is never served.
       rowProblem: `CASE WHEN ${table.column(columns.expires)} IS NULL THEN '${columns.expires} is NULL: connect-pg-simple never serves the session' END`,
       expired: (p) => `${table.column(columns.expires)} <= ${expire.write(p)}`,
-      ...(table.leadsIndex(columns.expires) && { expiryOrder: table.column(columns.expires) }),
+      expiryOrder: table.orderedBy(columns.expires),
       // Whole seconds, rounded up, exactly as connect-pg-simple's `to_timestamp(ceil(ms / 1000))`.
       expiresAssignments: (p) => [
         [

@@ -62,7 +62,7 @@ export async function createFlaskStore(db: Queryable, config: FlaskStoreConfig, 
       // Flask-Session: `saved_session.expiry <= datetime.utcnow()` is expired (and deleted on load).
       active: (p) => `${expiry} > ${asUtc(p)}`,
       expired: (p) => `${expiry} <= ${asUtc(p)}`,
-      ...(table.leadsIndex(columns.expires) && { expiryOrder: expiry }),
+      expiryOrder: table.orderedBy(columns.expires),
       // Reading the row fails before Flask looks at it: NULL in the comparison, or a year psycopg2 cannot
       // build (it reads infinity as datetime.max, -infinity as datetime.min).
       rowProblem: `CASE WHEN ${expiry} IS NULL THEN '${columns.expires} is NULL: Flask fails every request for the session'

@@ -118,7 +118,7 @@ async function laravelSql(db: Queryable, config: LaravelStoreConfig) {
     // a NULL last_activity never expires (and its gc never deletes it).
     active: (p) => `(${la} IS NULL OR ${la} >= ${epochOf(p)} - ${lifetime})`,
     expired: (p) => `${la} < ${epochOf(p)} - ${lifetime}`,
-    ...(table.leadsIndex(columns.lastActivity) && { expiryOrder: la }),
+    expiryOrder: table.orderedBy(columns.lastActivity),
     expiresAssignments: (p) => [[la, `${lastServedSecond(p)} - ${lifetime}`]],
   };
   const latest = activity.max === null ? undefined : new Date((activity.max + lifetime + 1) * 1000);

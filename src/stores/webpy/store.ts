@@ -38,7 +38,7 @@ export async function createWebpyStore(db: Queryable, config: WebpyStoreConfig, 
       lastSeenAt: atime.read,
       active: (p) => `${table.column(columns.atime)} > ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
       expired: (p) => `${table.column(columns.atime)} <= ${atime.write(`(${p}::timestamptz - ${timeout})`)}`,
-      ...(table.leadsIndex(columns.atime) && { expiryOrder: table.column(columns.atime) }),
+      expiryOrder: table.orderedBy(columns.atime),
       // web.py reads the row with atime (psycopg2 maps infinity, but fails on a finite year past 9999).
       rowProblem: `CASE WHEN isfinite(${table.column(columns.atime)}) AND ${table.column(columns.atime)} >= '10000-01-01' THEN '${columns.atime} is past year 9999, which web.py cannot read' END`,
       expiresAssignments: (p) => [
