@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { BatchQueue } from './embedded-queue.ts';
 
 /**
  * An in-process PostgreSQL (PGlite) served over the wire protocol on a loopback port, so the server
@@ -25,6 +26,12 @@ export async function startEmbeddedDatabase(options: { dataDir?: string; maxConn
     port: 0,
     maxConnections: options.maxConnections ?? 20,
   });
+  // Its connections take turns by query and by transaction, not by wire message (src/db/embedded-queue.ts).
+  const internal = server as unknown as { queryQueue?: unknown };
+  if (!internal.queryQueue) {
+    throw new Error('this pglite-socket has no queryQueue for src/db/embedded-queue.ts to replace');
+  }
+  internal.queryQueue = new BatchQueue(db);
   await server.start();
   const address = server.getServerConn();
   const embedded: EmbeddedDatabase = {

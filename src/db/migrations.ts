@@ -276,6 +276,18 @@ export const migrations: Migration[] = [
       projectionEventFunction({ outbox: true }),
     ],
   },
+  {
+    version: 13,
+    name: 'an update under an Idempotency-Key keeps the row it wrote, in its own statement',
+    statements: () => [
+      // Sealing a result in the server takes the result back out of PostgreSQL and a second round trip to
+      // store it, which cost a keyed update about 40% of its rate. An update of a native session instead
+      // keeps, in the statement that writes it, the row it wrote as text (each cell as PostgreSQL prints the
+      // column), from which a retry rebuilds the same result. It holds nothing `sessiongraph.sessions` does
+      // not hold in the clear (no session key: that stays sealed, in `result`).
+      `ALTER TABLE sessiongraph.idempotency ADD COLUMN IF NOT EXISTS written_row text[]`,
+    ],
+  },
 ];
 
 /** A table whose row changes become session events, and how (see `eventFunction`). */

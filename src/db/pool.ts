@@ -29,7 +29,8 @@ export function useJsonBudgets(budgets: DecodeBudgets) {
   jsonBudgets = budgets;
 }
 
-const parseJsonColumn = (text: string) => {
+/** A json or jsonb column's text as every query reads it. */
+export const parseJsonColumn = (text: string) => {
   const parsed = parseJsonValue(text, jsonBudgets, 'the stored JSON');
   return parsed.ok ? parsed.value : new UnreadableJson(`${parsed.problem}: ${parsed.detail}`);
 };

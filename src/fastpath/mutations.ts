@@ -87,10 +87,17 @@ export function createMutationPath(app: App): MutationPath | null {
   /** A session row as the statements return it (`changed`), by id. */
   const readBack = `/* compiledReadBack */ SELECT s.*, ${userJoin.select}
     FROM (SELECT ${NATIVE_COLUMNS} FROM sessiongraph.sessions WHERE id = $1::uuid) AS s ${userJoin.join('s.user_id')}`;
-  /** Per plan, its statement with the payload printed by PostgreSQL (`now` one parameter more), or null. */
-  const printedTexts = new WeakMap<MutationPlan, string | null>();
-  const printedFor = (plan: MutationPlan, statement: (select: string) => string) => {
-    let text = printedTexts.get(plan);
+  /**
+   * Per plan, its statement with the payload printed by PostgreSQL (`now` one parameter more, `$8`), or null;
+   * under an Idempotency-Key the kept update's (`now` is its `$11`).
+   */
+  const printedTexts = { plain: new WeakMap<MutationPlan, string | null>(), kept: new WeakMap() };
+  const printedFor = (
+    plan: MutationPlan,
+    statement: (select: string) => string,
+    kind: keyof typeof printedTexts = 'plain',
+  ) => {
+    let text = printedTexts[kind].get(plan);
     if (text === undefined) {
       const select = printedPayload(
         plan,
@@ -98,10 +105,10 @@ export function createMutationPath(app: App): MutationPath | null {
         app.catalog,
         userJoin,
         app.config.budgets.maxDepth,
-        '$8',
+        kind === 'plain' ? '$8' : statements.UPDATE_KEPT_NOW,
       );
       text = select === null ? null : statement(select);
-      printedTexts.set(plan, text);
+      printedTexts[kind].set(plan, text);
     }
     return text;
   };
@@ -144,8 +151,18 @@ export function createMutationPath(app: App): MutationPath | null {
       if (!address || address.store !== native!.name || !isNativeRef(address.ref)) return null;
       return {
         serviceInput: { ...input, id },
-        statement: (claimed) => statements.updateData(users, patchableDepth, claimed),
+        statement: () => statements.updateData(users, patchableDepth),
         printed: printedFor(plan, (select) => statements.updateData(users, patchableDepth, false, select)),
+        kept: {
+          statement: cached(`updateKept|${plan.readsUser}`, () =>
+            statements.updateData(users, patchableDepth, true),
+          ),
+          printed: printedFor(
+            plan,
+            (select) => statements.updateData(users, patchableDepth, true, select),
+            'kept',
+          ),
+        },
         params: [
           address.ref,
           JSON.stringify(set ?? {}),
@@ -366,9 +383,7 @@ export function createMutationPath(app: App): MutationPath | null {
       ]);
       if (rows.length === 0) return RACED;
     } catch (error) {
-      // A data exception or a constraint: the one statement wrote nothing, and the general way says why.
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'))) return null;
+      if (wroteNothing(error)) return null;
       throw error;
     }
     return build(
@@ -394,28 +409,43 @@ export function createMutationPath(app: App): MutationPath | null {
       }
       const job = work(plan, input, actorOf(caller, null), now);
       if (!job) return null;
-      try {
-        if (key === null && job.printed) {
-          const { rows } = await db.query<Printed>(job.printed, [...job.params, now]);
-          const row = rows[0];
-          if (!row) return null;
-          if (!row.ok) {
-            // Written, but a value PostgreSQL would print differently: printed here from the row read back.
-            const back = await db.query(readBack, [row.id]);
-            const done = job.finish(back.rows);
-            if (done) return respond(done.body);
-          }
-          return respond(job.key ? row.body.replace(KEY_MARK, job.key) : row.body);
+      /** The payload PostgreSQL printed by `text` (null: nothing written). */
+      const printed = async (text: string, params: unknown[]) => {
+        const { rows } = await db.query<Printed>(text, params);
+        const row = rows[0];
+        if (!row) return null;
+        if (!row.ok) {
+          // Written, but a value PostgreSQL would print differently: printed here from the row read back.
+          const back = await db.query(readBack, [row.id]);
+          const done = job.finish(back.rows);
+          if (done) return respond(done.body);
         }
+        return respond(job.key ? row.body.replace(KEY_MARK, job.key) : row.body);
+      };
+      try {
+        if (key === null && job.printed) return await printed(job.printed, [...job.params, now]);
         if (key === null) {
           const { rows } = await db.query(job.statement(false), job.params);
           const done = job.finish(rows);
           return done && respond(done.body);
         }
-        // The claim, the work and the sealed result commit together, as the general way's do; a step it
-        // declines (a retry, a refusal) rolls back and goes there.
         const scope: IdempotencyScope = { key, caller: `token:${caller.tokenId}`, steps: 0 };
         const claim = nextStep(scope, plan.root, job.serviceInput);
+        if (job.kept) {
+          // One statement: the step and the row it wrote kept with the work, or (a step taken before, any
+          // refusal) nothing written and the general way answers.
+          const params = [...job.params, claim.keyHash, claim.step, claim.requestHash, now];
+          try {
+            if (job.kept.printed) return await printed(job.kept.printed, params);
+            const done = job.finish((await db.query(job.kept.statement, params)).rows);
+            return done && respond(done.body);
+          } catch (error) {
+            if (wroteNothing(error)) return null;
+            throw error;
+          }
+        }
+        // The claim, the work and the sealed result commit together, as the general way's do; a step it
+        // declines (a retry, a refusal) rolls back and goes there.
         const body = await db.transaction(async (tx) => {
           const { rows } = await tx.query(job.statement(true), [
             ...job.params,
@@ -436,6 +466,12 @@ export function createMutationPath(app: App): MutationPath | null {
       }
     },
   };
+}
+
+/** A data exception or a constraint: the one statement wrote nothing, and the general way says why. */
+function wroteNothing(error: unknown) {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 const RACED = Symbol('raced');
@@ -459,6 +495,11 @@ interface Work {
   serviceInput: Record<string, unknown>;
   /** Its text, claiming an idempotency step (three more parameters) when `claimed`. */
   statement(claimed: boolean): string;
+  /**
+   * Under an Idempotency-Key, the statement that keeps the step with the row it wrote instead of a claim (its
+   * key hash, step, request hash and `now` after `params`), and its variant that prints the payload.
+   */
+  kept?: { statement: string; printed: string | null };
   params: unknown[];
   /** An error that means "nothing written, the general way words it". */
   refused?: (error: unknown) => boolean;

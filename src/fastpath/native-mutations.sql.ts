@@ -1,5 +1,5 @@
-import { claimCte } from '../sessions/idempotency.sql.ts';
-import { NATIVE_COLUMNS, shallowerThan } from '../stores/native/native.sql.ts';
+import { claimCte, keptStepCte } from '../sessions/idempotency.sql.ts';
+import { NATIVE_COLUMNS, shallowerThan, writtenRowCells } from '../stores/native/native.sql.ts';
 import type { UserJoin } from '../users/users.sql.ts';
 import { globalId } from './json-sql.ts';
 
@@ -14,7 +14,8 @@ import { globalId } from './json-sql.ts';
  *
  * With an Idempotency-Key (`claimed`), the statement also claims the key's step (src/sessions/idempotency.sql
  * .ts; its three parameters follow the statement's own) and changes nothing unless the claim is new; the
- * caller then stores the sealed result in the same transaction.
+ * caller then stores the sealed result in the same transaction. An update keeps its step with the row it
+ * wrote in the statement itself instead (`kept`): one statement, one round trip.
  */
 
 /** The leading CTE when claimed, and the condition the work waits on. */
@@ -34,6 +35,13 @@ const result = (users: UserJoin | null) =>
     : 'SELECT s.* FROM changed AS s';
 
 /**
+ * With an Idempotency-Key, `updateData` keeps its step and the row it wrote (`kept`): $8 key hash, $9 step,
+ * $10 request hash, $11 the request's time. A step taken before fails the statement whole (a unique
+ * violation), and the request goes the general way, which answers it from what was kept.
+ */
+export const UPDATE_KEPT_NOW = '$11';
+
+/**
  * `updateSession` with `set`/`unset`: $1 id, $2 keys to set (jsonb object), $3 keys to unset (text[]), $4 the
  * data limit in bytes, $5 the expected version or null, $6 the actor, $7 the session id as the caller gave it.
  * jsonb prints with spaces JSON.stringify leaves out, so the size check is a little stricter than the general
@@ -42,22 +50,19 @@ const result = (users: UserJoin | null) =>
 export const updateData = (
   users: UserJoin | null,
   maxDepth: number,
-  claimed = false,
+  kept = false,
   select: string = result(users),
-) => {
-  const claim = claiming(claimed, 8);
-  return `/* compiledUpdateSession${claimed ? 'Claimed' : ''} */
-  WITH ${claim.head} changed AS (
+) => `/* compiledUpdateSession${kept ? 'Kept' : ''} */
+  WITH changed AS (
     UPDATE sessiongraph.sessions SET data = (data || $2::jsonb) - $3::text[], version = version + 1
      WHERE id = $1::uuid AND ($5::integer IS NULL OR version = $5)
-       AND octet_length(((data || $2::jsonb) - $3::text[])::text) <= $4 ${claim.only}
+       AND octet_length(((data || $2::jsonb) - $3::text[])::text) <= $4
        AND ${shallowerThan('data', maxDepth)}
     RETURNING ${NATIVE_COLUMNS}
   ), audit AS (
     ${AUDIT} SELECT $6, 'updateSession', $7, user_id, 'ok' FROM changed
-  )
+  )${kept ? `, ${keptStepCte(8, 'changed AS s', writtenRowCells('s', UPDATE_KEPT_NOW))}` : ''}
   ${select}`;
-};
 
 /**
  * `createSession`: $1 key hash, $2 user (the users key's type) or null, $3 data (jsonb), $4 expiry, $5 ip or

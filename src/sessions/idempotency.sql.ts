@@ -26,13 +26,25 @@ export const claimCte = (n: number) =>
   `claim AS (INSERT INTO sessiongraph.idempotency (key_hash, step, request_hash)
      VALUES ($${n}, $${n + 1}, $${n + 2}) ON CONFLICT DO NOTHING RETURNING 1)`;
 
-export async function storedStep(
-  tx: Queryable,
-  keyHash: Buffer,
-  step: string,
-): Promise<{ request_hash: Buffer; result: Buffer | null } | null> {
-  const result = await tx.query<{ request_hash: Buffer; result: Buffer | null }>(
-    `/* storedIdempotencyStep */ SELECT request_hash, result FROM sessiongraph.idempotency
+/**
+ * The step taken and kept as a CTE (`kept`) of a statement that did its work in a CTE before it: one row,
+ * `row` (a text[] of the written row's cells) from each row of `from`. Parameters `$n` key hash, `$n+1`
+ * step, `$n+2` request hash. A step already claimed fails the whole statement with a unique violation (the
+ * insert waits for an in-flight claim to commit or roll back first), so nothing it did is kept.
+ */
+export const keptStepCte = (n: number, from: string, row: string) =>
+  `kept AS (INSERT INTO sessiongraph.idempotency (key_hash, step, request_hash, written_row)
+     SELECT $${n}, $${n + 1}, $${n + 2}, ${row} FROM ${from})`;
+
+export interface StoredStep {
+  request_hash: Buffer;
+  result: Buffer | null;
+  written_row: (string | null)[] | null;
+}
+
+export async function storedStep(tx: Queryable, keyHash: Buffer, step: string): Promise<StoredStep | null> {
+  const result = await tx.query<StoredStep & Record<string, unknown>>(
+    `/* storedIdempotencyStep */ SELECT request_hash, result, written_row FROM sessiongraph.idempotency
       WHERE key_hash = $1 AND step = $2`,
     [keyHash, step],
   );

@@ -104,9 +104,13 @@ export function nextStep(scope: IdempotencyScope, operation: string, input: unkn
 export const sealResult = (scope: IdempotencyScope, result: unknown) =>
   seal(scope, JSON.stringify({ value: result ?? null }));
 
+/** A step's result rebuilt from the row its statement wrote and kept (`keptStepCte`), or null: no such rows. */
+export type WrittenRowResult<T> = (cells: readonly (string | null)[]) => T | null;
+
 /**
  * Runs `work` in `tx` once per (key, step): the first time for real, storing its result; on a retry,
- * returns the stored result without running it. Errors thrown by `work` roll the claim back with it.
+ * returns the stored result without running it. Errors thrown by `work` roll the claim back with it. A step
+ * the compiled path took kept the row it wrote instead of a sealed result: `fromWrittenRow` rebuilds it.
  */
 export async function idempotentStep<T>(
   tx: Queryable,
@@ -114,6 +118,7 @@ export async function idempotentStep<T>(
   operation: string,
   input: unknown,
   work: () => Promise<T>,
+  fromWrittenRow?: WrittenRowResult<T>,
 ): Promise<T> {
   const { keyHash, step, requestHash } = nextStep(scope, operation, input);
   if (await claimStep(tx, keyHash, step, requestHash)) {
@@ -123,6 +128,12 @@ export async function idempotentStep<T>(
   }
   const stored = await storedStep(tx, keyHash, step);
   if (!stored?.request_hash.equals(requestHash)) throw new IdempotencyKeyReusedError();
+  if (stored.written_row) {
+    const rebuilt = fromWrittenRow?.(stored.written_row) ?? null;
+    // Only the native store's compiled updates keep rows, and only as `writtenRowCells` prints them.
+    if (rebuilt === null) throw new Error(`idempotency step ${step} kept a row this build cannot read`);
+    return rebuilt;
+  }
   if (!stored.result) throw new IdempotencyInProgressError();
   return (JSON.parse(unseal(scope, stored.result), revive) as { value: T }).value;
 }

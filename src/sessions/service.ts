@@ -11,14 +11,14 @@ import {
   UserNotFoundError,
   VersionConflictError,
 } from '../errors/domain.ts';
-import type { SessionRecord, SessionStatus, SessionStore } from '../stores/types.ts';
+import type { SessionRecord, SessionStatus, SessionStore, UpdateOutcome } from '../stores/types.ts';
 import type { UserRow } from '../users/users.sql.ts';
 import { assertStorable, type DataPatch, validatePatch } from './data.ts';
 import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts';
 import { checkFacts, type FactFilter, isIpAddress } from './facts.ts';
 import type { WhereCondition } from './fields.ts';
 import { checkReferences } from './references.ts';
-import { idempotentStep } from './idempotency.ts';
+import { idempotentStep, type WrittenRowResult } from './idempotency.ts';
 import { decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
 import type { SessionScope } from './scope.ts';
 
@@ -164,10 +164,11 @@ async function mutate<T>(
   operation: string,
   input: unknown,
   work: (tx: Queryable) => Promise<T>,
+  fromWrittenRow?: WrittenRowResult<T>,
 ): Promise<T> {
   const scope = await ctx.idempotency();
   return ctx.db.transaction((tx) =>
-    scope ? idempotentStep(tx, scope, operation, input, () => work(tx)) : work(tx),
+    scope ? idempotentStep(tx, scope, operation, input, () => work(tx), fromWrittenRow) : work(tx),
   );
 }
 
@@ -212,16 +213,26 @@ export async function updateSession(ctx: SessionScope, input: UpdateSessionArgs)
   if (patch.set) assertStorable(patch.set, dataLimits(ctx), 'set');
   if (patch.replace) assertStorable(patch.replace, dataLimits(ctx), 'replace');
   const expiry = parseExpiryChange(input);
-  const outcome = await mutate(ctx, 'updateSession', input, async (tx) => {
-    await checkReferences(tx, ctx.config.fields, patch.replace ?? patch.set);
-    return store.update(
-      tx,
-      address.ref,
-      { patch, expiry, expectedVersion: input.expectedVersion ?? null },
-      ctx.now,
-      { maxTtlSeconds: ctx.config.maxTtlSeconds, maxDataBytes: ctx.config.maxDataBytes },
-    );
-  });
+  const written = (cells: readonly (string | null)[]): UpdateOutcome | null => {
+    const record = store.writtenRecord?.(cells) ?? null;
+    return record && { kind: 'updated', record };
+  };
+  const outcome = await mutate(
+    ctx,
+    'updateSession',
+    input,
+    async (tx) => {
+      await checkReferences(tx, ctx.config.fields, patch.replace ?? patch.set);
+      return store.update(
+        tx,
+        address.ref,
+        { patch, expiry, expectedVersion: input.expectedVersion ?? null },
+        ctx.now,
+        { maxTtlSeconds: ctx.config.maxTtlSeconds, maxDataBytes: ctx.config.maxDataBytes },
+      );
+    },
+    written,
+  );
   forget(ctx, address);
   if (outcome.kind === 'missing') throw new SessionNotFoundError(input.id);
   if (outcome.kind === 'conflict') {

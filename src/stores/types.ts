@@ -131,6 +131,11 @@ export interface SessionStore {
     now: Date,
     limits: StoreLimits,
   ): Promise<UpdateOutcome>;
+  /**
+   * The session an update wrote, from the cells its statement kept for an Idempotency-Key (the compiled
+   * path's, src/fastpath/mutations.ts), for a retry's answer; absent where no statement keeps them.
+   */
+  writtenRecord?(cells: readonly (string | null)[]): SessionRecord | null;
   /** Gives the session a new key, same data, in the caller's transaction; null when it does not exist. */
   rotate(tx: Queryable, ref: string, now: Date): Promise<{ record: SessionRecord; key: string } | null>;
   /** Returns whether a row was deleted. */

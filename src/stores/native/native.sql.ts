@@ -1,5 +1,6 @@
 import type { JsonObject } from '../../codecs/result.ts';
-import { plannedRows, type Queryable, type UnreadableJson } from '../../db/pool.ts';
+import { parseJsonColumn, plannedRows, type Queryable, type UnreadableJson } from '../../db/pool.ts';
+import { parseTimestamptz } from '../../db/timestamps.ts';
 import { contains, type FactColumns } from '../facts.sql.ts';
 import type { UserJoin } from '../../users/users.sql.ts';
 
@@ -17,6 +18,34 @@ export type NativeRow = {
   user_agent: string | null;
   version: number;
 };
+
+/**
+ * A row a statement wrote (a `NATIVE_COLUMNS` row named `alias`) and the request's time `now`, as the text
+ * cells an idempotency step keeps (src/sessions/idempotency.sql.ts): each cell as PostgreSQL prints the
+ * column, so `readWrittenRow` reads back what the query itself read.
+ */
+export const writtenRowCells = (alias: string, now: string) =>
+  `ARRAY[${now}::timestamptz::text, ${['id::text', 'user_id', 'created_at::text', 'expires_at::text', 'data::text', 'last_seen_at::text', 'ip', 'user_agent', 'version::text'].map((cell) => `${alias}.${cell}`).join(', ')}]`;
+
+/** The row and time `writtenRowCells` kept, or null for cells it did not print. */
+export function readWrittenRow(cells: readonly (string | null)[]): { now: Date; row: NativeRow } | null {
+  const [now, id, userId, createdAt, expiresAt, data, lastSeenAt, ip, userAgent, version] = cells;
+  if (cells.length !== 10 || !now || !id || !createdAt || !expiresAt || !data || !version) return null;
+  return {
+    now: parseTimestamptz(now),
+    row: {
+      id,
+      user_id: userId ?? null,
+      data: parseJsonColumn(data) as NativeRow['data'],
+      created_at: parseTimestamptz(createdAt),
+      expires_at: parseTimestamptz(expiresAt),
+      last_seen_at: lastSeenAt ? parseTimestamptz(lastSeenAt) : null,
+      ip: ip ?? null,
+      user_agent: userAgent ?? null,
+      version: Number(version),
+    },
+  };
+}
 
 /** The columns every row source selects, and the rest, by the NativeRow field they fill. */
 const KEY_COLUMNS = ['id', 'user_id::text AS user_id', 'created_at', 'expires_at'];

@@ -6,7 +6,13 @@ import { InvalidInputError, UserNotFoundError } from '../../errors/domain.ts';
 import { applyPatch, assertStorable, isEmptyPatch } from '../../sessions/data.ts';
 import { resolveExpiry } from '../../sessions/expiry.ts';
 import { generateSessionKey, hashSessionKey, isNativeKeyShape } from '../../sessions/keys.ts';
-import { createNativeQueries, NATIVE_FACTS, type NativeRow, type SqlCondition } from './native.sql.ts';
+import {
+  createNativeQueries,
+  NATIVE_FACTS,
+  type NativeRow,
+  readWrittenRow,
+  type SqlCondition,
+} from './native.sql.ts';
 import { factConditions } from '../facts.sql.ts';
 import { FACTS } from '../../sessions/facts.ts';
 import type { TouchWriter } from './touches.ts';
@@ -90,6 +96,11 @@ export function createNativeStore(
     facts: new Set(FACTS),
 
     isCursor: isTimeAndRef(UUID),
+
+    writtenRecord(cells) {
+      const written = readWrittenRow(cells);
+      return written && nativeRecord(config.name, written.row, written.now);
+    },
 
     async findByRefs(db, refs, now, options) {
       const withUser = options?.withUser === true;
