@@ -363,8 +363,6 @@ export interface SweepRun {
   batchSize: number;
   /** Batches PostgreSQL cancelled at sweepLockMilliseconds (retried smaller). */
   cancelled: number;
-  /** sweepRestPercent: the rest after each batch, as a share of its time. */
-  restPercent: number;
   batchMs: { p50: number; p99: number; max: number };
   /** W4 before the sweep (same clients, a few seconds) and while it ran. */
   writersBefore: WriterStream;
@@ -390,7 +388,7 @@ export interface SweepRun {
 /** What scale-sweep.ts reports on its last line. */
 type SweepChildResult = Pick<
   SweepRun,
-  'byStore' | 'seconds' | 'batches' | 'batchSize' | 'cancelled' | 'restPercent' | 'batchMs'
+  'byStore' | 'seconds' | 'batches' | 'batchSize' | 'cancelled' | 'batchMs'
 >;
 
 /** The time by which exactly `count` sessions (native and Django) had expired: the sweep's clock. */
@@ -460,7 +458,6 @@ export async function sweepWithWriters(
     batches: 0,
     batchSize: 0,
     cancelled: 0,
-    restPercent: 0,
     batchMs: { p50: 0, p99: 0, max: 0 },
   };
   let ready: () => void = () => {};
@@ -623,7 +620,6 @@ export async function sweepWithWriters(
     batches: result.batches,
     batchSize: result.batchSize,
     cancelled: result.cancelled,
-    restPercent: result.restPercent,
     batchMs: result.batchMs,
     writersBefore,
     writersDuring,

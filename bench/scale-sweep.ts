@@ -59,7 +59,6 @@ process.stdout.write(
     batches: batchMs.length,
     batchSize: batchMs.length > 0 ? deleted / batchMs.length : 0,
     cancelled,
-    restPercent: config.sweepRestPercent,
     batchMs: {
       p50: sorted[Math.floor(sorted.length / 2)] ?? 0,
       p99: at99,

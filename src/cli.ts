@@ -113,8 +113,8 @@ the triggers on the configured framework tables. Safe to repeat, also from sever
   sweep: `usage: sessiongraph sweep
 
 Deletes expired sessions of every configured store in batches sized so that none holds its rows longer than
-sweepLockMilliseconds (at most sweepBatchSize rows), resting sweepRestPercent of each batch's time between
-batches, printing progress, then the count per store; also prunes expired tombstones and idempotency keys.
+sweepLockMilliseconds (at most sweepBatchSize rows), printing progress, then the count per store; also
+prunes expired tombstones and idempotency keys.
 `,
   sync: `usage: sessiongraph sync [--backfill [--restart] | --verify]
 

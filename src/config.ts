@@ -104,11 +104,6 @@ export const configSchema = z
      * aim at a third of it, and PostgreSQL cancels one that reaches it.
      */
     sweepLockMilliseconds: z.number().int().min(10).max(60_000).default(50),
-    /**
-     * After each sweep batch, the sweep rests this share of the batch's time (percent), so that the WAL and
-     * pages a sweep writes reach the disk between batches and not in the writers' commits.
-     */
-    sweepRestPercent: z.number().int().min(0).max(1000).default(100),
     maxPageSize: z.number().int().positive().max(1000).default(100),
     defaultPageSize: z.number().int().positive().default(20),
     maxTtlSeconds: z

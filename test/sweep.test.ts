@@ -73,25 +73,6 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: batches no writer waits lo
     }
   });
 
-  it('should rest after each batch for sweepRestPercent of its time before the next', async () => {
-    await seedExpired(t, 400);
-    // Half a millisecond a row: batches of tens of milliseconds, so the rests are long enough to see.
-    await t.pool.query(slowDeletes(0.0005));
-    const seen: { batch: BatchReport; at: number }[] = [];
-    const scope = { ...t.app, config: { ...t.app.config, sweepRestPercent: 300 } };
-    const deleted = await sweepExpired(scope, t.app.pool, (_store, _total, batch) =>
-      seen.push({ batch, at: performance.now() }),
-    );
-    expect(deleted).toEqual({ native: 400 });
-    const committed = seen.filter(({ batch }) => !batch.cancelled);
-    expect(committed.length).toBeGreaterThan(2);
-    for (let index = 1; index < committed.length; index += 1) {
-      const [before, after] = [committed[index - 1]!, committed[index]!];
-      // Between two reports: the rest after the first batch, then the whole of the second.
-      expect(after.at - before.at).toBeGreaterThanOrEqual(before.batch.ms * 3 + after.batch.ms - 2);
-    }
-  });
-
   it('should never make a writer of an expired row wait past a generous lock_timeout while it sweeps', async () => {
     const ids = await seedExpired(t, 400);
     await t.pool.query(slowDeletes(0.005));

@@ -10,12 +10,7 @@ import { pruneIdempotency } from './idempotency.sql.ts';
 /** What the sweep needs of the process. */
 export interface SweepScope {
   stores: ReadonlyMap<string, SessionStore>;
-  config: {
-    sweepBatchSize: number;
-    sweepLockMilliseconds: number;
-    sweepRestPercent: number;
-    idempotencyKeySeconds: number;
-  };
+  config: { sweepBatchSize: number; sweepLockMilliseconds: number; idempotencyKeySeconds: number };
   clock: () => Date;
 }
 
@@ -108,8 +103,7 @@ const isCancel = (error: unknown) => (error as { code?: unknown } | null)?.code 
  * (however long the search takes, no writer waits on it), then deleted in batches, each a transaction of its
  * own whose delete runs under a statement_timeout of `sweepLockMilliseconds` and leaves with its COMMIT (one
  * write on a pipelined connection), so the batch holds its rows for the delete and its commit. Each batch's
- * events are announced after it commits, and the sweep rests `sweepRestPercent` of the batch's time before the
- * next. Ends when a search finds fewer than it asked for, or none of what
+ * events are announced after it commits. Ends when a search finds fewer than it asked for, or none of what
  * it found could be deleted (refreshed, taken by another replica, or held by writers: left for the next
  * sweep). Returns the rows deleted.
  */
@@ -119,7 +113,7 @@ async function sweepStore(
   scope: SweepScope,
   onBatch?: OnBatch,
 ): Promise<number> {
-  const { sweepBatchSize, sweepLockMilliseconds, sweepRestPercent } = scope.config;
+  const { sweepBatchSize, sweepLockMilliseconds } = scope.config;
   // For this batch's transaction only: the delete's time limit; quiet triggers (the batch's events and
   // wake-ups are sent after its commit, so it never holds the notify lock); and a commit that does not wait
   // for the disk, so the batch frees its rows without queueing for a WAL flush, and adds no flush of its own
@@ -160,7 +154,6 @@ async function sweepStore(
       total += batch.deleted;
       onBatch?.(store.name, total, { rows: batch.deleted, size: chunk.length, ms, cancelled: false });
       sizer.committed(chunk.length, ms);
-      if (sweepRestPercent > 0) await sleep((ms * sweepRestPercent) / 100);
     }
     if (keys.length < sweepBatchSize || deletedNow === 0) return total;
   }
