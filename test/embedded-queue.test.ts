@@ -116,6 +116,19 @@ describe('the embedded database’s connections', () => {
     expect(rows).toEqual([{ n: 42 }]);
   });
 
+  it('should roll back the transaction of a connection that leaves in it, and go on', async () => {
+    const wire = await Wire.open(db.url);
+    const seen = wire.received.length;
+    wire.send('Q', Buffer.from('BEGIN; CREATE TABLE left_behind (n int)\0'));
+    await wire.until('Z', seen);
+    const other = pool.query('SELECT 1');
+    expect(await settled(other)).toBe(false);
+    wire.close();
+    await other;
+    const { rows } = await pool.query("SELECT to_regclass('left_behind') AS left");
+    expect(rows).toEqual([{ left: null }]);
+  });
+
   it('should answer concurrent queries of different shapes with their own rows', async () => {
     const shapes = [
       (n: number) => pool.query('SELECT $1::int AS v', [n]).then((r) => r.rows[0].v === n),

@@ -22,6 +22,8 @@ const READY_FOR_QUERY = 0x5a; // 'Z'
 const IDLE = 0x49; // 'I'
 const TERMINATE = 0x58; // 'X'
 const SYNC = Uint8Array.of(0x53, 0, 0, 0, 4);
+/** A simple Query message: sent as raw protocol, as the backend's lock is held (`exec` would wait on it). */
+const ROLLBACK = Uint8Array.of(0x51, 0, 0, 0, 13, ...new TextEncoder().encode('ROLLBACK'), 0);
 
 /** Follows the backend's messages in one answer to learn whether it ended ready and idle. */
 class AnswerEnd {
@@ -70,6 +72,8 @@ export class BatchQueue {
   private processing = false;
   /** The connection whose query or transaction is under way on the backend, if any. */
   private owner: number | null = null;
+  /** Connections that have left (ids are never reused): what they still had on its way is not run. */
+  private readonly gone = new Set<number>();
 
   constructor(private readonly db: PGlite) {}
 
@@ -85,6 +89,7 @@ export class BatchQueue {
   }
 
   clearQueueForHandler(handlerId: number) {
+    this.gone.add(handlerId);
     this.queue = this.queue.filter((item) => {
       if (item.handlerId !== handlerId) return true;
       item.reject(new Error('Handler disconnected'));
@@ -94,14 +99,17 @@ export class BatchQueue {
 
   /** A connection gone in the middle of its turn: its query ended, its transaction rolled back. */
   async clearTransactionIfNeeded(handlerId: number) {
-    if (this.owner !== handlerId) return;
-    await this.db.runExclusive(async () => {
+    // Under the backend's lock, as `process` hands the turn on: a message of this connection in flight
+    // when it left has finished and said whether the turn is still its own.
+    const cleared = await this.db.runExclusive(async () => {
+      if (this.owner !== handlerId) return false;
       // Until a Sync, a backend that saw an error skips every message, the next connection's too.
       await this.db.execProtocolRawStream(SYNC, { onRawData: () => {} });
-      if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+      if (this.db.isInTransaction()) await this.db.execProtocolRawStream(ROLLBACK, { onRawData: () => {} });
+      this.owner = null;
+      return true;
     });
-    this.owner = null;
-    await this.process();
+    if (cleared) await this.process();
   }
 
   private async process() {
@@ -116,16 +124,17 @@ export class BatchQueue {
         const end = new AnswerEnd();
         let bytes = 0;
         try {
-          await this.db.runExclusive(() =>
-            this.db.execProtocolRawStream(item.message, {
+          await this.db.runExclusive(async () => {
+            if (this.gone.has(item.handlerId)) throw new Error('Handler disconnected');
+            await this.db.execProtocolRawStream(item.message, {
               onRawData: (data) => {
                 bytes += data.length;
                 end.push(data);
                 item.onData(data);
               },
-            }),
-          );
-          this.owner = end.idle || item.message[0] === TERMINATE ? null : item.handlerId;
+            });
+            this.owner = end.idle || item.message[0] === TERMINATE ? null : item.handlerId;
+          });
           item.resolve(bytes);
         } catch (error) {
           item.reject(error);
