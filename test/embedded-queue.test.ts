@@ -129,6 +129,18 @@ describe('the embedded database’s connections', () => {
     expect(rows).toEqual([{ left: null }]);
   });
 
+  it('should roll back the transaction of a client that ends in it, before another connection’s query', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('CREATE TABLE ended_in (n int)');
+    await client.end();
+    const { rows } = await pool.query(
+      "SELECT to_regclass('ended_in') AS left, now() = statement_timestamp() AS fresh",
+    );
+    expect(rows).toEqual([{ left: null, fresh: true }]);
+  });
+
   it('should answer concurrent queries of different shapes with their own rows', async () => {
     const shapes = [
       (n: number) => pool.query('SELECT $1::int AS v', [n]).then((r) => r.rows[0].v === n),

@@ -262,23 +262,22 @@ describe('compiled mutations', () => {
   });
 
   it('should let one of many concurrent requests with one key change the session, and give all its answer', async () => {
-    const [a] = await twins({ userId: 3, data: {} });
-    const key = crypto.randomUUID();
-    const input = { input: { id: a, set: { once: true } } };
-    const answers = await Promise.all(
-      Array.from({ length: 8 }, (_, index) =>
-        post(index % 2 === 0 ? compiled : general, UPDATE, input, { 'idempotency-key': key }),
-      ),
-    );
-    const rowId = Buffer.from(a, 'base64').toString('utf8').split(':')[2];
-    const { rows } = await t.pool.query('SELECT version FROM sessiongraph.sessions WHERE id = $1', [rowId]);
-    expect(rows).toEqual([{ version: 2 }]);
-    const done = answers.filter((answer) => !('errors' in answer.body));
-    expect(done.length).toBeGreaterThan(0);
-    for (const answer of done) expect(answer.body).toEqual(done[0]!.body);
-    // A request that came while the first was in flight may be told to retry, never given another answer.
-    for (const answer of answers.filter((answer) => 'errors' in answer.body)) {
-      expect(answer.body).toMatchObject({ errors: [{ extensions: { code: 'CONFLICT' } }] });
+    for (let round = 0; round < 5; round += 1) {
+      const [a] = await twins({ userId: 3, data: {} });
+      const key = crypto.randomUUID();
+      const input = { input: { id: a, set: { once: true } } };
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, index) =>
+          post(index % 2 === 0 ? compiled : general, UPDATE, input, { 'idempotency-key': key }),
+        ),
+      );
+      const rowId = Buffer.from(a, 'base64').toString('utf8').split(':')[2];
+      const { rows } = await t.pool.query('SELECT version FROM sessiongraph.sessions WHERE id = $1', [rowId]);
+      expect(rows).toEqual([{ version: 2 }]);
+      // Each gets the one answer: a request on the general way that deadlocks with a compiled one (they take
+      // the key and the session's row in opposite orders) is rolled back by PostgreSQL and runs again.
+      for (const answer of answers) expect(answer.body).toEqual(answers[0]!.body);
+      expect(answers[0]!.body).toMatchObject({ data: { updateSession: { session: { version: 2 } } } });
     }
   });
 

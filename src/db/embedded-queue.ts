@@ -101,15 +101,30 @@ export class BatchQueue {
   async clearTransactionIfNeeded(handlerId: number) {
     // Under the backend's lock, as `process` hands the turn on: a message of this connection in flight
     // when it left has finished and said whether the turn is still its own.
-    const cleared = await this.db.runExclusive(async () => {
-      if (this.owner !== handlerId) return false;
+    const cleared = await this.db
+      .runExclusive(async () => {
+        if (this.owner !== handlerId) return false;
+        await this.release();
+        return true;
+      })
+      .catch(() => false);
+    if (cleared) await this.process();
+  }
+
+  /**
+   * Ends the owner's turn, under the backend's lock: whatever it left open is closed, so the next connection
+   * starts on an idle backend. Never throws: the turn is handed on whatever the backend says.
+   */
+  private async release() {
+    try {
       // Until a Sync, a backend that saw an error skips every message, the next connection's too.
       await this.db.execProtocolRawStream(SYNC, { onRawData: () => {} });
       if (this.db.isInTransaction()) await this.db.execProtocolRawStream(ROLLBACK, { onRawData: () => {} });
+    } catch {
+      // A backend that cannot take a Sync or a ROLLBACK has nothing more to give the next connection.
+    } finally {
       this.owner = null;
-      return true;
-    });
-    if (cleared) await this.process();
+    }
   }
 
   private async process() {
@@ -126,6 +141,11 @@ export class BatchQueue {
         try {
           await this.db.runExclusive(async () => {
             if (this.gone.has(item.handlerId)) throw new Error('Handler disconnected');
+            if (item.message[0] === TERMINATE) {
+              // PGlite ignores a Terminate: a connection leaving in its transaction would leave it open.
+              if (this.owner === item.handlerId) await this.release();
+              return;
+            }
             await this.db.execProtocolRawStream(item.message, {
               onRawData: (data) => {
                 bytes += data.length;
@@ -133,7 +153,7 @@ export class BatchQueue {
                 item.onData(data);
               },
             });
-            this.owner = end.idle || item.message[0] === TERMINATE ? null : item.handlerId;
+            this.owner = end.idle ? null : item.handlerId;
           });
           item.resolve(bytes);
         } catch (error) {

@@ -76,3 +76,8 @@ export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^(22|23|54)/.test(code);
 }
+
+/** Whether PostgreSQL rolled the transaction back to end a deadlock (SQLSTATE 40P01): it may run again. */
+export function isDeadlock(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '40P01';
+}

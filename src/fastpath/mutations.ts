@@ -409,9 +409,8 @@ export function createMutationPath(app: App): MutationPath | null {
       }
       const job = work(plan, input, actorOf(caller, null), now);
       if (!job) return null;
-      /** The payload PostgreSQL printed by `text` (null: nothing written). */
-      const printed = async (text: string, params: unknown[]) => {
-        const { rows } = await db.query<Printed>(text, params);
+      /** The answer from the rows of a statement that printed its payload (null: nothing written). */
+      const printed = async (rows: readonly Printed[]) => {
         const row = rows[0];
         if (!row) return null;
         if (!row.ok) {
@@ -423,7 +422,9 @@ export function createMutationPath(app: App): MutationPath | null {
         return respond(job.key ? row.body.replace(KEY_MARK, job.key) : row.body);
       };
       try {
-        if (key === null && job.printed) return await printed(job.printed, [...job.params, now]);
+        if (key === null && job.printed) {
+          return await printed((await db.query<Printed>(job.printed, [...job.params, now])).rows);
+        }
         if (key === null) {
           const { rows } = await db.query(job.statement(false), job.params);
           const done = job.finish(rows);
@@ -435,14 +436,16 @@ export function createMutationPath(app: App): MutationPath | null {
           // One statement: the step and the row it wrote kept with the work, or (a step taken before, any
           // refusal) nothing written and the general way answers.
           const params = [...job.params, claim.keyHash, claim.step, claim.requestHash, now];
+          let rows: Record<string, unknown>[];
           try {
-            if (job.kept.printed) return await printed(job.kept.printed, params);
-            const done = job.finish((await db.query(job.kept.statement, params)).rows);
-            return done && respond(done.body);
+            ({ rows } = await db.query(job.kept.printed ?? job.kept.statement, params));
           } catch (error) {
             if (wroteNothing(error)) return null;
             throw error;
           }
+          if (job.kept.printed) return await printed(rows as Printed[]);
+          const done = job.finish(rows);
+          return done && respond(done.body);
         }
         // The claim, the work and the sealed result commit together, as the general way's do; a step it
         // declines (a retry, a refusal) rolls back and goes there.

@@ -18,6 +18,7 @@ import { type ExpiryInput, parseExpiryChange, resolveExpiry } from './expiry.ts'
 import { checkFacts, type FactFilter, isIpAddress } from './facts.ts';
 import type { WhereCondition } from './fields.ts';
 import { checkReferences } from './references.ts';
+import { isDeadlock } from '../db/faults.ts';
 import { idempotentStep, type WrittenRowResult } from './idempotency.ts';
 import { decodeSessionId, encodeCursor, encodeSessionId, type SessionAddress } from './ids.ts';
 import type { SessionScope } from './scope.ts';
@@ -167,9 +168,20 @@ async function mutate<T>(
   fromWrittenRow?: WrittenRowResult<T>,
 ): Promise<T> {
   const scope = await ctx.idempotency();
-  return ctx.db.transaction((tx) =>
-    scope ? idempotentStep(tx, scope, operation, input, () => work(tx), fromWrittenRow) : work(tx),
-  );
+  if (!scope) return ctx.db.transaction(work);
+  const steps = scope.steps;
+  const attempt = () =>
+    ctx.db.transaction((tx) => idempotentStep(tx, scope, operation, input, () => work(tx), fromWrittenRow));
+  try {
+    return await attempt();
+  } catch (error) {
+    // A compiled update under the same key takes the session's row before the key, this way the key before
+    // the row: PostgreSQL ends that deadlock by rolling one back, and if it was this one, nothing of it was
+    // kept, so it runs again as the same step.
+    if (!isDeadlock(error)) throw error;
+    scope.steps = steps;
+    return attempt();
+  }
 }
 
 export async function createSession(ctx: SessionScope, input: CreateSessionArgs) {
