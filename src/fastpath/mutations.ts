@@ -3,6 +3,7 @@ import { actorOf } from '../auth/caller.ts';
 import { authenticate, clientUserKey, mayReadUsers, mayWriteSessions } from '../auth/rules.ts';
 import type { JsonObject } from '../codecs/result.ts';
 import { isForeignKeyViolation, LastStatement, type Queryable, type TransactionRunner } from '../db/pool.ts';
+import { isDataError } from '../db/faults.ts';
 import { isUnboundedTime } from '../db/timestamps.ts';
 import { type IdempotencyScope, nextStep, parseIdempotencyKey, sealResult } from '../sessions/idempotency.ts';
 import { saveStepResultStatement } from '../sessions/idempotency.sql.ts';
@@ -383,7 +384,9 @@ export function createMutationPath(app: App): MutationPath | null {
       ]);
       if (rows.length === 0) return RACED;
     } catch (error) {
-      if (wroteNothing(error)) return null;
+      // Refused for its data (a data exception, a constraint): the one statement wrote nothing, and the
+      // general way says why.
+      if (isDataError(error)) return null;
       throw error;
     }
     return build(
@@ -440,7 +443,7 @@ export function createMutationPath(app: App): MutationPath | null {
           try {
             ({ rows } = await db.query(job.kept.printed ?? job.kept.statement, params));
           } catch (error) {
-            if (wroteNothing(error)) return null;
+            if (isDataError(error)) return null;
             throw error;
           }
           if (job.kept.printed) return await printed(rows as Printed[]);
@@ -469,12 +472,6 @@ export function createMutationPath(app: App): MutationPath | null {
       }
     },
   };
-}
-
-/** A data exception or a constraint: the one statement wrote nothing, and the general way says why. */
-function wroteNothing(error: unknown) {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 const RACED = Symbol('raced');
