@@ -25,6 +25,7 @@
  * BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (32), BENCH_W8_USERS (4000 × BENCH_ROUND_SECONDS),
  * BENCH_ONLY (workload ids, e.g. "W1,W2"; default all),
  * BENCH_PROFILE (a directory: sessiongraph runs with --cpu-prof and writes its profile there on exit),
+ * BENCH_SERVER_FLAGS (more node flags for sessiongraph, e.g. "--trace-gc"; with BENCH_SERVER_LOGS to see them),
  * BENCH_KEEP (keep the database afterwards, to look at plans).
  *
  * This file runs the bench; the parts are beside it: common.ts (these settings), data.ts (the data set),

@@ -62,7 +62,12 @@ export async function startServer(
   // sessiongraph with the flags `npm start` gives it.
   const flags = [
     ...(name === 'sessiongraph'
-      ? ['--enable-source-maps', '--expose-gc', `--max-old-space-size=${process.env['HEAP_MB'] ?? 256}`]
+      ? [
+          '--enable-source-maps',
+          '--expose-gc',
+          `--max-old-space-size=${process.env['HEAP_MB'] ?? 256}`,
+          ...(process.env['BENCH_SERVER_FLAGS']?.split(' ').filter(Boolean) ?? []),
+        ]
       : []),
     ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
   ];

@@ -252,6 +252,31 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
     expect(left.rowCount).toBe(0);
   }, 30_000);
 
+  it('should vacuum the outbox once the relays have taken 10,000 events, so no later relay walks their dead entries', async () => {
+    const vacuums = async () =>
+      (
+        await db.pool.query<{ n: string }>(
+          "SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE relid = 'sessiongraph.event_outbox'::regclass",
+        )
+      ).rows[0]!.n;
+    const before = Number(await vacuums());
+    // Each of the two servers relays its share: 25,000 events take both past the threshold.
+    await db.pool.query(
+      `INSERT INTO sessiongraph.event_outbox (payload)
+       SELECT json_build_object('s', NULL, 'r', 'bulk-' || n, 'u', '9', 'k', 'created', 'e', NULL)::text
+         FROM generate_series(1, 25000) AS n`,
+    );
+    await until(
+      async () => (await db.pool.query('SELECT 1 FROM sessiongraph.event_outbox LIMIT 1')).rowCount === 0,
+      30_000,
+    );
+    await until(async () => Number(await vacuums()) > before, 10_000);
+    const left = await db.pool.query<{ dead: string }>(
+      "SELECT n_dead_tup AS dead FROM pg_stat_user_tables WHERE relid = 'sessiongraph.event_outbox'::regclass",
+    );
+    expect(Number(left.rows[0]!.dead)).toBeLessThan(25_000);
+  }, 60_000);
+
   it('should end a stream with an error when events may have been missed, so the client resubscribes', async () => {
     const stream = await subscribe(b, SUBSCRIPTION);
     // PostgreSQL ends the replicas' LISTEN connections (a restart, a failover, an administrator).

@@ -118,6 +118,35 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: batches no writer waits lo
     expect(await sweepExpired(t.app, t.app.pool)).toEqual({ native: 1 });
   });
 
+  it('should go on from where its last search ended, batch after batch, and leave a row held behind it for the next sweep', async () => {
+    // 2,500 expiries a second apart, and 1,200 more all at one instant: more than a search (1,000) of ties.
+    const spread = await t.pool.query<{ id: string }>(
+      `INSERT INTO sessiongraph.sessions (key_hash, data, created_at, expires_at)
+       SELECT sha256(convert_to('spread-' || g, 'UTF8')), '{}', now() - interval '2 days',
+              now() - interval '1 hour' - make_interval(secs => g)
+         FROM generate_series(1, 2500) AS g ORDER BY g DESC RETURNING id`,
+    );
+    await seedExpired(t, 1200);
+    const held = spread.rows[1200]!.id;
+    const native = t.app.stores.get('native')!;
+    const first = await native.expiredKeys(t.app.pool, new Date(), 1000, null);
+    expect(first.keys).toEqual(spread.rows.slice(0, 1000).map((row) => row.id));
+    const next = await native.expiredKeys(t.app.pool, new Date(), 1000, first.last);
+    expect(next.keys[0]).toBe(spread.rows[999]!.id);
+    const writer = new pg.Client({ connectionString: t.database.url });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('SELECT 1 FROM sessiongraph.sessions WHERE id = $1 FOR UPDATE', [held]);
+      expect(await sweepExpired(t.app, t.app.pool)).toEqual({ native: 3699 });
+      await writer.query('COMMIT');
+    } finally {
+      await writer.end();
+    }
+    expect(await sweepExpired(t.app, t.app.pool)).toEqual({ native: 1 });
+    expect((await t.pool.query('SELECT count(*)::int AS n FROM sessiongraph.sessions')).rows[0].n).toBe(0);
+  });
+
   it('should rest and retry single rows, then stop with SweepStalledError when each takes longer than sweepLockMilliseconds, deleting none', async () => {
     await seedExpired(t, 3);
     await t.pool.query(slowDeletes((LOCK_MS * 2) / 1000));
@@ -182,8 +211,12 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
        SELECT 'order' || g, 'e30:1', now() - make_interval(mins => g) FROM generate_series(1, 30) AS g ORDER BY random()`,
     );
     const store = t.app.stores.get('django')!;
-    const keys = await store.expiredKeys(t.app.pool, new Date(), 5);
-    expect(keys).toEqual(['order30', 'order29', 'order28', 'order27', 'order26']);
+    const first = await store.expiredKeys(t.app.pool, new Date(), 5, null);
+    expect(first.keys).toEqual(['order30', 'order29', 'order28', 'order27', 'order26']);
+    // The next search goes on from the last expiry found (included: that row may still be there).
+    await t.pool.query("DELETE FROM django_session WHERE session_key IN ('order30', 'order29', 'order28')");
+    const next = await store.expiredKeys(t.app.pool, new Date(), 5, first.last);
+    expect(next.keys).toEqual(['order26', 'order25', 'order24', 'order23', 'order22']);
     await t.pool.query("DELETE FROM django_session WHERE session_key LIKE 'order%'");
   });
 

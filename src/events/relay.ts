@@ -1,4 +1,5 @@
 import type { Pool } from '../db/pool.ts';
+import { QueueVacuum } from '../db/queue-vacuum.ts';
 import type { Logger } from '../log.ts';
 import { EVENTS_CHANNEL } from './bus.ts';
 
@@ -62,11 +63,14 @@ export class EventRelay {
   #due = 0;
   #lastStart = 0;
   #kicked = false;
+  readonly #queue: QueueVacuum;
 
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#queue = new QueueVacuum(pool, 'sessiongraph.event_outbox', logger);
+  }
 
   start(): void {
     this.#schedule(0);
@@ -126,6 +130,7 @@ export class EventRelay {
     try {
       const taken = await this.#relayOnce();
       this.#failures = 0;
+      await this.#queue.removed(taken);
       // While events come, the shortest rest (none after a full batch); while none do, longer ones.
       this.#rest = taken > 0 ? REST_MS.shortest : Math.min(REST_MS.longest, this.#rest * 2);
       this.#schedule(

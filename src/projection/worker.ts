@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Pool } from '../db/pool.ts';
 import type { NotificationHub } from '../db/notifications.ts';
+import { QueueVacuum } from '../db/queue-vacuum.ts';
 import type { Logger } from '../log.ts';
 import type { ProjectableStore, Projector } from './projector.ts';
 
@@ -33,6 +34,7 @@ export class SyncWorker {
   /** The last unexpected error, until a batch applies again (shown by /readyz). */
   private failure: { message: string; at: Date } | null = null;
   applied = 0;
+  private readonly queue: QueueVacuum;
 
   constructor(
     private readonly pool: Pool,
@@ -41,7 +43,9 @@ export class SyncWorker {
     private readonly stores: ReadonlyMap<string, ProjectableStore>,
     private readonly logger: Logger,
     private readonly options: SyncWorkerOptions = {},
-  ) {}
+  ) {
+    this.queue = new QueueVacuum(pool, 'sessiongraph.changes', logger);
+  }
 
   /**
    * Runs until `stop`. An unexpected error (the database gone during a backfill, a bug) never ends it: the
@@ -110,6 +114,7 @@ export class SyncWorker {
     for (;;) {
       const applied = await this.projector.syncBatch(this.pool, this.stores, batchSize);
       total += applied;
+      await this.queue.removed(applied);
       if (applied < batchSize) return total;
     }
   }

@@ -123,9 +123,13 @@ async function sweepStore(
     set_config('sessiongraph.sweeping', 'on', true), set_config('synchronous_commit', 'off', true)`;
   const sizer = new BatchSizer(sweepBatchSize, sweepLockMilliseconds);
   let total = 0;
+  // Where the last search ended. Rows before it that a batch could not delete (held by a writer, or
+  // refreshed) are the next sweep's, as they would be without it.
+  let from: string | null = null;
   for (;;) {
     const now = scope.clock();
-    const keys = await store.expiredKeys(pool, now, sweepBatchSize);
+    const { keys, last } = await store.expiredKeys(pool, now, sweepBatchSize, from);
+    from = last;
     let deletedNow = 0;
     for (let offset = 0; offset < keys.length; ) {
       const chunk = keys.slice(offset, offset + sizer.size);

@@ -636,7 +636,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
       return ended;
     },
 
-    expiredKeys: (db, now, limit) => sql.findExpiredKeys(db, now, limit),
+    expiredKeys: (db, now, limit, from) => sql.findExpiredKeys(db, now, limit, from),
     sweep: (now, keys) => {
       const statement = sql.deleteExpired(now, keys);
       return { ...statement, read: (answer) => ({ ...statement.read(answer), wake: name }) };

@@ -599,14 +599,18 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
      * first along `expiryOrder`'s index, else in whatever order a scan finds them; the sweep deletes them in
      * batches of its own).
      */
-    async findExpiredKeys(db: Queryable, now: Date, limit: number): Promise<string[]> {
-      const result = await db.query<{ k: string }>(
-        `/* findExpiredFrameworkKeys */
-         SELECT ${spec.key}::text AS k FROM ${spec.table} WHERE ${spec.expired('$1')}
-         ${spec.expiryOrder === undefined ? '' : `ORDER BY ${spec.expiryOrder}`} LIMIT $2`,
-        [now, limit],
+    async findExpiredKeys(db: Queryable, now: Date, limit: number, from: string | null) {
+      const order = spec.expiryOrder;
+      // The column as text, in its own type's spelling: compared back as that type, it loses nothing.
+      const from_ = order !== undefined && from !== null;
+      const result = await db.query<{ k: string; o: string | null }>(
+        `/* findExpiredFrameworkKeys${from_ ? 'From' : ''} */
+         SELECT ${spec.key}::text AS k, ${order === undefined ? 'NULL' : `${order}::text`} AS o FROM ${spec.table}
+          WHERE ${spec.expired('$1')}${from_ ? ` AND ${order} >= $3` : ''}
+         ${order === undefined ? '' : `ORDER BY ${order}`} LIMIT $2`,
+        from_ ? [now, limit, from] : [now, limit],
       );
-      return result.rows.map((row) => row.k);
+      return { keys: result.rows.map((row) => row.k), last: result.rows.at(-1)?.o ?? null };
     },
 
     /** The statement deleting those of `keys` still expired and held by no other transaction. */

@@ -143,9 +143,16 @@ export interface SessionStore {
   endUserSessions(tx: Queryable, userId: string, keepRef: string | null): Promise<number>;
   /**
    * Up to `limit` references (the sweep's own; keys, for a framework store) of sessions expired by `now`,
-   * read without locking anything.
+   * read without locking anything, in expiry order where an index gives one. `from` is a previous answer's
+   * `last`: the search goes on from that expiry (included) instead of walking again, from the start of the
+   * index, the entries of every row swept since the last VACUUM. `last` is null when there is no order.
    */
-  expiredKeys(db: Queryable, now: Date, limit: number): Promise<string[]>;
+  expiredKeys(
+    db: Queryable,
+    now: Date,
+    limit: number,
+    from: string | null,
+  ): Promise<{ keys: string[]; last: string | null }>;
   /**
    * The statement that deletes those of `keys` (from `expiredKeys`) still expired and held by no other
    * transaction, for the sweep to send as its batch transaction's last statement; `read` turns its answer

@@ -406,16 +406,21 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
   }
 
   /**
-   * Up to `limit` sessions expired by `now`, the longest expired first, read without locking anything: the
-   * index walk that finds them (past the entries of rows already swept) holds no row a writer may want.
+   * Up to `limit` sessions expired by `now`, the longest expired first, from the expiry `from` on (null: from
+   * the first), read without locking anything: the index walk that finds them holds no row a writer may want.
    */
-  async function findExpiredSessionIds(db: Queryable, now: Date, limit: number): Promise<string[]> {
-    const result = await db.query<{ id: string }>(
-      `/* findExpiredSessionIds */
-       SELECT id::text AS id FROM sessiongraph.sessions WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2`,
-      [now, limit],
+  async function findExpiredSessionIds(db: Queryable, now: Date, limit: number, from: string | null) {
+    const result = await db.query<{ id: string; at: string }>(
+      from === null
+        ? `/* findExpiredSessionIds */
+           SELECT id::text AS id, expires_at::text AS at FROM sessiongraph.sessions
+            WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2`
+        : `/* findExpiredSessionIdsFrom */
+           SELECT id::text AS id, expires_at::text AS at FROM sessiongraph.sessions
+            WHERE expires_at <= $1 AND expires_at >= $3::timestamptz ORDER BY expires_at LIMIT $2`,
+      from === null ? [now, limit] : [now, limit, from],
     );
-    return result.rows.map((row) => row.id);
+    return { keys: result.rows.map((row) => row.id), last: result.rows.at(-1)?.at ?? null };
   }
 
   /**

@@ -216,7 +216,7 @@ export function createNativeStore(
     endUserSessions: (tx, userId, keepRef) =>
       sql.deleteSessionsOfUser(tx, userId, keepRef !== null && isNativeRef(keepRef) ? keepRef : null),
 
-    expiredKeys: (db, now, limit) => sql.findExpiredSessionIds(db, now, limit),
+    expiredKeys: (db, now, limit, from) => sql.findExpiredSessionIds(db, now, limit, from),
     sweep: (now, ids) => sql.deleteExpiredSessions(now, ids),
   };
 }
