@@ -129,6 +129,33 @@ describe('the embedded database’s connections', () => {
     expect(rows).toEqual([{ left: null }]);
   });
 
+  it('should roll back what a connection executed and never synced when it leaves, as a real backend would', async () => {
+    const wire = await Wire.open(db.url);
+    const seen = wire.received.length;
+    wire.send('P', parse('CREATE TABLE never_synced (n int)'));
+    wire.send('B', bind);
+    wire.send('E', execute);
+    wire.send('H');
+    await wire.until('C', seen);
+    wire.close();
+    const { rows } = await pool.query("SELECT to_regclass('never_synced') AS left");
+    expect(rows).toEqual([{ left: null }]);
+  });
+
+  it('should roll back a failed transaction of a connection that leaves before its Sync, and go on', async () => {
+    const wire = await Wire.open(db.url);
+    const seen = wire.received.length;
+    wire.send('Q', Buffer.from('BEGIN; CREATE TABLE failed_in (n int)\0'));
+    await wire.until('Z', seen);
+    wire.send('P', parse('SELECT no_such_column'));
+    await wire.until('E', seen);
+    wire.close();
+    const { rows } = await pool.query(
+      "SELECT to_regclass('failed_in') AS left, now() = statement_timestamp() AS fresh",
+    );
+    expect(rows).toEqual([{ left: null, fresh: true }]);
+  });
+
   it('should roll back the transaction of a client that ends in it, before another connection’s query', async () => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();

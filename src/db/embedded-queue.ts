@@ -72,7 +72,10 @@ export class BatchQueue {
   private processing = false;
   /** The connection whose query or transaction is under way on the backend, if any. */
   private owner: number | null = null;
-  /** Connections that have left (ids are never reused): what they still had on its way is not run. */
+  /**
+   * Connections that have left (ids are never reused): what they still had on its way is not run. The
+   * latest thousand are kept: a message does not arrive that late.
+   */
   private readonly gone = new Set<number>();
 
   constructor(private readonly db: PGlite) {}
@@ -90,6 +93,7 @@ export class BatchQueue {
 
   clearQueueForHandler(handlerId: number) {
     this.gone.add(handlerId);
+    if (this.gone.size > 1000) this.gone.delete(this.gone.values().next().value!);
     this.queue = this.queue.filter((item) => {
       if (item.handlerId !== handlerId) return true;
       item.reject(new Error('Handler disconnected'));
@@ -117,7 +121,10 @@ export class BatchQueue {
    */
   private async release() {
     try {
-      // Until a Sync, a backend that saw an error skips every message, the next connection's too.
+      // First a ROLLBACK: a Sync would commit what the connection executed and never synced, where a real
+      // backend whose client left aborts it. A backend that saw an error skips every message until a Sync
+      // (this ROLLBACK too), so then the Sync, and a ROLLBACK for an explicit transaction still open.
+      await this.db.execProtocolRawStream(ROLLBACK, { onRawData: () => {} });
       await this.db.execProtocolRawStream(SYNC, { onRawData: () => {} });
       if (this.db.isInTransaction()) await this.db.execProtocolRawStream(ROLLBACK, { onRawData: () => {} });
     } catch {

@@ -114,8 +114,10 @@ export class SyncWorker {
     for (;;) {
       const applied = await this.projector.syncBatch(this.pool, this.stores, batchSize);
       total += applied;
-      await this.queue.removed(applied);
-      if (applied < batchSize) return total;
+      if (applied < batchSize) {
+        await this.queue.removed(total);
+        return total;
+      }
     }
   }
 
