@@ -83,6 +83,7 @@ export class EventRelay {
     this.#timer = null;
     await this.#running;
     await this.#relayOnce().catch(() => undefined);
+    await this.#queue.settled();
   }
 
   /** A write of this process committed events: relay them soon instead of at the next poll. */
@@ -130,7 +131,7 @@ export class EventRelay {
     try {
       const taken = await this.#relayOnce();
       this.#failures = 0;
-      await this.#queue.removed(taken);
+      this.#queue.removed(taken);
       // While events come, the shortest rest (none after a full batch); while none do, longer ones.
       this.#rest = taken > 0 ? REST_MS.shortest : Math.min(REST_MS.longest, this.#rest * 2);
       this.#schedule(

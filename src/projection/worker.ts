@@ -103,6 +103,7 @@ export class SyncWorker {
     this.stopped = true;
     this.wake?.();
     await this.running;
+    await this.queue.settled();
     this.unsubscribe?.();
     await this.listener?.end().catch(() => {});
   }
@@ -115,7 +116,7 @@ export class SyncWorker {
       const applied = await this.projector.syncBatch(this.pool, this.stores, batchSize);
       total += applied;
       if (applied < batchSize) {
-        await this.queue.removed(total);
+        this.queue.removed(total);
         return total;
       }
     }

@@ -123,8 +123,10 @@ async function sweepStore(
     set_config('sessiongraph.sweeping', 'on', true), set_config('synchronous_commit', 'off', true)`;
   const sizer = new BatchSizer(sweepBatchSize, sweepLockMilliseconds);
   let total = 0;
-  // Where the last search ended. Rows before it that a batch could not delete (held by a writer, or
-  // refreshed) are the next sweep's, as they would be without it.
+  // Where the last search ended. Rows before it are the next sweep's: one a batch could not delete (held
+  // by a writer, or refreshed), and one written with an expiry already behind it (an import, a framework
+  // server whose clock is behind). Without it they would be found again in this sweep, at the cost of
+  // walking, at every search, the entries of all the rows this sweep deleted.
   let from: string | null = null;
   for (;;) {
     const now = scope.clock();

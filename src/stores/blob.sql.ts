@@ -597,7 +597,8 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
     /**
      * Up to `limit` keys of sessions expired by `now`, read without locking anything (the earliest expired
      * first along `expiryOrder`'s index, else in whatever order a scan finds them; the sweep deletes them in
-     * batches of its own).
+     * batches of its own), from `from` on (a previous answer's `last`: the `expiryOrder` column's value as
+     * text) where there is an order; `last` is null where there is none.
      */
     async findExpiredKeys(db: Queryable, now: Date, limit: number, from: string | null) {
       const order = spec.expiryOrder;
