@@ -124,14 +124,19 @@ export class BatchQueue {
       // First a ROLLBACK: a Sync would commit what the connection executed and never synced, where a real
       // backend whose client left aborts it. A backend that saw an error skips every message until a Sync
       // (this ROLLBACK too), so then the Sync, and a ROLLBACK for an explicit transaction still open.
-      await this.db.execProtocolRawStream(ROLLBACK, { onRawData: () => {} });
-      await this.db.execProtocolRawStream(SYNC, { onRawData: () => {} });
-      if (this.db.isInTransaction()) await this.db.execProtocolRawStream(ROLLBACK, { onRawData: () => {} });
+      await this.discard(ROLLBACK);
+      await this.discard(SYNC);
+      if (this.db.isInTransaction()) await this.discard(ROLLBACK);
     } catch {
       // A backend that cannot take a Sync or a ROLLBACK has nothing more to give the next connection.
     } finally {
       this.owner = null;
     }
+  }
+
+  /** Sends `message` to the backend, its answer for no one. */
+  private discard(message: Uint8Array) {
+    return this.db.execProtocolRawStream(message, { onRawData: () => {} });
   }
 
   private async process() {

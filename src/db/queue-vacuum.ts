@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts';
 import type { Queryable } from './pool.ts';
 
 /** After this many rows removed, and no sooner than this after the last one, a queue is vacuumed. */
-export const QUEUE_VACUUM = { rows: 10_000, milliseconds: 5_000 };
+const EVERY = { rows: 10_000, milliseconds: 5_000 };
 
 /**
  * Vacuums a queue table (rows added by writers, removed by whoever handles them) once its handler has
@@ -27,14 +27,13 @@ export class QueueVacuum {
     /** The table's qualified name, as SQL. */
     private readonly table: string,
     private readonly logger: Logger,
-    private readonly every = QUEUE_VACUUM,
   ) {}
 
   /** Counts `rows` removed; starts a vacuum of the queue when they add up to the threshold. Never throws. */
   removed(rows: number): void {
     this.#removed += rows;
-    if (this.#running || this.#removed < this.every.rows) return;
-    if (Date.now() - this.#last < this.every.milliseconds) return;
+    if (this.#running || this.#removed < EVERY.rows) return;
+    if (Date.now() - this.#last < EVERY.milliseconds) return;
     const counted = this.#removed;
     this.#removed = 0;
     this.#last = Date.now();

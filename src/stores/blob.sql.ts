@@ -603,13 +603,13 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
     async findExpiredKeys(db: Queryable, now: Date, limit: number, from: string | null) {
       const order = spec.expiryOrder;
       // The column as text, in its own type's spelling: compared back as that type, it loses nothing.
-      const from_ = order !== undefined && from !== null;
+      const resumed = order !== undefined && from !== null;
       const result = await db.query<{ k: string; o: string | null }>(
-        `/* findExpiredFrameworkKeys${from_ ? 'From' : ''} */
+        `/* findExpiredFrameworkKeys${resumed ? 'From' : ''} */
          SELECT ${spec.key}::text AS k, ${order === undefined ? 'NULL' : `${order}::text`} AS o FROM ${spec.table}
-          WHERE ${spec.expired('$1')}${from_ ? ` AND ${order} >= $3` : ''}
+          WHERE ${spec.expired('$1')}${resumed ? ` AND ${order} >= $3` : ''}
          ${order === undefined ? '' : `ORDER BY ${order}`} LIMIT $2`,
-        from_ ? [now, limit, from] : [now, limit],
+        resumed ? [now, limit, from] : [now, limit],
       );
       return { keys: result.rows.map((row) => row.k), last: result.rows.at(-1)?.o ?? null };
     },

@@ -411,13 +411,9 @@ export function createNativeQueries(keyType: string, users: UserJoin, maxDepth: 
    */
   async function findExpiredSessionIds(db: Queryable, now: Date, limit: number, from: string | null) {
     const result = await db.query<{ id: string; at: string }>(
-      from === null
-        ? `/* findExpiredSessionIds */
-           SELECT id::text AS id, expires_at::text AS at FROM sessiongraph.sessions
-            WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2`
-        : `/* findExpiredSessionIdsFrom */
-           SELECT id::text AS id, expires_at::text AS at FROM sessiongraph.sessions
-            WHERE expires_at <= $1 AND expires_at >= $3::timestamptz ORDER BY expires_at LIMIT $2`,
+      `/* findExpiredSessionIds${from === null ? '' : 'From'} */
+       SELECT id::text AS id, expires_at::text AS at FROM sessiongraph.sessions
+        WHERE expires_at <= $1${from === null ? '' : ' AND expires_at >= $3::timestamptz'} ORDER BY expires_at LIMIT $2`,
       from === null ? [now, limit] : [now, limit, from],
     );
     return { keys: result.rows.map((row) => row.id), last: result.rows.at(-1)?.at ?? null };
