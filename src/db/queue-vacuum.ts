@@ -49,7 +49,11 @@ export class QueueVacuum {
 
   async #vacuum(counted: number): Promise<void> {
     try {
-      this.#allowed ??= this.#mayVacuum();
+      // A check that failed (the database away for a moment) is asked again next time, not kept as a no.
+      this.#allowed ??= this.#mayVacuum().catch((error: unknown) => {
+        this.#allowed = null;
+        throw error;
+      });
       if (!(await this.#allowed)) return;
       // TRUNCATE false: giving back the empty pages at the table's end takes an ACCESS EXCLUSIVE lock, which
       // every writer's trigger would queue behind. INDEX_CLEANUP on: by default VACUUM skips the indexes when
