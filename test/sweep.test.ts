@@ -183,19 +183,22 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
   });
   afterAll(() => t.close());
 
-  it('should delete expired rows with its capture quiet in the batch, then wake the sync workers, which empty the projection', async () => {
+  it('should delete expired framework rows and their projection rows in one statement, with the capture quiet, its keys still queued, and the sync workers woken after', async () => {
     await t.pool.query(
       `INSERT INTO django_session SELECT 'k' || g || md5(random()::text), 'e30:1', now() - interval '1 hour'
          FROM generate_series(1, 40) AS g`,
     );
     await t.sync();
-    const projected = async () =>
-      (
-        await t.pool.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM sessiongraph.projection WHERE store = 'django'",
-        )
-      ).rows[0]!.n;
+    const count = async (sql: string) => (await t.pool.query<{ n: number }>(sql)).rows[0]!.n;
+    const projected = () =>
+      count("SELECT count(*)::int AS n FROM sessiongraph.projection WHERE store = 'django'");
+    const expiredEvents = () =>
+      count(
+        `SELECT count(*)::int AS n FROM sessiongraph.event_outbox
+          WHERE payload::json->>'s' = 'django' AND payload::json->>'k' = 'expired'`,
+      );
     expect(await projected()).toBe(40);
+    await t.pool.query('DELETE FROM sessiongraph.event_outbox');
     const listener = new pg.Client({ connectionString: t.database.url });
     await listener.connect();
     const heard: string[] = [];
@@ -203,12 +206,44 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
     await listener.query('LISTEN sessiongraph_changes');
     try {
       expect(await sweepExpired(t.app, t.app.pool)).toEqual({ django: 40 });
-      await until(() => heard.includes('django'));
-      await t.sync();
+      // Gone from the projection as the batch committed, each with its event, before any sync worker ran.
       expect(await projected()).toBe(0);
+      expect(await expiredEvents()).toBe(40);
+      expect(await count("SELECT count(*)::int AS n FROM sessiongraph.changes WHERE store = 'django'")).toBe(
+        40,
+      );
+      await until(() => heard.includes('django'));
+      expect(await t.sync()).toBe(40);
+      expect(await projected()).toBe(0);
+      // The sync worker found nothing left to remove: no second event.
+      expect(await expiredEvents()).toBe(40);
     } finally {
       await listener.end();
     }
+  });
+
+  it('should leave no projection row of a swept session that a sync worker wrote back, having read the row before the sweep committed', async () => {
+    await t.pool.query("INSERT INTO django_session VALUES ('raced', 'e30:1', now() - interval '1 hour')");
+    await t.sync();
+    // A sync worker's batch as it stands between reading the row (still there) and writing the projection.
+    const stale = await t.pool.query(
+      "SELECT * FROM sessiongraph.projection WHERE store = 'django' AND session_key = 'raced'",
+    );
+    expect(stale.rows).toHaveLength(1);
+    expect(await sweepExpired(t.app, t.app.pool)).toEqual({ django: 1 });
+    const row = stale.rows[0] as Record<string, unknown>;
+    const columns = Object.keys(row);
+    await t.pool.query(
+      `INSERT INTO sessiongraph.projection (${columns.join(', ')})
+       SELECT ${columns.map((column) => `(r).${column}`).join(', ')}
+         FROM (SELECT json_populate_record(NULL::sessiongraph.projection, $1::json) AS r) AS written`,
+      [JSON.stringify(row)],
+    );
+    // The key the capture still queued makes the next batch remove it.
+    await t.sync();
+    expect(
+      (await t.pool.query("SELECT 1 FROM sessiongraph.projection WHERE session_key = 'raced'")).rowCount,
+    ).toBe(0);
   });
 
   it('should find expired sessions earliest first along the table index on expire_date, so a search at the end of a sweep stops at its limit', async () => {

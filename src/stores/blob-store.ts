@@ -638,7 +638,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
 
     expiredKeys: (db, now, limit, from) => sql.findExpiredKeys(db, now, limit, from),
     sweep: (now, keys) => {
-      const statement = sql.deleteExpired(now, keys);
+      const statement = sql.deleteExpired(now, keys, projection ? name : null);
       return { ...statement, read: (answer) => ({ ...statement.read(answer), wake: name }) };
     },
   };

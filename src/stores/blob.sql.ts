@@ -614,16 +614,39 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
       return { keys: result.rows.map((row) => row.k), last: result.rows.at(-1)?.o ?? null };
     },
 
-    /** The statement deleting those of `keys` still expired and held by no other transaction. */
-    deleteExpired(now: Date, keys: readonly string[]) {
+    /**
+     * The statement deleting those of `keys` still expired and held by no other transaction, and, when the
+     * store is projected (`projected`: its name there), their projection rows in the same statement. The
+     * capture trigger still queues each key (a sync worker that read the row before this committed may
+     * write it back to the projection; the queued key removes it again), but the sync worker then finds
+     * the rows gone from pages the batch just read: the swept sessions' projection rows are read from disk
+     * once, by the sweep, instead of by a second stream of reads beside it.
+     */
+    deleteExpired(now: Date, keys: readonly string[], projected: string | null) {
+      const found = `SELECT ${spec.key} FROM ${spec.table}
+            WHERE ${spec.key} = ANY($2::${spec.keyType}[]) AND ${spec.expired('$1')} FOR UPDATE SKIP LOCKED`;
+      if (projected === null) {
+        return {
+          text: `/* deleteExpiredFrameworkSessions */
+         DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(${found}))`,
+          params: [now, keys],
+          read: (answer: { rowCount: number | null }) => ({ deleted: answer.rowCount ?? 0, events: [] }),
+        };
+      }
       return {
-        text: `/* deleteExpiredFrameworkSessions */
-         DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(
-           SELECT ${spec.key} FROM ${spec.table}
-            WHERE ${spec.key} = ANY($2::${spec.keyType}[]) AND ${spec.expired('$1')} FOR UPDATE SKIP LOCKED
-         ))`,
-        params: [now, keys],
-        read: (answer: { rowCount: number | null }) => ({ deleted: answer.rowCount ?? 0, events: [] }),
+        text: `/* deleteExpiredProjectedSessions */
+         WITH gone AS (
+           DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(${found}))
+           RETURNING ${spec.key}::text AS k
+         ), unprojected AS (
+           DELETE FROM sessiongraph.projection WHERE store = $3 AND session_key = ANY(ARRAY(SELECT k FROM gone))
+         )
+         SELECT count(*)::int AS n FROM gone`,
+        params: [now, keys, projected],
+        read: (answer: { rows: readonly Record<string, unknown>[] }) => ({
+          deleted: Number(answer.rows[0]?.['n'] ?? 0),
+          events: [],
+        }),
       };
     },
   };
