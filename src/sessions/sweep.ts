@@ -31,9 +31,6 @@ export type OnBatch = (store: string, deleted: number, batch: BatchReport) => vo
 /** PostgreSQL's code for a cancelled statement; here, one past the sweep's statement_timeout. */
 const QUERY_CANCELED = '57014';
 
-/** How much a sweep batch writes out before asking the kernel to write it to disk (PostgreSQL's unit). */
-const BACKEND_FLUSH_AFTER = '256kB';
-
 /** Batches start this small and grow while they stay quick: a cold table's first batch is its slowest. */
 const FIRST_BATCH = 100;
 
@@ -121,12 +118,9 @@ async function sweepStore(
   // wake-ups are sent after its commit, so it never holds the notify lock); and a commit that does not wait
   // for the disk, so the batch frees its rows without queueing for a WAL flush, and adds no flush of its own
   // to the writers' (a batch lost in a crash leaves expired rows, which the next sweep deletes and announces
-  // again: a subscriber may hear of such a row twice); and the pages it evicts dirty handed to the disk as it
-  // goes (backend_flush_after), instead of piling up in the kernel's cache for a burst of writeback that the
-  // writers' WAL syncs would queue behind.
+  // again: a subscriber may hear of such a row twice).
   const limit = `SELECT set_config('statement_timeout', '${Math.round(sweepLockMilliseconds)}', true),
-    set_config('sessiongraph.sweeping', 'on', true), set_config('synchronous_commit', 'off', true),
-    set_config('backend_flush_after', '${BACKEND_FLUSH_AFTER}', true)`;
+    set_config('sessiongraph.sweeping', 'on', true), set_config('synchronous_commit', 'off', true)`;
   const sizer = new BatchSizer(sweepBatchSize, sweepLockMilliseconds);
   let total = 0;
   // Where the last search ended. Rows before it are the next sweep's: one a batch could not delete (held
