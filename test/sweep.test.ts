@@ -222,28 +222,46 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
     }
   });
 
-  it('should leave no projection row of a swept session that a sync worker wrote back, having read the row before the sweep committed', async () => {
-    await t.pool.query("INSERT INTO django_session VALUES ('raced', 'e30:1', now() - interval '1 hour')");
-    await t.sync();
-    // A sync worker's batch as it stands between reading the row (still there) and writing the projection.
-    const stale = await t.pool.query(
-      "SELECT * FROM sessiongraph.projection WHERE store = 'django' AND session_key = 'raced'",
-    );
-    expect(stale.rows).toHaveLength(1);
-    expect(await sweepExpired(t.app, t.app.pool)).toEqual({ django: 1 });
-    const row = stale.rows[0] as Record<string, unknown>;
-    const columns = Object.keys(row);
+  it('should wait on no lock: it leaves a key a sync batch holds for the next sweep, and a projection row another transaction holds to the queued key', async () => {
     await t.pool.query(
-      `INSERT INTO sessiongraph.projection (${columns.join(', ')})
-       SELECT ${columns.map((column) => `(r).${column}`).join(', ')}
-         FROM (SELECT json_populate_record(NULL::sessiongraph.projection, $1::json) AS r) AS written`,
-      [JSON.stringify(row)],
+      `INSERT INTO django_session VALUES ('held', 'e30:1', now() - interval '1 hour'),
+         ('busy', 'e30:1', now() - interval '1 hour')`,
     );
-    // The key the capture still queued makes the next batch remove it.
+    await t.sync();
+    await t.pool.query('DELETE FROM sessiongraph.event_outbox');
+    const other = new pg.Client({ connectionString: t.database.url });
+    await other.connect();
+    try {
+      // A sync batch that has locked 'held' (and will read it), and a transaction holding the projection row
+      // of 'busy' first, as endUserSessions does.
+      await other.query('BEGIN');
+      await other.query("SELECT pg_advisory_xact_lock(hashtextextended('django' || ':' || 'held', 0))");
+      await other.query("SELECT 1 FROM sessiongraph.projection WHERE session_key = 'busy' FOR UPDATE");
+      const started = performance.now();
+      expect(await sweepExpired(t.app, t.app.pool)).toEqual({ django: 1 });
+      expect(performance.now() - started).toBeLessThan(LOCK_MS * 5);
+      const left = await t.pool.query<{ session_key: string }>(
+        "SELECT session_key FROM django_session WHERE session_key IN ('held', 'busy')",
+      );
+      expect(left.rows.map((row) => row.session_key)).toEqual(['held']);
+      await other.query('ROLLBACK');
+    } finally {
+      await other.end();
+    }
+    // The queued key of 'busy' removes its projection row; 'held' goes with the next sweep.
+    await t.sync();
+    expect(await sweepExpired(t.app, t.app.pool)).toEqual({ django: 1 });
     await t.sync();
     expect(
-      (await t.pool.query("SELECT 1 FROM sessiongraph.projection WHERE session_key = 'raced'")).rowCount,
+      (await t.pool.query("SELECT 1 FROM sessiongraph.projection WHERE session_key IN ('held', 'busy')"))
+        .rowCount,
     ).toBe(0);
+    const events = await t.pool.query<{ r: string; k: string }>(
+      `SELECT payload::json->>'k' AS k, payload::json->>'r' AS r FROM sessiongraph.event_outbox
+        WHERE payload::json->>'s' = 'django'`,
+    );
+    expect(events.rows.map((row) => row.k)).toEqual(['expired', 'expired']);
+    expect(new Set(events.rows.map((row) => row.r)).size).toBe(2);
   });
 
   it('should find expired sessions earliest first along the table index on expire_date, so a search at the end of a sweep stops at its limit', async () => {

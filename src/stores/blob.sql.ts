@@ -616,30 +616,35 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
 
     /**
      * The statement deleting those of `keys` still expired and held by no other transaction, and, when the
-     * store is projected (`projected`: its name there), their projection rows in the same statement. The
-     * capture trigger still queues each key (a sync worker that read the row before this committed may
-     * write it back to the projection; the queued key removes it again), but the sync worker then finds
-     * the rows gone from pages the batch just read: the swept sessions' projection rows are read from disk
-     * once, by the sweep, instead of by a second stream of reads beside it.
+     * store is projected (`projected`: its name there), their projection rows in the same statement, so the
+     * swept sessions' projection rows are read from disk once, by the sweep, instead of by the sync worker
+     * in a second stream of reads beside it. It waits on no lock, so it can never deadlock with a writer
+     * that takes the projection row first (endUserSessions): a key a sync batch holds (its advisory lock,
+     * as `lockKeys` takes it) is left for the next sweep, so no batch writes back a row it read before this
+     * committed; a projection row another transaction holds is left to the key the capture still queues.
      */
     deleteExpired(now: Date, keys: readonly string[], projected: string | null) {
-      const found = `SELECT ${spec.key} FROM ${spec.table}
-            WHERE ${spec.key} = ANY($2::${spec.keyType}[]) AND ${spec.expired('$1')} FOR UPDATE SKIP LOCKED`;
+      const found = (condition: string) => `SELECT ${spec.key} FROM ${spec.table}
+            WHERE ${spec.key} = ANY($2::${spec.keyType}[]) AND ${spec.expired('$1')}${condition} FOR UPDATE SKIP LOCKED`;
       if (projected === null) {
         return {
           text: `/* deleteExpiredFrameworkSessions */
-         DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(${found}))`,
+         DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(${found('')}))`,
           params: [now, keys],
           read: (answer: { rowCount: number | null }) => ({ deleted: answer.rowCount ?? 0, events: [] }),
         };
       }
+      const unlocked = ` AND pg_try_advisory_xact_lock(hashtextextended($3 || ':' || ${spec.key}::text, 0))`;
       return {
         text: `/* deleteExpiredProjectedSessions */
          WITH gone AS (
-           DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(${found}))
+           DELETE FROM ${spec.table} WHERE ${spec.key} = ANY(ARRAY(${found(unlocked)}))
            RETURNING ${spec.key}::text AS k
          ), unprojected AS (
-           DELETE FROM sessiongraph.projection WHERE store = $3 AND session_key = ANY(ARRAY(SELECT k FROM gone))
+           DELETE FROM sessiongraph.projection WHERE ctid = ANY(ARRAY(
+             SELECT ctid FROM sessiongraph.projection
+              WHERE store = $3 AND session_key = ANY(ARRAY(SELECT k FROM gone)) FOR UPDATE SKIP LOCKED
+           ))
          )
          SELECT count(*)::int AS n FROM gone`,
         params: [now, keys, projected],
