@@ -324,6 +324,18 @@ describe('projection', () => {
     expect(gone.rowCount).toBe(0);
   });
 
+  it('should project a key that ends in spaces as it is, and keep it', async () => {
+    const row = { ...djangoRow(users['grace']!, { user_role: 'auditor' }), key: 'ends-in-a-space ' };
+    await insertDjango([row]);
+    await t.sync();
+    const projected = await t.pool.query(
+      `SELECT session_key FROM sessiongraph.projection WHERE store = 'django' AND session_key LIKE 'ends-in-a-space%'`,
+    );
+    expect(projected.rows).toEqual([{ session_key: 'ends-in-a-space ' }]);
+    await t.pool.query('DELETE FROM django_session WHERE session_key = $1', [row.key]);
+    await t.sync();
+  });
+
   it('should update the projection in the API’s own transaction, without queueing a change', async () => {
     const created = await t.graphql(Create, {
       input: { store: 'django', userId: String(users['ken']), data: { user_role: 'support' } },

@@ -342,11 +342,13 @@ export class Projector {
         // Only on workers already running: starting them would make this batch wait (the next one uses them).
         const workers = rows.length >= SYNC_WORKER_ROWS && (this.decodePool()?.warm() ?? false);
         await this.upsertBulk(tx, store, rows, now, workers);
+        // Queued keys and read keys are both the key column as text (a char(n) one without its padding), so
+        // they compare as they are: a key that ends in spaces is still present.
         const present = new Set(rows.map((row) => row.key));
         await this.sql.deleteKeys(
           tx,
           name,
-          keys.filter((key) => !present.has(key.trimEnd())),
+          keys.filter((key) => !present.has(key)),
         );
       }
       return claimed.length;
