@@ -2,6 +2,7 @@ import { countedStats } from '../db/session-counts.ts';
 import type { FieldConfig } from '../config-parts.ts';
 import { plannedEachRun, type Queryable } from '../db/pool.ts';
 import { pgTimestampText } from '../db/timestamps.ts';
+import { projectionKeyLock } from '../stores/blob.sql.ts';
 import { fieldColumn, fieldSqlType, type ProjectionRow } from './rows.ts';
 
 /** All SQL of the projection: the change queue, the projected rows, the per-store state. */
@@ -186,7 +187,7 @@ export function createProjectionQueries(fields: readonly FieldConfig[], userKeyT
       if (keys.length === 0) return;
       await tx.query(
         `/* lockProjectionKeys */
-         SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || k, 0)) FROM unnest($2::text[]) AS k ORDER BY k`,
+         SELECT pg_advisory_xact_lock(${projectionKeyLock('$1', 'k')}) FROM unnest($2::text[]) AS k ORDER BY k`,
         [store, [...keys].sort()],
       );
     },

@@ -103,6 +103,13 @@ const projectedStatus = (status: string | null) =>
         ? '(NOT p.valid AND $3::timestamptz IS NOT NULL)'
         : '$3::timestamptz IS NOT NULL';
 
+/**
+ * The advisory lock key of one framework session's projection row, per store and key (never global): the
+ * sync worker takes it before it reads a row (`lockKeys`), and the sweep tries it before it deletes one.
+ */
+export const projectionKeyLock = (store: string, key: string) =>
+  `hashtextextended(${store} || ':' || ${key}, 0)`;
+
 export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
   const ref = `encode(sha256(convert_to(${spec.key}::text, 'UTF8')), 'hex')`;
   const size = spec.blobBytes ?? `octet_length(${spec.blobColumn})`;
@@ -634,7 +641,7 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
           read: (answer: { rowCount: number | null }) => ({ deleted: answer.rowCount ?? 0, events: [] }),
         };
       }
-      const unlocked = ` AND pg_try_advisory_xact_lock(hashtextextended($3 || ':' || ${spec.key}::text, 0))`;
+      const unlocked = ` AND pg_try_advisory_xact_lock(${projectionKeyLock('$3', `${spec.key}::text`)})`;
       return {
         text: `/* deleteExpiredProjectedSessions */
          WITH gone AS (
