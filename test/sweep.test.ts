@@ -222,6 +222,25 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: a framework store', () => 
     }
   });
 
+  it("should call a framework session it deletes expired by its own clock, where the database's clock still has it live", async () => {
+    await t.pool.query(
+      `INSERT INTO django_session SELECT 'ahead' || g, 'e30:1', now() + interval '30 minutes'
+         FROM generate_series(1, 3) AS g`,
+    );
+    await t.sync();
+    await t.pool.query('DELETE FROM sessiongraph.event_outbox');
+    t.setNow(new Date(Date.now() + 3_600_000));
+    try {
+      expect(await sweepExpired(t.app, t.app.pool)).toEqual({ django: 3 });
+    } finally {
+      t.setNow(null);
+    }
+    const kinds = await t.pool.query<{ k: string }>(
+      `SELECT payload::json->>'k' AS k FROM sessiongraph.event_outbox WHERE payload::json->>'s' = 'django'`,
+    );
+    expect(kinds.rows.map((row) => row.k)).toEqual(['expired', 'expired', 'expired']);
+  });
+
   it('should wait on no lock: it leaves a key a sync batch holds for the next sweep, and a projection row another transaction holds to the queued key', async () => {
     await t.pool.query(
       `INSERT INTO django_session VALUES ('held', 'e30:1', now() - interval '1 hour'),

@@ -288,6 +288,11 @@ export const migrations: Migration[] = [
       `ALTER TABLE sessiongraph.idempotency ADD COLUMN IF NOT EXISTS written_row text[]`,
     ],
   },
+  {
+    version: 14,
+    name: "a framework session the sweeper deletes is expired by the sweeper's clock",
+    statements: () => [projectionEventFunction({ outbox: true, sweptExpired: true })],
+  },
 ];
 
 /** A table whose row changes become session events, and how (see `eventFunction`). */
@@ -298,6 +303,11 @@ interface EventSource {
   quiet?: string;
   /** Sends nothing for a delete while this holds. */
   quietDeletes?: string;
+  /**
+   * A delete by the sweeper is `expired` (migration 14). The sweeper picks rows by the application's clock;
+   * without this, a row that had only just expired by it was `ended` whenever the database's clock ran behind.
+   */
+  sweptExpired?: boolean;
   /** An update is news only when one of these columns changed. */
   changed: string[];
   /** The payload's store (null: the native store) and ref, from `row_`. */
@@ -324,7 +334,8 @@ function eventFunction(source: EventSource, outbox: boolean): string {
          IF TG_OP = 'DELETE' THEN
            ${skipWhen(source.quietDeletes)}
            row_ := OLD;
-           kind := CASE WHEN OLD.expires_at IS NOT NULL AND OLD.expires_at <= now() THEN 'expired' ELSE 'ended' END;
+           kind := CASE WHEN ${source.sweptExpired ? "current_setting('sessiongraph.sweeping', true) = 'on' OR " : ''}(OLD.expires_at IS NOT NULL AND OLD.expires_at <= now())
+                        THEN 'expired' ELSE 'ended' END;
          ELSIF TG_OP = 'INSERT' THEN
            row_ := NEW;
            kind := 'created';
@@ -349,10 +360,11 @@ function eventFunction(source: EventSource, outbox: boolean): string {
  * sets sessiongraph.quiet: copying a table is not news. The sync worker rewrites rows it re-reads; only a
  * different session is an update.
  */
-function projectionEventFunction(options: { outbox: boolean }): string {
+function projectionEventFunction(options: { outbox: boolean; sweptExpired?: boolean }): string {
   return eventFunction(
     {
       name: 'notify_projection_event',
+      ...(options.sweptExpired && { sweptExpired: true }),
       rowType: 'sessiongraph.projection',
       quiet: "current_setting('sessiongraph.quiet', true) = 'on'",
       changed: ['data', 'expires_at', 'user_id', 'valid', 'session_key', 'version'],
