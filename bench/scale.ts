@@ -20,6 +20,8 @@
  *
  * Options: `--quick` (or SCALE=0.05) runs the large size at 1/20; SCALE=<fraction> any other. At full size it
  * first waits (up to SCALE_WAIT_MINUTES, 20) for a 1-minute load average under 1.0, and says if it ran without.
+ * SCALE_WORKLOADS (ids, default all) measures only some workloads (the sweep's writers are W4 whatever it
+ * says); SCALE_SWEEP_DUTY_CYCLE sweeps at another `sweepDutyCycle` than the default.
  * SCALE_KEEP=1 keeps the databases. Full-size results go to bench/results-scale.json, others to the temp dir.
  * Needs PostgreSQL (DATABASE_URL, else 127.0.0.1:5432, a superuser: it checkpoints and disables triggers while
  * loading) and psql.
@@ -90,7 +92,7 @@ const sized = (sessions: number): ScaleSize => ({
 const SMALL = sized(100_000);
 const LARGE = sized(Math.round(10_000_000 * SCALE));
 const DECODE_THREADS = (process.env['SCALE_DECODE_THREADS'] ?? '0,2').split(',').map(Number);
-const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W6n', 'W6d'];
+const WORKLOADS = (process.env['SCALE_WORKLOADS'] ?? 'W1,W2,W3,W4,W6n,W6d').split(',').filter(Boolean);
 /** Single requests measured per probe, after PROBE_WARM unmeasured ones. */
 const PROBES = 15;
 const PROBE_WARM = 2;
@@ -113,6 +115,9 @@ const configOf = (threads?: number) => ({
     { kind: 'django', name: 'django', table: 'django_session', secretKey: SECRET },
   ],
   limits: { perTokenPerMinute: 0, perIpPerMinute: 0 },
+  ...(process.env['SCALE_SWEEP_DUTY_CYCLE'] && {
+    sweepDutyCycle: Number(process.env['SCALE_SWEEP_DUTY_CYCLE']),
+  }),
   ...(threads === undefined || !decodeThreadsSetting ? {} : { decodeThreads: threads }),
 });
 
@@ -244,8 +249,9 @@ async function workloadsOf(target: Target): Promise<Workload[]> {
     w8: { size: 0, next: () => '0', fill: async () => {}, clear: async () => {} },
     dropCreated: async () => 0,
   };
-  return sessiongraphWorkloads(target.token, set, { users, refs }, churn).filter((workload) =>
-    WORKLOADS.includes(workload.id),
+  // W4 is also the sweep's writers.
+  return sessiongraphWorkloads(target.token, set, { users, refs }, churn).filter(
+    (workload) => WORKLOADS.includes(workload.id) || workload.id === 'W4',
   );
 }
 

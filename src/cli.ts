@@ -113,8 +113,9 @@ the triggers on the configured framework tables. Safe to repeat, also from sever
   sweep: `usage: sessiongraph sweep
 
 Deletes expired sessions of every configured store in batches sized so that none holds its rows longer than
-sweepLockMilliseconds (at most sweepBatchSize rows), printing progress, then the count per store; also
-prunes expired tombstones and idempotency keys.
+sweepLockMilliseconds (at most sweepBatchSize rows), resting between batches so that it is busy only
+sweepDutyCycle of the time (0.33: writers' commits need the disk too), printing progress, then the count
+per store; also prunes expired tombstones and idempotency keys.
 `,
   sync: `usage: sessiongraph sync [--backfill [--restart] | --verify]
 

@@ -73,6 +73,24 @@ describe.skipIf(!process.env['DATABASE_URL'])('sweep: batches no writer waits lo
     }
   });
 
+  it('should rest between batches as long as sweepDutyCycle leaves, batch for batch', async () => {
+    await seedExpired(t, 400);
+    // 1 ms a row: batches of 100 rows or so, each about a tenth of a second.
+    await t.pool.query(slowDeletes(0.001));
+    const ends: { at: number; ms: number }[] = [];
+    const scope = { ...t.app, config: { ...t.app.config, sweepBatchSize: 100, sweepDutyCycle: 0.25 } };
+    expect(
+      await sweepExpired(scope, t.app.pool, (_store, _total, batch) => {
+        if (!batch.cancelled) ends.push({ at: performance.now(), ms: batch.ms });
+      }),
+    ).toEqual({ native: 400 });
+    expect(ends.length).toBeGreaterThan(1);
+    // At a quarter of the time busy, a batch of t ms is followed by 3t ms of rest before the next one's t.
+    for (let i = 1; i < ends.length; i += 1) {
+      expect(ends[i]!.at - ends[i - 1]!.at).toBeGreaterThanOrEqual(3 * ends[i - 1]!.ms + ends[i]!.ms - 1);
+    }
+  });
+
   it('should never make a writer of an expired row wait past a generous lock_timeout while it sweeps', async () => {
     const ids = await seedExpired(t, 400);
     await t.pool.query(slowDeletes(0.005));

@@ -10,7 +10,12 @@ import { pruneIdempotency } from './idempotency.sql.ts';
 /** What the sweep needs of the process. */
 export interface SweepScope {
   stores: ReadonlyMap<string, SessionStore>;
-  config: { sweepBatchSize: number; sweepLockMilliseconds: number; idempotencyKeySeconds: number };
+  config: {
+    sweepBatchSize: number;
+    sweepLockMilliseconds: number;
+    sweepDutyCycle: number;
+    idempotencyKeySeconds: number;
+  };
   clock: () => Date;
 }
 
@@ -113,7 +118,8 @@ async function sweepStore(
   scope: SweepScope,
   onBatch?: OnBatch,
 ): Promise<number> {
-  const { sweepBatchSize, sweepLockMilliseconds } = scope.config;
+  const { sweepBatchSize, sweepLockMilliseconds, sweepDutyCycle } = scope.config;
+  const restAfter = (ms: number) => (ms * (1 - sweepDutyCycle)) / sweepDutyCycle;
   // For this batch's transaction only: the delete's time limit; quiet triggers (the batch's events and
   // wake-ups are sent after its commit, so it never holds the notify lock); and a commit that does not wait
   // for the disk, so the batch frees its rows without queueing for a WAL flush, and adds no flush of its own
@@ -149,7 +155,9 @@ async function sweepStore(
         onBatch?.(store.name, total, { rows: 0, size: chunk.length, ms, cancelled: true });
         const rest = sizer.cancelled(chunk.length);
         if (rest === null) throw new SweepStalledError(store.name, sweepLockMilliseconds);
-        if (rest > 0) await sleep(rest);
+        // A cancelled batch kept the disk as busy as one that committed.
+        const pause = Math.max(rest, restAfter(ms));
+        if (pause > 0) await sleep(pause);
         continue;
       }
       const ms = performance.now() - started;
@@ -160,6 +168,7 @@ async function sweepStore(
       total += batch.deleted;
       onBatch?.(store.name, total, { rows: batch.deleted, size: chunk.length, ms, cancelled: false });
       sizer.committed(chunk.length, ms);
+      if (sweepDutyCycle < 1) await sleep(restAfter(ms));
     }
     if (keys.length < sweepBatchSize || deletedNow === 0) return total;
   }
