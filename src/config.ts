@@ -106,9 +106,10 @@ export const configSchema = z
     sweepLockMilliseconds: z.number().int().min(10).max(60_000).default(50),
     /**
      * The share of its time a sweep spends in delete batches: after a batch of t ms it rests
-     * t × (1 − d) / d ms, so the disk has time for the writers' commits between batches; 1 never rests.
+     * t × (1 − d) / d ms, so the disk has time for the writers' commits between batches; 1 never rests,
+     * and 0.05 (a rest of 19 batches' time) is the least.
      */
-    sweepDutyCycle: z.number().gt(0).max(1).default(0.33),
+    sweepDutyCycle: z.number().min(0.05).max(1).default(0.33),
     maxPageSize: z.number().int().positive().max(1000).default(100),
     defaultPageSize: z.number().int().positive().default(20),
     maxTtlSeconds: z

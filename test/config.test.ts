@@ -38,6 +38,9 @@ describe('configuration', () => {
       ),
     ).toThrow(/the store name "a" is used twice/);
     expect(() => loadConfig({}, { stores: [{ kind: 'redis' }] })).toThrow(/stores\.0\.kind/);
+    // A sweep that rests more than 19 times as long as it works would hardly sweep at all.
+    expect(() => loadConfig({}, { sweepDutyCycle: 0.01 })).toThrow(/sweepDutyCycle/);
+    expect(loadConfig({}, { sweepDutyCycle: 0.05 }).sweepDutyCycle).toBe(0.05);
   });
 
   it('should refuse unknown settings anywhere, naming each and the nearest known one', () => {

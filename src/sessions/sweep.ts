@@ -168,7 +168,9 @@ async function sweepStore(
       total += batch.deleted;
       onBatch?.(store.name, total, { rows: batch.deleted, size: chunk.length, ms, cancelled: false });
       sizer.committed(chunk.length, ms);
-      if (sweepDutyCycle < 1) await sleep(restAfter(ms));
+      // No rest after the store's last batch: nothing of this sweep follows it on this store.
+      const lastOfStore = offset >= keys.length && keys.length < sweepBatchSize;
+      if (sweepDutyCycle < 1 && !lastOfStore) await sleep(restAfter(ms));
     }
     if (keys.length < sweepBatchSize || deletedNow === 0) return total;
   }
