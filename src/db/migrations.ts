@@ -295,6 +295,9 @@ export const migrations: Migration[] = [
   },
 ];
 
+/** Whether the transaction is a sweep batch (src/sessions/sweep.ts sets it for the batch alone). */
+const SWEEPING = "current_setting('sessiongraph.sweeping', true) = 'on'";
+
 /** A table whose row changes become session events, and how (see `eventFunction`). */
 interface EventSource {
   name: string;
@@ -304,10 +307,11 @@ interface EventSource {
   /** Sends nothing for a delete while this holds. */
   quietDeletes?: string;
   /**
-   * A delete by the sweeper is `expired` (migration 14). The sweeper picks rows by the application's clock;
-   * without this, a row that had only just expired by it was `ended` whenever the database's clock ran behind.
+   * A delete while this holds is `expired` whatever the database's clock says (migration 14: the sweeper's,
+   * which picks rows by the application's clock; a row that had only just expired by it was `ended`
+   * whenever the database's clock ran behind).
    */
-  sweptExpired?: boolean;
+  expiredWhen?: string;
   /** An update is news only when one of these columns changed. */
   changed: string[];
   /** The payload's store (null: the native store) and ref, from `row_`. */
@@ -334,7 +338,7 @@ function eventFunction(source: EventSource, outbox: boolean): string {
          IF TG_OP = 'DELETE' THEN
            ${skipWhen(source.quietDeletes)}
            row_ := OLD;
-           kind := CASE WHEN ${source.sweptExpired ? "current_setting('sessiongraph.sweeping', true) = 'on' OR " : ''}(OLD.expires_at IS NOT NULL AND OLD.expires_at <= now())
+           kind := CASE WHEN ${source.expiredWhen ? `${source.expiredWhen} OR ` : ''}(OLD.expires_at IS NOT NULL AND OLD.expires_at <= now())
                         THEN 'expired' ELSE 'ended' END;
          ELSIF TG_OP = 'INSERT' THEN
            row_ := NEW;
@@ -364,7 +368,7 @@ function projectionEventFunction(options: { outbox: boolean; sweptExpired?: bool
   return eventFunction(
     {
       name: 'notify_projection_event',
-      ...(options.sweptExpired && { sweptExpired: true }),
+      ...(options.sweptExpired && { expiredWhen: SWEEPING }),
       rowType: 'sessiongraph.projection',
       quiet: "current_setting('sessiongraph.quiet', true) = 'on'",
       changed: ['data', 'expires_at', 'user_id', 'valid', 'session_key', 'version'],
@@ -385,7 +389,7 @@ function nativeEventFunction(options: { quietSweeps: boolean; outbox: boolean })
     {
       name: 'notify_native_event',
       rowType: 'sessiongraph.sessions',
-      ...(options.quietSweeps && { quietDeletes: "current_setting('sessiongraph.sweeping', true) = 'on'" }),
+      ...(options.quietSweeps && { quietDeletes: SWEEPING }),
       changed: ['data', 'expires_at', 'user_id', 'key_hash'],
       store: 'NULL',
       ref: 'row_.id::text',

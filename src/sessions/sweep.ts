@@ -169,8 +169,8 @@ async function sweepStore(
       onBatch?.(store.name, total, { rows: batch.deleted, size: chunk.length, ms, cancelled: false });
       sizer.committed(chunk.length, ms);
       // No rest after the store's last batch: nothing of this sweep follows it on this store.
-      const lastOfStore = offset >= keys.length && keys.length < sweepBatchSize;
-      if (sweepDutyCycle < 1 && !lastOfStore) await sleep(restAfter(ms));
+      const rest = offset >= keys.length && keys.length < sweepBatchSize ? 0 : restAfter(ms);
+      if (rest > 0) await sleep(rest);
     }
     if (keys.length < sweepBatchSize || deletedNow === 0) return total;
   }
