@@ -29,6 +29,20 @@ const SeveralNodes = graphql(`
   }
 `);
 
+const UserSessionCount = graphql(`
+  query UserSessionCount($userId: ID!) {
+    sessions(userId: $userId) { totalCount ...CountedAgain }
+  }
+  fragment CountedAgain on SessionConnection { ... on SessionConnection { estimatedCount } }
+`);
+
+const UserSessionCountAndPage = graphql(`
+  query UserSessionCountAndPage($userId: ID!) {
+    sessions(userId: $userId) { totalCount ...PageEnd }
+  }
+  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }
+`);
+
 /** Statement names the store modules put at the head of each SQL text. */
 /** Statement names, less the API-token check every authenticated request makes first. */
 const names = (statements: string[]) =>
@@ -93,5 +107,29 @@ describe('batching', () => {
     const result = await t.graphql(SeveralNodes, { ids: ids.slice(0, 20) });
     expect(result.data!.nodes).toHaveLength(20);
     expect(names(t.statements)).toEqual(['findSessionsByIdsWithUsers']);
+  });
+
+  it("should count a user's sessions without reading them when no edges or pageInfo are selected", async () => {
+    const userId = String(
+      (await t.pool.query<{ id: number }>('SELECT id FROM public.users ORDER BY id')).rows[0]!.id,
+    );
+    const { rows } = await t.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM sessiongraph.sessions WHERE user_id::text = $1',
+      [userId],
+    );
+    expect(rows[0]!.n).toBeGreaterThan(1);
+    t.statements.length = 0;
+    const counted = await t.graphql(UserSessionCount, { userId });
+    expect(counted.errors).toBeUndefined();
+    expect(counted.data!.sessions.totalCount).toBe(rows[0]!.n);
+    expect(counted.data!.sessions.estimatedCount).toBeGreaterThan(0);
+    expect(names(t.statements).sort()).toEqual(['countSessions', 'estimateRows']);
+
+    // pageInfo, even inside fragments, still needs the page.
+    t.statements.length = 0;
+    const paged = await t.graphql(UserSessionCountAndPage, { userId });
+    expect(paged.errors).toBeUndefined();
+    expect(paged.data!.sessions).toEqual({ totalCount: rows[0]!.n, pageInfo: { hasNextPage: false } });
+    expect(names(t.statements).sort()).toEqual(['countSessions', 'findSessionsPage']);
   });
 });

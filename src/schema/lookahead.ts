@@ -1,4 +1,13 @@
-import { type GraphQLSchema, parse, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
+import {
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  Kind,
+  parse,
+  type SelectionNode,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 
 /**
  * Looking ahead at a request's selection before it runs, so a store can read a session's user in the
@@ -38,3 +47,20 @@ export function createLookahead(schema: GraphQLSchema) {
 }
 
 export type Lookahead = ReturnType<typeof createLookahead>;
+
+/**
+ * Whether the field being resolved selects any of `names` directly under it, through fragments too (a
+ * conservative answer: a field under `@skip` still counts).
+ */
+export function selectsAnyOf(info: GraphQLResolveInfo, names: ReadonlySet<string>): boolean {
+  const within = (selections: readonly SelectionNode[]): boolean =>
+    selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return names.has(selection.name.value);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return within(selection.selectionSet.selections);
+      const fragment = info.fragments[selection.name.value];
+      return fragment !== undefined && within(fragment.selectionSet.selections);
+    });
+  return info.fieldNodes.some(
+    (node) => node.selectionSet !== undefined && within(node.selectionSet.selections),
+  );
+}

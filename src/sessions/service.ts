@@ -111,6 +111,8 @@ export interface ListArgs {
   first?: number | null;
   after?: string | null;
   facts?: FactFilter;
+  /** The caller reads only the page's counts: its sessions are not read (the arguments are still checked). */
+  countsOnly?: boolean;
 }
 
 export async function listSessions(ctx: SessionScope, args: ListArgs): Promise<SessionPage> {
@@ -121,7 +123,7 @@ export async function listSessions(ctx: SessionScope, args: ListArgs): Promise<S
   if (noUser) return toPage([], limit, after !== null);
   const filter = { userId, status: args.status ?? null, now: ctx.now, where: args.where ?? [], facts };
   const count = (estimate: boolean) => store.count(ctx.db, filter, estimate);
-  if (limit === 0) return toPage([], 0, after !== null, count);
+  if (limit === 0 || args.countsOnly) return toPage([], 0, after !== null, count);
   const records = await store.list(ctx.db, { ...filter, limit: limit + 1, after, withUser: ctx.withUsers });
   return toPage(records, limit, after !== null, count);
 }

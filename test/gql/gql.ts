@@ -29,6 +29,8 @@ type Documents = {
     "\n  query PageWithoutUsers {\n    sessions(first: 50) { edges { node { id userId } } }\n  }\n": typeof types.PageWithoutUsersDocument,
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": typeof types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": typeof types.SeveralNodesDocument,
+    "\n  query UserSessionCount($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...CountedAgain }\n  }\n  fragment CountedAgain on SessionConnection { ... on SessionConnection { estimatedCount } }\n": typeof types.UserSessionCountDocument,
+    "\n  query UserSessionCountAndPage($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...PageEnd }\n  }\n  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }\n": typeof types.UserSessionCountAndPageDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.SetKeyDocument,
     "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n": typeof types.ConsoleCreateSessionDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": typeof types.StatusOfDocument,
@@ -128,6 +130,8 @@ const documents: Documents = {
     "\n  query PageWithoutUsers {\n    sessions(first: 50) { edges { node { id userId } } }\n  }\n": types.PageWithoutUsersDocument,
     "\n  query UsersSessionsUsers {\n    users(first: 10) {\n      edges { node { username sessions(first: 5) { edges { node { id user { username } } } } } }\n    }\n  }\n": types.UsersSessionsUsersDocument,
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": types.SeveralNodesDocument,
+    "\n  query UserSessionCount($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...CountedAgain }\n  }\n  fragment CountedAgain on SessionConnection { ... on SessionConnection { estimatedCount } }\n": types.UserSessionCountDocument,
+    "\n  query UserSessionCountAndPage($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...PageEnd }\n  }\n  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }\n": types.UserSessionCountAndPageDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.SetKeyDocument,
     "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n": types.ConsoleCreateSessionDocument,
     "\n  query StatusOf($id: ID!) {\n    session(id: $id) { status expiresAt }\n  }\n": types.StatusOfDocument,
@@ -286,6 +290,14 @@ export function graphql(source: "\n  query UsersSessionsUsers {\n    users(first
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n"): (typeof documents)["\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query UserSessionCount($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...CountedAgain }\n  }\n  fragment CountedAgain on SessionConnection { ... on SessionConnection { estimatedCount } }\n"): (typeof documents)["\n  query UserSessionCount($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...CountedAgain }\n  }\n  fragment CountedAgain on SessionConnection { ... on SessionConnection { estimatedCount } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query UserSessionCountAndPage($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...PageEnd }\n  }\n  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }\n"): (typeof documents)["\n  query UserSessionCountAndPage($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...PageEnd }\n  }\n  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
