@@ -43,6 +43,12 @@ const UserSessionCountAndPage = graphql(`
   fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }
 `);
 
+const UsersSessionCounts = graphql(`
+  query UsersSessionCounts {
+    users(first: 3) { edges { node { sessions { totalCount } } } }
+  }
+`);
+
 /** Statement names the store modules put at the head of each SQL text. */
 /** Statement names, less the API-token check every authenticated request makes first. */
 const names = (statements: string[]) =>
@@ -131,5 +137,12 @@ describe('batching', () => {
     expect(paged.errors).toBeUndefined();
     expect(paged.data!.sessions).toEqual({ totalCount: rows[0]!.n, pageInfo: { hasNextPage: false } });
     expect(names(t.statements).sort()).toEqual(['countSessions', 'findSessionsPage']);
+
+    // A user's own sessions connection likewise.
+    t.statements.length = 0;
+    const users = await t.graphql(UsersSessionCounts);
+    expect(users.errors).toBeUndefined();
+    expect(users.data!.users.edges.map((edge) => edge.node.sessions.totalCount)[0]).toBe(rows[0]!.n);
+    expect(names(t.statements)).toEqual(['usersPage', 'countSessions', 'countSessions', 'countSessions']);
   });
 });

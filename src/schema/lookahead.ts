@@ -64,3 +64,8 @@ export function selectsAnyOf(info: GraphQLResolveInfo, names: ReadonlySet<string
     (node) => node.selectionSet !== undefined && within(node.selectionSet.selections),
   );
 }
+
+const PAGE_FIELDS = new Set(['edges', 'pageInfo']);
+
+/** Whether a connection's selection reads its page: without edges or pageInfo it wants only its counts. */
+export const selectsPage = (info: GraphQLResolveInfo) => selectsAnyOf(info, PAGE_FIELDS);

@@ -2,11 +2,8 @@ import type { App } from '../../app.ts';
 import { decodeSessionId, sessionNodeId } from '../../sessions/ids.ts';
 import * as sessions from '../../sessions/service.ts';
 import type { Builder } from '../builder.ts';
-import { selectsAnyOf } from '../lookahead.ts';
+import { selectsPage } from '../lookahead.ts';
 import type { SessionTypes } from './type.ts';
-
-/** A page's own fields: a selection without them wants only counts, and the page is not read. */
-const PAGE_FIELDS = new Set(['edges', 'pageInfo']);
 
 /** The session queries: the caller's own session, one by id, a store's page. */
 export function addSessionQueries(builder: Builder, app: App, types: SessionTypes) {
@@ -65,7 +62,7 @@ export function addSessionQueries(builder: Builder, app: App, types: SessionType
       resolve: (_root, args, ctx, info) =>
         sessions.listSessions(ctx, {
           ...args,
-          countsOnly: !selectsAnyOf(info, PAGE_FIELDS),
+          countsOnly: !selectsPage(info),
           userId: args.userId === null || args.userId === undefined ? null : String(args.userId),
           where: whereConditions((args as { where?: unknown }).where),
           facts: {

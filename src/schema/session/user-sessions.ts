@@ -3,6 +3,7 @@ import { pageSize } from '../../auth/rules.ts';
 import { BadArgumentError } from '../../errors/domain.ts';
 import { listSessions, toPage, userSessionsLoader } from '../../sessions/service.ts';
 import type { Builder } from '../builder.ts';
+import { selectsPage } from '../lookahead.ts';
 import type { UserRef } from '../user.ts';
 import type { SessionTypes } from './type.ts';
 
@@ -19,8 +20,9 @@ export function addUserSessions(builder: Builder, app: App, User: UserRef, types
         first: t.arg.int(),
         after: t.arg.string(),
       },
-      resolve: async (user, args, ctx) => {
-        if (args.after) return listSessions(ctx, { ...args, userId: user.__key });
+      resolve: async (user, args, ctx, info) => {
+        const countsOnly = !selectsPage(info);
+        if (args.after) return listSessions(ctx, { ...args, userId: user.__key, countsOnly });
         const limit = pageSize(app.config, args.first);
         const store = app.stores.get(args.store ?? app.defaultStore.name);
         if (!store) throw new BadArgumentError('store', `no store is named "${args.store}"`);
@@ -30,7 +32,7 @@ export function addUserSessions(builder: Builder, app: App, User: UserRef, types
             { userId: user.__key, status: args.status ?? null, now: ctx.now, where: [] },
             estimate,
           );
-        if (limit === 0) return toPage([], 0, false, count);
+        if (limit === 0 || countsOnly) return toPage([], 0, false, count);
         const records = await userSessionsLoader(ctx, store, args.status ?? null, limit + 1).load(user.__key);
         return toPage(records, limit, false, count);
       },
