@@ -126,13 +126,15 @@ async function runBackfill(
   };
 }
 
-/** One GraphQL request and its time at the client. */
 /**
  * One kept-alive connection for the probes, as a client of the API would hold one: a request's time is then
  * the server's answer, not a connection's set-up or `fetch`'s own work (1–2 ms a request here, measured).
  */
 const probeAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+/** A probe that has no answer by then fails the run instead of hanging it. */
+const PROBE_TIMEOUT_MS = 60_000;
 
+/** One GraphQL request and its time at the client. */
 export function request(
   server: Server,
   token: string,
@@ -168,6 +170,7 @@ export function request(
       },
     );
     sent.on('error', reject);
+    sent.setTimeout(PROBE_TIMEOUT_MS, () => sent.destroy(new Error(`no answer in ${PROBE_TIMEOUT_MS} ms`)));
     sent.end(payload);
   });
 }

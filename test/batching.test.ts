@@ -43,6 +43,12 @@ const UserSessionCountAndPage = graphql(`
   fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }
 `);
 
+const CountPage = graphql(`
+  query CountPage($store: String, $first: Int, $after: String) {
+    sessions(store: $store, first: $first, after: $after) { totalCount }
+  }
+`);
+
 const UsersSessionCounts = graphql(`
   query UsersSessionCounts {
     users(first: 3) { edges { node { sessions { totalCount } } } }
@@ -144,5 +150,16 @@ describe('batching', () => {
     expect(users.errors).toBeUndefined();
     expect(users.data!.users.edges.map((edge) => edge.node.sessions.totalCount)[0]).toBe(rows[0]!.n);
     expect(names(t.statements)).toEqual(['usersPage', 'countSessions', 'countSessions', 'countSessions']);
+  });
+
+  it('should check the arguments of a page it only counts, as of one it reads', async () => {
+    const all = await t.graphql(CountPage, {});
+    expect(all.data!.sessions.totalCount).toBe(60);
+    const tooBig = await t.graphql(CountPage, { first: 101 });
+    expect(tooBig.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
+    const forged = await t.graphql(CountPage, { after: 'bm90IGEgY3Vyc29y' });
+    expect(forged.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
+    const unknown = await t.graphql(CountPage, { store: 'nope' });
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'store' });
   });
 });

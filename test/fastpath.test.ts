@@ -232,6 +232,9 @@ describe('compiled reads', () => {
     ],
     // The edges are written around the rest of the response; these have none, or print them twice.
     ['page, pageInfo only', { query: '{ sessions(first: 3) { pageInfo { hasNextPage endCursor } } }' }],
+    // Neither edges nor pageInfo: the general way reads no page, and the compiled path passes these on.
+    ['page, typename only', { query: '{ sessions(first: 3) { __typename } }' }],
+    ['page, typename only, too large', { query: '{ sessions(first: 100000) { __typename } }' }],
     [
       'page, edges twice',
       {
@@ -350,6 +353,7 @@ describe('compiled reads', () => {
       { query: '{ user(id: "3") { username sessions(store: "webpy") { edges { node { id } } } } }' },
     ],
     ['a missing user', { query: '{ user(id: "999999") { username sessions { edges { node { id } } } } }' }],
+    ["a user's sessions, typename only", { query: '{ user(id: "1") { username sessions { __typename } } }' }],
     ['a user, no sessions field', { query: '{ user(id: "1") { username } }' }],
     [
       'a user, two pages (not covered)',

@@ -200,7 +200,7 @@ export function compilePlan(
       const Connection = getNamedType(field.type) as GraphQLObjectType;
       const Edge = getNamedType(Connection.getFields()['edges']!.type) as GraphQLObjectType;
       const PageInfo = getNamedType(Connection.getFields()['pageInfo']!.type) as GraphQLObjectType;
-      return fieldsOf(
+      const fields = fieldsOf(
         Connection,
         selectionSet,
         (name) => CONNECTION.has(name),
@@ -221,6 +221,9 @@ export function compilePlan(
                 )
               : null,
       );
+      // Without either, the general way reads no page (src/schema/lookahead.ts): neither does this path.
+      if (!fields.some((plan) => plan.field === 'edges' || plan.field === 'pageInfo')) throw new NotCovered();
+      return fields;
     };
 
     let fields: FieldPlan[];

@@ -31,6 +31,7 @@ type Documents = {
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": typeof types.SeveralNodesDocument,
     "\n  query UserSessionCount($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...CountedAgain }\n  }\n  fragment CountedAgain on SessionConnection { ... on SessionConnection { estimatedCount } }\n": typeof types.UserSessionCountDocument,
     "\n  query UserSessionCountAndPage($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...PageEnd }\n  }\n  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }\n": typeof types.UserSessionCountAndPageDocument,
+    "\n  query CountPage($store: String, $first: Int, $after: String) {\n    sessions(store: $store, first: $first, after: $after) { totalCount }\n  }\n": typeof types.CountPageDocument,
     "\n  query UsersSessionCounts {\n    users(first: 3) { edges { node { sessions { totalCount } } } }\n  }\n": typeof types.UsersSessionCountsDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": typeof types.SetKeyDocument,
     "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n": typeof types.ConsoleCreateSessionDocument,
@@ -133,6 +134,7 @@ const documents: Documents = {
     "\n  query SeveralNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { id ... on Session { user { username } } }\n  }\n": types.SeveralNodesDocument,
     "\n  query UserSessionCount($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...CountedAgain }\n  }\n  fragment CountedAgain on SessionConnection { ... on SessionConnection { estimatedCount } }\n": types.UserSessionCountDocument,
     "\n  query UserSessionCountAndPage($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...PageEnd }\n  }\n  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }\n": types.UserSessionCountAndPageDocument,
+    "\n  query CountPage($store: String, $first: Int, $after: String) {\n    sessions(store: $store, first: $first, after: $after) { totalCount }\n  }\n": types.CountPageDocument,
     "\n  query UsersSessionCounts {\n    users(first: 3) { edges { node { sessions { totalCount } } } }\n  }\n": types.UsersSessionCountsDocument,
     "\n  mutation SetKey($input: UpdateSessionInput!) {\n    updateSession(input: $input) {\n      __typename\n      ... on UpdateSessionPayload { session { version } }\n      ... on VersionConflictError { actualVersion }\n    }\n  }\n": types.SetKeyDocument,
     "\n  mutation ConsoleCreateSession($input: CreateSessionInput!) { createSession(input: $input) { __typename } }\n": types.ConsoleCreateSessionDocument,
@@ -300,6 +302,10 @@ export function graphql(source: "\n  query UserSessionCount($userId: ID!) {\n   
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query UserSessionCountAndPage($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...PageEnd }\n  }\n  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }\n"): (typeof documents)["\n  query UserSessionCountAndPage($userId: ID!) {\n    sessions(userId: $userId) { totalCount ...PageEnd }\n  }\n  fragment PageEnd on SessionConnection { ... on SessionConnection { pageInfo { hasNextPage } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CountPage($store: String, $first: Int, $after: String) {\n    sessions(store: $store, first: $first, after: $after) { totalCount }\n  }\n"): (typeof documents)["\n  query CountPage($store: String, $first: Int, $after: String) {\n    sessions(store: $store, first: $first, after: $after) { totalCount }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
