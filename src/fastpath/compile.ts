@@ -16,6 +16,7 @@ import {
   type SelectionSetNode,
   validate,
 } from 'graphql';
+import { PAGE_FIELDS } from '../schema/lookahead.ts';
 
 /**
  * The compiled path's front half: a query document, once per distinct text, turned into a plan of the
@@ -221,8 +222,8 @@ export function compilePlan(
                 )
               : null,
       );
-      // Without either, the general way reads no page (src/schema/lookahead.ts): neither does this path.
-      if (!fields.some((plan) => plan.field === 'edges' || plan.field === 'pageInfo')) throw new NotCovered();
+      // Without any, the general way reads no page (`selectsPage`): neither does this path.
+      if (!fields.some((plan) => PAGE_FIELDS.has(plan.field))) throw new NotCovered();
       return fields;
     };
 

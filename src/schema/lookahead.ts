@@ -52,7 +52,7 @@ export type Lookahead = ReturnType<typeof createLookahead>;
  * Whether the field being resolved selects any of `names` directly under it, through fragments too (a
  * conservative answer: a field under `@skip` still counts).
  */
-export function selectsAnyOf(info: GraphQLResolveInfo, names: ReadonlySet<string>): boolean {
+function selectsAnyOf(info: GraphQLResolveInfo, names: ReadonlySet<string>): boolean {
   const within = (selections: readonly SelectionNode[]): boolean =>
     selections.some((selection) => {
       if (selection.kind === Kind.FIELD) return names.has(selection.name.value);
@@ -65,7 +65,8 @@ export function selectsAnyOf(info: GraphQLResolveInfo, names: ReadonlySet<string
   );
 }
 
-const PAGE_FIELDS = new Set(['edges', 'pageInfo']);
+/** A connection's fields that need its page read; the others (its counts) do not. */
+export const PAGE_FIELDS: ReadonlySet<string> = new Set(['edges', 'pageInfo']);
 
 /** Whether a connection's selection reads its page: without edges or pageInfo it wants only its counts. */
 export const selectsPage = (info: GraphQLResolveInfo) => selectsAnyOf(info, PAGE_FIELDS);
