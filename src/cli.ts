@@ -115,7 +115,8 @@ the triggers on the configured framework tables. Safe to repeat, also from sever
 Deletes expired sessions of every configured store in batches sized so that none holds its rows longer than
 sweepLockMilliseconds (at most sweepBatchSize rows), resting between batches so that it is busy only
 sweepDutyCycle of the time (0.33: writers' commits need the disk too), printing progress, then the count
-per store; also prunes expired tombstones and idempotency keys.
+per store; also prunes expired tombstones and idempotency keys. Ctrl-C stops it after the batch in flight,
+with the counts so far (exit code 130); a second Ctrl-C stops it at once.
 `,
   sync: `usage: sessiongraph sync [--backfill [--restart] | --verify]
 
@@ -223,19 +224,43 @@ async function run(argv: string[]): Promise<number> {
         );
         const started = new Map<string, number>();
         const progress = progressWriter();
-        const deleted = await sweepExpired(app, app.pool, (store, total) => {
-          if (!started.has(store)) {
-            progress.done();
-            started.set(store, Date.now());
-          }
-          const expected = Math.max(expired.get(store) ?? 0, total);
-          progress.update(progressLine(store, total, expected, started.get(store)!));
-        });
+        // Ctrl-C (or SIGTERM) stops the sweep after the batch in flight, with its counts; a second, at once.
+        const stopping = new AbortController();
+        const stop = () => {
+          if (stopping.signal.aborted) process.exit(130);
+          stopping.abort();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        let deleted: Record<string, number>;
+        try {
+          deleted = await sweepExpired(
+            app,
+            app.pool,
+            (store, total) => {
+              if (!started.has(store)) {
+                progress.done();
+                started.set(store, Date.now());
+              }
+              const expected = Math.max(expired.get(store) ?? 0, total);
+              progress.update(progressLine(store, total, expected, started.get(store)!));
+            },
+            stopping.signal,
+          );
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
         progress.done();
         const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
         for (const [store, count] of Object.entries(deleted))
           process.stdout.write(`${store}: ${count} deleted\n`);
-        process.stdout.write(`swept ${total} expired session${total === 1 ? '' : 's'}\n`);
+        const sessions = `${total} expired session${total === 1 ? '' : 's'}`;
+        if (stopping.signal.aborted) {
+          process.stdout.write(`stopped: swept ${sessions}; the rest are left for the next sweep\n`);
+          return 130;
+        }
+        process.stdout.write(`swept ${sessions}\n`);
         return 0;
       }
       case 'sync': {

@@ -103,13 +103,15 @@ async function main() {
     const started = Date.now();
     logger.info({ signal, inFlight: front.inFlight() }, 'shutting down');
     front.beginShutdown();
-    if (sweeper) clearInterval(sweeper);
+    // A sweep in progress stops after the batch in flight; its pool is closed only once it has.
+    const swept = sweeper?.stop();
     if (config.shutdownDelaySeconds > 0) {
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
     }
     metricsServer?.close();
     const clean = await front.close(server, config.shutdownTimeoutSeconds * 1000);
     if (!clean) logger.warn('shutdown timeout: connections still open were cut');
+    await swept;
     await worker?.stop();
     await app.touches.close();
     await app.relay?.stop();
@@ -124,24 +126,37 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-function startSweeper(app: App) {
+/** Sweeps every `sweepIntervalSeconds`; `stop` ends the timer and the sweep in progress (see sweepExpired). */
+function startSweeper(app: App): { stop(): Promise<void> } | null {
   const seconds = app.config.sweepIntervalSeconds;
   if (seconds === 0) return null;
+  const stopping = new AbortController();
   // A sweep that outlasts the interval is not joined by another.
-  let sweeping = false;
-  return setInterval(() => {
+  let sweeping: Promise<void> | null = null;
+  const timer = setInterval(() => {
     if (sweeping) return;
-    sweeping = true;
-    sweepExpired(app, app.pool)
+    sweeping = sweepExpired(app, app.pool, undefined, stopping.signal)
       .then((deleted) => {
-        app.metrics.swept.inc(deleted);
-        app.logger.info({ deleted }, 'swept expired sessions');
+        const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
+        app.metrics.swept.inc(total);
+        app.logger.info(
+          { deleted: total, stopped: stopping.signal.aborted },
+          stopping.signal.aborted ? 'sweep stopped for shutdown' : 'swept expired sessions',
+        );
       })
       .catch((error: unknown) => app.logger.error({ err: error }, 'sweep failed'))
       .finally(() => {
-        sweeping = false;
+        sweeping = null;
       });
-  }, seconds * 1000).unref();
+  }, seconds * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      stopping.abort();
+      await sweeping;
+    },
+  };
 }
 
 /** Loopback addresses: the only ones the server listens on while no live API token exists. */

@@ -103,6 +103,19 @@ export class BatchSizer {
 
 const isCancel = (error: unknown) => (error as { code?: unknown } | null)?.code === QUERY_CANCELED;
 
+/** Rests `ms`, or less when `signal` aborts: whether the sweep may go on. */
+async function restFor(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return false;
+  if (ms <= 0) return true;
+  try {
+    await sleep(ms, undefined, signal ? { signal } : undefined);
+    return true;
+  } catch (error) {
+    if (signal?.aborted) return false;
+    throw error;
+  }
+}
+
 /**
  * Sweeps one store. The expired sessions are found `sweepBatchSize` at a time, reading and locking nothing
  * (however long the search takes, no writer waits on it), then deleted in batches, each a transaction of its
@@ -110,13 +123,15 @@ const isCancel = (error: unknown) => (error as { code?: unknown } | null)?.code 
  * write on a pipelined connection), so the batch holds its rows for the delete and its commit. Each batch's
  * events are announced after it commits. Ends when a search finds fewer than it asked for, or none of what
  * it found could be deleted (refreshed, taken by another replica, or held by writers: left for the next
- * sweep). Returns the rows deleted.
+ * sweep). Stops before its next search or batch, or in a rest, once `signal` aborts; a batch in flight
+ * commits first. Returns the rows deleted.
  */
 async function sweepStore(
   pool: Pool,
   store: SessionStore,
   scope: SweepScope,
-  onBatch?: OnBatch,
+  onBatch: OnBatch | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<number> {
   const { sweepBatchSize, sweepLockMilliseconds, sweepDutyCycle } = scope.config;
   const restAfter = (ms: number) => (ms * (1 - sweepDutyCycle)) / sweepDutyCycle;
@@ -135,11 +150,13 @@ async function sweepStore(
   // walking, at every search, the entries of all the rows this sweep deleted.
   let from: string | null = null;
   for (;;) {
+    if (signal?.aborted) return total;
     const now = scope.clock();
     const { keys, last } = await store.expiredKeys(pool, now, sweepBatchSize, from);
     from = last;
     let deletedNow = 0;
     for (let offset = 0; offset < keys.length; ) {
+      if (signal?.aborted) return total;
       const chunk = keys.slice(offset, offset + sizer.size);
       const started = performance.now();
       let batch: SweepBatch;
@@ -156,8 +173,7 @@ async function sweepStore(
         const rest = sizer.cancelled(chunk.length);
         if (rest === null) throw new SweepStalledError(store.name, sweepLockMilliseconds);
         // A cancelled batch kept the disk as busy as one that committed.
-        const pause = Math.max(rest, restAfter(ms));
-        if (pause > 0) await sleep(pause);
+        if (!(await restFor(Math.max(rest, restAfter(ms)), signal))) return total;
         continue;
       }
       const ms = performance.now() - started;
@@ -170,15 +186,22 @@ async function sweepStore(
       sizer.committed(chunk.length, ms);
       // No rest after the store's last batch: nothing of this sweep follows it on this store.
       const rest = offset >= keys.length && keys.length < sweepBatchSize ? 0 : restAfter(ms);
-      if (rest > 0) await sleep(rest);
+      if (!(await restFor(rest, signal))) return total;
     }
     if (keys.length < sweepBatchSize || deletedNow === 0) return total;
   }
 }
 
-/** Runs a housekeeping prune (rows no writer touches) in batches of `batchSize` until one comes up short. */
-async function prune(batchSize: number, batch: () => Promise<number>): Promise<void> {
-  while ((await batch()) >= batchSize) {}
+/**
+ * Runs a housekeeping prune (rows no writer touches) in batches of `batchSize` until one comes up short or
+ * `signal` aborts.
+ */
+async function prune(
+  batchSize: number,
+  signal: AbortSignal | undefined,
+  batch: () => Promise<number>,
+): Promise<void> {
+  while (!signal?.aborted && (await batch()) >= batchSize) {}
 }
 
 /**
@@ -186,28 +209,31 @@ async function prune(batchSize: number, batch: () => Promise<number>): Promise<v
  * sweepStore), telling `onBatch` each batch and the store's running total; then the housekeeping rows, in
  * batches of `sweepBatchSize`: empty counts, tombstones whose window has passed and idempotency keys past
  * their retention (not reported: they are not sessions). A store that fails does not keep the others and
- * the housekeeping from their turn; the first failure is thrown once all have had it. Returns the sessions
- * deleted per store.
+ * the housekeeping from their turn; the first failure is thrown once all have had it. Once `signal` aborts
+ * (a server shutting down, an operator's Ctrl-C) it stops at the next batch, search or rest, after the batch
+ * in flight commits, and leaves the rest for the next sweep. Returns the sessions deleted per store swept.
  */
 export async function sweepExpired(
   scope: SweepScope,
   pool: Pool,
   onBatch?: OnBatch,
+  signal?: AbortSignal,
 ): Promise<Record<string, number>> {
   const { config } = scope;
   const deleted: Record<string, number> = {};
   const failures: unknown[] = [];
   for (const store of scope.stores.values()) {
+    if (signal?.aborted) break;
     try {
-      deleted[store.name] = await sweepStore(pool, store, scope, onBatch);
+      deleted[store.name] = await sweepStore(pool, store, scope, onBatch, signal);
     } catch (error) {
       failures.push(error);
     }
   }
   const size = config.sweepBatchSize;
-  await prune(size, () => pruneCounts(pool, size));
-  await prune(size, () => pruneTombstones(pool, size));
-  await prune(size, () => pruneIdempotency(pool, config.idempotencyKeySeconds, size));
+  await prune(size, signal, () => pruneCounts(pool, size));
+  await prune(size, signal, () => pruneTombstones(pool, size));
+  await prune(size, signal, () => pruneIdempotency(pool, config.idempotencyKeySeconds, size));
   if (failures.length > 0) throw failures[0];
   return deleted;
 }
