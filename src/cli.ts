@@ -10,14 +10,15 @@ import {
   loadConfig,
   withDefaultConfigFile,
 } from './config.ts';
+import { secretOrFile } from './config-parts.ts';
 import { appliedMigrations, latestMigration, migrate } from './db/migrations.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { createLogger } from './log.ts';
 import { init } from './init/init.ts';
 import { progressLine, progressWriter } from './projection/progress.ts';
-import { uninstall } from './projection/schema.ts';
+import { isFrameworkStore, storeTable, uninstall } from './projection/schema.ts';
 import { SyncWorker } from './projection/worker.ts';
-import { type App, createApp, pipelinesTransactions } from './app.ts';
+import { type App, createApp, pipelinesTransactions, poolTimeouts } from './app.ts';
 import type { ProjectableStore } from './projection/projector.ts';
 import type { SessionStore } from './stores/types.ts';
 import { sweepExpired } from './sessions/sweep.ts';
@@ -108,7 +109,8 @@ environment variable, never written out. Changes nothing in the database.
   migrate: `usage: sessiongraph migrate
 
 Applies sessiongraph's migrations to DATABASE_URL: its schema, the native store's table, the projection and
-the triggers on the configured framework tables. Safe to repeat, also from several replicas at once.
+the triggers on the configured framework tables. Safe to repeat, also from several replicas at once. A server
+started with migrateOnStart off refuses to start until this has run for its configuration.
 `,
   sweep: `usage: sessiongraph sweep
 
@@ -163,7 +165,7 @@ async function eachFrameworkStore(
 }
 
 async function runInit(values: { out: string; force: boolean }): Promise<number> {
-  const databaseUrl = process.env['DATABASE_URL'];
+  const databaseUrl = secretOrFile(process.env, 'DATABASE_URL');
   if (!databaseUrl) {
     process.stderr.write("sessiongraph init: set DATABASE_URL to the application's database first\n");
     return 2;
@@ -201,7 +203,9 @@ async function run(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   // Pipelined as the server's pool is: a sweep batch's delete leaves with its COMMIT in one write, so its rows
   // are not held across a round trip.
-  const pool = createPool(config.databaseUrl, 2, {}, { pipeline: pipelinesTransactions(config) });
+  const pool = createPool(config.databaseUrl, 2, poolTimeouts(config), {
+    pipeline: pipelinesTransactions(config),
+  });
   try {
     switch (command) {
       case 'migrate': {
@@ -213,6 +217,11 @@ async function run(argv: string[]): Promise<number> {
             ? `applied migrations ${applied.join(', ')}; schema sessiongraph is at version ${latestMigration}\n`
             : `nothing to do; schema sessiongraph is at version ${Math.max(...now)}\n`,
         );
+        // The deployment's part, as a server that migrates installs it at start: each framework table's
+        // triggers (its stores check their tables first) and the typed fields' columns.
+        await createApp(config, { pool, logger, migrate: true });
+        const tables = config.stores.filter(isFrameworkStore).map(storeTable);
+        if (tables.length > 0) process.stdout.write(`projection triggers in place on ${tables.join(', ')}\n`);
         return 0;
       }
       case 'sweep': {

@@ -388,6 +388,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     console: boolean(env, 'CONSOLE'),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS'),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE'),
+    defaultPageSize: integer(env, 'DEFAULT_PAGE_SIZE'),
     poolSize: integer(env, 'POOL_SIZE'),
     readPipelines: integer(env, 'READ_PIPELINES'),
     poolWaitMilliseconds: integer(env, 'POOL_WAIT_MILLISECONDS'),
@@ -422,6 +423,10 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   for (const store of config.stores) {
     if (names.has(store.name)) throw new ConfigError(`stores: the store name "${store.name}" is used twice`);
     names.add(store.name);
+  }
+  // Unless it was set, the default page follows a cap below it (MAX_PAGE_SIZE=10 alone is a whole setting).
+  if ((merged as Record<string, unknown>)['defaultPageSize'] === undefined) {
+    config.defaultPageSize = Math.min(config.defaultPageSize, config.maxPageSize);
   }
   if (config.defaultPageSize > config.maxPageSize) {
     throw new ConfigError('defaultPageSize: must not exceed maxPageSize');

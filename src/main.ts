@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, withDefaultConfigFile } from './config.ts';
 import { EMBEDDED_CONNECTION_SETTINGS, startEmbeddedDatabase } from './db/embedded.ts';
 import { NotificationHub } from './db/notifications.ts';
 import { createPool, type Pool } from './db/pool.ts';
+import { missingProjection } from './projection/schema.ts';
 import { SyncWorker } from './projection/worker.ts';
 import { demoConfigOverrides } from './demo/config.ts';
 import { createDemoUsers, demoSessionKey, seedDemoSessions } from './demo/seed.ts';
@@ -17,11 +18,10 @@ import { createHttpFront } from './ops/http.ts';
 
 /** Starts the server: on DATABASE_URL if set, else on an embedded PGlite filled with demo data. */
 async function main() {
-  // The demo's typed fields apply only when nothing else configures fields.
-  const loaded =
-    process.env['DATABASE_URL'] || process.env['DATABASE_URL_FILE']
-      ? loadConfig(withDefaultConfigFile(process.env))
-      : loadConfig(process.env, demoConfigOverrides);
+  // The embedded demo, with its stores, fields and GraphiQL, only where neither the environment nor the
+  // config file names a database: the demo's settings must never replace a deployment's.
+  const deployed = loadConfig(withDefaultConfigFile(process.env));
+  const loaded = deployed.databaseUrl ? deployed : loadConfig(process.env, demoConfigOverrides);
   // The server's bulk decoding has its own thread count (see serverDecodeThreads).
   const config = { ...loaded, decodeThreads: loaded.serverDecodeThreads };
   const logger = createLogger(config.logLevel);
@@ -50,6 +50,15 @@ async function main() {
     },
     { pool, logger, migrate: embedded ? true : undefined, notifications },
   );
+  if (!embedded && !config.migrateOnStart) {
+    const missing = await missingProjection(pool, config);
+    if (missing.length > 0) {
+      throw new StartRefused(
+        `migrateOnStart is off and this configuration's projection is not installed (${missing.join('; ')}): ` +
+          'run "sessiongraph migrate" with this configuration first, or start with MIGRATE_ON_START=true',
+      );
+    }
+  }
   if (embedded) await seedDemoSessions(pool);
   const demoToken = embedded ? await mintDemoToken(pool) : null;
   await refuseUnauthenticatedExposure(app, pool);

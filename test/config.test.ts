@@ -43,6 +43,18 @@ describe('configuration', () => {
     expect(loadConfig({}, { sweepDutyCycle: 0.05 }).sweepDutyCycle).toBe(0.05);
   });
 
+  it('should follow a page cap below the default page unless the default is set, and refuse a default above the cap', () => {
+    expect(loadConfig({ MAX_PAGE_SIZE: '10' })).toMatchObject({ maxPageSize: 10, defaultPageSize: 10 });
+    expect(loadConfig({ MAX_PAGE_SIZE: '10', DEFAULT_PAGE_SIZE: '5' })).toMatchObject({
+      maxPageSize: 10,
+      defaultPageSize: 5,
+    });
+    expect(loadConfig({})).toMatchObject({ maxPageSize: 100, defaultPageSize: 20 });
+    expect(() => loadConfig({ MAX_PAGE_SIZE: '10', DEFAULT_PAGE_SIZE: '50' })).toThrow(
+      new ConfigError('defaultPageSize: must not exceed maxPageSize'),
+    );
+  });
+
   it('should refuse unknown settings anywhere, naming each and the nearest known one', () => {
     const refused = () =>
       loadConfig(

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { createSessionTable } from './frameworks/express-app.ts';
 import { prepareWebpyDatabase, writeWebpy } from './frameworks/webpy-harness.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { type ServerProcess, startServerProcess } from './helpers/process.ts';
+import { until } from './helpers/until.ts';
 
 /**
  * `sessiongraph init` on a database as the frameworks left it (Django's migrations and sessions, web.py's
@@ -165,4 +166,53 @@ describe.skipIf(!process.env['DATABASE_URL'])('sessiongraph init', () => {
     expect(body.data.sessions.edges.map(({ node }) => node.status)).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE']);
     expect(body.data.sessions.edges.filter(({ node }) => node.user?.label === 'alice')).toHaveLength(2);
   }, 90_000);
+
+  it('reads the database from DATABASE_URL_FILE, as every other command does', async () => {
+    const urlFile = join(directory, 'database-url');
+    writeFileSync(urlFile, `${database.url}\n`);
+    const out = join(directory, 'from-file.jsonc');
+    const { code, stdout } = await init(
+      { DATABASE_URL: '', DATABASE_URL_FILE: urlFile, DJANGO_SECRET_KEY: SECRET },
+      '--out',
+      out,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('django_session');
+  }, 60_000);
+
+  it('with migrateOnStart off: refuses to start without the projection, and serves new Django sessions once `sessiongraph migrate` has run', async () => {
+    await server?.stop();
+    server = undefined;
+    const out = join(directory, 'sessiongraph.jsonc');
+    const env = { DATABASE_URL: database.url, SESSIONGRAPH_CONFIG: out, DJANGO_SECRET_KEY: SECRET };
+    // As a release that deploys a new store finds it: the framework table without sessiongraph's triggers.
+    await pool.query('DROP TRIGGER sessiongraph_capture ON public.django_session');
+    await expect(startServerProcess({ ...env, MIGRATE_ON_START: 'false' })).rejects.toThrow(
+      /trigger sessiongraph_capture on "public"\."django_session" \(store "django"\)[\s\S]*run "sessiongraph migrate"/,
+    );
+
+    const migrated = await execute('npx', ['tsx', 'src/cli.ts', 'migrate'], {
+      env: { ...process.env, ...env },
+    });
+    expect(migrated.stdout).toContain('projection triggers in place on "public"."django_session"');
+    server = await startServerProcess({ ...env, MIGRATE_ON_START: 'false' });
+
+    // Django writes a session; the server that did not migrate shows it.
+    await runDjango(djangoEnvironment(database.url, SECRET), 'write', [
+      { name: 'd', user: 'alice', data: { page: 'after-migrate' } },
+    ]);
+    const { token } = await createToken(pool, 'init-migrate', ['sessions:read'], null);
+    const pages = async () => {
+      const response = await fetch(`${server!.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ sessions(store: "django") { edges { node { data } } } }' }),
+      });
+      const body = (await response.json()) as {
+        data: { sessions: { edges: { node: { data: Record<string, unknown> } }[] } };
+      };
+      return body.data.sessions.edges.map(({ node }) => node.data['page']);
+    };
+    await until(async () => (await pages()).includes('after-migrate'), 20_000);
+  }, 120_000);
 });

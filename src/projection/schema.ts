@@ -1,7 +1,12 @@
 import type { Config, FieldConfig, StoreConfig } from '../config.ts';
 import type { Pool, Queryable } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
-import { dropTombstoneTrigger, TOMBSTONE_TRIGGER, tombstoneStatements } from '../security/tombstones.ts';
+import {
+  dropTombstoneTrigger,
+  storeRevokesStick,
+  TOMBSTONE_TRIGGER,
+  tombstoneStatements,
+} from '../security/tombstones.ts';
 import { isFrameworkKind } from '../stores/registry.ts';
 import { quoteIdent, quoteQualified } from '../users/catalog.ts';
 import { fieldColumn, fieldSqlType } from './rows.ts';
@@ -28,6 +33,9 @@ const captureFunction = (store: FrameworkStoreConfig) =>
 const truncateFunction = (store: FrameworkStoreConfig) =>
   `sessiongraph.${quoteIdent(`capture_truncate_${store.name}`)}`;
 const TRUNCATE_TRIGGER = 'sessiongraph_capture_truncate';
+/** The triggers captureStatements puts on every framework table; tombstoneStatements adds its own where revokes stick. */
+const CAPTURE_TRIGGERS = ['sessiongraph_capture', TRUNCATE_TRIGGER];
+const ALL_TRIGGERS = [...CAPTURE_TRIGGERS, TOMBSTONE_TRIGGER];
 
 /**
  * The key a TRUNCATE queues: no framework key is empty. The sync worker answers it by queueing every
@@ -152,6 +160,40 @@ export async function ensureProjection(pool: Pool, config: Config): Promise<void
   });
 }
 
+/**
+ * What of the deployment's projection DDL (projectionStatements) is not in the database: a framework table's
+ * triggers, a field's column. A server that does not migrate (`migrateOnStart: false`) refuses to start on
+ * any of it: without the triggers a framework's writes never reach the projection, and the API would quietly
+ * show none of them.
+ */
+export async function missingProjection(db: Queryable, config: Config): Promise<string[]> {
+  const missing: string[] = [];
+  const stores = config.stores.filter(isFrameworkStore);
+  if (stores.length === 0 && config.fields.length === 0) return missing;
+  const installed = await db.query<{ table_name: string; name: string }>(
+    `/* projectionTriggers */ SELECT t.name AS table_name, tg.tgname AS name FROM unnest($2::text[]) AS t(name)
+       JOIN pg_trigger tg ON tg.tgrelid = to_regclass(t.name) AND tg.tgname = ANY($1::text[])`,
+    [ALL_TRIGGERS, stores.map(storeTable)],
+  );
+  for (const store of stores) {
+    const expected = storeRevokesStick(store) ? ALL_TRIGGERS : CAPTURE_TRIGGERS;
+    for (const trigger of expected) {
+      if (!installed.rows.some((row) => row.table_name === storeTable(store) && row.name === trigger))
+        missing.push(`trigger ${trigger} on ${storeTable(store)} (store "${store.name}")`);
+    }
+  }
+  const columns = await db.query<{ name: string }>(
+    `/* projectionColumns */ SELECT attname AS name FROM pg_attribute
+      WHERE attrelid = to_regclass('sessiongraph.projection') AND attnum > 0 AND NOT attisdropped`,
+  );
+  const present = new Set(columns.rows.map((row) => row.name));
+  for (const field of config.fields) {
+    if (!present.has(fieldColumn(field)))
+      missing.push(`column sessiongraph.projection.${fieldColumn(field)} (field "${field.name}")`);
+  }
+  return missing;
+}
+
 /** Removes everything sessiongraph installed; the framework tables keep their rows and lose only the triggers. */
 export async function uninstall(db: Queryable, config: Config): Promise<string[]> {
   const done: string[] = [];
@@ -163,7 +205,7 @@ export async function uninstall(db: Queryable, config: Config): Promise<string[]
       ])
     ).rowCount ?? 0) > 0;
   for (const store of config.stores.filter(isFrameworkStore)) {
-    for (const trigger of ['sessiongraph_capture', TRUNCATE_TRIGGER, TOMBSTONE_TRIGGER]) {
+    for (const trigger of ALL_TRIGGERS) {
       if (!(await present(storeTable(store), trigger))) continue;
       await db.query(
         trigger === TOMBSTONE_TRIGGER
@@ -176,7 +218,8 @@ export async function uninstall(db: Queryable, config: Config): Promise<string[]
   // Triggers of stores no longer configured are found through the catalog, so none is left behind.
   const leftovers = await db.query<{ relation: string; name: string }>(
     `SELECT tgrelid::regclass::text AS relation, tgname AS name FROM pg_trigger
-      WHERE tgname IN ('sessiongraph_capture', '${TRUNCATE_TRIGGER}', '${TOMBSTONE_TRIGGER}')`,
+      WHERE tgname = ANY($1::text[])`,
+    [ALL_TRIGGERS],
   );
   for (const { relation, name } of leftovers.rows) {
     await db.query(`DROP TRIGGER IF EXISTS ${name} ON ${relation}`);
