@@ -18,7 +18,7 @@ import { init } from './init/init.ts';
 import { progressLine, progressWriter } from './projection/progress.ts';
 import { isFrameworkStore, storeTable, uninstall } from './projection/schema.ts';
 import { SyncWorker } from './projection/worker.ts';
-import { type App, createApp, pipelinesTransactions, poolTimeouts } from './app.ts';
+import { type App, createApp, pipelinesTransactions } from './app.ts';
 import type { ProjectableStore } from './projection/projector.ts';
 import type { SessionStore } from './stores/types.ts';
 import { sweepExpired } from './sessions/sweep.ts';
@@ -118,7 +118,7 @@ Deletes expired sessions of every configured store in batches sized so that none
 sweepLockMilliseconds (at most sweepBatchSize rows), resting between batches so that it is busy only
 sweepDutyCycle of the time (0.33: writers' commits need the disk too), printing progress, then the count
 per store; also prunes expired tombstones and idempotency keys. Ctrl-C stops it after the batch in flight,
-with the counts so far (exit code 130); a second Ctrl-C stops it at once.
+with the counts so far (exit code 130; 143 after SIGTERM); a second Ctrl-C stops it at once.
 `,
   sync: `usage: sessiongraph sync [--backfill [--restart] | --verify]
 
@@ -203,23 +203,21 @@ async function run(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   // Pipelined as the server's pool is: a sweep batch's delete leaves with its COMMIT in one write, so its rows
   // are not held across a round trip.
-  const pool = createPool(config.databaseUrl, 2, poolTimeouts(config), {
-    pipeline: pipelinesTransactions(config),
-  });
+  const pool = createPool(config.databaseUrl, 2, {}, { pipeline: pipelinesTransactions(config) });
   try {
     switch (command) {
       case 'migrate': {
-        const catalog = await readUsersCatalog(pool, config.users);
-        const applied = await migrate(pool, { users: catalog });
+        const before = new Set(await appliedMigrations(pool).catch(() => []));
+        // As a server that migrates does at start: the migrations, then what this configuration needs of the
+        // database (each framework table's triggers, once its store has checked the table; the fields' columns).
+        await createApp(config, { pool, logger, migrate: true });
         const now = await appliedMigrations(pool);
+        const applied = now.filter((version) => !before.has(version));
         process.stdout.write(
           applied.length > 0
             ? `applied migrations ${applied.join(', ')}; schema sessiongraph is at version ${latestMigration}\n`
             : `nothing to do; schema sessiongraph is at version ${Math.max(...now)}\n`,
         );
-        // The deployment's part, as a server that migrates installs it at start: each framework table's
-        // triggers (its stores check their tables first) and the typed fields' columns.
-        await createApp(config, { pool, logger, migrate: true });
         const tables = config.stores.filter(isFrameworkStore).map(storeTable);
         if (tables.length > 0) process.stdout.write(`projection triggers in place on ${tables.join(', ')}\n`);
         return 0;
@@ -233,10 +231,15 @@ async function run(argv: string[]): Promise<number> {
         );
         const started = new Map<string, number>();
         const progress = progressWriter();
-        // Ctrl-C (or SIGTERM) stops the sweep after the batch in flight, with its counts; a second, at once.
+        // Ctrl-C (or SIGTERM) stops the sweep after the batch in flight, whose events go out after its
+        // commit, and prints the counts so far; a second signal stops it at once.
         const stopping = new AbortController();
-        const stop = () => {
-          if (stopping.signal.aborted) process.exit(130);
+        let exitCode = 0;
+        const stop = (signal: NodeJS.Signals) => {
+          const code = signal === 'SIGTERM' ? 143 : 130;
+          if (stopping.signal.aborted) process.exit(code);
+          exitCode = code;
+          process.stderr.write('\nstopping after the batch in flight (again to stop at once)\n');
           stopping.abort();
         };
         process.on('SIGINT', stop);
@@ -267,7 +270,7 @@ async function run(argv: string[]): Promise<number> {
         const sessions = `${total} expired session${total === 1 ? '' : 's'}`;
         if (stopping.signal.aborted) {
           process.stdout.write(`stopped: swept ${sessions}; the rest are left for the next sweep\n`);
-          return 130;
+          return exitCode;
         }
         process.stdout.write(`swept ${sessions}\n`);
         return 0;

@@ -363,6 +363,24 @@ export function withDefaultConfigFile(env: Env): Env {
 }
 
 /**
+ * Whether a deployment's database is named: by DATABASE_URL (or its _FILE), or by `databaseUrl` in the config
+ * file (SESSIONGRAPH_CONFIG, else ./sessiongraph.jsonc). Only the key is read here, so a default file that is
+ * unreadable or names secrets not set (what `init` leaves for a later `npm start` with DATABASE_URL) does not
+ * keep the embedded demo from starting; an explicit SESSIONGRAPH_CONFIG that cannot be read is an error.
+ */
+export function namesDatabase(env: Env): boolean {
+  if (secretOrFile(env, 'DATABASE_URL')) return true;
+  const path = withDefaultConfigFile(env)['SESSIONGRAPH_CONFIG'];
+  if (!path) return false;
+  try {
+    return readConfigFile(path)['databaseUrl'] !== undefined;
+  } catch (error) {
+    if (env['SESSIONGRAPH_CONFIG'] !== undefined) throw error;
+    return false;
+  }
+}
+
+/**
  * Reads `SESSIONGRAPH_CONFIG` (JSON, comments allowed), then lets environment variables override single
  * settings.
  */

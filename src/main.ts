@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { type App, createApp, pipelinesTransactions, poolTimeouts } from './app.ts';
 import { createToken, SCOPES } from './auth/tokens.ts';
 import { liveTokenCount } from './auth/tokens.sql.ts';
-import { ConfigError, loadConfig, withDefaultConfigFile } from './config.ts';
+import { ConfigError, loadConfig, namesDatabase, withDefaultConfigFile } from './config.ts';
 import { EMBEDDED_CONNECTION_SETTINGS, startEmbeddedDatabase } from './db/embedded.ts';
 import { NotificationHub } from './db/notifications.ts';
 import { createPool, type Pool } from './db/pool.ts';
@@ -16,12 +16,16 @@ import { UsersTableError } from './users/catalog.ts';
 import { createGraphql } from './yoga.ts';
 import { createHttpFront } from './ops/http.ts';
 
-/** Starts the server: on DATABASE_URL if set, else on an embedded PGlite filled with demo data. */
+/**
+ * Starts the server: on the database DATABASE_URL or the config file names, else on an embedded PGlite filled
+ * with demo data.
+ */
 async function main() {
   // The embedded demo, with its stores, fields and GraphiQL, only where neither the environment nor the
   // config file names a database: the demo's settings must never replace a deployment's.
-  const deployed = loadConfig(withDefaultConfigFile(process.env));
-  const loaded = deployed.databaseUrl ? deployed : loadConfig(process.env, demoConfigOverrides);
+  const loaded = namesDatabase(process.env)
+    ? loadConfig(withDefaultConfigFile(process.env))
+    : loadConfig(process.env, demoConfigOverrides);
   // The server's bulk decoding has its own thread count (see serverDecodeThreads).
   const config = { ...loaded, decodeThreads: loaded.serverDecodeThreads };
   const logger = createLogger(config.logLevel);
@@ -149,7 +153,7 @@ function startSweeper(app: App): { stop(): Promise<void> } | null {
         const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
         app.metrics.swept.inc(total);
         app.logger.info(
-          { deleted: total, stopped: stopping.signal.aborted },
+          { deleted: total, byStore: deleted, stopped: stopping.signal.aborted },
           stopping.signal.aborted ? 'sweep stopped for shutdown' : 'swept expired sessions',
         );
       })

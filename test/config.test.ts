@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig, namesDatabase } from '../src/config.ts';
 import { appliedMigrations, latestMigration, migrate, migrations } from '../src/db/migrations.ts';
 import { createPool, type Pool } from '../src/db/pool.ts';
 import { createDemoUsers } from '../src/demo/seed.ts';
@@ -53,6 +53,36 @@ describe('configuration', () => {
     expect(() => loadConfig({ MAX_PAGE_SIZE: '10', DEFAULT_PAGE_SIZE: '50' })).toThrow(
       new ConfigError('defaultPageSize: must not exceed maxPageSize'),
     );
+  });
+
+  it('should run the demo only where neither the environment nor the config file names a database', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-names-'));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const named = file('named.json', '{ "databaseUrl": "postgres://db.example/app" }');
+    // What `init` writes before the secret is set: loading it whole would fail on the secret.
+    const unset = file(
+      'unset.jsonc',
+      '{ "stores": [{ "kind": "django", "name": "django", "secretKey": { "env": "SG_UNSET_SECRET" } }] }',
+    );
+    expect(namesDatabase({ DATABASE_URL: 'postgres://db.example/app' })).toBe(true);
+    expect(namesDatabase({ SESSIONGRAPH_CONFIG: named })).toBe(true);
+    expect(namesDatabase({ SESSIONGRAPH_CONFIG: unset })).toBe(false);
+    expect(() => namesDatabase({ SESSIONGRAPH_CONFIG: join(dir, 'missing.json') })).toThrow(ConfigError);
+    // ./sessiongraph.jsonc is read only for its databaseUrl, and one that cannot be read is no deployment.
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      expect(namesDatabase({})).toBe(false);
+      file('sessiongraph.jsonc', '{ not json');
+      expect(namesDatabase({})).toBe(false);
+      file('sessiongraph.jsonc', '{ "databaseUrl": "postgres://db.example/app" }');
+      expect(namesDatabase({})).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('should refuse unknown settings anywhere, naming each and the nearest known one', () => {

@@ -3,6 +3,7 @@ import { createDjangoCodec, djangoSessionAuthHash } from '../src/codecs/django.t
 import { decodeWebpySession, encodeWebpySession } from '../src/codecs/webpy.ts';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { missingProjection } from '../src/projection/schema.ts';
 import { SyncWorker } from '../src/projection/worker.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
 import { createLogger } from '../src/log.ts';
@@ -570,6 +571,31 @@ describe('projection', () => {
     expect(page.data!.sessions.totalCount).toBe(1);
     expect(page.data!.sessions.edges.map((edge) => edge.node.userId)).toEqual([String(users['ada'])]);
     expect(await changes()).toBe(0);
+  });
+
+  it('should name what a server that does not migrate would miss: a trigger, one calling a renamed store’s function, a field’s column', async () => {
+    expect(await missingProjection(t.pool, t.app.config)).toEqual([]);
+    // The Django store renamed in the configuration, no migrate since: its table's triggers still call the
+    // old store's functions.
+    const renamed = {
+      ...t.app.config,
+      stores: t.app.config.stores.map((store) =>
+        store.name === 'django' ? { ...store, name: 'web' } : store,
+      ),
+      fields: [
+        ...t.app.config.fields,
+        { name: 'theme', path: ['theme'], type: 'String' as const, indexed: false },
+      ],
+    };
+    const missing = await missingProjection(t.pool, renamed);
+    expect(missing).toEqual(
+      expect.arrayContaining([
+        'trigger sessiongraph_capture on "public"."django_session" (store "web")',
+        'trigger sessiongraph_capture_truncate on "public"."django_session" (store "web")',
+        'column sessiongraph.projection.f_theme (field "theme")',
+      ]),
+    );
+    expect(missing.filter((item) => item.includes('webpy'))).toEqual([]);
   });
 
   it('should build a store’s projection again when the way its rows decode changes', async () => {

@@ -34,6 +34,21 @@ const countExpired = async (db: ReturnType<typeof demoUsersDatabase>) =>
     )
   ).rows[0]!.n;
 
+/**
+ * Exactly `count` expired sessions, each deleted in 5 ms: the first batch (100 rows) takes half a second, and
+ * the rest after it (sweepDutyCycle 0.05) about 9 s.
+ */
+async function slowDeletes(db: ReturnType<typeof demoUsersDatabase>, count: number) {
+  await db.pool.query(`
+    DROP TRIGGER IF EXISTS slow_delete ON sessiongraph.sessions;
+    DELETE FROM sessiongraph.sessions;
+    CREATE OR REPLACE FUNCTION public.slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_sleep(0.005); RETURN OLD; END $$;
+    CREATE TRIGGER slow_delete BEFORE DELETE ON sessiongraph.sessions
+      FOR EACH ROW EXECUTE FUNCTION public.slow_delete();`);
+  await seedExpired(db, 1000, count);
+}
+
 describe.skipIf(!process.env['DATABASE_URL'])('the server sweeper', () => {
   const db = demoUsersDatabase();
   let server: ServerProcess;
@@ -73,13 +88,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('the server sweeper', () => {
   }, 60_000);
 
   it('should stop a sweep in its rest on SIGTERM, leave the rest expired for the next one, and exit 0', async () => {
-    // 5 ms a deleted row: the first batch (100 rows) takes half a second, the rest after it about 9 s.
-    await db.pool.query(`
-      CREATE FUNCTION public.slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN PERFORM pg_sleep(0.005); RETURN OLD; END $$;
-      CREATE TRIGGER slow_delete BEFORE DELETE ON sessiongraph.sessions
-        FOR EACH ROW EXECUTE FUNCTION public.slow_delete();`);
-    await seedExpired(db, 1000, 1000);
+    await slowDeletes(db, 1000);
     await until(async () => (await countExpired(db)) < 1000, 20_000);
     const code = await server.stop('SIGTERM');
     expect(code).toBe(0);
@@ -94,7 +103,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('the server sweeper', () => {
   }, 60_000);
 
   it('should stop `sessiongraph sweep` on Ctrl-C after the batch in flight, print what it deleted, and exit 130', async () => {
-    // What the server left: 900 expired rows, still deleted at 5 ms each (the previous test's trigger).
+    await slowDeletes(db, 900);
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sweep'], {
       env: { ...process.env, DATABASE_URL: db.database.url, SESSIONGRAPH_CONFIG: config },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -76,7 +76,7 @@ export async function init(
     ...(secrets.length ? [`  set ${secrets.join(', ')} in the environment`] : []),
     ...(users ? [] : ['  add "users": {"table", "key"} (the server needs the application\'s users table)']),
     options.out === DEFAULT_CONFIG_FILE
-      ? '  npm start      (with DATABASE_URL set, it reads ./sessiongraph.jsonc)'
+      ? '  npm start      (with DATABASE_URL set, it reads ./sessiongraph.jsonc; without, it starts the demo)'
       : `  SESSIONGRAPH_CONFIG=${options.out} npm start      (with DATABASE_URL set)`,
     '',
   ];

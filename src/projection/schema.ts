@@ -5,6 +5,7 @@ import {
   dropTombstoneTrigger,
   storeRevokesStick,
   TOMBSTONE_TRIGGER,
+  tombstoneFunction,
   tombstoneStatements,
 } from '../security/tombstones.ts';
 import { isFrameworkKind } from '../stores/registry.ts';
@@ -33,9 +34,8 @@ const captureFunction = (store: FrameworkStoreConfig) =>
 const truncateFunction = (store: FrameworkStoreConfig) =>
   `sessiongraph.${quoteIdent(`capture_truncate_${store.name}`)}`;
 const TRUNCATE_TRIGGER = 'sessiongraph_capture_truncate';
-/** The triggers captureStatements puts on every framework table; tombstoneStatements adds its own where revokes stick. */
-const CAPTURE_TRIGGERS = ['sessiongraph_capture', TRUNCATE_TRIGGER];
-const ALL_TRIGGERS = [...CAPTURE_TRIGGERS, TOMBSTONE_TRIGGER];
+/** Every trigger sessiongraph may have put on a framework table, for uninstall to find. */
+const ALL_TRIGGERS = ['sessiongraph_capture', TRUNCATE_TRIGGER, TOMBSTONE_TRIGGER];
 
 /**
  * The key a TRUNCATE queues: no framework key is empty. The sync worker answers it by queueing every
@@ -162,34 +162,45 @@ export async function ensureProjection(pool: Pool, config: Config): Promise<void
 
 /**
  * What of the deployment's projection DDL (projectionStatements) is not in the database: a framework table's
- * triggers, a field's column. A server that does not migrate (`migrateOnStart: false`) refuses to start on
- * any of it: without the triggers a framework's writes never reach the projection, and the API would quietly
- * show none of them.
+ * trigger calling this store's function (a store renamed since the last migrate still has its old store's),
+ * a field's column. A server that does not migrate (`migrateOnStart: false`) refuses to start on any of it:
+ * without the triggers a framework's writes never reach the projection, and the API would quietly show none
+ * of them.
  */
 export async function missingProjection(db: Queryable, config: Config): Promise<string[]> {
+  const expected = config.stores.filter(isFrameworkStore).flatMap((store) => {
+    const table = storeTable(store);
+    const triggers: [string, string][] = [
+      ['sessiongraph_capture', captureFunction(store)],
+      [TRUNCATE_TRIGGER, truncateFunction(store)],
+    ];
+    if (storeRevokesStick(store)) triggers.push([TOMBSTONE_TRIGGER, tombstoneFunction(store.name)]);
+    return triggers.map(([trigger, fn]) => ({ store: store.name, table, trigger, fn }));
+  });
   const missing: string[] = [];
-  const stores = config.stores.filter(isFrameworkStore);
-  if (stores.length === 0 && config.fields.length === 0) return missing;
-  const installed = await db.query<{ table_name: string; name: string }>(
-    `/* projectionTriggers */ SELECT t.name AS table_name, tg.tgname AS name FROM unnest($2::text[]) AS t(name)
-       JOIN pg_trigger tg ON tg.tgrelid = to_regclass(t.name) AND tg.tgname = ANY($1::text[])`,
-    [ALL_TRIGGERS, stores.map(storeTable)],
-  );
-  for (const store of stores) {
-    const expected = storeRevokesStick(store) ? ALL_TRIGGERS : CAPTURE_TRIGGERS;
-    for (const trigger of expected) {
-      if (!installed.rows.some((row) => row.table_name === storeTable(store) && row.name === trigger))
-        missing.push(`trigger ${trigger} on ${storeTable(store)} (store "${store.name}")`);
-    }
+  if (expected.length > 0) {
+    const found = await db.query<{ i: string }>(
+      `/* projectionTriggers */ SELECT e.i::text AS i
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(tbl, trigger_name, fn, i)
+        WHERE EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = to_regclass(e.tbl)
+                         AND tg.tgname = e.trigger_name AND tg.tgfoid = to_regproc(e.fn))`,
+      [expected.map((e) => e.table), expected.map((e) => e.trigger), expected.map((e) => e.fn)],
+    );
+    const present = new Set(found.rows.map((row) => Number(row.i)));
+    expected.forEach((e, index) => {
+      if (!present.has(index + 1)) missing.push(`trigger ${e.trigger} on ${e.table} (store "${e.store}")`);
+    });
   }
-  const columns = await db.query<{ name: string }>(
-    `/* projectionColumns */ SELECT attname AS name FROM pg_attribute
-      WHERE attrelid = to_regclass('sessiongraph.projection') AND attnum > 0 AND NOT attisdropped`,
-  );
-  const present = new Set(columns.rows.map((row) => row.name));
-  for (const field of config.fields) {
-    if (!present.has(fieldColumn(field)))
-      missing.push(`column sessiongraph.projection.${fieldColumn(field)} (field "${field.name}")`);
+  if (config.fields.length > 0) {
+    const columns = await db.query<{ name: string }>(
+      `/* projectionColumns */ SELECT attname AS name FROM pg_attribute
+        WHERE attrelid = to_regclass('sessiongraph.projection') AND attnum > 0 AND NOT attisdropped`,
+    );
+    const present = new Set(columns.rows.map((row) => row.name));
+    for (const field of config.fields) {
+      if (!present.has(fieldColumn(field)))
+        missing.push(`column sessiongraph.projection.${fieldColumn(field)} (field "${field.name}")`);
+    }
   }
   return missing;
 }

@@ -40,7 +40,8 @@ export function storeRevokesStick(store: StoreConfig): boolean {
 
 const TRIGGER = 'sessiongraph_tombstone';
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-const tombstoneFunction = (storeName: string) => `sessiongraph.${quoteIdent(`tombstone_${storeName}`)}`;
+export const tombstoneFunction = (storeName: string) =>
+  `sessiongraph.${quoteIdent(`tombstone_${storeName}`)}`;
 
 /**
  * The trigger of one framework store (`table` already quoted), safe to repeat. For a store kind that

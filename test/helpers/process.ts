@@ -61,7 +61,8 @@ export async function startServerProcess(
   child.stderr!.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then the process's last output has been read too.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -70,7 +71,10 @@ export async function startServerProcess(
       () => false,
     );
     if (up) break;
-    if (child.exitCode !== null) throw new Error(`server exited at start:\n${output}`);
+    if (child.exitCode !== null) {
+      await exited;
+      throw new Error(`server exited at start:\n${output}`);
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`server did not listen within 60 s:\n${output}`);
