@@ -90,7 +90,17 @@ export const configSchema = z
         trustProxy: false,
       }),
     /** Origins allowed to call cross-origin with credentials (CORS); none by default. */
-    corsOrigins: z.array(z.string().url()).default([]),
+    corsOrigins: z
+      .array(
+        z
+          .string()
+          .url()
+          // A browser's Origin header is scheme, host and port alone: "https://app.example/" never matches it.
+          .refine((origin) => new URL(origin).origin === origin, {
+            message: 'must be an origin alone (scheme, host, port), e.g. "https://app.example"',
+          }),
+      )
+      .default([]),
     /** Top-level data keys a browser may change in its own session (`updateCurrentSession`). */
     clientWritableKeys: z.array(z.string().min(1)).default([]),
     /** After a session ends, its key is refused on re-insert for this long (frameworks that upsert). */

@@ -55,6 +55,15 @@ describe('configuration', () => {
     );
   });
 
+  it('should take CORS origins only as browsers send them', () => {
+    expect(loadConfig({}, { corsOrigins: ['https://app.example'] }).corsOrigins).toEqual([
+      'https://app.example',
+    ]);
+    expect(() => loadConfig({}, { corsOrigins: ['https://app.example/'] })).toThrow(
+      /must be an origin alone/,
+    );
+  });
+
   it('should run the demo only where neither the environment nor the config file names a database', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sg-names-'));
     const file = (name: string, text: string) => {

@@ -158,6 +158,9 @@ export interface CreateSessionArgs extends Omit<ExpiryInput, 'extendBySeconds'> 
   userAgent?: string | null;
 }
 
+/** Retries of a keyed mutation rolled back to end a deadlock (see mutate). */
+const MAX_DEADLOCK_RETRIES = 3;
+
 /**
  * A mutation's transaction; with an Idempotency-Key, also its claim on the key (src/sessions/idempotency.ts),
  * so a retried request returns the first result instead of repeating the work.
@@ -174,15 +177,17 @@ async function mutate<T>(
   const steps = scope.steps;
   const attempt = () =>
     ctx.db.transaction((tx) => idempotentStep(tx, scope, operation, input, () => work(tx), fromWrittenRow));
-  try {
-    return await attempt();
-  } catch (error) {
-    // A compiled update under the same key takes the session's row before the key, this way the key before
-    // the row: PostgreSQL ends that deadlock by rolling one back, and if it was this one, nothing of it was
-    // kept, so it runs again as the same step.
-    if (!isDeadlock(error)) throw error;
-    scope.steps = steps;
-    return attempt();
+  for (let retries = 0; ; retries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      // A compiled update under the same key takes the session's row before the key, this way the key before
+      // the row: PostgreSQL ends that deadlock by rolling one back, and if it was this one, nothing of it was
+      // kept, so it runs again as the same step. Several compiled requests racing under one key can do that
+      // to it more than once.
+      if (!isDeadlock(error) || retries >= MAX_DEADLOCK_RETRIES) throw error;
+      scope.steps = steps;
+    }
   }
 }
 
