@@ -150,8 +150,11 @@ function startSweeper(app: App): { stop(): Promise<void> } | null {
     if (sweeping) return;
     sweeping = sweepExpired(app, app.pool, undefined, stopping.signal)
       .then((deleted) => {
-        const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
-        app.metrics.swept.inc(total);
+        let total = 0;
+        for (const [store, count] of Object.entries(deleted)) {
+          app.metrics.swept.inc({ store }, count);
+          total += count;
+        }
         app.logger.info(
           { deleted: total, byStore: deleted, stopped: stopping.signal.aborted },
           stopping.signal.aborted ? 'sweep stopped for shutdown' : 'swept expired sessions',

@@ -79,7 +79,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('the server sweeper', () => {
       const text = await (
         await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
       ).text();
-      return text.includes('\nsessiongraph_sweeper_deleted_total 5\n');
+      return text.includes('\nsessiongraph_sweeper_deleted_total{store="native"} 5\n');
     }, 10_000);
     const log = logOf(server);
     expect(log.filter((line) => line.msg === 'sweep failed')).toEqual([]);

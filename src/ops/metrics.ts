@@ -75,7 +75,8 @@ export function createMetrics(pool: Pool, options: MetricsOptions) {
   });
   const swept = new Counter({
     name: 'sessiongraph_sweeper_deleted_total',
-    help: 'Expired sessions the sweeper deleted.',
+    help: "Expired sessions the server's sweeper deleted, per store.",
+    labelNames: ['store'] as const,
     registers: [registry],
   });
   const compiled = new Counter({
