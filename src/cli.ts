@@ -21,7 +21,7 @@ import { SyncWorker } from './projection/worker.ts';
 import { type App, createApp, pipelinesTransactions } from './app.ts';
 import type { ProjectableStore } from './projection/projector.ts';
 import type { SessionStore } from './stores/types.ts';
-import { sweepExpired } from './sessions/sweep.ts';
+import { sweepExpired, sweptTotal } from './sessions/sweep.ts';
 import { countedStats } from './db/session-counts.ts';
 import { isFrameworkKind } from './stores/registry.ts';
 import { readUsersCatalog, UsersTableError } from './users/catalog.ts';
@@ -264,7 +264,7 @@ async function run(argv: string[]): Promise<number> {
           process.off('SIGTERM', stop);
         }
         progress.done();
-        const total = Object.values(deleted).reduce((sum, count) => sum + count, 0);
+        const total = sweptTotal(deleted);
         for (const [store, count] of Object.entries(deleted))
           process.stdout.write(`${store}: ${count} deleted\n`);
         const sessions = `${total} expired session${total === 1 ? '' : 's'}`;

@@ -11,7 +11,7 @@ import { SyncWorker } from './projection/worker.ts';
 import { demoConfigOverrides } from './demo/config.ts';
 import { createDemoUsers, demoSessionKey, seedDemoSessions } from './demo/seed.ts';
 import { createLogger } from './log.ts';
-import { sweepExpired } from './sessions/sweep.ts';
+import { sweepExpired, sweptTotal } from './sessions/sweep.ts';
 import { UsersTableError } from './users/catalog.ts';
 import { createGraphql } from './yoga.ts';
 import { createHttpFront } from './ops/http.ts';
@@ -150,13 +150,9 @@ function startSweeper(app: App): { stop(): Promise<void> } | null {
     if (sweeping) return;
     sweeping = sweepExpired(app, app.pool, undefined, stopping.signal)
       .then((deleted) => {
-        let total = 0;
-        for (const [store, count] of Object.entries(deleted)) {
-          app.metrics.swept.inc({ store }, count);
-          total += count;
-        }
+        for (const [store, count] of Object.entries(deleted)) app.metrics.swept.inc({ store }, count);
         app.logger.info(
-          { deleted: total, byStore: deleted, stopped: stopping.signal.aborted },
+          { deleted: sweptTotal(deleted), byStore: deleted, stopped: stopping.signal.aborted },
           stopping.signal.aborted ? 'sweep stopped for shutdown' : 'swept expired sessions',
         );
       })

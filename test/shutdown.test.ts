@@ -1,11 +1,8 @@
 import { request } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
 import { demoUsersDatabase } from './helpers/db.ts';
-import { type ServerProcess, startServerProcess } from './helpers/process.ts';
+import { configFile, type ServerProcess, startServerProcess } from './helpers/process.ts';
 
 /** SIGTERM under load: stop accepting, finish every request already accepted, close, exit 0. */
 
@@ -60,19 +57,17 @@ function post(port: number, token: string, body: string): Promise<Outcome> {
 describe.skipIf(!process.env['DATABASE_URL'])('graceful shutdown', () => {
   const db = demoUsersDatabase();
   let server: ServerProcess;
-  let configDir: string | undefined;
+  let config: ReturnType<typeof configFile> | undefined;
 
   beforeAll(async () => {
     // A second of drain delay stands in for the load balancer's deregistration: connections it routed
     // here before the signal are still accepted.
     // No rate limits: twelve clients in a loop are the point here, not a caller to slow down.
-    configDir = mkdtempSync(join(tmpdir(), 'sg-shutdown-'));
-    const config = join(configDir, 'config.json');
-    writeFileSync(config, JSON.stringify({ limits: { perTokenPerMinute: 0, perIpPerMinute: 0 } }));
+    config = configFile({ limits: { perTokenPerMinute: 0, perIpPerMinute: 0 } });
     server = await startServerProcess({
       DATABASE_URL: db.database.url,
       SHUTDOWN_DELAY_SECONDS: '1',
-      SESSIONGRAPH_CONFIG: config,
+      SESSIONGRAPH_CONFIG: config.path,
     });
     await db.pool.query(`INSERT INTO sessiongraph.sessions (key_hash, user_id, data, expires_at)
       SELECT sha256(('k' || g)::bytea), 1 + g % 3, jsonb_build_object('n', g, 'pad', repeat('x', 500)),
@@ -81,7 +76,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('graceful shutdown', () => {
   }, 120_000);
   afterAll(async () => {
     await server?.stop('SIGKILL');
-    if (configDir) rmSync(configDir, { recursive: true, force: true });
+    config?.remove();
   });
 
   it('should answer every request it accepted, refuse new ones, and exit 0', async () => {

@@ -1,34 +1,26 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
 import { demoUsersDatabase } from './helpers/db.ts';
-import { type ServerProcess, startServerProcess } from './helpers/process.ts';
+import { configFile, type ServerProcess, startServerProcess } from './helpers/process.ts';
 
 /** What the server starts on when the config file, not the environment, names the database. */
 describe.skipIf(!process.env['DATABASE_URL'])('a database named by the config file alone', () => {
   const db = demoUsersDatabase();
   let server: ServerProcess;
-  let configDir: string | undefined;
+  let config: ReturnType<typeof configFile> | undefined;
 
   beforeAll(async () => {
-    configDir = mkdtempSync(join(tmpdir(), 'sg-start-'));
-    const config = join(configDir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        databaseUrl: db.database.url,
-        graphiql: false,
-        console: false,
-        fields: [{ name: 'theme', path: 'theme', type: 'String' }],
-      }),
-    );
-    server = await startServerProcess({ DATABASE_URL: '', SESSIONGRAPH_CONFIG: config });
+    config = configFile({
+      databaseUrl: db.database.url,
+      graphiql: false,
+      console: false,
+      fields: [{ name: 'theme', path: 'theme', type: 'String' }],
+    });
+    server = await startServerProcess({ DATABASE_URL: '', SESSIONGRAPH_CONFIG: config.path });
   }, 120_000);
   afterAll(async () => {
     await server?.stop('SIGKILL');
-    if (configDir) rmSync(configDir, { recursive: true, force: true });
+    config?.remove();
   });
 
   it("should serve that database with the file's settings, never the embedded demo's", async () => {

@@ -1,11 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
 import { demoUsersDatabase } from './helpers/db.ts';
-import { type ServerProcess, startServerProcess } from './helpers/process.ts';
+import { configFile, type ServerProcess, startServerProcess } from './helpers/process.ts';
 import { until } from './helpers/until.ts';
 
 /** The server's own sweeper (`sweepIntervalSeconds`): what it counts and logs, and how it stops on SIGTERM. */
@@ -52,23 +49,17 @@ async function slowDeletes(db: ReturnType<typeof demoUsersDatabase>, count: numb
 describe.skipIf(!process.env['DATABASE_URL'])('the server sweeper', () => {
   const db = demoUsersDatabase();
   let server: ServerProcess;
-  let configDir: string | undefined;
-  let config: string;
+  let config: ReturnType<typeof configFile> | undefined;
 
   beforeAll(async () => {
     // Batches may hold their rows for 5 s and the sweep rests 19 times as long as a batch took: with the
     // slow deletes below, a rest of about 9 s follows each batch of 100 rows.
-    configDir = mkdtempSync(join(tmpdir(), 'sg-sweeper-'));
-    config = join(configDir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({ sweepIntervalSeconds: 1, sweepLockMilliseconds: 5000, sweepDutyCycle: 0.05 }),
-    );
-    server = await startServerProcess({ DATABASE_URL: db.database.url, SESSIONGRAPH_CONFIG: config });
+    config = configFile({ sweepIntervalSeconds: 1, sweepLockMilliseconds: 5000, sweepDutyCycle: 0.05 });
+    server = await startServerProcess({ DATABASE_URL: db.database.url, SESSIONGRAPH_CONFIG: config.path });
   }, 120_000);
   afterAll(async () => {
     await server?.stop('SIGKILL');
-    if (configDir) rmSync(configDir, { recursive: true, force: true });
+    config?.remove();
   });
 
   it('should delete expired sessions, count them in sessiongraph_sweeper_deleted_total, and log the sweep', async () => {
@@ -105,7 +96,7 @@ describe.skipIf(!process.env['DATABASE_URL'])('the server sweeper', () => {
   it('should stop `sessiongraph sweep` on Ctrl-C after the batch in flight, print what it deleted, and exit 130', async () => {
     await slowDeletes(db, 900);
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sweep'], {
-      env: { ...process.env, DATABASE_URL: db.database.url, SESSIONGRAPH_CONFIG: config },
+      env: { ...process.env, DATABASE_URL: db.database.url, SESSIONGRAPH_CONFIG: config!.path },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -30,6 +30,10 @@ export interface BatchReport {
   cancelled: boolean;
 }
 
+/** The sessions a sweep deleted over all stores, from what sweepExpired returns. */
+export const sweptTotal = (deleted: Record<string, number>): number =>
+  Object.values(deleted).reduce((sum, count) => sum + count, 0);
+
 /** `deleted`: the store's running total. */
 export type OnBatch = (store: string, deleted: number, batch: BatchReport) => void;
 

@@ -1,6 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** A config file (SESSIONGRAPH_CONFIG) of `settings` in a directory of its own; `remove` deletes both. */
+export function configFile(settings: Record<string, unknown>): { path: string; remove(): void } {
+  const directory = mkdtempSync(join(tmpdir(), 'sg-config-'));
+  const path = join(directory, 'config.json');
+  writeFileSync(path, JSON.stringify(settings));
+  return { path, remove: () => rmSync(directory, { recursive: true, force: true }) };
+}
 
 /**
  * A real `sessiongraph` server process (src/main.ts) on a free port, for what only a process shows:
