@@ -1,3 +1,4 @@
+import './v8-flags.ts';
 import { createServer as createHttpServer } from 'node:http';
 import { type App, createApp, pipelinesTransactions, poolTimeouts } from './app.ts';
 import { createToken, SCOPES } from './auth/tokens.ts';
