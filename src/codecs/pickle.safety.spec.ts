@@ -171,6 +171,40 @@ describe('limits: hostile input returns quickly', () => {
     expect(fits.ok && JSON.stringify(pyToJson(fits.value)).length).toBe(7 * 1026 + 8);
   });
 
+  it('should key dicts and sets by nested tuples and frozensets in time linear in the pickle', () => {
+    // Each level's key used to escape the one below it in JSON: 40 bytes of nested tuples made a 2^30
+    // character key, and 30 levels of (t, t) shared through the memo one of 2^30 parts.
+    const keyed = (key: string) => `}${key}Ns.`;
+    const nested = readPickle(pk(keyed(`\x8c\x01a${'\x85'.repeat(60)}`)));
+    expect(nested.ok).toBe(true);
+    let doubled = '\x8c\x01aq\x000';
+    for (let i = 0; i < 30; i++)
+      doubled += `h${String.fromCharCode(i)}h${String.fromCharCode(i)}\x86q${String.fromCharCode(i + 1)}0`;
+    quick(pk('\x80\x02', keyed(`${doubled}h\x1e`)), 'over-budget');
+    let frozen = '\x80\x04\x8c\x01aq\x000';
+    for (let i = 0; i < 30; i++) {
+      const get = `h${String.fromCharCode(i)}`;
+      frozen += `(${get}K\x00\x86${get}K\x01\x86\x91q${String.fromCharCode(i + 1)}0`;
+    }
+    quick(pk(keyed(`${frozen}h\x1e`)), 'over-budget');
+    // Keys that differ deep inside still differ.
+    const two = read(pk(`}(\x8c\x01a${'\x85'.repeat(60)}N\x8c\x01b${'\x85'.repeat(60)}Nu.`));
+    expect(two.t === 'dict' && two.entries.length).toBe(2);
+  });
+
+  it('should key a set by one long string or big int met 20,000 times through the memo once', () => {
+    // 100 KB of pickle: each item used to copy the 64 KB string (or print the 4,000-digit int) again.
+    const started = performance.now();
+    const text = `X${String.fromCharCode(0, 0, 1, 0)}${'x'.repeat(1 << 16)}q\x00`;
+    const long = readPickle(pk('\x80\x04\x8f', text, '0(', 'h\x00'.repeat(20_000), '\x90.'));
+    expect(long.ok && long.value.t === 'set' && long.value.items).toEqual([str('x'.repeat(1 << 16))]);
+    const big = readPickle(
+      pk('\x80\x02\x8f\x8b', u32(1700), '\x01'.repeat(1700), 'q\x000(', 'h\x00'.repeat(20_000), '\x90.'),
+    );
+    expect(big.ok && big.value.t === 'set' && big.value.items.length).toBe(1);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('should apply custom limits', () => {
     expect(readPickle(pk(']]]aa.'), { maxDepth: 2 }).ok).toBe(false);
     expect(readPickle(pk(']]]aa.'), { maxDepth: 3 }).ok).toBe(true);

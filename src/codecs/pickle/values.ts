@@ -2,6 +2,7 @@
  * The values a pickle holds, as plain data (`PyValue`), and Python's equality between hashable ones (`hashKey`),
  * which dict keys and set items follow when the reader builds them.
  */
+import { createHash } from 'node:crypto';
 import { latin1 } from './text.ts';
 
 /** `datetime.timezone(offset[, name])`. The offset is strictly between -24 h and +24 h. */
@@ -135,10 +136,31 @@ function civilMicros(value: PyDatetime): bigint {
 
 let nanCount = 0;
 
+/** Keys longer than this are replaced by a digest, so that a key's cost never grows with what it stands for. */
+const MAX_KEY_CHARS = 80;
+
+/**
+ * Keys already worked out, by value object. The memo shares one object wherever a pickle reuses a value, so a
+ * long string, a big int or a tuple met a million times as a dict key or set item is keyed once, not once per
+ * place (a few KB of pickle would otherwise copy one 64 KB string a million times).
+ */
+const keyCache = new WeakMap<PyValue, string | null>();
+
+/**
+ * `key` as is when short, else `#` and its SHA-256 (over its UTF-16 code units, so lone surrogates stay
+ * distinct): a function of the key alone, so equal values still get equal keys. No short key starts with `#`.
+ */
+function compact(key: string): string {
+  if (key.length <= MAX_KEY_CHARS) return key;
+  return `#${createHash('sha256').update(key, 'utf16le').digest('base64')}`;
+}
+
 /**
  * A key under which Python considers two hashable values equal: numbers by exact value across
  * bool/int/float/Decimal (1 == 1.0 == True == Decimal('1')), aware datetimes/times by UTC instant,
- * timezones by offset; NaN is only equal to itself. Null for an unhashable value (list, set, dict).
+ * timezones by offset; NaN is only equal to itself (the same object). Null for an unhashable value (list,
+ * set, dict). At most MAX_KEY_CHARS long: a tuple's key holds its items' short keys, never their text, so a
+ * key costs its value's own items however deep the value nests or however often the memo repeats a part.
  */
 export function hashKey(value: PyValue): string | null {
   switch (value.t) {
@@ -146,6 +168,33 @@ export function hashKey(value: PyValue): string | null {
       return 'N';
     case 'bool':
       return value.v ? 'n:1' : 'n:0';
+    case 'str':
+      if (value.v.length <= MAX_KEY_CHARS - 2) return `s:${value.v}`;
+      break;
+    case 'list':
+    case 'set':
+    case 'dict':
+      return null;
+    default:
+      break;
+  }
+  let key = keyCache.get(value);
+  if (key === undefined) {
+    const raw = rawKey(value);
+    key = raw === null ? null : compact(raw);
+    keyCache.set(value, key);
+  }
+  return key;
+}
+
+function rawKey(value: PyValue): string | null {
+  switch (value.t) {
+    case 'none':
+    case 'bool':
+    case 'list':
+    case 'set':
+    case 'dict':
+      return hashKey(value);
     case 'int':
       return `n:${value.v}`;
     case 'float':
@@ -167,10 +216,6 @@ export function hashKey(value: PyValue): string | null {
       }
       return value.t === 'tuple' ? `t:${JSON.stringify(keys)}` : `F:${JSON.stringify(keys.sort())}`;
     }
-    case 'list':
-    case 'set':
-    case 'dict':
-      return null;
     case 'datetime':
       if (value.tz) return `dtz:${civilMicros(value) - BigInt(value.tz.offsetMicroseconds)}`;
       return `dt:${civilMicros(value)}`;
