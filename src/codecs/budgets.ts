@@ -87,6 +87,36 @@ export function jsonTextNestsDeeper(text: string, maxDepth: number): boolean {
   return false;
 }
 
+/**
+ * Whether a JSON text holds more than `maxValues` values, found without parsing: a text with n commas outside
+ * its strings separates at least n + 1 values (checkJsonValue counts every array item and member value, and
+ * the root). Only a lower bound, so a text it passes may still be over, once parsed. As in jsonTextNestsDeeper,
+ * counting commas with the native `indexOf` settles most texts without walking them.
+ */
+export function jsonTextHasMoreValues(text: string, maxValues: number): boolean {
+  if (text.length <= maxValues) return false;
+  let commas = 0;
+  for (let at = text.indexOf(','); at !== -1; at = text.indexOf(',', at + 1)) {
+    commas += 1;
+    if (commas >= maxValues) break;
+  }
+  if (commas < maxValues) return false;
+  commas = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 92) index += 1;
+      else if (code === 34) inString = false;
+    } else if (code === 34) inString = true;
+    else if (code === 44) {
+      commas += 1;
+      if (commas >= maxValues) return true;
+    }
+  }
+  return false;
+}
+
 /** UTF-8 bytes of `JSON.stringify(text)`: the quotes, escapes (`\n`, `\u0001`, lone surrogates) and text. */
 export function jsonStringBytes(text: string): number {
   let bytes = 2;

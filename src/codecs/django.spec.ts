@@ -293,6 +293,22 @@ describe('edge cases', () => {
     }
   });
 
+  it('should refuse a 20 KB compressed payload of millions of values before building them', () => {
+    // 16 MiB of `{},` inflate within the input budget; parsed, they were 5 million objects (over 600 MB of
+    // heap, seconds) before the values budget was looked at.
+    const objects = deflateSync(`{"a":[${'{},'.repeat(5_000_000)}0]}`, { level: 9 });
+    const numbers = deflateSync(`{"a":[${'0,'.repeat(8_000_000)}0]}`, { level: 9 });
+    expect(objects.length + numbers.length).toBeLessThan(64 * 1024);
+    const started = performance.now();
+    for (const payload of [objects, numbers]) {
+      expect(codec.decode(signRow(payload, { dot: true }))).toMatchObject({
+        problem: 'over-budget',
+        detail: 'more than 1,000,000 values (budgets.maxValues)',
+      });
+    }
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
   it('should refuse decoded data over the output budget, counted as the JSON it prints', () => {
     const budgets = { ...DEFAULT_BUDGETS, maxOutputBytes: 4096 };
     const limited = createDjangoCodec({ secretKey: SECRET, budgets });
