@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { sign, unsign } from 'cookie-signature';
-import { describe, expect } from 'vitest';
-import { parseSess } from '../src/codecs/express-sess.ts';
+import { describe, expect, it } from 'vitest';
+import { expressCookieProblem, parseSess } from '../src/codecs/express-sess.ts';
 import { parseUserDict } from '../src/codecs/json-cache.ts';
 import { jsonbSafe, jsonbText } from '../src/projection/rows.ts';
 
@@ -34,6 +34,17 @@ describe('JSON store decoders', () => {
       for (const decode of [parseSess, parseUserDict]) expect(typeof decode(text).ok).toBe('boolean');
     },
   );
+
+  it('should say why express cannot load a cookie attribute that does not print, never throw', () => {
+    // String({"toString":1}) throws, in cookie.serialize as here: the row was INVALID as an internal error.
+    for (const attribute of ['domain', 'path', 'priority', 'sameSite']) {
+      for (const value of [{ toString: 1 }, { toString: null, valueOf: null }, [{ toString: 1 }]]) {
+        const sess = { cookie: { originalMaxAge: null, expires: null, [attribute]: value } };
+        expect(expressCookieProblem(sess as never)).toContain(`sess.cookie.${attribute} is not`);
+      }
+    }
+    expect(expressCookieProblem({ cookie: { domain: 'example.com', sameSite: true } })).toBeNull();
+  });
 
   test.prop([jsonObject])(
     'should keep jsonb-safe data as it is, and make NUL, lone surrogates and deep data storable',

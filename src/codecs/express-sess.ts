@@ -31,6 +31,26 @@ const SAME_SITES = new Set(['lax', 'strict', 'none']);
 const lower = (value: JsonValue | undefined) => (typeof value === 'string' ? value.toLowerCase() : value);
 
 /**
+ * `String(value)`, as `cookie.serialize` turns an attribute into text; null where that throws, as it does for
+ * an object with its own `toString` or `valueOf` member (`{"toString":1}`): the response that sets the cookie
+ * would throw too.
+ */
+function attributeText(value: JsonValue | undefined): string | null {
+  try {
+    return String(value);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a set attribute fails `valid` (or cannot even be made text). */
+const badAttribute = (value: JsonValue | undefined, valid: (text: string) => boolean) => {
+  if (!value) return false;
+  const text = attributeText(value);
+  return text === null || !valid(text);
+};
+
+/**
  * Why express-session would not hand this `sess` to the application, or null (checked against
  * express-session 1.19 and connect-pg-simple 10 themselves, test/hostile):
  * - `Store#createSession` reads `sess.cookie.expires` (a TypeError without a cookie) and builds
@@ -66,11 +86,12 @@ export function expressCookieProblem(sess: JsonObject): string | null {
     return 'sess.cookie.originalMaxAge is not a number of milliseconds';
   }
   const { domain, path, priority, sameSite } = cookie;
-  if (domain && !DOMAIN.test(String(domain))) return 'sess.cookie.domain is not a valid cookie domain';
-  if (path && !PATH.test(String(path))) return 'sess.cookie.path is not a valid cookie path';
-  if (priority && !PRIORITIES.has(String(lower(priority))))
+  if (badAttribute(domain, (text) => DOMAIN.test(text)))
+    return 'sess.cookie.domain is not a valid cookie domain';
+  if (badAttribute(path, (text) => PATH.test(text))) return 'sess.cookie.path is not a valid cookie path';
+  if (badAttribute(lower(priority), (text) => PRIORITIES.has(text)))
     return 'sess.cookie.priority is not low, medium or high';
-  if (sameSite && sameSite !== true && !SAME_SITES.has(String(lower(sameSite)))) {
+  if (sameSite !== true && badAttribute(lower(sameSite), (text) => SAME_SITES.has(text))) {
     return 'sess.cookie.sameSite is not lax, strict, none or true';
   }
   return null;
