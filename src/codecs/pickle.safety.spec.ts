@@ -137,6 +137,17 @@ describe('limits: hostile input returns quickly', () => {
     quick(pk(`I${'9'.repeat(5000)}\n.`), 'unsupported');
   });
 
+  it('should read protocol-0 lines of megabytes in one pass, not a string node per byte', () => {
+    // An 8 MB INT line made a rope of one 33-byte node per digit: 260 MB of heap, past the server's 256 MB.
+    quick(pk(`I${'1'.repeat(8_000_000)}\n.`), 'unsupported');
+    quick(pk(`p${'1'.repeat(8_000_000)}\n.`), 'unsupported');
+    quick(pk(`S'${'a'.repeat(9_000_000)}'\n.`), 'over-budget');
+    const started = performance.now();
+    const escaped = readPickle(pk(`V${'\\u0041'.repeat(1_000_000)}\\U0001f600\\ud800\\\\u0041\n.`));
+    expect(escaped).toEqual({ ok: true, value: str(`${'A'.repeat(1_000_000)}\u{1f600}\ud800\\\\u0041`) });
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('should refuse 100k nested MARKs', () => {
     quick(pk('('.repeat(100_000), ']', 'e'.repeat(100_000), '.'), 'over-budget');
   });

@@ -32,7 +32,10 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
 }
 
 function decodeUtf8Surrogatepass(bytes: Uint8Array, start: number, end: number): string {
-  const units: number[] = [];
+  // At most one UTF-16 unit per byte (four bytes give two): one typed array, not a number[] of 8 heap bytes
+  // per unit.
+  const units = new Uint16Array(end - start);
+  let u = 0;
   let i = start;
   const cont = (k: number): number => {
     const b = bytes[i + k];
@@ -60,18 +63,26 @@ function decodeUtf8Surrogatepass(bytes: Uint8Array, start: number, end: number):
       throw corrupt('invalid UTF-8 in a string');
     }
     if (cp >= 0x10000) {
-      units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
+      units[u++] = 0xd800 + ((cp - 0x10000) >> 10);
+      units[u++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
     } else {
-      units.push(cp);
+      units[u++] = cp;
     }
   }
-  return fromCharCodes(units);
+  return fromCharCodes(units.subarray(0, u));
 }
 
-function fromCharCodes(units: ArrayLike<number>): string {
+/** Whether a Uint16Array's bytes are UTF-16LE (they are in the platform's order). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** The string of these UTF-16 units, lone surrogates included (TextDecoder would replace them). */
+export function fromCharCodes(units: Uint16Array): string {
+  if (LITTLE_ENDIAN) {
+    return Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
+  }
   let text = '';
   for (let i = 0; i < units.length; i += 8192) {
-    text += String.fromCharCode(...Array.prototype.slice.call(units, i, i + 8192));
+    text += String.fromCharCode(...units.subarray(i, i + 8192));
   }
   return text;
 }
