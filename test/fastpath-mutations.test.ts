@@ -20,11 +20,13 @@ describe('compiled mutations', () => {
   let compiled: Server;
   let general: Server;
   let readOnly = '';
+  let writeOnly = '';
   const url = graphqlUrl;
 
   beforeAll(async () => {
     t = await startTestApp({ config: { limits: { perTokenPerMinute: 100_000, perIpPerMinute: 100_000 } } });
     readOnly = (await createToken(t.pool, 'read-only', ['sessions:read', 'users:read'], null)).token;
+    writeOnly = (await createToken(t.pool, 'write-only', ['sessions:write'], null)).token;
     ({ compiled, general } = await twinServers(t));
   });
   afterAll(async () => {
@@ -177,6 +179,29 @@ describe('compiled mutations', () => {
       { authorization: `Bearer ${readOnly}` },
     );
     expect(refused.body).toMatchObject({ data: { updateSession: { __typename: 'ForbiddenError' } } });
+  });
+
+  it('should show a token without sessions:read no session in a payload, as the general way does', async () => {
+    const [a, b] = await twins({ userId: 3, data: { secret: 'only for sessions:read' } });
+    const asWriter = { authorization: `Bearer ${writeOnly}` };
+    const SESSION = `mutation U($input: UpdateSessionInput!) { updateSession(input: $input) {
+      __typename ... on UpdateSessionPayload { session { id data } } } }`;
+    const fast = await post(compiled, SESSION, { input: { id: a, set: { seen: 1 } } }, asWriter);
+    const slow = await post(general, SESSION, { input: { id: b, set: { seen: 1 } } }, asWriter);
+    expect(JSON.stringify(fast.body)).not.toContain('only for sessions:read');
+    expect(fast.body).toEqual(slow.body);
+    expect(fast.body).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }], data: null });
+    const CREATED = `mutation C($input: CreateSessionInput!) { createSession(input: $input) {
+      __typename ... on CreateSessionPayload { session { data } } } }`;
+    const input = { input: { data: { secret: 'written, not readable' } } };
+    const created = await post(compiled, CREATED, input, asWriter);
+    expect(created.body).toEqual((await post(general, CREATED, input, asWriter)).body);
+    expect(created.body).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
+    // Asking for no session, the writer is answered by the compiled statement.
+    const typename = `mutation U($input: UpdateSessionInput!) { updateSession(input: $input) { __typename } }`;
+    const plain = await post(compiled, typename, { input: { id: a, set: { again: 1 } } }, asWriter);
+    expect(plain.body).toEqual({ data: { updateSession: { __typename: 'UpdateSessionPayload' } } });
+    expect(plain.statements).toBe(1);
   });
 
   it('should keep an Idempotency-Key’s promise: one change, the first answer to every retry', async () => {

@@ -40,6 +40,8 @@ export interface MutationPlan {
   rootNode: FieldNode;
   /** The success payload's fields, in the order GraphQL would print them. */
   fields: FieldPlan[];
+  /** Whether the payload's `session` is asked for (the caller then needs sessions:read, as for any Session). */
+  readsSession: boolean;
   readsUser: boolean;
 }
 
@@ -137,6 +139,7 @@ export function compileMutationPlan(
       rootField,
       rootNode,
       fields,
+      readsSession: fields.some((field) => field.kind === 'object' && field.field === 'session'),
       readsUser,
     };
   } catch (error) {

@@ -1,6 +1,12 @@
 import type { App } from '../app.ts';
 import { actorOf } from '../auth/caller.ts';
-import { authenticate, clientUserKey, mayReadUsers, mayWriteSessions } from '../auth/rules.ts';
+import {
+  authenticate,
+  clientUserKey,
+  mayReadSessions,
+  mayReadUsers,
+  mayWriteSessions,
+} from '../auth/rules.ts';
 import type { JsonObject } from '../codecs/result.ts';
 import { isForeignKeyViolation, LastStatement, type Queryable, type TransactionRunner } from '../db/pool.ts';
 import { isDataError } from '../db/faults.ts';
@@ -29,8 +35,9 @@ import { printSession } from './run.ts';
  * `endUserSessions` on the native store and every framework store whose projection is complete, each answered
  * by one statement that also writes the audit row (src/fastpath/native-mutations.sql.ts) and, where it can,
  * has PostgreSQL print the payload (src/fastpath/mutation-json.sql.ts). It answers only what it can check
- * before writing — a token with `sessions:write` (and `users:read` for a user), input the service would take,
- * a new step of an Idempotency-Key when one is sent — and returns null otherwise, having written nothing, so
+ * before writing — a token with `sessions:write` (and `sessions:read` for the payload's session, `users:read`
+ * for a user), input the service would take, a new step of an Idempotency-Key when one is sent — and returns
+ * null otherwise, having written nothing, so
  * the request goes to Yoga. A statement that writes nothing returns null too. After a write it always
  * answers: a request it declined must never run twice.
  */
@@ -402,7 +409,9 @@ export function createMutationPath(app: App): MutationPath | null {
       if (key instanceof Error) return null;
       const caller = await authenticate(db, headers.get('authorization'), now, app.tokenCache);
       if (caller.kind !== 'token') return null;
-      if (!mayWriteSessions(caller) || (plan.readsUser && !mayReadUsers(caller))) return null;
+      // The payload's session is a Session like any other: without sessions:read the general way refuses it.
+      if (!mayWriteSessions(caller) || (plan.readsSession && !mayReadSessions(caller))) return null;
+      if (plan.readsUser && !mayReadUsers(caller)) return null;
       const input = args['input'] as Record<string, unknown>;
       const respond = (body: JsonText) => `{"data":{${JSON.stringify(plan.key)}:${body}}}`;
       if (plan.root === 'updateSession' && decodeSessionId(String(input['id']))?.store !== native!.name) {
