@@ -369,6 +369,21 @@ describe('compiled mutations', () => {
     expect(await sessionAudit(one)).toEqual(await sessionAudit(two));
   });
 
+  it('should print the key under every alias asked for it', async () => {
+    const ALIASED = `mutation { createSession(input: { data: { a: 1 } }) {
+      ... on CreateSessionPayload { sessionKey again: sessionKey session { id } } } }`;
+    const response = await fetch(url(compiled), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+      body: JSON.stringify({ query: ALIASED }),
+    });
+    const text = await response.text();
+    // A raw control character (the key's placeholder) would make the body invalid JSON.
+    const payload = (JSON.parse(text) as { data: { createSession: Json } }).data.createSession;
+    expect(payload['sessionKey']).toMatch(/^[\w-]{43}$/);
+    expect(payload['again']).toBe(payload['sessionKey']);
+  });
+
   it('should leave a missing user and another store to the general way', async () => {
     for (const input of [{ userId: '99999', data: {} }, { userId: 'not-a-number' }, { store: 'nowhere' }]) {
       const fast = await post(compiled, CREATE, { input });

@@ -431,7 +431,7 @@ export function createMutationPath(app: App): MutationPath | null {
           const done = job.finish(back.rows);
           if (done) return respond(done.body);
         }
-        return respond(job.key ? row.body.replace(KEY_MARK, job.key) : row.body);
+        return respond(job.key ? row.body.replaceAll(KEY_MARK, job.key) : row.body);
       };
       try {
         if (key === null && job.printed) {
