@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeIp } from '../src/security/limits.ts';
 import { createServer, firstQuery } from '../src/yoga.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { nativeSession } from './helpers/seed.ts';
+import { graphqlUrl, listen as listenWithCompiledPath } from './helpers/servers.ts';
 
 /**
  * Each limit of src/security/limits.ts gets an abusive request and answers with its code and status.
@@ -379,6 +381,59 @@ describe('default and demo limits', () => {
       );
     } finally {
       await off.close();
+    }
+  });
+});
+
+describe('limits on documents the compiled path would answer', () => {
+  let t: TestApp;
+  let server: Server;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      config: {
+        limits: { maxDepth: 5, maxAliases: 3, maxTokens: 60, maxCost: 40, perTokenPerMinute: 1000 },
+      },
+    });
+    await nativeSession(t.pool, { userId: 1, data: { cart: ['SKU-1'] } });
+    server = await listenWithCompiledPath(t);
+  });
+  afterAll(async () => {
+    server?.close();
+    await t?.close();
+  });
+
+  /** A plain JSON POST with the admin token: what the compiled path answers when it may. */
+  const post = async (query: string) => {
+    const response = await fetch(graphqlUrl(server), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.json()) as Body;
+  };
+
+  it('should answer a document within the limits', async () => {
+    const body = await post('{ sessions(first: 1) { edges { node { id data } } } }');
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('should refuse aliases, depth, cost and tokens past the limits, as Yoga does', async () => {
+    const node = (fields: string) => `{ sessions(first: 1) { edges { node { ${fields} } } } }`;
+    const refused: [string, string][] = [
+      [node('a: data b: data c: data d: data'), 'ALIAS_LIMIT'],
+      ['{ user(id: "1") { sessions(first: 1) { edges { node { user { username } } } } } }', 'DEPTH_LIMIT'],
+      [node('id store status problem data userId createdAt expiresAt lastSeenAt version ip'), 'COST_LIMIT'],
+      [
+        `mutation { createSession(input: { data: { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9,
+          j: 10, k: 11, l: 12 } }) { ... on CreateSessionPayload { sessionKey session { id data } } } }`,
+        'TOKEN_LIMIT',
+      ],
+    ];
+    for (const [query, code] of refused) {
+      const body = await post(query);
+      expect(codes(body), query).toContain(code);
+      expect(body.data ?? null, query).toBeNull();
     }
   });
 });

@@ -14,6 +14,8 @@ import {
   type OperationDefinitionNode,
   parse,
   type SelectionSetNode,
+  specifiedRules,
+  type ValidationRule,
   validate,
 } from 'graphql';
 import { PAGE_FIELDS } from '../schema/lookahead.ts';
@@ -96,6 +98,22 @@ export const MAX_QUERY_LENGTH = 2000;
 /** Something a plan does not cover: the document goes the general way. */
 export class NotCovered extends Error {}
 
+/**
+ * The limits a document must keep on any path (src/security/limits.ts, `documentLimits`): one past them is
+ * not compiled, so Yoga refuses it with the limit's code.
+ */
+export interface DocumentLimits {
+  maxTokens: number;
+  rules: readonly ValidationRule[];
+}
+
+/** The document parsed and validated as Yoga would, under `limits`; null when it fails either. */
+export function parseWithinLimits(schema: GraphQLSchema, query: string, limits?: DocumentLimits) {
+  const document = parse(query, { noLocation: true, maxTokens: limits?.maxTokens });
+  const rules = limits ? [...specifiedRules, ...limits.rules] : specifiedRules;
+  return validate(schema, document, rules).length > 0 ? null : document;
+}
+
 export function fieldsOf(
   type: GraphQLObjectType,
   selectionSet: SelectionSetNode | undefined,
@@ -145,10 +163,12 @@ export function compilePlan(
   userFields: ReadonlySet<string>,
   query: string,
   operationName: string | null,
+  limits?: DocumentLimits,
 ): Plan | null {
   if (query.length > MAX_QUERY_LENGTH) return null;
   try {
-    const document = parse(query, { noLocation: true });
+    const document = parseWithinLimits(schema, query, limits);
+    if (!document) return null;
     const operations = document.definitions.filter(
       (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
     );
@@ -156,7 +176,6 @@ export function compilePlan(
     const operation = operations[0]!;
     if (operation.operation !== 'query' || operation.directives?.length) return null;
     if (operationName !== null && operation.name?.value !== operationName) return null;
-    if (validate(schema, document).length > 0) return null;
 
     const Query = schema.getQueryType()!;
     const [rootNode, ...others] = operation.selectionSet.selections;

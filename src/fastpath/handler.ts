@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { App } from '../app.ts';
 import { createContext, requestDb, requestReads } from '../context.ts';
 import { operationLabel, type RequestScope } from '../ops/request-scope.ts';
-import { clientIp, markGated, type RequestGate, refusalBody } from '../security/limits.ts';
+import { clientIp, documentLimits, markGated, type RequestGate, refusalBody } from '../security/limits.ts';
 import { compilePlan, type Plan } from './compile.ts';
 import { compileMutationPlan, type MutationPlan } from './mutation-plan.ts';
 import { createMutationPath } from './mutations.ts';
@@ -91,13 +91,15 @@ export function createFastPath(
   const direct = options.direct === false ? null : createDirectPath(app);
 
   const mutations = options.mutations === false ? null : createMutationPath(app);
+  // Yoga's limits on documents (depth, aliases, cost, tokens, introspection) hold here too.
+  const limits = documentLimits(app);
   const planFor = (query: string, operationName: string | null) => {
     const cacheKey = `${operationName ?? ''}\u0000${query}`;
     let plan = plans.get(cacheKey);
     if (plan === undefined) {
       plan =
-        compilePlan(schema, userFields, query, operationName) ??
-        (mutations ? compileMutationPlan(schema, userFields, query, operationName) : null);
+        compilePlan(schema, userFields, query, operationName, limits) ??
+        (mutations ? compileMutationPlan(schema, userFields, query, operationName, limits) : null);
       if (plans.size >= MAX_PLANS) plans.clear();
       plans.set(cacheKey, plan);
     }

@@ -7,11 +7,17 @@ import {
   getNamedType,
   Kind,
   type OperationDefinitionNode,
-  parse,
   type SelectionSetNode,
-  validate,
 } from 'graphql';
-import { type FieldPlan, fieldsOf, MAX_QUERY_LENGTH, NotCovered, SESSION_LEAVES } from './compile.ts';
+import {
+  type DocumentLimits,
+  type FieldPlan,
+  fieldsOf,
+  MAX_QUERY_LENGTH,
+  NotCovered,
+  parseWithinLimits,
+  SESSION_LEAVES,
+} from './compile.ts';
 
 /**
  * The compiled path's plans for the mutations internal tools send most: `updateSession`, `createSession` and
@@ -82,15 +88,16 @@ export function compileMutationPlan(
   userFields: ReadonlySet<string>,
   query: string,
   operationName: string | null,
+  limits?: DocumentLimits,
 ): MutationPlan | null {
   if (query.length > MAX_QUERY_LENGTH) return null;
   try {
-    const document = parse(query, { noLocation: true });
+    const document = parseWithinLimits(schema, query, limits);
+    if (!document) return null;
     const [operation, ...more] = document.definitions;
     if (!operation || more.length > 0 || operation.kind !== Kind.OPERATION_DEFINITION) return null;
     if (operation.operation !== 'mutation' || operation.directives?.length) return null;
     if (operationName !== null && operation.name?.value !== operationName) return null;
-    if (validate(schema, document).length > 0) return null;
     const [rootNode, ...others] = operation.selectionSet.selections;
     if (!rootNode || others.length > 0 || rootNode.kind !== Kind.FIELD || rootNode.directives?.length) {
       return null;

@@ -33,24 +33,7 @@ import type { ErrorCode } from '../errors/codes.ts';
  */
 export function securityPlugins(app: App, gate: RequestGate = createRequestGate(app)): Plugin[] {
   const { limits, introspection } = app.config;
-  const rules: ValidationRule[] = [
-    maxDepthRule({
-      n: limits.maxDepth,
-      propagateOnRejection: false,
-      onReject: [report('DEPTH_LIMIT')],
-    }),
-    maxAliasesRule({
-      n: limits.maxAliases,
-      propagateOnRejection: false,
-      onReject: [report('ALIAS_LIMIT')],
-    }),
-    costLimitRule({
-      maxCost: limits.maxCost,
-      propagateOnRejection: false,
-      onReject: [report('COST_LIMIT')],
-    }),
-  ];
-  if (!introspection) rules.push(noIntrospectionRule);
+  const { rules } = documentLimits(app);
   return [
     requestGate(app, gate),
     // Parsing stops at the first token past the limit: the handler throws out of the lexer.
@@ -83,6 +66,34 @@ export function securityPlugins(app: App, gate: RequestGate = createRequestGate(
       },
     },
   ];
+}
+
+/**
+ * What a document may be, beyond GraphQL's own validation: at most `maxTokens` tokens, and the depth, alias,
+ * cost and introspection rules. Yoga applies them (securityPlugins), and the compiled path (src/fastpath/) checks
+ * every document it would answer against the same, leaving any that fails to Yoga, which reports it.
+ */
+export function documentLimits(app: App): { maxTokens: number; rules: readonly ValidationRule[] } {
+  const { limits, introspection } = app.config;
+  const rules: ValidationRule[] = [
+    maxDepthRule({
+      n: limits.maxDepth,
+      propagateOnRejection: false,
+      onReject: [report('DEPTH_LIMIT')],
+    }),
+    maxAliasesRule({
+      n: limits.maxAliases,
+      propagateOnRejection: false,
+      onReject: [report('ALIAS_LIMIT')],
+    }),
+    costLimitRule({
+      maxCost: limits.maxCost,
+      propagateOnRejection: false,
+      onReject: [report('COST_LIMIT')],
+    }),
+  ];
+  if (!introspection) rules.push(noIntrospectionRule);
+  return { maxTokens: limits.maxTokens, rules };
 }
 
 /** Yoga's `batching` option: at most `limits.maxBatch` operations per request, none when it is 0. */
