@@ -32,6 +32,12 @@ export interface Context extends SessionScope {
   scope: RequestScope | undefined;
   /** Other per-request loaders, made on first use by `requestLoader`. */
   loaders: Map<string, DataLoader<string, unknown>>;
+  /**
+   * Who presents this request's credentials now, and its own live session now: asked again by what outlives
+   * the moment the request came (a subscription), since a token may be revoked or expire and a session end or
+   * get a new key meanwhile.
+   */
+  callerNow(): Promise<{ caller: Caller; viewer: SessionRecord | null }>;
 }
 
 /** The request's loader named `name`, made with `batch` on first use. */
@@ -120,6 +126,7 @@ export async function createContext(
   };
   const caller = await resolveCaller(app, db, request, now, log);
   const presented = presentedCredentials(request.headers);
+  const presentsSession = [...app.stores.values()].some((store) => presentedKey(presented, store));
   let viewer: Promise<SessionRecord | null> | null = null;
   const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
   let idempotency: IdempotencyScope | null = null;
@@ -167,10 +174,17 @@ export async function createContext(
     },
     userSessionLoaders: new Map(),
     loaders: new Map(),
+    callerNow: async () => {
+      const at = app.clock();
+      const callerAt = await authenticate(db, request.headers.get('authorization'), at, app.tokenCache);
+      const viewerAt = presentsSession
+        ? await currentSession({ ...context, now: at, withUsers: false })
+        : null;
+      return { caller: callerAt, viewer: viewerAt };
+    },
   };
   // A browser (no token) that presents a session is looked up now, once: refusals can then tell a
   // browser that is signed in (FORBIDDEN) from one that is not (UNAUTHENTICATED).
-  const presentsSession = [...app.stores.values()].some((store) => presentedKey(presented, store));
   if (caller.kind === 'anonymous' && presentsSession) await context.viewerSession();
   return context;
 }

@@ -3,7 +3,12 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Server } from 'node:http';
 import { createToken, SCOPES } from '../src/auth/tokens.ts';
+import { revokeToken } from '../src/auth/tokens.sql.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { graphqlUrl, listen } from './helpers/servers.ts';
+import { nativeSession } from './helpers/seed.ts';
 import { demoUsersDatabase } from './helpers/db.ts';
 import { type ServerProcess, startServerProcess } from './helpers/process.ts';
 import { until } from './helpers/until.ts';
@@ -317,5 +322,81 @@ describe.skipIf(!process.env['DATABASE_URL'])('session events across replicas', 
     await reader.cancel();
     expect(text).toContain('UNAUTHENTICATED');
     expect(text).not.toContain('"kind"');
+  });
+});
+
+describe.skipIf(!process.env['DATABASE_URL'])('a stream outlives no credential', () => {
+  let t: TestApp;
+  let server: Server;
+
+  beforeAll(async () => {
+    t = await startTestApp({ notifications: true, config: { tokenCacheSeconds: 60 } });
+    server = await listen(t);
+  });
+  afterAll(async () => {
+    server?.close();
+    await t?.close();
+  });
+
+  /** The stream's text as it comes, until it completes. */
+  const subscribe = async (headers: Record<string, string>) => {
+    const response = await fetch(graphqlUrl(server), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+      body: JSON.stringify({ query: 'subscription { sessionEvents { kind session { data } } }' }),
+    });
+    const reader = response.body!.getReader();
+    const stream = { text: '', completed: false };
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) break;
+        stream.text += new TextDecoder().decode(value);
+      }
+      stream.completed = true;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return { stream, close: () => reader.cancel().catch(() => {}) };
+  };
+  const admin = async (query: string, variables: Record<string, unknown> = {}) =>
+    (await t.fetch({ query, variables })).json();
+
+  it('should end a token’s stream once the token is revoked, sending nothing more', async () => {
+    const token = (await createToken(t.pool, 'follower', ['sessions:read'], null)).token;
+    const { stream, close } = await subscribe({ authorization: `Bearer ${token}` });
+    await admin('mutation { createSession(input: { data: { before: 1 } }) { __typename } }');
+    await until(() => stream.text.includes('"before"'));
+    await revokeToken(t.pool, 'follower');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await admin('mutation { createSession(input: { data: { afterRevocation: 1 } }) { __typename } }');
+    await until(() => stream.completed);
+    await close();
+    expect(stream.text).toContain('The API token is revoked.');
+    expect(stream.text).not.toContain('afterRevocation');
+  });
+
+  it('should end a browser’s stream once its session has a new key, and tell it when its session ends', async () => {
+    const mine = await nativeSession(t.pool, { userId: 1, data: { v: 1 } });
+    const rotated = await subscribe({ 'x-session-key': mine.key });
+    const update =
+      'mutation ($id: ID!, $set: JSONObject) { updateSession(input: { id: $id, set: $set }) { __typename } }';
+    await admin(update, { id: mine.id, set: { v: 2 } });
+    await until(() => rotated.stream.text.includes('"v":2'));
+    await admin('mutation ($id: ID!) { rotateSessionKey(input: { id: $id }) { __typename } }', {
+      id: mine.id,
+    });
+    await admin(update, { id: mine.id, set: { v: 'for the new key only' } });
+    await until(() => rotated.stream.completed);
+    await rotated.close();
+    expect(rotated.stream.text).toContain('UNAUTHENTICATED');
+    expect(rotated.stream.text).not.toContain('for the new key only');
+
+    const other = await nativeSession(t.pool, { userId: 1, data: {} });
+    const ended = await subscribe({ 'x-session-key': other.key });
+    await admin('mutation ($id: ID!) { endSession(input: { id: $id }) { __typename } }', { id: other.id });
+    await until(() => ended.stream.completed);
+    await ended.close();
+    expect(ended.stream.text).toContain('"kind":"ENDED"');
+    expect(ended.stream.text).not.toContain('UNAUTHENTICATED');
   });
 });

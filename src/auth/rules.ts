@@ -54,6 +54,29 @@ export const mayReadUser = (caller: Caller, viewer: SessionRecord | null, userKe
 export const mayFollowSessions = (caller: Caller, viewer: SessionRecord | null) =>
   mayReadSessions(caller) || viewer !== null;
 
+/**
+ * Whether a subscriber may go on following sessions, asked again before each event it is sent: `started` is
+ * the browser session it followed (null: it followed as a token with sessions:read), `now` who presents the
+ * same credentials now. A token must still check out (not revoked, not expired) and read sessions; a browser's
+ * key must still open that same live session (not ended, expired, or replaced by a new key). Null when it may
+ * go on, else why not.
+ */
+export function stillFollows(
+  started: SessionRecord | null,
+  now: { caller: Caller; viewer: SessionRecord | null },
+): string | null {
+  if (started !== null) {
+    return isViewer(now.viewer, started)
+      ? null
+      : 'The session these events follow has ended, expired or been given a new key.';
+  }
+  if (mayReadSessions(now.caller)) return null;
+  const failed = now.caller.kind === 'anonymous' ? now.caller.failedToken : null;
+  return failed
+    ? `The API token is ${failed === 'unknown' ? 'not known' : failed}.`
+    : 'The API token may no longer read sessions.';
+}
+
 /** Whether the caller may read `session`: any with sessions:read, a browser its own. */
 export const mayReadSession = (caller: Caller, viewer: SessionRecord | null, session: SessionRecord) =>
   mayReadSessions(caller) || isViewer(viewer, session);

@@ -123,3 +123,44 @@ export function eventStream(
     },
   };
 }
+
+/** What `whileAllowed`'s check returns to send an event as the stream's last. */
+export const LAST_EVENT = Symbol('last event');
+
+/**
+ * `stream`, each event sent only once `allowed` says the subscriber may still have it: null sends it,
+ * LAST_EVENT sends it and ends the stream, and a refusal ends the stream with it, as an UNAUTHENTICATED error.
+ */
+export function whileAllowed(
+  stream: AsyncIterableIterator<SessionEvent>,
+  allowed: (event: SessionEvent) => Promise<string | typeof LAST_EVENT | null>,
+): AsyncIterableIterator<SessionEvent> {
+  let ended = false;
+  const end = async () => {
+    ended = true;
+    await stream.return?.();
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<SessionEvent>> {
+      if (ended) return { value: undefined, done: true };
+      const result = await stream.next();
+      if (result.done) return result;
+      const verdict = await allowed(result.value);
+      if (verdict === null) return result;
+      await end();
+      if (verdict === LAST_EVENT) return result;
+      throw new GraphQLError(verdict, { extensions: { code: 'UNAUTHENTICATED' satisfies ErrorCode } });
+    },
+    async return(): Promise<IteratorResult<SessionEvent>> {
+      await end();
+      return { value: undefined, done: true };
+    },
+    async throw(error?: unknown): Promise<IteratorResult<SessionEvent>> {
+      await end();
+      throw error;
+    },
+  };
+}

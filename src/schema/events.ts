@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import type { App } from '../app.ts';
 import type { SessionEvent } from '../events/bus.ts';
-import { eventStream } from '../events/stream.ts';
-import { clientUserKey, mayFollowSessions, mayReadSessions } from '../auth/rules.ts';
+import { eventStream, LAST_EVENT, whileAllowed } from '../events/stream.ts';
+import { clientUserKey, mayFollowSessions, mayReadSessions, stillFollows } from '../auth/rules.ts';
 import { encodeSessionId } from '../sessions/ids.ts';
 import type { Builder } from './builder.ts';
 import type { SessionTypes } from './session/type.ts';
@@ -123,7 +123,7 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
                     ),
                 )
               ).flat();
-        return eventStream(bus, {
+        const events = eventStream(bus, {
           filter,
           initial: initial.map((record) => ({
             store: record.store,
@@ -131,6 +131,13 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
             userId: record.userId,
             expiresAt: record.expiresAt,
           })),
+        });
+        // A stream outlives the request's credentials: a revoked or expired token, or an ended or re-keyed
+        // session, gets no further event. A browser still hears that its own session ended or expired, last.
+        return whileAllowed(events, async (event) => {
+          const refusal = stillFollows(own, await ctx.callerNow());
+          const last = own !== null && (event.kind === 'ENDED' || event.kind === 'EXPIRED');
+          return refusal !== null && last ? LAST_EVENT : refusal;
         });
       },
       resolve: (event) => event,
