@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken } from '../src/auth/tokens.ts';
+import { TOKEN_CHANNEL } from '../src/auth/token-cache.ts';
+import { checkToken, createToken } from '../src/auth/tokens.ts';
+import type { Queryable } from '../src/db/pool.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { until } from './helpers/until.ts';
 
@@ -38,6 +40,32 @@ describe.skipIf(!process.env['DATABASE_URL'])('token cache', () => {
     await t.pool.query(`UPDATE sessiongraph.api_tokens SET revoked_at = now() WHERE name = 'revoked-later'`);
     await until(async () => (await ask(token)).errors?.[0]?.message === 'The API token is revoked.');
     expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
+
+  it('should not remember a token read just before its revocation was heard', async () => {
+    const { token } = await createToken(t.pool, 'revoked-while-read', ['sessions:read'], null);
+    const cache = t.app.tokenCache!;
+    let heard = false;
+    const stopHearing = t.app.notifications!.on(TOKEN_CHANNEL, () => {
+      heard = true;
+    });
+    // The token's row is read, then revoked, and the revocation heard, before the read's answer arrives.
+    const racing: Queryable = {
+      query: (async (text: string, params: unknown[]) => {
+        const result = await t.pool.query(text, params);
+        await t.pool.query(
+          `UPDATE sessiongraph.api_tokens SET revoked_at = now() WHERE name = 'revoked-while-read'`,
+        );
+        await until(() => heard);
+        return result;
+      }) as Queryable['query'],
+    };
+    try {
+      expect((await checkToken(racing, `Bearer ${token}`, new Date(), cache)).ok).toBe(true);
+      expect(await ask(token)).toMatchObject({ errors: [{ message: 'The API token is revoked.' }] });
+    } finally {
+      stopHearing();
+    }
   });
 
   it('should forget a deleted token', async () => {

@@ -14,13 +14,25 @@ const MAX_ENTRIES = 10_000;
 
 export class TokenCache {
   private readonly entries = new Map<string, { row: TokenRow; until: number }>();
+  private forgettings = 0;
 
   constructor(
     private readonly hub: NotificationHub,
     private readonly maxAgeMilliseconds: number,
   ) {
     hub.on(TOKEN_CHANNEL, (tokenId) => this.forget(tokenId));
-    hub.onState(() => this.entries.clear());
+    hub.onState(() => {
+      this.forgettings += 1;
+      this.entries.clear();
+    });
+  }
+
+  /**
+   * Counts what the cache was told to forget: a row read before a revocation's notification arrived must not
+   * be remembered after it, so `set` takes this as it was before the row was read.
+   */
+  get epoch(): number {
+    return this.forgettings;
   }
 
   get(hashHex: string, nowMs: number): TokenRow | null {
@@ -34,14 +46,15 @@ export class TokenCache {
     return entry.row;
   }
 
-  set(hashHex: string, row: TokenRow, nowMs: number): void {
-    if (!this.hub.listening || row.revoked_at) return;
+  set(hashHex: string, row: TokenRow, nowMs: number, epochAtRead: number): void {
+    if (!this.hub.listening || row.revoked_at || epochAtRead !== this.forgettings) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
     this.entries.set(hashHex, { row, until: nowMs + this.maxAgeMilliseconds });
   }
 
   /** Drops one token (by id), or all of them when the payload is empty. */
   forget(tokenId: string): void {
+    this.forgettings += 1;
     if (!tokenId) {
       this.entries.clear();
       return;

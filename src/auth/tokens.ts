@@ -75,8 +75,9 @@ export async function checkToken(
   const hashHex = hash('sha256', match[1]!, 'hex');
   let row = cache?.get(hashHex, now.getTime()) ?? null;
   if (!row) {
+    const epoch = cache?.epoch ?? 0;
     row = await findTokenByHash(db, Buffer.from(hashHex, 'hex'));
-    if (row) cache?.set(hashHex, row, now.getTime());
+    if (row) cache?.set(hashHex, row, now.getTime(), epoch);
   }
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.revoked_at) return { ok: false, reason: 'revoked' };
