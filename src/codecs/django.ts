@@ -38,10 +38,10 @@ import { createHash, createHmac, hash } from 'node:crypto';
 import { pythonZlib } from './python-zlib.ts';
 import { base64urlWrite, latin1Slice, latin1Write, utf8Write } from './bytes.ts';
 import { DEFAULT_BUDGETS, type DecodeBudgets, overBudget } from './budgets.ts';
-import { growScratchIn, inflateInto, scratchIn, scratchInView, scratchOut } from './inflate.ts';
+import { growScratchIn, inflateInto, scratchIn, scratchInView, scratchOut, trimScratch } from './inflate.ts';
 import { parseJsonObject } from './json.ts';
 import { type Decoded, decoded, failure, type JsonObject } from './result.ts';
-import { INFLATE_BAD, INFLATE_TOO_LARGE, inflateWhole } from './zlib-handle.ts';
+import { INFLATE_BAD, INFLATE_TOO_LARGE, inflateWhole, SCRATCH_KEEP_BYTES } from './zlib-handle.ts';
 
 export interface DjangoCodecOptions {
   secretKey: string;
@@ -196,8 +196,8 @@ let hmacInputWasAscii = false;
  */
 function hmacSha256(key: SecretKeys, value: string): string {
   const room = 64 + value.length * 3;
-  if (hmacInput.length < room) {
-    hmacInput = Buffer.allocUnsafeSlow(room);
+  if (hmacInput.length < room || (hmacInput.length > SCRATCH_KEEP_BYTES && room <= SCRATCH_KEEP_BYTES)) {
+    hmacInput = Buffer.allocUnsafeSlow(Math.max(room, 4096));
     hmacInputViews = [];
   }
   hmacInput.set(key.innerPad, 0);
@@ -340,6 +340,7 @@ export function createDjangoCodec(options: DjangoCodecOptions): DjangoCodec {
   }
 
   function decodeSigned(s: string, sep: number): Decoded<DjangoDecoded> {
+    trimScratch();
     const keyIndex = verifySignature(s, sep);
     if (keyIndex < 0) return failure('tampered', 'signature does not match any key');
     const tsSep = sep > 0 ? s.lastIndexOf(':', sep - 1) : -1;

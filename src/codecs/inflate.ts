@@ -12,7 +12,7 @@
  * django.ts decodes a row's base64 straight into `scratchIn` and reads the result from `scratchOut`.
  */
 import { DEFAULT_BUDGETS } from './budgets.ts';
-import { INFLATE_BAD, INFLATE_TOO_LARGE } from './zlib-handle.ts';
+import { INFLATE_BAD, INFLATE_TOO_LARGE, reusableInflate, SCRATCH_KEEP_BYTES } from './zlib-handle.ts';
 
 export let scratchIn: Buffer = Buffer.allocUnsafeSlow(4096);
 /** scratchIn as a DataView: the inflate refills its bit buffer with one getUint32 (cheaper than 4 byte loads). */
@@ -21,6 +21,13 @@ export let scratchInView = new DataView(scratchIn.buffer, scratchIn.byteOffset, 
 export function growScratchIn(size: number): void {
   scratchIn = Buffer.allocUnsafeSlow(size);
   scratchInView = new DataView(scratchIn.buffer, scratchIn.byteOffset, scratchIn.byteLength);
+}
+
+/** Before each row: scratch buffers (zlib's too) that grew past SCRATCH_KEEP_BYTES for one row go back to small. */
+export function trimScratch(): void {
+  if (scratchIn.length > SCRATCH_KEEP_BYTES) growScratchIn(4096);
+  if (scratchOut.length > SCRATCH_KEEP_BYTES) scratchOut = Buffer.allocUnsafeSlow(16 * 1024);
+  reusableInflate?.trim();
 }
 
 const TABLE_BITS = 10;

@@ -26,6 +26,11 @@ interface InflateBinding {
 }
 
 export const INFLATE_BAD = -1;
+/**
+ * A scratch buffer that grew past this for one large row is replaced by a small one at the next row that needs
+ * less: otherwise one hostile row of 16 MiB keeps tens of MB outside the heap for the life of the process.
+ */
+export const SCRATCH_KEEP_BYTES = 1 << 20;
 export const INFLATE_TOO_LARGE = -2;
 
 export interface ReusableInflate {
@@ -35,6 +40,8 @@ export interface ReusableInflate {
    */
   inflate(input: Uint8Array, length: number, maxOut: number): number;
   output(): Buffer;
+  /** Lets go of an output buffer grown past SCRATCH_KEEP_BYTES (the last output is then gone). */
+  trim(): void;
 }
 
 function open(): ReusableInflate | null {
@@ -81,7 +88,10 @@ function open(): ReusableInflate | null {
     }
   }
 
-  const reusable: ReusableInflate = { inflate, output: () => out };
+  const trim = () => {
+    if (out.length > SCRATCH_KEEP_BYTES) out = Buffer.allocUnsafeSlow(64 * 1024);
+  };
+  const reusable: ReusableInflate = { inflate, output: () => out, trim };
   // The handle is a private API: trust it only if it inflates, fails and recovers as expected.
   const sample = Buffer.from('{"check":"' + 'reusable inflate '.repeat(200) + '"}');
   const stream = deflateSync(sample);
