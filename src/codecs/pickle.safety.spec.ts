@@ -182,6 +182,36 @@ describe('limits: hostile input returns quickly', () => {
     expect(fits.ok && JSON.stringify(pyToJson(fits.value)).length).toBe(7 * 1026 + 8);
   });
 
+  it('should print a tuple key of millions of characters in runs, escaped as repr escapes it', () => {
+    // The key's repr tested every character against a Unicode-class pattern: 3 s for 7 million.
+    const started = performance.now();
+    const long = readPickle(pk('}', 'X', u32(7_000_000), 'k'.repeat(7_000_000), '\x85Ns.'));
+    const keys = long.ok ? Object.keys(pyToJson(long.value) as object) : [];
+    expect(keys.map((key) => key.length)).toEqual([7_000_000 + 5]);
+    expect(performance.now() - started).toBeLessThan(2000);
+    const keyOf = (text: string) => {
+      const utf8 = Buffer.from(text, 'utf8').toString('latin1');
+      const read = readPickle(pk('}', 'X', u32(utf8.length), utf8, '\x85Ns.'));
+      return read.ok ? Object.keys(pyToJson(read.value) as object)[0] : null;
+    };
+    // As Python 3 prints them: repr(("a'b\x00\u2028 c\\\t",)) and repr(('plain \U0010ffff \xa0',)).
+    expect(keyOf("a'b\u0000\u2028 c\\\t")).toBe(`("a'b\\x00\\u2028 c\\\\\\t",)`);
+    expect(keyOf('plain \u{10ffff} \u00a0')).toBe("('plain \\U0010ffff \\xa0',)");
+  });
+
+  it('should encode a text with a lone surrogate (_codecs.encode) into bytes, not an array of numbers', () => {
+    // surrogatepass encoding built a plain array, 8 bytes of heap a byte: 91 MB for these 5 MB, and over the
+    // server's 256 MB heap for the 12 MB the input budget allows.
+    const text = `\xed\xa0\x80${'k'.repeat(5_000_000)}`;
+    const pickle = pk('\x80\x02c_codecs\nencode\nX', u32(text.length), text, 'X', u32(5), 'utf-8', '\x86R.');
+    const heapBefore = process.memoryUsage().heapUsed;
+    const encoded = readPickle(pickle);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(40 * 1024 * 1024);
+    expect(encoded.ok && encoded.value.t === 'bytes' && Buffer.from(encoded.value.v).subarray(0, 4)).toEqual(
+      Buffer.from([0xed, 0xa0, 0x80, 0x6b]),
+    );
+  });
+
   it('should key dicts and sets by nested tuples and frozensets in time linear in the pickle', () => {
     // Each level's key used to escape the one below it in JSON: 40 bytes of nested tuples made a 2^30
     // character key, and 30 levels of (t, t) shared through the memo one of 2^30 parts.
