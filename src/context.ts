@@ -37,7 +37,7 @@ export interface Context extends SessionScope {
    * the moment the request came (a subscription), since a token may be revoked or expire and a session end or
    * get a new key meanwhile.
    */
-  callerNow(): Promise<{ caller: Caller; viewer: SessionRecord | null }>;
+  callerNow(ask: { viewer: boolean }): Promise<{ caller: Caller; viewer: SessionRecord | null }>;
 }
 
 /** The request's loader named `name`, made with `batch` on first use. */
@@ -174,12 +174,13 @@ export async function createContext(
     },
     userSessionLoaders: new Map(),
     loaders: new Map(),
-    callerNow: async () => {
+    callerNow: async (ask) => {
       const at = app.clock();
       const callerAt = await authenticate(db, request.headers.get('authorization'), at, app.tokenCache);
-      const viewerAt = presentsSession
-        ? await currentSession({ ...context, now: at, withUsers: false })
-        : null;
+      const viewerAt =
+        ask.viewer && presentsSession
+          ? await currentSession({ ...context, now: at, withUsers: false })
+          : null;
       return { caller: callerAt, viewer: viewerAt };
     },
   };

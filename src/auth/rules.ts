@@ -54,27 +54,48 @@ export const mayReadUser = (caller: Caller, viewer: SessionRecord | null, userKe
 export const mayFollowSessions = (caller: Caller, viewer: SessionRecord | null) =>
   mayReadSessions(caller) || viewer !== null;
 
+/** Why a caller may not follow sessions: what the refusal says, and its code. */
+export interface FollowRefusal {
+  message: string;
+  code: 'UNAUTHENTICATED' | 'FORBIDDEN';
+}
+
+/**
+ * Why `caller` may not follow sessions, or null where it may: a token with sessions:read follows any, a
+ * browser only `own`, its own session.
+ */
+export function followRefusal(caller: Caller, own: SessionRecord | null): FollowRefusal | null {
+  if (mayFollowSessions(caller, own)) return null;
+  const failed = caller.kind === 'anonymous' ? caller.failedToken : null;
+  if (failed) {
+    return {
+      message: `The API token is ${failed === 'unknown' ? 'not known' : failed}.`,
+      code: 'UNAUTHENTICATED',
+    };
+  }
+  return {
+    message: 'This needs an API token with sessions:read (Authorization: Bearer …) or your own session.',
+    code: caller.kind === 'token' ? 'FORBIDDEN' : 'UNAUTHENTICATED',
+  };
+}
+
 /**
  * Whether a subscriber may go on following sessions, asked again before each event it is sent: `started` is
  * the browser session it followed (null: it followed as a token with sessions:read), `now` who presents the
  * same credentials now. A token must still check out (not revoked, not expired) and read sessions; a browser's
- * key must still open that same live session (not ended, expired, or replaced by a new key). Null when it may
- * go on, else why not.
+ * key must still open that same live session (not ended, expired, or replaced by a new key).
  */
 export function stillFollows(
   started: SessionRecord | null,
   now: { caller: Caller; viewer: SessionRecord | null },
-): string | null {
-  if (started !== null) {
-    return isViewer(now.viewer, started)
-      ? null
-      : 'The session these events follow has ended, expired or been given a new key.';
-  }
-  if (mayReadSessions(now.caller)) return null;
-  const failed = now.caller.kind === 'anonymous' ? now.caller.failedToken : null;
-  return failed
-    ? `The API token is ${failed === 'unknown' ? 'not known' : failed}.`
-    : 'The API token may no longer read sessions.';
+): FollowRefusal | null {
+  if (started === null) return followRefusal(now.caller, null);
+  return isViewer(now.viewer, started)
+    ? null
+    : {
+        message: 'The session these events follow has ended, expired or been given a new key.',
+        code: 'UNAUTHENTICATED',
+      };
 }
 
 /** Whether the caller may read `session`: any with sessions:read, a browser its own. */

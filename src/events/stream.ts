@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { FollowRefusal } from '../auth/rules.ts';
 import type { SessionEvent, SessionEventBus } from './bus.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 
@@ -129,11 +130,13 @@ export const LAST_EVENT = Symbol('last event');
 
 /**
  * `stream`, each event sent only once `allowed` says the subscriber may still have it: null sends it,
- * LAST_EVENT sends it and ends the stream, and a refusal ends the stream with it, as an UNAUTHENTICATED error.
+ * LAST_EVENT sends it and ends the stream, and a refusal ends the stream with its error. A check that fails
+ * (the database unreachable) ends it too, as SERVICE_UNAVAILABLE: the client resubscribes. Either way the
+ * inner stream is ended here, since no caller returns an iterator that threw.
  */
 export function whileAllowed(
   stream: AsyncIterableIterator<SessionEvent>,
-  allowed: (event: SessionEvent) => Promise<string | typeof LAST_EVENT | null>,
+  allowed: (event: SessionEvent) => Promise<FollowRefusal | typeof LAST_EVENT | null>,
 ): AsyncIterableIterator<SessionEvent> {
   let ended = false;
   const end = async () => {
@@ -148,11 +151,21 @@ export function whileAllowed(
       if (ended) return { value: undefined, done: true };
       const result = await stream.next();
       if (result.done) return result;
-      const verdict = await allowed(result.value);
+      let verdict: Awaited<ReturnType<typeof allowed>>;
+      try {
+        verdict = await allowed(result.value);
+      } catch {
+        await end();
+        throw new GraphQLError('Could not check that this subscription may go on; subscribe again.', {
+          extensions: { code: 'SERVICE_UNAVAILABLE' satisfies ErrorCode },
+        });
+      }
+      // Ended (returned) while the check ran: nothing more is sent.
+      if (ended) return { value: undefined, done: true };
       if (verdict === null) return result;
       await end();
       if (verdict === LAST_EVENT) return result;
-      throw new GraphQLError(verdict, { extensions: { code: 'UNAUTHENTICATED' satisfies ErrorCode } });
+      throw new GraphQLError(verdict.message, { extensions: { code: verdict.code satisfies ErrorCode } });
     },
     async return(): Promise<IteratorResult<SessionEvent>> {
       await end();

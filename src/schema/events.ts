@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { App } from '../app.ts';
 import type { SessionEvent } from '../events/bus.ts';
 import { eventStream, LAST_EVENT, whileAllowed } from '../events/stream.ts';
-import { clientUserKey, mayFollowSessions, mayReadSessions, stillFollows } from '../auth/rules.ts';
+import { clientUserKey, followRefusal, mayReadSessions, stillFollows } from '../auth/rules.ts';
 import { encodeSessionId } from '../sessions/ids.ts';
 import type { Builder } from './builder.ts';
 import type { SessionTypes } from './session/type.ts';
@@ -88,15 +88,8 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
         // Checked here, not only by the field's authScopes: those guard each event's resolve, and the stream
         // itself must not even start for a caller that may not follow it.
         const own = mayReadSessions(ctx.caller) ? null : await ctx.viewerSession();
-        if (!mayFollowSessions(ctx.caller, own)) {
-          const failed = ctx.caller.kind === 'anonymous' ? ctx.caller.failedToken : null;
-          throw new GraphQLError(
-            failed
-              ? `The API token is ${failed === 'unknown' ? 'not known' : failed}.`
-              : 'This needs an API token with sessions:read (Authorization: Bearer …) or your own session.',
-            { extensions: { code: ctx.caller.kind === 'token' ? 'FORBIDDEN' : 'UNAUTHENTICATED' } },
-          );
-        }
+        const refusal = followRefusal(ctx.caller, own);
+        if (refusal) throw new GraphQLError(refusal.message, { extensions: { code: refusal.code } });
         const filter = (event: SessionEvent) =>
           (own === null || (event.store === own.store && event.ref === own.ref)) &&
           (userId === null || event.userId === userId) &&
@@ -135,7 +128,7 @@ export function addSessionEvents(builder: Builder, app: App, types: SessionTypes
         // A stream outlives the request's credentials: a revoked or expired token, or an ended or re-keyed
         // session, gets no further event. A browser still hears that its own session ended or expired, last.
         return whileAllowed(events, async (event) => {
-          const refusal = stillFollows(own, await ctx.callerNow());
+          const refusal = stillFollows(own, await ctx.callerNow({ viewer: own !== null }));
           const last = own !== null && (event.kind === 'ENDED' || event.kind === 'EXPIRED');
           return refusal !== null && last ? LAST_EVENT : refusal;
         });
