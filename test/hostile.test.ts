@@ -43,7 +43,11 @@ describe('JSON store decoders', () => {
         expect(expressCookieProblem(sess as never)).toContain(`sess.cookie.${attribute} is not`);
       }
     }
+    // cookie.serialize lowercases only strings: ["lax"] prints as "lax" but is refused.
+    expect(expressCookieProblem({ cookie: { sameSite: ['lax'] } })).toContain('sess.cookie.sameSite is not');
+    expect(expressCookieProblem({ cookie: { priority: ['low'] } })).toContain('sess.cookie.priority is not');
     expect(expressCookieProblem({ cookie: { domain: 'example.com', sameSite: true } })).toBeNull();
+    expect(expressCookieProblem({ cookie: { sameSite: 'Lax', priority: 'HIGH' } })).toBeNull();
   });
 
   test.prop([jsonObject])(

@@ -88,10 +88,11 @@ export function jsonTextNestsDeeper(text: string, maxDepth: number): boolean {
 }
 
 /**
- * Whether a JSON text holds more than `maxValues` values, found without parsing: a text with n commas outside
- * its strings separates at least n + 1 values (checkJsonValue counts every array item and member value, and
- * the root). Only a lower bound, so a text it passes may still be over, once parsed. As in jsonTextNestsDeeper,
- * counting commas with the native `indexOf` settles most texts without walking them.
+ * Whether a JSON text has more than `maxValues` members and items, found without parsing: n commas outside
+ * its strings separate at least n + 1 of them (checkJsonValue counts every array item and member value, and
+ * the root). A refusal on purpose where keys repeat (JSON.parse keeps the last): the parse would build them
+ * all the same. Only a lower bound otherwise, so a text it passes may still be over, once parsed. As in
+ * jsonTextNestsDeeper, counting commas with the native `indexOf` settles most texts without walking them.
  */
 export function jsonTextHasMoreValues(text: string, maxValues: number): boolean {
   if (text.length <= maxValues) return false;

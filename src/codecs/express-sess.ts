@@ -28,7 +28,9 @@ const DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{
 const PATH = /^[\u0020-\u003A\u003D-\u007E]*$/;
 const PRIORITIES = new Set(['low', 'medium', 'high']);
 const SAME_SITES = new Set(['lax', 'strict', 'none']);
-const lower = (value: JsonValue | undefined) => (typeof value === 'string' ? value.toLowerCase() : value);
+/** A set priority or sameSite that cookie.serialize refuses: it matches only strings (and sameSite `true`). */
+const badChoice = (value: JsonValue | undefined, choices: ReadonlySet<string>) =>
+  Boolean(value) && (typeof value !== 'string' || !choices.has(value.toLowerCase()));
 
 /**
  * `String(value)`, as `cookie.serialize` turns an attribute into text; null where that throws, as it does for
@@ -89,9 +91,8 @@ export function expressCookieProblem(sess: JsonObject): string | null {
   if (badAttribute(domain, (text) => DOMAIN.test(text)))
     return 'sess.cookie.domain is not a valid cookie domain';
   if (badAttribute(path, (text) => PATH.test(text))) return 'sess.cookie.path is not a valid cookie path';
-  if (badAttribute(lower(priority), (text) => PRIORITIES.has(text)))
-    return 'sess.cookie.priority is not low, medium or high';
-  if (sameSite !== true && badAttribute(lower(sameSite), (text) => SAME_SITES.has(text))) {
+  if (badChoice(priority, PRIORITIES)) return 'sess.cookie.priority is not low, medium or high';
+  if (sameSite !== true && badChoice(sameSite, SAME_SITES)) {
     return 'sess.cookie.sameSite is not lax, strict, none or true';
   }
   return null;

@@ -11,7 +11,7 @@ import { type DecodeFailure, failure, type JsonObject, type JsonValue } from './
  * JSON text parsed under the decode budgets (budgets.ts): the JSON stores' blobs (express's `sess`, a cache's
  * user dict), Django's payload and json/jsonb columns. Nesting and value counts over the budgets are found
  * in the text before it is parsed (JSON.parse would build all of it first); the parsed value is measured
- * after, when the text is long enough to be over the output budget.
+ * after, when the text is long enough to be over the output or the values budget.
  */
 
 /**
@@ -30,9 +30,10 @@ export function parseJsonValue(
   what: string,
 ): { ok: true; value: JsonValue } | DecodeFailure {
   if (text.length > budgets.maxInputBytes) return overBudget.input(budgets);
-  // Before parsing: JSON.parse would build every value of a text far over the budgets first (16 MiB of
-  // `{},` are 5 million objects, over a GB of heap, from a 20 KB compressed Django row). Valid JSON nested
-  // past the budget opens that many brackets; one with more values than the budget has that many commas.
+  // Before parsing: JSON.parse would build every value of a text far over the budgets first, and a small
+  // compressed Django row can inflate to millions of them. Valid JSON nested past the budget opens that
+  // many brackets; one with more members and items than the budget has that many commas. A text that is not
+  // valid JSON may be refused here as over budget rather than as corrupt: INVALID either way.
   if (text.length > 2 * budgets.maxDepth + 1 && jsonTextNestsDeeper(text, budgets.maxDepth)) {
     return overBudget.depth(budgets);
   }

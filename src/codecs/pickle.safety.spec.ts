@@ -3,6 +3,7 @@
  * pickles, and hostile input within limits.
  */
 import { describe, expect, it } from 'vitest';
+import { parsePyInt } from './pickle/literals.ts';
 import { pyToJson, readPickle } from './pickle.ts';
 import { int, pk, problemOf, read, str, u32 } from './pickle.testing.ts';
 
@@ -146,6 +147,13 @@ describe('limits: hostile input returns quickly', () => {
     const escaped = readPickle(pk(`V${'\\u0041'.repeat(1_000_000)}\\U0001f600\\ud800\\\\u0041\n.`));
     expect(escaped).toEqual({ ok: true, value: str(`${'A'.repeat(1_000_000)}\u{1f600}\ud800\\\\u0041`) });
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('should read binary and octal literals as long as their digits are within the budget', () => {
+    // Binary and octal digits count 0.4 of a decimal digit each against maxDigits.
+    expect(parsePyInt(`0b${'1'.repeat(10_000)}`, 0, 4300)).toBe(2n ** 10_000n - 1n);
+    expect(parsePyInt(`-0o${'7'.repeat(9_000)}`, 0, 4300)).toBe(-(8n ** 9_000n - 1n));
+    expect(() => parsePyInt(`0b${'1'.repeat(11_000)}`, 0, 4300)).toThrow('longer than 4300 digits');
   });
 
   it('should refuse 100k nested MARKs', () => {

@@ -26,12 +26,14 @@ interface InflateBinding {
 }
 
 export const INFLATE_BAD = -1;
+export const INFLATE_TOO_LARGE = -2;
+
 /**
- * A scratch buffer that grew past this for one large row is replaced by a small one at the next row that needs
- * less: otherwise one hostile row of 16 MiB keeps tens of MB outside the heap for the life of the process.
+ * A scratch buffer that grew past this for one large row is replaced by a small one before the next row
+ * (inflate.ts, trimScratch): otherwise one hostile row of 16 MiB keeps tens of MB outside the heap for the
+ * life of the process.
  */
 export const SCRATCH_KEEP_BYTES = 1 << 20;
-export const INFLATE_TOO_LARGE = -2;
 
 export interface ReusableInflate {
   /**

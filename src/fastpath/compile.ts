@@ -15,9 +15,9 @@ import {
   parse,
   type SelectionSetNode,
   specifiedRules,
-  type ValidationRule,
   validate,
 } from 'graphql';
+import type { DocumentLimits } from '../security/limits.ts';
 import { PAGE_FIELDS } from '../schema/lookahead.ts';
 
 /**
@@ -92,22 +92,16 @@ const EDGE = new Set(['__typename', 'cursor', 'node']);
 const PAGE_INFO = new Set(['__typename', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor']);
 const SESSIONS_ARGS = new Set(['store', 'status', 'first', 'after', 'userId']);
 const USER_SESSIONS_ARGS = new Set(['store', 'status', 'first', 'after']);
-/** Longer documents go the general way, where the token and cost limits apply. */
+/** Longer documents go the general way (plans are cached by their text). */
 export const MAX_QUERY_LENGTH = 2000;
 
 /** Something a plan does not cover: the document goes the general way. */
 export class NotCovered extends Error {}
 
 /**
- * The limits a document must keep on any path (src/security/limits.ts, `documentLimits`): one past them is
- * not compiled, so Yoga refuses it with the limit's code.
+ * The document parsed and validated as Yoga would, under `limits` (src/security/limits.ts): null when it fails
+ * either, so that a document past a limit is not compiled and Yoga refuses it with the limit's code.
  */
-export interface DocumentLimits {
-  maxTokens: number;
-  rules: readonly ValidationRule[];
-}
-
-/** The document parsed and validated as Yoga would, under `limits`; null when it fails either. */
 export function parseWithinLimits(schema: GraphQLSchema, query: string, limits?: DocumentLimits) {
   const document = parse(query, { noLocation: true, maxTokens: limits?.maxTokens });
   const rules = limits ? [...specifiedRules, ...limits.rules] : specifiedRules;

@@ -9,8 +9,8 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import type { DocumentLimits } from '../security/limits.ts';
 import {
-  type DocumentLimits,
   type FieldPlan,
   fieldsOf,
   MAX_QUERY_LENGTH,

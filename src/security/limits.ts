@@ -68,12 +68,18 @@ export function securityPlugins(app: App, gate: RequestGate = createRequestGate(
   ];
 }
 
+/** A document's limits: its tokens, counted while parsing, and validation rules. */
+export interface DocumentLimits {
+  maxTokens: number;
+  rules: readonly ValidationRule[];
+}
+
 /**
  * What a document may be, beyond GraphQL's own validation: at most `maxTokens` tokens, and the depth, alias,
  * cost and introspection rules. Yoga applies them (securityPlugins), and the compiled path (src/fastpath/) checks
  * every document it would answer against the same, leaving any that fails to Yoga, which reports it.
  */
-export function documentLimits(app: App): { maxTokens: number; rules: readonly ValidationRule[] } {
+export function documentLimits(app: App): DocumentLimits {
   const { limits, introspection } = app.config;
   const rules: ValidationRule[] = [
     maxDepthRule({

@@ -7,8 +7,8 @@ import { fromCharCodes } from './text.ts';
 
 /** `codecs.escape_decode`: the body of a protocol-0 `STRING` (a Python 2 `str` literal). */
 export function escapeDecode(data: Uint8Array): Uint8Array {
-  // Every escape is shorter than what it stands for: the output fits in the input's length. (A number[]
-  // here held 8 bytes of heap per byte of a STRING line.)
+  // Every escape is shorter than what it stands for: the output fits in the input's length, so the bytes
+  // go into one typed array (a plain array costs several times a byte's size per byte).
   const out = new Uint8Array(data.length);
   let o = 0;
   const n = data.length;
@@ -78,8 +78,7 @@ export function escapeDecode(data: Uint8Array): Uint8Array {
 /** `str(line, 'raw-unicode-escape')`: latin-1, plus `\uXXXX`/`\UXXXXXXXX` after an odd run of backslashes. */
 export function rawUnicodeEscapeDecode(bytes: Uint8Array, start: number, end: number): string {
   // UTF-16 units into one array, converted once at the end: each byte gives at most one unit (a `\U` escape,
-  // ten bytes, gives two). Appending each piece to a string made a rope node per escape, some 35 bytes of
-  // heap and 0.8 µs for each 6-byte `\u0041`.
+  // ten bytes, gives two). Appending each piece to a string would make a rope node per escape.
   const units = new Uint16Array(end - start);
   let u = 0;
   let i = start;
@@ -139,9 +138,9 @@ const DIGIT_RES: Record<string, RegExp> = {
 export function parsePyInt(text: string, base: 0 | 10, maxDigits: number): bigint {
   if (PLAIN_INT_RE.test(text)) return BigInt(text);
   const trimmed = text.trim();
-  // Longer than any literal of maxDigits digits (sign, prefix, an underscore between digits): refused before
-  // a regular expression walks it.
-  if (trimmed.length > 2 * maxDigits + 3) throw unsupported(`integer longer than ${maxDigits} digits`);
+  // Longer than any literal within maxDigits (sign, prefix, an underscore between digits, and binary's 2.5
+  // digits for each decimal one): refused before a regular expression walks it.
+  if (trimmed.length > 5 * maxDigits + 4) throw unsupported(`integer longer than ${maxDigits} digits`);
   const match = /^([+-]?)(.*)$/s.exec(trimmed)!;
   const sign = match[1] === '-' ? -1n : 1n;
   let body = match[2]!;

@@ -451,8 +451,8 @@ class Reader implements ValueBuilder {
 
   private asciiLine(): string {
     const [start, end] = this.line();
-    // One native conversion: appending a character at a time made a rope of one node per byte, 33 bytes of
-    // heap for each byte of a line (a 12 MB INT line took the process past a 256 MB heap).
+    // One native conversion: appending a character at a time makes a rope of one node per byte, many times
+    // the line's size in heap.
     const line = this.bytes.subarray(start, end);
     if (!isAscii(line)) throw corrupt('non-ASCII in a numeric argument');
     return latin1(line);

@@ -24,8 +24,8 @@ export function pyFloatRepr(value: number): string {
 
 /**
  * What repr() escapes besides the backslash and the quote: control, format, surrogate, private-use,
- * unassigned and separator code points, but the space. One pattern per quote; a key of millions of plain
- * characters is then copied in runs instead of tested character by character (seconds for 7 million).
+ * unassigned and separator code points, but the space. One pattern per quote, so that a key of millions of
+ * plain characters is copied in runs instead of tested character by character.
  */
 const REPR_ESCAPES = {
   "'": /['\\]|(?! )[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Z}]/gu,

@@ -126,7 +126,7 @@ export function encodeText(text: string, encoding: string): Uint8Array {
 export function encodeUtf8(text: string): Uint8Array {
   if (!/[\ud800-\udfff]/.test(text)) return utf8Encoder.encode(text);
   // surrogatepass: lone surrogates are written as 3-byte sequences, as CPython does for pickles. Into bytes
-  // sized for the worst case (3 per UTF-16 unit): a plain array took 8 bytes a byte, 190 MB for 8 MB of text.
+  // sized for the worst case (3 per UTF-16 unit): a plain array costs several times that per byte.
   const out = new Uint8Array(text.length * 3);
   let o = 0;
   for (let i = 0; i < text.length; i++) {
