@@ -112,7 +112,12 @@ async function restFor(ms: number, signal: AbortSignal | undefined): Promise<boo
   if (signal?.aborted) return false;
   if (ms <= 0) return true;
   try {
-    await sleep(ms, undefined, signal ? { signal } : undefined);
+    // A timer counts from the event loop's clock as this turn began, so it may end early by as long as the
+    // turn has run: the rest goes on until `ms` have passed.
+    const until = performance.now() + ms;
+    for (let left = ms; left > 0; left = until - performance.now()) {
+      await sleep(Math.ceil(left), undefined, signal ? { signal } : undefined);
+    }
     return true;
   } catch (error) {
     if (signal?.aborted) return false;
