@@ -55,23 +55,18 @@ export const overBudget = {
     ),
 };
 
-/**
- * Whether a JSON text nests arrays and objects deeper than `maxDepth`, found without parsing (brackets in
- * strings skipped). Nesting that deep needs that many opening brackets, so the common case is settled by
- * counting them with the native `indexOf` and never walks the text character by character.
- */
-export function jsonTextNestsDeeper(text: string, maxDepth: number): boolean {
-  if (text.length <= maxDepth) return false;
-  let brackets = 0;
-  for (const bracket of ['{', '[']) {
-    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) {
-      brackets += 1;
-      if (brackets > maxDepth) break;
-    }
-    if (brackets > maxDepth) break;
+/** How often `chars` occur in `text`, counted by the native `indexOf` and only up to `enough`. */
+function occurrences(text: string, chars: readonly string[], enough: number): number {
+  let count = 0;
+  for (const char of chars) {
+    for (let at = text.indexOf(char); at !== -1 && count < enough; at = text.indexOf(char, at + 1))
+      count += 1;
   }
-  if (brackets <= maxDepth) return false;
-  let depth = 0;
+  return count;
+}
+
+/** Whether `found` holds for some character code of a JSON text outside its strings, read in order. */
+function someOutsideStrings(text: string, found: (code: number) => boolean): boolean {
   let inString = false;
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
@@ -79,12 +74,24 @@ export function jsonTextNestsDeeper(text: string, maxDepth: number): boolean {
       if (code === 92) index += 1;
       else if (code === 34) inString = false;
     } else if (code === 34) inString = true;
-    else if (code === 123 || code === 91) {
-      depth += 1;
-      if (depth > maxDepth) return true;
-    } else if (code === 125 || code === 93) depth -= 1;
+    else if (found(code)) return true;
   }
   return false;
+}
+
+/**
+ * Whether a JSON text nests arrays and objects deeper than `maxDepth`, found without parsing (brackets in
+ * strings skipped). Nesting that deep needs that many opening brackets, so the common case is settled by
+ * counting them with the native `indexOf` and never walks the text character by character.
+ */
+export function jsonTextNestsDeeper(text: string, maxDepth: number): boolean {
+  if (text.length <= maxDepth || occurrences(text, ['{', '['], maxDepth + 1) <= maxDepth) return false;
+  let depth = 0;
+  return someOutsideStrings(text, (code) => {
+    if (code === 123 || code === 91) return ++depth > maxDepth;
+    if (code === 125 || code === 93) depth -= 1;
+    return false;
+  });
 }
 
 /**
@@ -95,27 +102,9 @@ export function jsonTextNestsDeeper(text: string, maxDepth: number): boolean {
  * jsonTextNestsDeeper, counting commas with the native `indexOf` settles most texts without walking them.
  */
 export function jsonTextHasMoreValues(text: string, maxValues: number): boolean {
-  if (text.length <= maxValues) return false;
+  if (text.length <= maxValues || occurrences(text, [','], maxValues) < maxValues) return false;
   let commas = 0;
-  for (let at = text.indexOf(','); at !== -1; at = text.indexOf(',', at + 1)) {
-    commas += 1;
-    if (commas >= maxValues) break;
-  }
-  if (commas < maxValues) return false;
-  commas = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    if (inString) {
-      if (code === 92) index += 1;
-      else if (code === 34) inString = false;
-    } else if (code === 34) inString = true;
-    else if (code === 44) {
-      commas += 1;
-      if (commas >= maxValues) return true;
-    }
-  }
-  return false;
+  return someOutsideStrings(text, (code) => code === 44 && ++commas >= maxValues);
 }
 
 /** UTF-8 bytes of `JSON.stringify(text)`: the quotes, escapes (`\n`, `\u0001`, lone surrogates) and text. */

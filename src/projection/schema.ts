@@ -33,9 +33,10 @@ const captureFunction = (store: FrameworkStoreConfig) =>
   `sessiongraph.${quoteIdent(`capture_${store.name}`)}`;
 const truncateFunction = (store: FrameworkStoreConfig) =>
   `sessiongraph.${quoteIdent(`capture_truncate_${store.name}`)}`;
+const CAPTURE_TRIGGER = 'sessiongraph_capture';
 const TRUNCATE_TRIGGER = 'sessiongraph_capture_truncate';
 /** Every trigger sessiongraph may have put on a framework table, for uninstall to find. */
-const ALL_TRIGGERS = ['sessiongraph_capture', TRUNCATE_TRIGGER, TOMBSTONE_TRIGGER];
+const ALL_TRIGGERS = [CAPTURE_TRIGGER, TRUNCATE_TRIGGER, TOMBSTONE_TRIGGER];
 
 /**
  * The key a TRUNCATE queues: no framework key is empty. The sync worker answers it by queueing every
@@ -71,7 +72,7 @@ function captureStatements(store: FrameworkStoreConfig): string[] {
      END
      $fn$`,
     // OR REPLACE (PostgreSQL 14+) needs only the TRIGGER privilege; DROP would need to own the table.
-    `CREATE OR REPLACE TRIGGER sessiongraph_capture AFTER INSERT OR UPDATE OR DELETE ON ${storeTable(store)}
+    `CREATE OR REPLACE TRIGGER ${CAPTURE_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON ${storeTable(store)}
        FOR EACH ROW EXECUTE FUNCTION ${captureFunction(store)}()`,
     // Row triggers do not see a TRUNCATE (a way to log everyone out); without this the projection would
     // keep every session it emptied.
@@ -171,7 +172,7 @@ export async function missingProjection(db: Queryable, config: Config): Promise<
   const expected = config.stores.filter(isFrameworkStore).flatMap((store) => {
     const table = storeTable(store);
     const triggers: [string, string][] = [
-      ['sessiongraph_capture', captureFunction(store)],
+      [CAPTURE_TRIGGER, captureFunction(store)],
       [TRUNCATE_TRIGGER, truncateFunction(store)],
     ];
     if (storeRevokesStick(store)) triggers.push([TOMBSTONE_TRIGGER, tombstoneFunction(store.name)]);

@@ -155,6 +155,9 @@ function compact(key: string): string {
   return `#${createHash('sha256').update(key, 'utf16le').digest('base64')}`;
 }
 
+/** Kinds whose key is a constant (or null: unhashable). */
+const FIXED_KEYS: ReadonlySet<PyValue['t']> = new Set(['none', 'bool', 'list', 'set', 'dict']);
+
 /**
  * A key under which Python considers two hashable values equal: numbers by exact value across
  * bool/int/float/Decimal (1 == 1.0 == True == Decimal('1')), aware datetimes/times by UTC instant,
@@ -163,21 +166,8 @@ function compact(key: string): string {
  * key costs its value's own items however deep the value nests or however often the memo repeats a part.
  */
 export function hashKey(value: PyValue): string | null {
-  switch (value.t) {
-    case 'none':
-      return 'N';
-    case 'bool':
-      return value.v ? 'n:1' : 'n:0';
-    case 'str':
-      if (value.v.length <= MAX_KEY_CHARS - 2) return `s:${value.v}`;
-      break;
-    case 'list':
-    case 'set':
-    case 'dict':
-      return null;
-    default:
-      break;
-  }
+  // Keys that are short whatever the value are made each time; the others once per value object.
+  if (value.t === 'str' ? value.v.length <= MAX_KEY_CHARS - 2 : FIXED_KEYS.has(value.t)) return rawKey(value);
   let key = keyCache.get(value);
   if (key === undefined) {
     const raw = rawKey(value);
@@ -187,14 +177,17 @@ export function hashKey(value: PyValue): string | null {
   return key;
 }
 
+/** The key before compact: a tuple's holds its items' compacted keys. */
 function rawKey(value: PyValue): string | null {
   switch (value.t) {
     case 'none':
+      return 'N';
     case 'bool':
+      return value.v ? 'n:1' : 'n:0';
     case 'list':
     case 'set':
     case 'dict':
-      return hashKey(value);
+      return null;
     case 'int':
       return `n:${value.v}`;
     case 'float':
