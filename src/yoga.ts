@@ -115,8 +115,11 @@ function createYogaServer(
         if (original && !(original as { extensions?: unknown }).extensions && !loggedErrors.has(original)) {
           app.logger.error({ err: original }, 'unexpected error');
         }
-        return maskError(error, message);
+        // Never in development mode (NODE_ENV=development), which would add the cause's message and stack: a
+        // database error's text names tables and columns, and a deployment may well run with that setting.
+        return maskError(error, message, false);
       },
+      isDev: false,
     },
     logging: {
       debug: (...args) => app.logger.debug(args.map(String).join(' ')),

@@ -229,6 +229,24 @@ describe('operations', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('should say "Unexpected error." and nothing of its cause or stack, even under NODE_ENV=development', async () => {
+    // Yoga's own masking adds the original message and stack when NODE_ENV is "development".
+    const nodeEnv = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'development';
+    await t.pool.query('ALTER TABLE sessiongraph.sessions RENAME TO sessions_away');
+    try {
+      const failed = await graphql({ query: '{ sessions(first: 1) { edges { node { id } } } }' });
+      const text = await failed.text();
+      expect(JSON.parse(text)).toMatchObject({
+        errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      });
+      expect(text).not.toMatch(/sessions_away|relation|stack|node_modules|originalError/);
+    } finally {
+      process.env['NODE_ENV'] = nodeEnv;
+      await t.pool.query('ALTER TABLE sessiongraph.sessions_away RENAME TO sessions');
+    }
+  });
+
   const create = (key: string | null, userId = '1', data: Record<string, unknown> = { n: 1 }) =>
     graphql(
       {
