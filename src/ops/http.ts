@@ -118,6 +118,16 @@ export function createHttpFront(
   const consolePages = createConsoleHandler(app.config.console);
 
   const handle: Handler = (req, res) => {
+    // Yoga's server adapter makes a URL of the Host header and the request target; where that fails (`Host: a b`,
+    // a target of `*` or `http://…`) it answers 500 with the exception's stack trace as the body.
+    if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
+      json(res, 400, {
+        errors: [
+          { message: 'The Host header and request target make no URL.', extensions: { code: 'BAD_REQUEST' } },
+        ],
+      });
+      return;
+    }
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const probe = req.method === 'GET' ? probes[path] : undefined;
     if (probe) {
