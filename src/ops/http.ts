@@ -44,7 +44,10 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
  */
 function compiledCandidate(req: IncomingMessage, path: string, maxBody: number): boolean {
   if (req.method !== 'POST' || path !== '/graphql') return false;
-  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return false;
+  // JSON as Yoga tells it (its first listed type, `application/json` alone or with parameters): anything else,
+  // `application/jsonx` say, Yoga refuses with 415, and the compiled path must not answer it instead.
+  const type = (req.headers['content-type'] ?? '').split(',', 1)[0]!;
+  if (type !== 'application/json' && !type.startsWith('application/json;')) return false;
   // Event streams, the graphql-response+json media type and CORS (any Origin) are Yoga's to negotiate.
   const accept = req.headers.accept ?? '';
   if (accept.includes('text/event-stream') || accept.includes('graphql-response+json')) return false;
