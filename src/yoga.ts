@@ -81,11 +81,15 @@ function createYogaServer(
     renderGraphiQL: async (options) =>
       (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: app.config.graphiql
-      ? {
+      ? (request: Request) => ({
           title: 'sessiongraph',
           defaultQuery: firstQuery,
-          ...(options.graphiqlHeaders ? { headers: JSON.stringify(options.graphiqlHeaders, null, 2) } : {}),
-        }
+          // The headers (the demo's token) only for a page loaded by a loopback name. A hostile site whose name
+          // is made to resolve to 127.0.0.1 (DNS rebinding) reads this page as its own, under its own name.
+          ...(options.graphiqlHeaders && LOOPBACK_HOSTS.has(new URL(request.url).hostname)
+            ? { headers: JSON.stringify(options.graphiqlHeaders, null, 2) }
+            : {}),
+        })
       : false,
     // Limits on abusive requests (src/security/limits.ts), then what metrics and logs need to know.
     plugins: [...securityPlugins(app, gate), observeOperations(app)],
@@ -115,8 +119,11 @@ function createYogaServer(
         if (original && !(original as { extensions?: unknown }).extensions && !loggedErrors.has(original)) {
           app.logger.error({ err: original }, 'unexpected error');
         }
-        return maskError(error, message);
+        // Never in development mode (NODE_ENV=development), which would add the cause's message and stack: a
+        // database error's text names tables and columns, and a deployment may well run with that setting.
+        return maskError(error, message, false);
       },
+      isDev: false,
     },
     logging: {
       debug: (...args) => app.logger.debug(args.map(String).join(' ')),
@@ -126,6 +133,9 @@ function createYogaServer(
     },
   });
 }
+
+/** The names a browser on this machine reaches a loopback listener by (as URL parsing writes them). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Errors already logged with their request's id, so maskError does not log them again. */
 const loggedErrors = new WeakSet<object>();

@@ -3,7 +3,7 @@ import { createToken } from '../src/auth/tokens.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
 import { graphql } from './gql/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { nativeSession, type SeededSession, userIdNamed } from './helpers/seed.ts';
+import { DJANGO_SESSION_TABLE, nativeSession, type SeededSession, userIdNamed } from './helpers/seed.ts';
 
 /** Who may see and change which session: a test for every refusal. @see issue 5 */
 
@@ -292,5 +292,75 @@ describe('access control', () => {
         /append-only/,
       );
     });
+  });
+});
+
+/**
+ * A Django session whose `_auth_user_hash` no longer matches its user's password (the password changed since,
+ * maybe because the session was stolen) is logged out for Django, which flushes it on its next request: the
+ * browser holding it is not that user here either.
+ */
+describe('browsers of a Django session after a password change', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      setup: async (pool) => {
+        await pool.query(DJANGO_SESSION_TABLE);
+      },
+      config: {
+        stores: [
+          {
+            kind: 'django',
+            name: 'django',
+            secretKey: 'access-test-secret',
+            passwordColumn: 'password_hash',
+          },
+        ],
+      },
+    });
+  });
+  afterAll(() => t.close());
+
+  const create = async (userId: string) => {
+    const response = await t.fetch({
+      query: `mutation ($input: CreateSessionInput!) { createSession(input: $input) {
+        ... on CreateSessionPayload { sessionKey session { id } } } }`,
+      variables: { input: { store: 'django', userId, data: { theme: 'dark' } } },
+    });
+    const body = (await response.json()) as {
+      data: { createSession: { sessionKey: string; session: { id: string } } };
+    };
+    return body.data.createSession;
+  };
+  const asBrowser = async (key: string, query: string) =>
+    (await (
+      await t.fetch({ query }, { authorization: '', cookie: `sessionid=${key}`, 'x-graphql-csrf': '1' })
+    ).json()) as { data: Record<string, unknown> };
+
+  it('should not take the old session as its user: no user, no ending the sessions made since', async () => {
+    const ada = await userIdNamed(t.pool, 'ada');
+    const stolen = await create(ada);
+    expect((await asBrowser(stolen.sessionKey, '{ currentSession { user { username } } }')).data).toEqual({
+      currentSession: { user: { username: 'ada' } },
+    });
+    await t.pool.query(`UPDATE public.users SET password_hash = 'pbkdf2_sha256$new' WHERE id = $1`, [ada]);
+    const fresh = await create(ada);
+    const mine = '{ currentSession { id user { username email } } }';
+    expect((await asBrowser(stolen.sessionKey, mine)).data).toEqual({ currentSession: null });
+    const ended = await asBrowser(
+      stolen.sessionKey,
+      'mutation { endOtherSessions { __typename ... on EndOtherSessionsPayload { count } } }',
+    );
+    expect(ended.data).toEqual({ endOtherSessions: { __typename: 'ForbiddenError' } });
+    // The session made with the new password is untouched, and its browser is ada.
+    expect((await asBrowser(fresh.sessionKey, mine)).data).toEqual({
+      currentSession: { id: fresh.session.id, user: { username: 'ada', email: 'ada@example.com' } },
+    });
+    // A token still reads the old session, saying why Django no longer serves it.
+    const read = await t.fetch({
+      query: `query ($id: ID!) { session(id: $id) { status authHashValid } }`,
+      variables: { id: stolen.session.id },
+    });
+    expect(await read.json()).toEqual({ data: { session: { status: 'ACTIVE', authHashValid: false } } });
   });
 });

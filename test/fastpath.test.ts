@@ -416,6 +416,47 @@ describe('compiled reads', () => {
     expect(delta('sql_error')).toBe(0);
   });
 
+  it('should refuse, as GraphQL over HTTP does, the requests around a covered document that Yoga refuses', async () => {
+    const raw = async (server: Server, body: string, type: string) => {
+      const response = await fetch(url(server), {
+        method: 'POST',
+        headers: { 'content-type': type, authorization: `Bearer ${tokens['admin']}` },
+        body,
+      });
+      return { status: response.status, body: await response.text() };
+    };
+    const document = '{ currentSession { id } }';
+    const requests: [string, string, string][] = [
+      ['an unknown body parameter', JSON.stringify({ query: document, extra: 1 }), 'application/json'],
+      ['extensions not an object', JSON.stringify({ query: document, extensions: 'x' }), 'application/json'],
+      ['extensions an array', JSON.stringify({ query: document, extensions: [] }), 'application/json'],
+      ['an empty operation name', JSON.stringify({ query: document, operationName: '' }), 'application/json'],
+      ['a content type that only starts so', JSON.stringify({ query: document }), 'application/jsonx'],
+    ];
+    for (const [name, body, type] of requests) {
+      const viaGeneral = await raw(general, body, type);
+      expect(viaGeneral.status, name).toBeGreaterThanOrEqual(400);
+      expect(await raw(compiled, body, type), name).toEqual(viaGeneral);
+    }
+    // Answered alike once the plan for the anonymous operation is cached, under any operation name.
+    const plain = JSON.stringify({ query: document });
+    expect(await raw(compiled, plain, 'application/json')).toEqual(
+      await raw(general, plain, 'application/json'),
+    );
+    const named = JSON.stringify({ query: document, operationName: '' });
+    expect(await raw(compiled, named, 'application/json')).toEqual(
+      await raw(general, named, 'application/json'),
+    );
+    // Still answered: parameters Yoga takes (null ones, an extensions object), a charset, a list of types.
+    for (const [body, type] of [
+      [JSON.stringify({ query: document, variables: null, extensions: {}, other: null }), 'application/json'],
+      [plain, 'application/json; charset=utf-8'],
+      [plain, 'application/json, text/plain'],
+    ] as const) {
+      expect(await raw(compiled, body, type)).toEqual(await raw(general, body, type));
+    }
+  });
+
   it('should answer the plain reads in one statement, with no GraphQL execution in between', async () => {
     t.statements.length = 0;
     const result = await post(

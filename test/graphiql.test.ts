@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { get as httpGet, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstQuery } from '../src/yoga.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -56,6 +57,37 @@ describe('GraphiQL', () => {
     expect(html.length).toBeGreaterThan(100_000);
     expect(html).toContain(JSON.stringify(firstQuery).slice(1, 40));
     expect(html).toContain('sg_demo_token');
+  });
+
+  it('should give its headers (the demo token) only to a page loaded by a loopback name, not after DNS rebinding', async () => {
+    const server = await serve(on, { Authorization: 'Bearer sg_demo_token' });
+    const { port } = server.address() as AddressInfo;
+    // A hostile site whose name now resolves to 127.0.0.1 reads the page as its own origin: its Host is its name.
+    const load = (host: string) =>
+      new Promise<string>((resolve, reject) => {
+        httpGet(
+          { host: '127.0.0.1', port, path: '/graphql', headers: { host, accept: 'text/html' } },
+          (response) => {
+            let html = '';
+            response.on('data', (chunk: Buffer) => {
+              html += chunk.toString();
+            });
+            response.on('end', () => resolve(html));
+          },
+        ).on('error', reject);
+      });
+    for (const host of [
+      `rebound.attacker.example:${port}`,
+      `127.0.0.1.nip.io:${port}`,
+      'localhost.example',
+    ]) {
+      const html = await load(host);
+      expect(html.includes('graphiql')).toBe(true);
+      expect(html.includes('sg_demo_token')).toBe(false);
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LOCALHOST']) {
+      expect((await load(host)).includes('sg_demo_token')).toBe(true);
+    }
   });
 
   it('should say how to turn it on when it is off, not answer an empty 406', async () => {

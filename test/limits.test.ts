@@ -296,6 +296,25 @@ describe('limits on abusive requests', () => {
       expect((await send('token-a')).status).not.toBe(429);
     });
 
+    it('should count one token once however its Authorization header is written', async () => {
+      t.setNow(new Date('2031-06-01T00:00:00Z'));
+      // Each header below presents the same token and is accepted as it: they share its minute.
+      const token = t.adminToken;
+      const headers = [`Bearer ${token}`, `bearer ${token}`, `BEARER  ${token}`, ` Bearer\t${token} `];
+      for (const authorization of headers.slice(0, 3)) {
+        const response = await t.fetch({ query: '{ caller { name } }' }, { authorization });
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as { data: unknown }).data).toEqual({
+          caller: { name: 'test-admin' },
+        });
+      }
+      await expectRefused(
+        await t.fetch({ query: '{ __typename }' }, { authorization: headers[3]! }),
+        429,
+        'RATE_LIMITED',
+      );
+    });
+
     it('should limit per client address from the socket', async () => {
       const { url, close } = await listen(t);
       try {

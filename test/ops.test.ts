@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +227,56 @@ describe('operations', () => {
     });
     const generated = await graphql({ query: '{ currentSession { id } }' }, { 'x-request-id': 'bad id!' });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('should say "Unexpected error." and nothing of its cause or stack, even under NODE_ENV=development', async () => {
+    // Yoga's own masking adds the original message and stack when NODE_ENV is "development".
+    const nodeEnv = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'development';
+    await t.pool.query('ALTER TABLE sessiongraph.sessions RENAME TO sessions_away');
+    try {
+      const failed = await graphql({ query: '{ sessions(first: 1) { edges { node { id } } } }' });
+      const text = await failed.text();
+      expect(JSON.parse(text)).toMatchObject({
+        errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      });
+      expect(text).not.toMatch(/sessions_away|relation|stack|node_modules|originalError/);
+    } finally {
+      process.env['NODE_ENV'] = nodeEnv;
+      await t.pool.query('ALTER TABLE sessiongraph.sessions_away RENAME TO sessions');
+    }
+  });
+
+  it('should refuse a request whose Host or target makes no URL with 400, not a 500 and a stack trace', async () => {
+    const { port } = server.address() as AddressInfo;
+    const send = (target: string, host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          { host: '127.0.0.1', port, method: 'POST', path: target, setHost: false, headers: { host } },
+          (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => {
+              body += chunk.toString();
+            });
+            response.on('end', () => resolve({ status: response.statusCode!, body }));
+          },
+        );
+        request.on('error', reject);
+        request.setHeader('content-type', 'application/json');
+        request.end(JSON.stringify({ query: '{ __typename }' }));
+      });
+    for (const [target, host] of [
+      ['/graphql', 'a b'],
+      ['/graphql', '[::1'],
+      ['http://elsewhere/graphql', `127.0.0.1:${port}`],
+      ['*', `127.0.0.1:${port}`],
+    ] as const) {
+      const { status, body } = await send(target, host);
+      expect(status).toBe(400);
+      expect(JSON.parse(body)).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
+      expect(body).not.toMatch(/at |node_modules|TypeError/);
+    }
+    expect((await send('/graphql', `127.0.0.1:${port}`)).body).toBe('{"data":{"__typename":"Query"}}');
   });
 
   const create = (key: string | null, userId = '1', data: Record<string, unknown> = { n: 1 }) =>

@@ -62,6 +62,15 @@ function scopesOf(row: TokenRow): ReadonlySet<Scope> {
   return scopes;
 }
 
+/**
+ * The token an `Authorization` header presents, or null when it is not `Bearer sg_…`. Many headers present the
+ * same token (the scheme's letter case, the spaces around it): whatever counts per token counts this.
+ */
+export function presentedToken(header: string): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return match && TOKEN.test(match[1]!) ? match[1]! : null;
+}
+
 /** What an `Authorization: Bearer …` header is worth (from `cache` when it vouches for the token). */
 export async function checkToken(
   db: Queryable,
@@ -69,10 +78,10 @@ export async function checkToken(
   now: Date,
   cache: TokenCache | null = null,
 ): Promise<TokenCheck> {
-  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-  if (!match || !TOKEN.test(match[1]!)) return { ok: false, reason: 'malformed' };
+  const token = presentedToken(header);
+  if (token === null) return { ok: false, reason: 'malformed' };
   // One-shot hex digest: the cache's key, without a Hash object per request.
-  const hashHex = hash('sha256', match[1]!, 'hex');
+  const hashHex = hash('sha256', token, 'hex');
   let row = cache?.get(hashHex, now.getTime()) ?? null;
   if (!row) {
     const epoch = cache?.epoch ?? 0;

@@ -19,6 +19,10 @@ import { planArguments, runPlan } from './run.ts';
 
 const MAX_PLANS = 500;
 
+/** The parameters of a GraphQL request body Yoga accepts; any other (not null) it refuses. */
+const YOGA_PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']);
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
 export interface FastPath {
   /** Answers the request, or returns false having answered nothing (the caller hands it to Yoga). */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer, scope: RequestScope): Promise<boolean>;
@@ -94,7 +98,8 @@ export function createFastPath(
   // Yoga's limits on documents (depth, aliases, cost, tokens, introspection) hold here too.
   const limits = documentLimits(app);
   const planFor = (query: string, operationName: string | null) => {
-    const cacheKey = `${operationName ?? ''}\u0000${query}`;
+    // A name is a GraphQL name (checked before), so it holds neither ':' nor NUL: no two requests share a key.
+    const cacheKey = `${operationName === null ? '' : `${operationName}:`}\u0000${query}`;
     let plan = plans.get(cacheKey);
     if (plan === undefined) {
       plan =
@@ -122,9 +127,20 @@ export function createFastPath(
       ) {
         return false;
       }
+      // What Yoga refuses before it parses (GraphQL over HTTP's rules), it refuses here too: it goes there.
+      for (const name in params) {
+        const value = (params as Record<string, unknown>)[name];
+        if (value !== null && value !== undefined && !YOGA_PARAMETERS.has(name)) return false;
+      }
+      const { extensions } = params as { extensions?: unknown };
+      if (extensions !== undefined && extensions !== null) {
+        if (typeof extensions !== 'object' || Array.isArray(extensions)) return false;
+      }
       const operationName = typeof params.operationName === 'string' ? params.operationName : null;
       if (params.operationName !== undefined && params.operationName !== null && operationName === null)
         return false;
+      // No operation is named "" (or anything but a GraphQL name): Yoga says it cannot tell which to run.
+      if (operationName !== null && !GRAPHQL_NAME.test(operationName)) return false;
       const variables = params.variables ?? {};
       if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) return false;
       const plan = planFor(params.query, operationName);

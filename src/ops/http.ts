@@ -44,7 +44,10 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
  */
 function compiledCandidate(req: IncomingMessage, path: string, maxBody: number): boolean {
   if (req.method !== 'POST' || path !== '/graphql') return false;
-  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return false;
+  // JSON as Yoga tells it (its first listed type, `application/json` alone or with parameters): anything else,
+  // `application/jsonx` say, Yoga refuses with 415, and the compiled path must not answer it instead.
+  const type = (req.headers['content-type'] ?? '').split(',', 1)[0]!;
+  if (type !== 'application/json' && !type.startsWith('application/json;')) return false;
   // Event streams, the graphql-response+json media type and CORS (any Origin) are Yoga's to negotiate.
   const accept = req.headers.accept ?? '';
   if (accept.includes('text/event-stream') || accept.includes('graphql-response+json')) return false;
@@ -118,6 +121,16 @@ export function createHttpFront(
   const consolePages = createConsoleHandler(app.config.console);
 
   const handle: Handler = (req, res) => {
+    // Yoga's server adapter makes a URL of the Host header and the request target; where that fails (`Host: a b`,
+    // a target of `*` or `http://…`) it answers 500 with the exception's stack trace as the body.
+    if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
+      json(res, 400, {
+        errors: [
+          { message: 'The Host header and request target make no URL.', extensions: { code: 'BAD_REQUEST' } },
+        ],
+      });
+      return;
+    }
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const probe = req.method === 'GET' ? probes[path] : undefined;
     if (probe) {

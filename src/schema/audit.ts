@@ -42,18 +42,19 @@ export function addAuditTypes(builder: Builder, app: App) {
             extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argument: 'after' },
           });
         }
-        const rows = await findAuditEntries(
-          ctx.db,
-          {
-            sessionId:
-              args.sessionId === null || args.sessionId === undefined ? null : String(args.sessionId),
-            userId: args.userId === null || args.userId === undefined ? null : String(args.userId),
-            since: args.since ?? null,
-            until: args.until ?? null,
-          },
-          args.after ?? null,
-          limit + 1,
-        );
+        const sessionId =
+          args.sessionId === null || args.sessionId === undefined ? null : String(args.sessionId);
+        const userId = args.userId === null || args.userId === undefined ? null : String(args.userId);
+        // An id holding NUL names no row (PostgreSQL text cannot hold one, and comparing fails the statement).
+        const namesNothing = [sessionId, userId].some((id) => id?.includes('\u0000'));
+        const rows = namesNothing
+          ? []
+          : await findAuditEntries(
+              ctx.db,
+              { sessionId, userId, since: args.since ?? null, until: args.until ?? null },
+              args.after ?? null,
+              limit + 1,
+            );
         const edges = rows.slice(0, limit).map((node) => ({ cursor: node.id, node }));
         return {
           edges,

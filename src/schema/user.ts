@@ -84,6 +84,10 @@ export function addUserType(builder: Builder, app: App) {
       },
       resolve: async (_root, args, ctx) => {
         const limit = pageSize(app.config, args.first);
+        // PostgreSQL text cannot hold NUL: compared, it fails the statement.
+        if (args.search?.includes('\u0000')) {
+          throw new BadArgumentError('search', '`search` must not contain NUL characters');
+        }
         let after: string | null = null;
         if (args.after) {
           after = clientUserKey(app.catalog, Buffer.from(args.after, 'base64url').toString('utf8'));

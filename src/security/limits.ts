@@ -8,6 +8,7 @@ import { type ASTVisitor, GraphQLError, type ValidationContext, type ValidationR
 import type { BatchingOptions, Plugin } from 'graphql-yoga';
 import type { App } from '../app.ts';
 import type { ErrorCode } from '../errors/codes.ts';
+import { presentedToken } from '../auth/tokens.ts';
 
 /**
  * Limits on abusive requests. Every refusal is a GraphQL error whose `extensions.code` says which limit:
@@ -185,8 +186,11 @@ export function createRequestGate(app: App) {
         waits.push(limiter.hit(`ip:${ip}`, limits.perIpPerMinute, nowMs));
       }
       if (limits.perTokenPerMinute > 0 && authorization) {
-        // The token itself is never kept, only its hash.
-        const id = createHash('sha256').update(authorization).digest('base64url');
+        // Counted per token, not per header text: `bearer`, extra spaces and the like present the same token and
+        // must not each get a fresh minute. The token itself is never kept, only its hash.
+        const id = createHash('sha256')
+          .update(presentedToken(authorization) ?? authorization)
+          .digest('base64url');
         waits.push(limiter.hit(`token:${id}`, limits.perTokenPerMinute, nowMs));
       }
       const wait = Math.max(0, ...waits);

@@ -58,6 +58,10 @@ export function checkFacts(
   if (facts.userAgent !== undefined && (facts.userAgent.length === 0 || facts.userAgent.length > 1024)) {
     throw new BadArgumentError('userAgent', '`userAgent` must be 1 to 1024 characters');
   }
+  // PostgreSQL text cannot hold NUL: the statement would fail, and the client would hear "Unexpected error".
+  if (facts.userAgent?.includes('\u0000')) {
+    throw new BadArgumentError('userAgent', '`userAgent` must not contain NUL characters');
+  }
   for (const name of TIME_FACTS) {
     const range = facts[name];
     if (!range) continue;

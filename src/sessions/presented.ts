@@ -23,6 +23,12 @@ export function presentedCredentials(headers: { get(name: string): string | null
   };
 }
 
-/** The key presented to `store`: the header (for every store), else the store's own cookie. */
-export const presentedKey = (presented: Presented, store: SessionStore): string | undefined =>
-  presented.header ?? presented.cookies[store.cookieName];
+/**
+ * The key presented to `store`: the header (for every store), else the store's own cookie. A cookie's value is
+ * URL-decoded, so `%00` arrives as NUL, which no stored key holds (PostgreSQL text cannot) and which would fail
+ * the look-up's statement: such a key is not presented.
+ */
+export function presentedKey(presented: Presented, store: SessionStore): string | undefined {
+  const key = presented.header ?? presented.cookies[store.cookieName];
+  return key?.includes('\u0000') ? undefined : key;
+}

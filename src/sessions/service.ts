@@ -119,6 +119,12 @@ export async function listSessions(ctx: SessionScope, args: ListArgs): Promise<S
   const store = ctx.stores.get(args.store ?? ctx.defaultStore.name);
   if (!store) throw new BadArgumentError('store', `no store is named "${args.store}"`);
   const facts = checkFacts(args.facts, store);
+  // No stored value holds NUL in text PostgreSQL compares (jsonb cannot), and the statement would fail on it.
+  for (const { field, value } of args.where ?? []) {
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      throw new BadArgumentError('where', `\`where.${field.name}\` must not contain NUL characters`);
+    }
+  }
   const { limit, after, userId, noUser } = checkPage(ctx.config, ctx.catalog, store, args);
   if (noUser) return toPage([], limit, after !== null);
   const filter = { userId, status: args.status ?? null, now: ctx.now, where: args.where ?? [], facts };
@@ -134,7 +140,10 @@ export async function currentSession(ctx: SessionScope): Promise<SessionRecord |
     const record = await store.findByKey(ctx.db, key, ctx.now, ctx.config.touchIntervalSeconds, {
       withUser: ctx.withUsers,
     });
-    if (record && record.status === 'ACTIVE') return record;
+    // A session the framework has logged out (Django after a password change) is not the browser's to act as.
+    if (record && record.status === 'ACTIVE' && ((await store.servesAsUser?.(ctx.db, record)) ?? true)) {
+      return record;
+    }
   }
   return null;
 }
@@ -207,6 +216,9 @@ export async function createSession(ctx: SessionScope, input: CreateSessionArgs)
   }
   if (input.userAgent && input.userAgent.length > 1024) {
     throw new InvalidInputError('userAgent', '`userAgent` must be at most 1024 characters');
+  }
+  if (input.userAgent?.includes('\u0000')) {
+    throw new InvalidInputError('userAgent', '`userAgent` must not contain NUL characters');
   }
   const created = await mutate(ctx, 'createSession', input, async (tx) => {
     await checkReferences(tx, ctx.config.fields, data);

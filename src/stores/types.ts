@@ -113,6 +113,12 @@ export interface SessionStore {
     touchIntervalSeconds: number,
     options?: ReadOptions,
   ): Promise<SessionRecord | null>;
+  /**
+   * Whether the framework still serves `record`, a live session a browser presents, as its user's: Django no
+   * longer does once the user's password changed (its `_auth_user_hash` no longer matches), and flushes it.
+   * Absent where the session alone decides.
+   */
+  servesAsUser?(db: Queryable, record: SessionRecord): Promise<boolean>;
   list(db: Queryable, query: ListQuery): Promise<SessionRecord[]>;
   /** How many sessions `list` would page through: exactly, or the planner's estimate (cheap). */
   count(db: Queryable, query: Omit<ListQuery, 'after' | 'limit'>, estimate: boolean): Promise<number>;

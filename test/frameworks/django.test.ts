@@ -614,6 +614,13 @@ describe('django: sessiongraph reads and writes what Django 3.2 reads and writes
         expect(after[key]!.exists).toBe(true); // load() rolled back get_user's flush
       }
       expect(after[erin]!.userId).toBe(users['erin']);
+      // Nor does sessiongraph take a browser presenting one of them for dave any more.
+      for (const key of daveKeys) {
+        const mine = await t.graphql(DjangoCurrentSession, undefined, { cookie: `sessionid=${key}` });
+        expect(mine.data!.currentSession, key).toBeNull();
+      }
+      const erinsOwn = await t.graphql(DjangoCurrentSession, undefined, { cookie: `sessionid=${erin}` });
+      expect(erinsOwn.data!.currentSession).toMatchObject({ userId: users['erin'] });
     });
   });
 });

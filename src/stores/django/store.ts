@@ -9,6 +9,7 @@ import { InvalidInputError, UserNotFoundError } from '../../errors/domain.ts';
 import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
 import { createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable } from '../table-catalog.ts';
+import type { SessionRecord } from '../types.ts';
 
 /**
  * Django's `django_session` (db and cached_db engines): signed, maybe compressed, base64url JSON; the user
@@ -126,7 +127,23 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
           (authHash.length === 40 && legacySessionAuthHash(passwordHash, secret) === authHash),
       ),
   };
-  return Object.assign(store, { authCheck, passwordColumn: config.passwordColumn, users: deps.users });
+  return Object.assign(store, {
+    authCheck,
+    passwordColumn: config.passwordColumn,
+    users: deps.users,
+    // As django.contrib.auth's get_user: a session of a user whose password hash its auth hash does not match
+    // (missing, or made before a password change) is logged out, and flushed. A user no longer there is not
+    // Django's check to make: such a session stays (its user reads as null).
+    async servesAsUser(db: Queryable, record: SessionRecord): Promise<boolean> {
+      if (record.userId === null) return true;
+      const password = (await deps.users.secretColumnByIds(db, config.passwordColumn, [record.userId])).get(
+        record.userId,
+      );
+      if (password === undefined) return true;
+      const authHash = record.managed?.['_auth_user_hash'];
+      return typeof authHash === 'string' && authCheck.matches(authHash, password);
+    },
+  });
 }
 
 export type DjangoStore = Awaited<ReturnType<typeof createDjangoStore>>;
