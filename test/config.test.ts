@@ -196,10 +196,23 @@ describe('users table', () => {
   it('should expose only listed columns, never secret-looking ones, with types from the catalog', async () => {
     const t = await startTestApp({
       config: {
-        users: { columns: ['username', 'password_hash', 'is_staff', 'api_token', 'tags', 'profile'] },
+        users: {
+          columns: [
+            'username',
+            'password_hash',
+            'is_staff',
+            'api_token',
+            'two_factor_recovery_codes',
+            'tags',
+            'profile',
+          ],
+        },
       },
       setup: async (pool) => {
         await pool.query("ALTER TABLE public.users ADD COLUMN api_token text DEFAULT 'tok'");
+        await pool.query(
+          "ALTER TABLE public.users ADD COLUMN two_factor_recovery_codes text DEFAULT 'codes'",
+        );
         await pool.query("ALTER TABLE public.users ADD COLUMN tags text[] DEFAULT '{a,b}'");
         await pool.query(`ALTER TABLE public.users ADD COLUMN profile jsonb DEFAULT '{"lang":"fr"}'`);
       },
@@ -212,7 +225,11 @@ describe('users table', () => {
         ['tags', 'String', true],
         ['profile', 'JSON', false],
       ]);
-      expect(hidden.map((entry) => entry.column)).toEqual(['password_hash', 'api_token']);
+      expect(hidden.map((entry) => entry.column)).toEqual([
+        'password_hash',
+        'api_token',
+        'two_factor_recovery_codes',
+      ]);
       const response = await t.fetch({ query: '{ user(id: "1") { username isStaff tags profile } }' });
       expect(await response.json()).toEqual({
         data: { user: { username: 'ada', isStaff: true, tags: ['a', 'b'], profile: { lang: 'fr' } } },

@@ -31,7 +31,9 @@ export interface UsersCatalog {
   hidden: { column: string; reason: string }[];
 }
 
-const SECRET_COLUMN = /pass(word|wd)?|hash|token|secret|salt|otp|api_?key|private|credential/i;
+// Laravel Fortify's `two_factor_recovery_codes` and the like: a second factor's codes are credentials too.
+const SECRET_COLUMN =
+  /pass(word|wd)?|hash|token|secret|salt|otp|api_?key|private|credential|recovery|backup_?codes?|mfa|two_?factor/i;
 const RESERVED_FIELDS = new Set(['id', 'rowId', 'sessions']);
 
 export const looksSecret = (column: string) => SECRET_COLUMN.test(column);
