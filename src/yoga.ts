@@ -101,6 +101,7 @@ function createYogaServer(
         const fault = databaseFault(original ?? error);
         if (fault) {
           app.metrics.databaseFaults.inc({ kind: fault });
+          app.logger.warn({ err: original ?? error, kind: fault }, 'database unavailable to a request');
           return unavailableError(fault);
         }
         // A domain error outside a typed payload (a bad page argument): the client's mistake, said as such.
@@ -129,7 +130,9 @@ function createYogaServer(
       debug: (...args) => app.logger.debug(args.map(String).join(' ')),
       info: (...args) => app.logger.info(args.map(String).join(' ')),
       warn: (...args) => app.logger.warn(args.map(String).join(' ')),
-      error: (...args) => app.logger.error(args.map(String).join(' ')),
+      // Yoga reports here every error it masks, as a string: a caller's mistake as much as a bug. maskError
+      // and observeOperations log the ones worth an operator's time, structured and with keys redacted.
+      error: (...args) => app.logger.debug(args.map(String).join(' ')),
     },
   });
 }
@@ -174,7 +177,13 @@ function observeOperations(app: App): Plugin {
           if (ctx.scope) ctx.scope.failed = true;
           for (const error of result.errors) {
             const original = error.originalError;
-            if (original && !(original as { extensions?: unknown }).extensions && !databaseFault(original)) {
+            // A domain error is the caller's mistake or a refusal, answered as such: nothing unexpected.
+            if (
+              original &&
+              !(original instanceof DomainError) &&
+              !(original as { extensions?: unknown }).extensions &&
+              !databaseFault(original)
+            ) {
               loggedErrors.add(original);
               (ctx.log ?? app.logger).error(
                 { err: original, path: error.path },

@@ -229,6 +229,18 @@ describe('operations', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("should answer a caller's mistake as such and not log it as an unexpected error", async () => {
+    lines.length = 0;
+    const refused = await graphql({
+      query: '{ users(first: 1, after: "garbage") { edges { node { id } } } }',
+    });
+    expect(await refused.json()).toMatchObject({
+      errors: [{ extensions: { code: 'BAD_USER_INPUT', argument: 'after' } }],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines.filter((line) => line['level'] === 50)).toEqual([]);
+  });
+
   it('should say "Unexpected error." and nothing of its cause or stack, even under NODE_ENV=development', async () => {
     // Yoga's own masking adds the original message and stack when NODE_ENV is "development".
     const nodeEnv = process.env['NODE_ENV'];
