@@ -331,6 +331,25 @@ describe('operations', () => {
     }
   });
 
+  it('should refuse an Idempotency-Key on a batch, whose operations would each count their steps from one', async () => {
+    const count = async () =>
+      Number((await t.pool.query('SELECT count(*) FROM sessiongraph.sessions')).rows[0]!.count);
+    const before = await count();
+    const operation = {
+      query: `mutation Create($input: CreateSessionInput!) {
+        createSession(input: $input) { __typename ... on CreateSessionPayload { session { id } } } }`,
+      variables: { input: { userId: '1', data: { n: 1 } } },
+    };
+    const response = await graphql([operation, operation], { 'idempotency-key': 'batch-0001-eeee' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+    expect(await count()).toBe(before);
+    // Without a key the batch is two operations, as ever.
+    const plain = (await (await graphql([operation, operation])).json()) as unknown[];
+    expect(plain).toHaveLength(2);
+    expect(await count()).toBe(before + 2);
+  });
+
   it('should refuse an Idempotency-Key reused for a different request, and a malformed one', async () => {
     await create('reuse-0001-bbbb', '1', { n: 1 });
     const other = await create('reuse-0001-bbbb', '1', { n: 2 });

@@ -276,6 +276,15 @@ function requestGate(app: App, gate: RequestGate): Plugin {
               413,
             );
           }
+          // A key numbers the steps of one operation. A batch's operations run concurrently, each counting
+          // from one: two equal creates would be taken for one, and a retry could number them otherwise.
+          if (request.headers.has('idempotency-key')) {
+            throw coded(
+              'An Idempotency-Key covers one operation, not a batch: send each mutation with its own key.',
+              'BAD_USER_INPUT',
+              400,
+            );
+          }
         },
       };
     },
