@@ -346,6 +346,16 @@ describe('budgets: hostile input is decided quickly', () => {
     quick(`i:${'9'.repeat(1_000_000)};`, { problem: 'ok' });
     quick(`d:${'9'.repeat(1_000_000)};`, { problem: 'ok' });
     quick(`s:${'9'.repeat(1_000_000)}:"";`, { problem: 'corrupt' });
+    // Wrapped modulo 2^64 a bigint step per digit took 0.85 s for a whole row of them.
+    quick(`s:${'9'.repeat(DEFAULT_BUDGETS.maxInputBytes - 6)}:"";`, { problem: 'corrupt' });
+  });
+
+  it('should refuse a malformed d: of many digits without trying every split of them', () => {
+    // The check was `\d+\.?\d*`, whose two runs of digits share them: 100,000 and an E took 11 s.
+    quick(`d:${'1'.repeat(100_000)}E;`, { problem: 'corrupt' });
+    quick(`d:-1.${'1'.repeat(100_000)}e+;`, { problem: 'corrupt' });
+    quick(`d:${'1'.repeat(100_000)}.${'1'.repeat(100_000)}E-;`, { problem: 'corrupt' });
+    quick(`d:${'1'.repeat(100_000)}.${'1'.repeat(100_000)}E-5;`, { problem: 'ok' });
   });
 
   it('should stop on maxValues', () => {

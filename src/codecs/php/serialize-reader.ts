@@ -298,9 +298,14 @@ export class PhpSerializedReader {
     if (at === start) throw fail('corrupt', `expected digits at byte ${start}`);
     this.pos = at;
     if (Number.isSafeInteger(value)) return value;
+    // Fifteen digits per bigint step: one step per digit took 0.9 s for the 16 MiB of digits a row may hold.
     let wrapped = 0n;
-    for (let index = start; index < at; index += 1) {
-      wrapped = (wrapped * 10n + BigInt(this.bytes[index]! - 0x30)) & 0xffff_ffff_ffff_ffffn;
+    for (let index = start; index < at; ) {
+      const stop = Math.min(index + 15, at);
+      const scale = TEN_TO[stop - index]!;
+      let chunk = 0;
+      for (; index < stop; index += 1) chunk = chunk * 10 + (this.bytes[index]! - 0x30);
+      wrapped = (wrapped * scale + BigInt(chunk)) & 0xffff_ffff_ffff_ffffn;
     }
     return wrapped <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(wrapped) : Number.POSITIVE_INFINITY;
   }
@@ -712,6 +717,9 @@ export class PhpSerializedReader {
     return frame.value;
   }
 }
+
+/** 10^0 ... 10^15, the scale of each chunk of digits `uiv` folds in. */
+const TEN_TO = Array.from({ length: 16 }, (_, power) => 10n ** BigInt(power));
 
 /** Bytes a `d:` text may hold: digits, `+-.eE`, and the letters of INF and NAN. */
 const FLOAT_BYTES = new Uint8Array(256);
