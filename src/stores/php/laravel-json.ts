@@ -1,6 +1,6 @@
-import type { DecodeBudgets } from '../../codecs/budgets.ts';
+import { type DecodeBudgets, jsonTextNestsDeeper } from '../../codecs/budgets.ts';
 import { parseJsonValue } from '../../codecs/json.ts';
-import { type Decoded, decoded, failure } from '../../codecs/result.ts';
+import { type Decoded, decoded, failure, type JsonValue } from '../../codecs/result.ts';
 import { isList } from '../../codecs/php/json-view.ts';
 import {
   arrayKeyOf,
@@ -25,6 +25,27 @@ import {
  */
 
 const INTEGER = /^-?(?:0|[1-9]\d*)$/;
+
+/** Arrays and objects `json_decode` nests at most: its default depth, 512, counts the scalar in the deepest. */
+export const JSON_DECODE_NESTING = 511;
+
+/** Whether a key or a string of `value` holds a lone surrogate (`"\ud800"`), which `json_decode` refuses. */
+export function hasLoneSurrogate(value: JsonValue): boolean {
+  const pending: JsonValue[] = [value];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    if (typeof node === 'string') {
+      if (!node.isWellFormed()) return true;
+    } else if (Array.isArray(node)) {
+      for (const item of node) pending.push(item);
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [name, item] of Object.entries(node)) {
+        if (!name.isWellFormed()) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
+}
 const SCALAR = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
 
 /**
@@ -32,8 +53,21 @@ const SCALAR = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
  * walks is valid JSON nested no deeper than `maxDepth` (the recursion is bounded by the budget).
  */
 export function decodeLaravelJson(text: string, budgets: DecodeBudgets): Decoded<PhpArray> {
+  // JSON.parse reads these; json_decode returns null for them, and Laravel starts an empty session.
+  if (jsonTextNestsDeeper(text, JSON_DECODE_NESTING)) {
+    return failure(
+      'corrupt',
+      'the payload nests 512 deep, past json_decode: Laravel starts an empty session',
+    );
+  }
   const checked = parseJsonValue(text, budgets, 'the payload');
   if (!checked.ok) return checked;
+  if (hasLoneSurrogate(checked.value)) {
+    return failure(
+      'corrupt',
+      'the payload escapes a lone surrogate, which json_decode refuses: Laravel starts an empty session',
+    );
+  }
   if (typeof checked.value !== 'object' || checked.value === null) {
     return failure(
       'corrupt',
