@@ -7,7 +7,7 @@ import { fromBase64, loadCorpus, tagOf } from './fixtures/php.ts';
 import { phpToJson } from './json-view.ts';
 import { type PhpReadOptions, readPhpSerialized } from './serialize-reader.ts';
 import { writePhpSerialized } from './serialize-writer.ts';
-import type { PhpArray, PhpObject, PhpValue } from './values.ts';
+import { INT64_MAX, INT64_MIN, type PhpArray, type PhpObject, type PhpValue } from './values.ts';
 
 const bytesOf = (text: string) => new Uint8Array(Buffer.from(text, 'latin1'));
 const utf8 = (text: string) => new Uint8Array(Buffer.from(text, 'utf8'));
@@ -259,6 +259,24 @@ describe('options', () => {
   it('should refuse trailing bytes unless told to ignore them, as PHP 8.2 does', () => {
     expect(problemOf('i:1;x')).toBe('corrupt');
     expect(read('i:1;x', { trailing: 'ignore' })).toEqual({ t: 'int', v: 1 });
+  });
+
+  it("should refuse the ints PHP warns are out of range under overflow: 'refuse', and only those", () => {
+    for (const text of [
+      'i:9223372036854775808;',
+      'i:-9223372036854775809;',
+      `i:${'9'.repeat(20)};`,
+      'a:1:{i:99999999999999999999;N;}',
+      'O:8:"stdClass":99999999999999999999:{}',
+    ]) {
+      expect(problemOf(text, { overflow: 'refuse' }), text).toBe('corrupt');
+    }
+    expect(read('i:-9223372036854775808;', { overflow: 'refuse' })).toEqual({ t: 'int', v: INT64_MIN });
+    expect(read(`i:+000${'0'.repeat(30)}9223372036854775807;`, { overflow: 'refuse' })).toEqual({
+      t: 'int',
+      v: INT64_MAX,
+    });
+    expect(read('i:9223372036854775808;')).toEqual({ t: 'int', v: INT64_MAX });
   });
 });
 

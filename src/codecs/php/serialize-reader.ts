@@ -65,6 +65,12 @@ export interface PhpReadOptions {
    * 8.2's `unserialize()` does silently (8.3 warns).
    */
   trailing?: 'refuse' | 'ignore';
+  /**
+   * An int beyond int64 (`i:`, keys, counts): `'saturate'` (the default) reads the bound, as PHP does with the
+   * warning "Numerical result out of range"; `'refuse'` reads it as `corrupt`, as a caller that turns
+   * unserialize()'s warnings into errors fails (Symfony's ContextListener).
+   */
+  overflow?: 'saturate' | 'refuse';
 }
 
 /** A failed read inside the reader; the public functions turn it into a `DecodeFailure`. */
@@ -156,6 +162,7 @@ export class PhpSerializedReader {
   private readonly end: number;
   private readonly allowed: Set<string> | null;
   private readonly opaqueUnknown: boolean;
+  private readonly saturate: boolean;
   private readonly slots: PhpValue[] = [{ t: 'null' }];
   private readonly slotState: number[] = [DONE];
   private readonly slotBytes: number[] = [0];
@@ -187,6 +194,7 @@ export class PhpSerializedReader {
     const allowed = options.allowedClasses ?? true;
     this.allowed = allowed === true ? null : new Set(allowed.map((name) => name.toLowerCase()));
     this.opaqueUnknown = (options.unknownObjects ?? 'opaque') === 'opaque';
+    this.saturate = (options.overflow ?? 'saturate') === 'saturate';
   }
 
   /** Count output that surrounds the values (a session's braces, names, commas) against the budgets. */
@@ -332,18 +340,17 @@ export class PhpSerializedReader {
       value = value * 10 + (byte - 0x30);
     }
     if (at === digitsStart && !empty) throw fail('corrupt', `expected an integer at byte ${this.pos}`);
+    const start = this.pos;
     this.pos = at;
     if (at - significant <= 15) return negative ? -value + 0 : value;
-    if (at - significant > 19) return negative ? INT64_MIN : INT64_MAX;
-    const magnitude = BigInt(Buffer.from(this.bytes.subarray(significant, at)).toString('latin1'));
-    const clamped = negative
-      ? magnitude > -INT64_MIN
-        ? INT64_MIN
-        : -magnitude
-      : magnitude > INT64_MAX
-        ? INT64_MAX
-        : magnitude;
-    return safeNumber(clamped);
+    const magnitude =
+      at - significant > 19
+        ? null
+        : BigInt(Buffer.from(this.bytes.subarray(significant, at)).toString('latin1'));
+    const bound = negative ? -INT64_MIN : INT64_MAX;
+    if (magnitude !== null && magnitude <= bound) return safeNumber(negative ? -magnitude : magnitude);
+    if (!this.saturate) throw fail('corrupt', `an integer out of PHP's range at byte ${start}`);
+    return negative ? INT64_MIN : INT64_MAX;
   }
 
   /** `len:"` then `len` bytes then `"`: the raw bytes (class names, enum names, strings). */

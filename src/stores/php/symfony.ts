@@ -119,7 +119,8 @@ function sessionUser(
   const stored = entry ? deref(entry[1]) : undefined;
   // ContextListener unserializes only a string (PHP coerces an int, which never unserializes to a token).
   if (stored?.t !== 'string') return decoded(null);
-  const token = readPhpSerialized(stored.v, budgets, { ...options, trailing: 'ignore' });
+  // Its error handler turns unserialize()'s warnings into a dropped token: an int out of range is one.
+  const token = readPhpSerialized(stored.v, budgets, { ...options, trailing: 'ignore', overflow: 'refuse' });
   if (!token.ok) return token.problem === 'corrupt' ? decoded(null) : token;
   return decoded(tokenUser(token.value, config.userProperty));
 }
