@@ -1,8 +1,10 @@
 import { fc, test } from '@fast-check/vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUDGETS, type DecodeBudgets } from '../budgets.ts';
 import type { JsonValue } from '../result.ts';
-import { phpValueArb } from './fixtures/arbitrary.ts';
+import { keysCounted, phpValueArb } from './fixtures/arbitrary.ts';
 import { fromBase64, loadCorpus, tagOf } from './fixtures/php.ts';
 import { phpToJson } from './json-view.ts';
 import { type PhpReadOptions, readPhpSerialized } from './serialize-reader.ts';
@@ -376,6 +378,27 @@ describe('budgets: hostile input is decided quickly', () => {
     quick(`d:${'1'.repeat(100_000)}.${'1'.repeat(100_000)}E-5;`, { problem: 'ok' });
   });
 
+  it('should build a row at the values budget in a heap the server has, counting keys as values', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const list = (count: number) =>
+      bytesOf(
+        `a:1:{s:1:"l";a:${count}:{${Array.from({ length: count }, (_, i) => `i:${i};s:1:"a";`).join('')}}}`,
+      );
+    // A million one-byte strings fit 16 MiB and the output budget, and took 360 MB of heap: the server
+    // (256 MB) ran out of memory. Each entry is a key and a value now, and its string a view of the input.
+    quick(list(980_000), { problem: 'over-budget', detail: /maxValues/ });
+    const most = list((DEFAULT_BUDGETS.maxValues - 4) / 2);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const held = readPhpSerialized(most, DEFAULT_BUDGETS);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(held.ok).toBe(true);
+    // 180 MB before: a Uint8Array of its own per string.
+    expect(grown).toBeLessThan(130 * 1024 * 1024);
+  });
+
   it('should stop on maxValues', () => {
     expect(
       problemOf(
@@ -402,11 +425,12 @@ function measure(json: JsonValue): { bytes: number; values: number; depth: numbe
 
 describe('properties', () => {
   test.prop([phpValueArb], { numRuns: 300 })(
-    'the reader counts exactly what the JSON view prints: each budget passes at the size and fails one below',
+    'the reader counts exactly what the JSON view prints, and the keys: each budget passes at the size and fails one below',
     (value) => {
       const bytes = writePhpSerialized(value);
       const json = phpToJson(value);
       const size = measure(json);
+      size.values += keysCounted(value);
       const exact = {
         ...DEFAULT_BUDGETS,
         maxOutputBytes: size.bytes,

@@ -9,7 +9,10 @@
  * - depth: arrays and objects open, and the JSON view's depth where a reference shows a nested value again;
  * - output: the bytes of the JSON view (json-view.ts), with a value reached through `R:`/`r:` counted at every
  *   use from its size recorded when it closed, so references cost nothing to count and cannot expand;
- * - values: the JSON view's values, counted the same way, plus the values read inside opaque objects.
+ * - values: the JSON view's values, counted the same way, plus the values read inside opaque objects, plus
+ *   one for each key of an array or object: the decode builds it as it builds a value. A PHP entry (key,
+ *   value and the pair of them) takes about three times the heap of a JSON value, and a million of them,
+ *   within the other budgets, took 270 MB and more, past the 256 MB heap the server runs in.
  *
  * PHP's quirks mirrored (each seen in PHP 8.2): `i:` takes `+`/`-` and leading zeros and saturates at the
  * int64 bounds; lengths (`s:`, `O:`, `R:` ...) are unsigned and wrap modulo 2^64; `b:` is only 0 or 1; `d:`
@@ -188,8 +191,10 @@ export class PhpSerializedReader {
     /** Containers around the values read (the session's own object), for the depth budget. */
     private readonly baseDepth = 0,
   ) {
-    // A plain view: subarray() of a Buffer builds a Buffer, several times dearer, once per string read.
-    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // One copy, of which strings and keys are views: a Uint8Array of its own per string took twice the heap
+    // (208 bytes against 96 for a short one), and the copy is a plain Uint8Array (subarray() of a Buffer
+    // builds a Buffer, several times dearer) that no caller reuses under the tree.
+    this.bytes = new Uint8Array(bytes);
     this.end = bytes.length;
     const allowed = options.allowedClasses ?? true;
     this.allowed = allowed === true ? null : new Set(allowed.map((name) => name.toLowerCase()));
@@ -450,7 +455,7 @@ export class PhpSerializedReader {
       case 0x53: {
         const raw = tag === 0x73 ? this.quoted() : this.escaped();
         this.expect(0x3b, "';'");
-        return this.leaf(slot, { t: 'string', v: new Uint8Array(raw) }, stringViewBytes(raw));
+        return this.leaf(slot, { t: 'string', v: raw }, stringViewBytes(raw));
       }
       case 0x43:
         return this.readCustom(slot, start, depth);
@@ -515,7 +520,7 @@ export class PhpSerializedReader {
     const value: PhpValue = {
       t: 'custom',
       className,
-      data: new Uint8Array(this.bytes.subarray(dataStart, this.pos - 1)),
+      data: this.bytes.subarray(dataStart, this.pos - 1),
     };
     return this.leaf(slot, value, opaqueViewBytes(className), 3, 1, depth);
   }
@@ -639,8 +644,7 @@ export class PhpSerializedReader {
     } else if (tag === 0x73 || tag === 0x53) {
       this.pos += 1;
       this.expect(0x3a, "':'");
-      // A copy, and a plain Uint8Array even when the input is a Buffer (whose slice() is a view).
-      const raw = new Uint8Array(tag === 0x73 ? this.quoted() : this.escaped());
+      const raw = tag === 0x73 ? this.quoted() : this.escaped();
       key = frame.isObject ? { t: 'string', v: raw } : arrayKey(raw);
     } else {
       throw fail('corrupt', `a key at byte ${start} is not an int or a string`);
@@ -664,17 +668,18 @@ export class PhpSerializedReader {
     } else if (frame.index !== null) {
       frame.index.set(indexName(key, false), frame.entries.length);
     }
-    // The view prints one member per key read: a repeated key is counted twice (an upper bound).
+    // The view prints one member per key read: a repeated key is counted twice (an upper bound). A key is
+    // a value the decode builds (see the file comment), whether the view prints it or not.
     const comma = frame.isObject || frame.keysRead > 1 ? 1 : 0;
     const keyBytes = keyViewBytes(key, frame.isObject) + 1;
     if (frame.list && sequential && frame.replaceAt === -1) {
       frame.pendingKeyBytes += keyBytes;
-      this.add(comma, 0);
+      this.add(comma, 1);
     } else {
       const pending = frame.list ? frame.pendingKeyBytes : 0;
       frame.list = false;
       frame.pendingKeyBytes = 0;
-      this.add(comma + keyBytes + pending, 0);
+      this.add(comma + keyBytes + pending, 1);
     }
   }
 
