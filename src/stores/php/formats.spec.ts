@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUDGETS } from '../../codecs/budgets.ts';
 import type { JsonObject } from '../../codecs/result.ts';
@@ -139,6 +141,26 @@ describe('Laravel JSON payloads', () => {
       true,
     ]);
     expect(decodeLaravelJson('{"a":"\\ud83d\\ude00"}', DEFAULT_BUDGETS)).toMatchObject({ ok: true });
+  });
+
+  it('should count a key per item as serialize payloads do, and build strings as views of one buffer', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const list = (count: number) => `{"l":[${Array(count).fill('"a"').join(',')}]}`;
+    // A million JSON values, within the JSON budgets, became 330 MB of PHP entries: past the server's heap.
+    expect(decodeLaravelJson(list(999_990), DEFAULT_BUDGETS)).toMatchObject({
+      ok: false,
+      problem: 'over-budget',
+      detail: expect.stringContaining('maxValues'),
+    });
+    const most = list((DEFAULT_BUDGETS.maxValues - 4) / 2);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const held = decodeLaravelJson(most, DEFAULT_BUDGETS);
+    gc();
+    expect(held.ok).toBe(true);
+    // 165 MB with a Uint8Array of its own per string.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(145 * 1024 * 1024);
   });
 });
 
