@@ -65,6 +65,26 @@ describe('the symfony format', () => {
     });
   });
 
+  it('should find no user in a token the firewall drops: a class outside allowedClasses anywhere, an int out of range', () => {
+    // ContextListener unserializes the token with a callback that throws for a class PHP cannot find, and
+    // an error handler that throws on any warning: either drops the token (checked against Symfony's own).
+    const withAttribute = (value: string) => {
+      const token = TOKEN.replace('i:3;a:0:{}', `i:3;a:1:{s:1:"x";${value}}`);
+      return bytea(SESSION.replace(`s:${TOKEN.length}:"${TOKEN}"`, `s:${token.length}:"${token}"`));
+    };
+    const listed = symfony({ allowedClasses: [TOKEN_CLASS, 'App\\Entity\\User'] });
+    const userOf = (decoded: ReturnType<typeof listed.decode>) =>
+      decoded.ok ? (decoded.value.full['_security_main'] ?? null) : decoded.detail;
+    expect(userOf(listed.decode(withAttribute('i:5;')))).toBe('7');
+    for (const missing of ['O:7:"Missing":0:{}', 'C:7:"Missing":0:{}', 'E:9:"Missing:A";']) {
+      expect(userOf(listed.decode(withAttribute(missing))), missing).toBeNull();
+      // Without a class list every class is taken to be there.
+      expect(userOf(symfony().decode(withAttribute(missing))), missing).toBe('7');
+    }
+    expect(userOf(symfony().decode(withAttribute('i:9223372036854775807;')))).toBe('7');
+    expect(userOf(symfony().decode(withAttribute('i:9223372036854775808;')))).toBeNull();
+  });
+
   it('should write a new session as Symfony does, and refuse keys of the php handler PHP cannot store', async () => {
     const format = symfony();
     const now = new Date(1_700_000_000_000);
