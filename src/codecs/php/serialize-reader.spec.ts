@@ -255,7 +255,15 @@ describe('options', () => {
       'unsupported',
     );
     expect(problemOf('C:1:"S":0:{}', { unknownObjects: 'invalid' })).toBe('unsupported');
-    expect(problemOf('E:6:"Suit:A";', { allowedClasses: [], unknownObjects: 'invalid' })).toBe('ok');
+    expect(problemOf('E:6:"Suit:A";', { allowedClasses: ['suit'], unknownObjects: 'invalid' })).toBe('ok');
+  });
+
+  it('should fail the read on an enum outside allowedClasses, as PHP fails on an enum class it cannot find', () => {
+    // An object of a missing class loads as __PHP_Incomplete_Class; an enum fails unserialize() and
+    // session_decode() whole ("Class 'Suit' not found"): Laravel and Symfony serve an empty session.
+    expect(problemOf('a:1:{i:0;E:6:"Suit:A";}', { allowedClasses: [] })).toBe('unloadable');
+    expect(problemOf('a:1:{i:0;E:6:"Suit:A";}', { allowedClasses: ['SUIT'] })).toBe('ok');
+    expect(problemOf('a:1:{i:0;O:4:"Suit":0:{}}', { allowedClasses: [] })).toBe('ok');
   });
 
   it('should refuse trailing bytes unless told to ignore them, as PHP 8.2 does', () => {

@@ -54,7 +54,9 @@ import {
 export interface PhpReadOptions {
   /**
    * Classes whose `O:` objects are read as data, compared case-insensitively as PHP compares class names.
-   * `true` (the default): every class. Reading is safe either way: nothing is ever instantiated.
+   * `true` (the default): every class. Reading is safe either way: nothing is ever instantiated. An enum of
+   * another class fails the read (`unloadable`), as PHP fails the whole unserialize() on an enum whose class
+   * it cannot find (where an object of a missing class loads as an incomplete one).
    */
   allowedClasses?: true | readonly string[];
   /**
@@ -474,6 +476,12 @@ export class PhpSerializedReader {
         const caseName = utf8Text(raw.subarray(colon + 1));
         if (className === null || caseName === null)
           throw fail('unsupported', 'an enum name that is not UTF-8');
+        if (!this.isAllowed(className)) {
+          throw fail(
+            'unloadable',
+            `enum ${printable(Buffer.from(className))} is not in the allowed classes: PHP fails to load it`,
+          );
+        }
         return this.leaf(
           slot,
           { t: 'enum', className, caseName },

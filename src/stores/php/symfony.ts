@@ -143,7 +143,7 @@ function sessionUser(
   if (stored?.t !== 'string') return decoded(null);
   // Its error handler turns unserialize()'s warnings into a dropped token: an int out of range is one.
   const token = readPhpSerialized(stored.v, budgets, { ...options, trailing: 'ignore', overflow: 'refuse' });
-  if (!token.ok) return token.problem === 'corrupt' ? decoded(null) : token;
+  if (!token.ok) return token.problem === 'corrupt' || token.problem === 'unloadable' ? decoded(null) : token;
   const allowed = config.allowedClasses;
   if (allowed && namesMissingClass(token.value, new Set(allowed.map((name) => name.toLowerCase())))) {
     return decoded(null);
