@@ -107,9 +107,9 @@ function tokenUser(token: PhpValue, property: string): string | null {
 }
 
 /**
- * Whether a class outside `allowed` is named anywhere in `token` (an object, a `C:` object, an enum): the
- * firewall unserializes under an `unserialize_callback_func` that throws for a class PHP cannot find, and
- * drops the token.
+ * Whether an object or a `C:` object of a class outside `allowed` is anywhere in `token` (the reader already
+ * failed on such an enum): the firewall unserializes under an `unserialize_callback_func` that throws for a
+ * class PHP cannot find, and drops the token.
  */
 function namesMissingClass(token: PhpValue, allowed: ReadonlySet<string>): boolean {
   const seen = new Set<PhpValue>();
@@ -118,7 +118,7 @@ function namesMissingClass(token: PhpValue, allowed: ReadonlySet<string>): boole
     if (value.t === 'ref') value = value.target;
     if (seen.has(value)) continue;
     seen.add(value);
-    if (value.t === 'object' || value.t === 'custom' || value.t === 'enum') {
+    if (value.t === 'object' || value.t === 'custom') {
       if (!allowed.has(value.className.toLowerCase())) return true;
     }
     if (value.t === 'array') for (const [, item] of value.entries) pending.push(item);
