@@ -85,6 +85,16 @@ describe('the symfony format', () => {
     expect(userOf(symfony().decode(withAttribute('i:9223372036854775808;')))).toBeNull();
   });
 
+  it('should cut the path in its notes, which repeat it for every lossy value', () => {
+    // Two nested 1 MB keys above three strings that are not UTF-8: each note held the 2 MB path.
+    const key = `s:1000000:"${'k'.repeat(1_000_000)}";`;
+    const bad = 'a:3:{i:0;s:1:"\xff";i:1;s:1:"\xfe";i:2;s:1:"\xfd";}';
+    const decoded = symfony().decode(bytea(`_sf2_attributes|a:1:{${key}a:1:{${key}${bad}}}`));
+    if (!decoded.ok) throw new Error(decoded.detail);
+    expect(decoded.value.note!.length).toBeLessThan(1000);
+    expect(decoded.value.note).toMatch(/^\/k{199}…: bytes that are not UTF-8 are shown as base64; /);
+  });
+
   it('should write a new session as Symfony does, and refuse keys of the php handler PHP cannot store', async () => {
     const format = symfony();
     const now = new Date(1_700_000_000_000);
