@@ -107,6 +107,22 @@ export function jsonTextHasMoreValues(text: string, maxValues: number): boolean 
   return someOutsideStrings(text, (code) => code === 44 && ++commas >= maxValues);
 }
 
+/** Characters a path in a decode note holds at most. */
+const MAX_NOTE_PATH = 200;
+
+/**
+ * `path` one step down, under `name`, as a JSON pointer (`~` and `/` escaped) for the notes a JSON view
+ * makes, cut at MAX_NOTE_PATH characters with `…`. Every note repeats its whole path, and the budgets count
+ * a key once per place in the view, not once per note: a Flask row of 1 MB (a 1 MB key shared through the
+ * memo, seven levels deep, twenty NaNs below) made 140 MB of notes.
+ */
+export function notePath(path: string, name: string): string {
+  if (path.length > MAX_NOTE_PATH) return path;
+  const step = name.length > MAX_NOTE_PATH ? name.slice(0, MAX_NOTE_PATH) : name;
+  const next = `${path}/${step.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  return next.length > MAX_NOTE_PATH ? `${next.slice(0, MAX_NOTE_PATH)}…` : next;
+}
+
 /** UTF-8 bytes of `JSON.stringify(text)`: the quotes, escapes (`\n`, `\u0001`, lone surrogates) and text. */
 export function jsonStringBytes(text: string): number {
   let bytes = 2;

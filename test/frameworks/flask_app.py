@@ -32,7 +32,8 @@ Flask's cookie handling) with the cookie `session` (SESSION_COOKIE_NAME) sent as
                    its basic session protection sets _fresh = False, and it is saved, when _id differs).
                    "served" is true only when: the response is 200, Flask kept the cookie's sid (a bad
                    signature or an empty cookie gives a new one), a row existed with expiry > utcnow, its data
-                   unpickled, and the view got exactly that dict. "error" says why not (a 500's exception).
+                   unpickled, and the view got exactly the dict its session class makes of it (dict(data): a
+                   list of pairs is a session too). "error" says why not (a 500's exception).
                    NOT read-only, as Flask-Session is not: an expired row is deleted; every non-empty session
                    (with permanent, even a new one: {"_permanent": True}) is saved after the view, under the
                    cookie's sid even when the row was missing, expired or undecodable: data re-pickled, expiry =
@@ -302,6 +303,11 @@ def load(request):
                                                           environ_base=CLIENT)
         after = read_rows(engine, [key])[key] if key else None
         outcome, value = interface.serializer.loaded or (None, None)
+        # What the session class (a werkzeug CallbackDict) makes of it: dict(value), or an error.
+        try:
+            expected = value if isinstance(value, dict) else dict(value)
+        except Exception:
+            expected = None
         seen = app.seen.get("data")
         error = None
         if response.status_code != 200:
@@ -320,8 +326,8 @@ def load(request):
                 type(value).__name__, value)
         elif outcome is None:
             error = "Flask-Session did not unpickle the row"
-        elif not isinstance(value, dict) or seen is None or seen.keys() != value.keys() or any(
-                seen[k] is not v for k, v in value.items()):
+        elif not isinstance(expected, dict) or seen is None or seen.keys() != expected.keys() or any(
+                seen[k] is not v for k, v in expected.items()):
             error = "the view did not get the stored data (not a dict?): Flask-Session gave an empty session"
         change = "none"
         if before is not None and after is None:

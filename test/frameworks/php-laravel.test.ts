@@ -537,7 +537,27 @@ echo "saved\\n", json_encode(['id' => $store->getId(), 'user' => $store->get('${
       const base64 = (text: string) => Buffer.from(text, 'latin1').toString('base64');
       const good = base64('a:1:{s:1:"x";i:1;}');
       const now = Math.floor(Date.now() / 1000);
+      // Around a valid MAC, which covers only iv and value: an envelope json_decode refuses, and a MAC forged
+      // with a character that Latin-1 cuts to a hex digit. Both were opened, with Grace logged in.
+      const [sealedKey] = await write('laravel_enc', [{ user: Number(users['grace']), data: { x: 1 } }]);
+      const envelope = Buffer.from(payloadText((await row('laravel_enc', sealedKey!))!.payload), 'base64');
+      const fields = JSON.parse(envelope.toString()) as Record<string, string>;
+      const reseal = (json: Buffer) => base64(json.toString('base64'));
+      const at = fields['mac']!.search(/[a-f]/);
+      const forged = `${fields['mac']!.slice(0, at)}${String.fromCharCode(0x100 + fields['mac']!.charCodeAt(at))}${fields['mac']!.slice(at + 1)}`;
       const rows: [Store, string, string, string][] = [
+        [
+          'laravel_enc',
+          'envelopeNotUtf8',
+          reseal(Buffer.concat([envelope.subarray(0, -1), Buffer.from(',"x":"\xff"}', 'latin1')])),
+          'tampered',
+        ],
+        [
+          'laravel_enc',
+          'forgedMac',
+          reseal(Buffer.from(JSON.stringify({ ...fields, mac: forged }))),
+          'tampered',
+        ],
         ['laravel', 'emptyPayload', '', 'corrupt: the payload is empty'],
         ['laravel', 'notBase64', '!!! not base64 !!!', 'corrupt'],
         ['laravel', 'notArray', base64('i:5;'), 'corrupt'],

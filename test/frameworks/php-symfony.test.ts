@@ -668,6 +668,65 @@ echo "saved\\n", json_encode(['id' => $session->getId()]), "\\n";
     });
   });
 
+  describe('tokens unserialize() warns on', () => {
+    it('should find no user in a token with an int beyond int64, which the firewall drops', async () => {
+      // unserialize() saturates it with the warning "Numerical result out of range", and ContextListener's
+      // error handler drops the token on any warning: the session is served anonymous. The same token with
+      // an int in range logs Grace in.
+      const [written] = await write('symfony', [
+        {
+          user: 'grace@example.com',
+          userClass: 'App\\Entity\\User',
+          userId: Number(users['grace']),
+          data: { theme: 'warned' },
+        },
+      ]);
+      symfonyIds.push(written!);
+      const session = (await storedBytes('symfony', written!))!;
+      const found = /s:(\d+):"(O:\d+:"Symfony)/.exec(session)!;
+      const start = found.index + found[0].length - found[2]!.length;
+      const token = session.slice(start, start + Number(found[1]));
+      const withInt = (int: string) => {
+        const changed = token.replace('i:2;N;i:3;a:0:{}', `i:2;N;i:3;a:1:{s:1:"n";i:${int};}`);
+        expect(changed).not.toBe(token);
+        const rest = session.slice(start + token.length);
+        return Buffer.from(
+          `${session.slice(0, found.index)}s:${changed.length}:"${changed}${rest}`,
+          'latin1',
+        );
+      };
+      const expiry = Math.floor(Date.now() / 1000) + 600;
+      const rows = {
+        tokenInRange: withInt('9223372036854775807'),
+        tokenOutOfRange: withInt('9223372036854775808'),
+      };
+      for (const [name, data] of Object.entries(rows)) {
+        ids[name] = `${name}0123456789abcdef`;
+        await t.pool.query('INSERT INTO sessions VALUES ($1, $2, $3, $4)', [
+          ids[name],
+          data,
+          expiry,
+          expiry - 600,
+        ]);
+      }
+      await t.sync();
+      const loaded = await load('symfony', [ids['tokenInRange']!, ids['tokenOutOfRange']!]);
+      expect(loaded[ids['tokenInRange']!]).toMatchObject({ served: true, user: 'grace@example.com' });
+      expect(loaded[ids['tokenOutOfRange']!]).toMatchObject({ served: true, user: null });
+      expect(await listed('symfony', ids['tokenInRange']!)).toMatchObject({
+        status: 'ACTIVE',
+        userId: users['grace'],
+        data: { theme: 'warned' },
+      });
+      // Was Grace's: the token was read with the int saturated, as PHP reads it without the error handler.
+      expect(await listed('symfony', ids['tokenOutOfRange']!)).toMatchObject({
+        status: 'ACTIVE',
+        userId: null,
+        data: { theme: 'warned' },
+      });
+    });
+  });
+
   it('should never put a token, a password hash, a CSRF secret or a Symfony session id into a response', () => {
     expect(responses.length).toBeGreaterThan(20);
     for (const text of responses) {

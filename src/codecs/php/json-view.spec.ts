@@ -10,7 +10,7 @@ import type { PhpValue } from './values.ts';
 
 function read(text: string): PhpValue {
   const result = readPhpSerialized(new Uint8Array(Buffer.from(text, 'latin1')), DEFAULT_BUDGETS, {
-    allowedClasses: ['stdClass', 'App\\User', 'P', 'Child'],
+    allowedClasses: ['stdClass', 'App\\User', 'P', 'Child', 'Suit'],
   });
   if (!result.ok) throw new Error(`${result.problem}: ${result.detail}`);
   return result.value;

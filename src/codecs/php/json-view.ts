@@ -18,6 +18,7 @@
  * is shown; a property called `__class` is not shown (the name is the class's); `note` is told about these
  * and every other lossy choice.
  */
+import { notePath } from '../budgets.ts';
 import type { JsonObject, JsonValue } from '../result.ts';
 import { jsonToPhp } from './serialize-writer.ts';
 import {
@@ -49,8 +50,6 @@ function setProperty(object: JsonObject, key: string, value: JsonValue): void {
   }
 }
 
-const pathOf = (path: string, name: string) => `${path}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-
 /** The JSON key an array key or property key shows under. */
 export function phpKeyToJson(key: PhpKey, property = false): string {
   if (key.t === 'int') return String(key.v);
@@ -78,7 +77,7 @@ export function entriesToJson(
       note?.(path, 'a key that is not UTF-8 is shown with U+FFFD');
     }
     const name = phpKeyToJson(key, property);
-    const itemPath = pathOf(path, name);
+    const itemPath = notePath(path, name);
     if (property && name === '__class') {
       note?.(itemPath, 'a property named __class is not shown');
       continue;
@@ -111,7 +110,7 @@ function toJson(value: PhpValue, path: string, note: JsonViewNote | undefined): 
     }
     case 'array':
       if (isList(value.entries))
-        return value.entries.map(([, item], index) => toJson(item, `${path}/${index}`, note));
+        return value.entries.map(([, item], index) => toJson(item, notePath(path, String(index)), note));
       return entriesToJson({}, value.entries, false, path, note);
     case 'object':
       if (value.opaque) {

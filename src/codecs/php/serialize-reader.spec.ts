@@ -1,13 +1,15 @@
 import { fc, test } from '@fast-check/vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUDGETS, type DecodeBudgets } from '../budgets.ts';
 import type { JsonValue } from '../result.ts';
-import { phpValueArb } from './fixtures/arbitrary.ts';
+import { keysCounted, phpValueArb } from './fixtures/arbitrary.ts';
 import { fromBase64, loadCorpus, tagOf } from './fixtures/php.ts';
 import { phpToJson } from './json-view.ts';
 import { type PhpReadOptions, readPhpSerialized } from './serialize-reader.ts';
 import { writePhpSerialized } from './serialize-writer.ts';
-import type { PhpArray, PhpObject, PhpValue } from './values.ts';
+import { INT64_MAX, INT64_MIN, type PhpArray, type PhpObject, type PhpValue } from './values.ts';
 
 const bytesOf = (text: string) => new Uint8Array(Buffer.from(text, 'latin1'));
 const utf8 = (text: string) => new Uint8Array(Buffer.from(text, 'utf8'));
@@ -253,12 +255,38 @@ describe('options', () => {
       'unsupported',
     );
     expect(problemOf('C:1:"S":0:{}', { unknownObjects: 'invalid' })).toBe('unsupported');
-    expect(problemOf('E:6:"Suit:A";', { allowedClasses: [], unknownObjects: 'invalid' })).toBe('ok');
+    expect(problemOf('E:6:"Suit:A";', { allowedClasses: ['suit'], unknownObjects: 'invalid' })).toBe('ok');
+  });
+
+  it('should fail the read on an enum outside allowedClasses, as PHP fails on an enum class it cannot find', () => {
+    // An object of a missing class loads as __PHP_Incomplete_Class; an enum fails unserialize() and
+    // session_decode() whole ("Class 'Suit' not found"): Laravel and Symfony serve an empty session.
+    expect(problemOf('a:1:{i:0;E:6:"Suit:A";}', { allowedClasses: [] })).toBe('unloadable');
+    expect(problemOf('a:1:{i:0;E:6:"Suit:A";}', { allowedClasses: ['SUIT'] })).toBe('ok');
+    expect(problemOf('a:1:{i:0;O:4:"Suit":0:{}}', { allowedClasses: [] })).toBe('ok');
   });
 
   it('should refuse trailing bytes unless told to ignore them, as PHP 8.2 does', () => {
     expect(problemOf('i:1;x')).toBe('corrupt');
     expect(read('i:1;x', { trailing: 'ignore' })).toEqual({ t: 'int', v: 1 });
+  });
+
+  it("should refuse the ints PHP warns are out of range under overflow: 'refuse', and only those", () => {
+    for (const text of [
+      'i:9223372036854775808;',
+      'i:-9223372036854775809;',
+      `i:${'9'.repeat(20)};`,
+      'a:1:{i:99999999999999999999;N;}',
+      'O:8:"stdClass":99999999999999999999:{}',
+    ]) {
+      expect(problemOf(text, { overflow: 'refuse' }), text).toBe('corrupt');
+    }
+    expect(read('i:-9223372036854775808;', { overflow: 'refuse' })).toEqual({ t: 'int', v: INT64_MIN });
+    expect(read(`i:+000${'0'.repeat(30)}9223372036854775807;`, { overflow: 'refuse' })).toEqual({
+      t: 'int',
+      v: INT64_MAX,
+    });
+    expect(read('i:9223372036854775808;')).toEqual({ t: 'int', v: INT64_MAX });
   });
 });
 
@@ -346,6 +374,37 @@ describe('budgets: hostile input is decided quickly', () => {
     quick(`i:${'9'.repeat(1_000_000)};`, { problem: 'ok' });
     quick(`d:${'9'.repeat(1_000_000)};`, { problem: 'ok' });
     quick(`s:${'9'.repeat(1_000_000)}:"";`, { problem: 'corrupt' });
+    // Wrapped modulo 2^64 a bigint step per digit took 0.85 s for a whole row of them.
+    quick(`s:${'9'.repeat(DEFAULT_BUDGETS.maxInputBytes - 6)}:"";`, { problem: 'corrupt' });
+  });
+
+  it('should refuse a malformed d: of many digits without trying every split of them', () => {
+    // The check was `\d+\.?\d*`, whose two runs of digits share them: 100,000 and an E took 11 s.
+    quick(`d:${'1'.repeat(100_000)}E;`, { problem: 'corrupt' });
+    quick(`d:-1.${'1'.repeat(100_000)}e+;`, { problem: 'corrupt' });
+    quick(`d:${'1'.repeat(100_000)}.${'1'.repeat(100_000)}E-;`, { problem: 'corrupt' });
+    quick(`d:${'1'.repeat(100_000)}.${'1'.repeat(100_000)}E-5;`, { problem: 'ok' });
+  });
+
+  it('should build a row at the values budget in a heap the server has, counting keys as values', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const list = (count: number) =>
+      bytesOf(
+        `a:1:{s:1:"l";a:${count}:{${Array.from({ length: count }, (_, i) => `i:${i};s:1:"a";`).join('')}}}`,
+      );
+    // A million one-byte strings fit 16 MiB and the output budget, and took 360 MB of heap: the server
+    // (256 MB) ran out of memory. Each entry is a key and a value now, and its string a view of the input.
+    quick(list(980_000), { problem: 'over-budget', detail: /maxValues/ });
+    const most = list((DEFAULT_BUDGETS.maxValues - 4) / 2);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const held = readPhpSerialized(most, DEFAULT_BUDGETS);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(held.ok).toBe(true);
+    // 180 MB before: a Uint8Array of its own per string.
+    expect(grown).toBeLessThan(130 * 1024 * 1024);
   });
 
   it('should stop on maxValues', () => {
@@ -374,11 +433,12 @@ function measure(json: JsonValue): { bytes: number; values: number; depth: numbe
 
 describe('properties', () => {
   test.prop([phpValueArb], { numRuns: 300 })(
-    'the reader counts exactly what the JSON view prints: each budget passes at the size and fails one below',
+    'the reader counts exactly what the JSON view prints, and the keys: each budget passes at the size and fails one below',
     (value) => {
       const bytes = writePhpSerialized(value);
       const json = phpToJson(value);
       const size = measure(json);
+      size.values += keysCounted(value);
       const exact = {
         ...DEFAULT_BUDGETS,
         maxOutputBytes: size.bytes,

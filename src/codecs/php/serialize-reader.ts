@@ -9,7 +9,10 @@
  * - depth: arrays and objects open, and the JSON view's depth where a reference shows a nested value again;
  * - output: the bytes of the JSON view (json-view.ts), with a value reached through `R:`/`r:` counted at every
  *   use from its size recorded when it closed, so references cost nothing to count and cannot expand;
- * - values: the JSON view's values, counted the same way, plus the values read inside opaque objects.
+ * - values: the JSON view's values, counted the same way, plus the values read inside opaque objects, plus
+ *   one for each key of an array or object: the decode builds it as it builds a value. A PHP entry (key,
+ *   value and the pair of them) takes about three times the heap of a JSON value, and a million of them,
+ *   within the other budgets, took 270 MB and more, past the 256 MB heap the server runs in.
  *
  * PHP's quirks mirrored (each seen in PHP 8.2): `i:` takes `+`/`-` and leading zeros and saturates at the
  * int64 bounds; lengths (`s:`, `O:`, `R:` ...) are unsigned and wrap modulo 2^64; `b:` is only 0 or 1; `d:`
@@ -51,7 +54,9 @@ import {
 export interface PhpReadOptions {
   /**
    * Classes whose `O:` objects are read as data, compared case-insensitively as PHP compares class names.
-   * `true` (the default): every class. Reading is safe either way: nothing is ever instantiated.
+   * `true` (the default): every class. Reading is safe either way: nothing is ever instantiated. An enum of
+   * another class fails the read (`unloadable`), as PHP fails the whole unserialize() on an enum whose class
+   * it cannot find (where an object of a missing class loads as an incomplete one).
    */
   allowedClasses?: true | readonly string[];
   /**
@@ -65,6 +70,12 @@ export interface PhpReadOptions {
    * 8.2's `unserialize()` does silently (8.3 warns).
    */
   trailing?: 'refuse' | 'ignore';
+  /**
+   * An int beyond int64 (`i:`, keys, counts): `'saturate'` (the default) reads the bound, as PHP does with the
+   * warning "Numerical result out of range"; `'refuse'` reads it as `corrupt`, as a caller that turns
+   * unserialize()'s warnings into errors fails (Symfony's ContextListener).
+   */
+  overflow?: 'saturate' | 'refuse';
 }
 
 /** A failed read inside the reader; the public functions turn it into a `DecodeFailure`. */
@@ -156,6 +167,7 @@ export class PhpSerializedReader {
   private readonly end: number;
   private readonly allowed: Set<string> | null;
   private readonly opaqueUnknown: boolean;
+  private readonly saturate: boolean;
   private readonly slots: PhpValue[] = [{ t: 'null' }];
   private readonly slotState: number[] = [DONE];
   private readonly slotBytes: number[] = [0];
@@ -181,12 +193,15 @@ export class PhpSerializedReader {
     /** Containers around the values read (the session's own object), for the depth budget. */
     private readonly baseDepth = 0,
   ) {
-    // A plain view: subarray() of a Buffer builds a Buffer, several times dearer, once per string read.
-    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // One copy, of which strings and keys are views: a Uint8Array of its own per string took twice the heap
+    // (208 bytes against 96 for a short one), and the copy is a plain Uint8Array (subarray() of a Buffer
+    // builds a Buffer, several times dearer) that no caller reuses under the tree.
+    this.bytes = new Uint8Array(bytes);
     this.end = bytes.length;
     const allowed = options.allowedClasses ?? true;
     this.allowed = allowed === true ? null : new Set(allowed.map((name) => name.toLowerCase()));
     this.opaqueUnknown = (options.unknownObjects ?? 'opaque') === 'opaque';
+    this.saturate = (options.overflow ?? 'saturate') === 'saturate';
   }
 
   /** Count output that surrounds the values (a session's braces, names, commas) against the budgets. */
@@ -298,9 +313,14 @@ export class PhpSerializedReader {
     if (at === start) throw fail('corrupt', `expected digits at byte ${start}`);
     this.pos = at;
     if (Number.isSafeInteger(value)) return value;
+    // Fifteen digits per bigint step: one step per digit took 0.9 s for the 16 MiB of digits a row may hold.
     let wrapped = 0n;
-    for (let index = start; index < at; index += 1) {
-      wrapped = (wrapped * 10n + BigInt(this.bytes[index]! - 0x30)) & 0xffff_ffff_ffff_ffffn;
+    for (let index = start; index < at; ) {
+      const stop = Math.min(index + 15, at);
+      const scale = TEN_TO[stop - index]!;
+      let chunk = 0;
+      for (; index < stop; index += 1) chunk = chunk * 10 + (this.bytes[index]! - 0x30);
+      wrapped = (wrapped * scale + BigInt(chunk)) & 0xffff_ffff_ffff_ffffn;
     }
     return wrapped <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(wrapped) : Number.POSITIVE_INFINITY;
   }
@@ -327,18 +347,17 @@ export class PhpSerializedReader {
       value = value * 10 + (byte - 0x30);
     }
     if (at === digitsStart && !empty) throw fail('corrupt', `expected an integer at byte ${this.pos}`);
+    const start = this.pos;
     this.pos = at;
     if (at - significant <= 15) return negative ? -value + 0 : value;
-    if (at - significant > 19) return negative ? INT64_MIN : INT64_MAX;
-    const magnitude = BigInt(Buffer.from(this.bytes.subarray(significant, at)).toString('latin1'));
-    const clamped = negative
-      ? magnitude > -INT64_MIN
-        ? INT64_MIN
-        : -magnitude
-      : magnitude > INT64_MAX
-        ? INT64_MAX
-        : magnitude;
-    return safeNumber(clamped);
+    const magnitude =
+      at - significant > 19
+        ? null
+        : BigInt(Buffer.from(this.bytes.subarray(significant, at)).toString('latin1'));
+    const bound = negative ? -INT64_MIN : INT64_MAX;
+    if (magnitude !== null && magnitude <= bound) return safeNumber(negative ? -magnitude : magnitude);
+    if (!this.saturate) throw fail('corrupt', `an integer out of PHP's range at byte ${start}`);
+    return negative ? INT64_MIN : INT64_MAX;
   }
 
   /** `len:"` then `len` bytes then `"`: the raw bytes (class names, enum names, strings). */
@@ -438,7 +457,7 @@ export class PhpSerializedReader {
       case 0x53: {
         const raw = tag === 0x73 ? this.quoted() : this.escaped();
         this.expect(0x3b, "';'");
-        return this.leaf(slot, { t: 'string', v: new Uint8Array(raw) }, stringViewBytes(raw));
+        return this.leaf(slot, { t: 'string', v: raw }, stringViewBytes(raw));
       }
       case 0x43:
         return this.readCustom(slot, start, depth);
@@ -457,6 +476,12 @@ export class PhpSerializedReader {
         const caseName = utf8Text(raw.subarray(colon + 1));
         if (className === null || caseName === null)
           throw fail('unsupported', 'an enum name that is not UTF-8');
+        if (!this.isAllowed(className)) {
+          throw fail(
+            'unloadable',
+            `enum ${printable(Buffer.from(className))} is not in the allowed classes: PHP fails to load it`,
+          );
+        }
         return this.leaf(
           slot,
           { t: 'enum', className, caseName },
@@ -503,7 +528,7 @@ export class PhpSerializedReader {
     const value: PhpValue = {
       t: 'custom',
       className,
-      data: new Uint8Array(this.bytes.subarray(dataStart, this.pos - 1)),
+      data: this.bytes.subarray(dataStart, this.pos - 1),
     };
     return this.leaf(slot, value, opaqueViewBytes(className), 3, 1, depth);
   }
@@ -627,8 +652,7 @@ export class PhpSerializedReader {
     } else if (tag === 0x73 || tag === 0x53) {
       this.pos += 1;
       this.expect(0x3a, "':'");
-      // A copy, and a plain Uint8Array even when the input is a Buffer (whose slice() is a view).
-      const raw = new Uint8Array(tag === 0x73 ? this.quoted() : this.escaped());
+      const raw = tag === 0x73 ? this.quoted() : this.escaped();
       key = frame.isObject ? { t: 'string', v: raw } : arrayKey(raw);
     } else {
       throw fail('corrupt', `a key at byte ${start} is not an int or a string`);
@@ -652,17 +676,18 @@ export class PhpSerializedReader {
     } else if (frame.index !== null) {
       frame.index.set(indexName(key, false), frame.entries.length);
     }
-    // The view prints one member per key read: a repeated key is counted twice (an upper bound).
+    // The view prints one member per key read: a repeated key is counted twice (an upper bound). A key is
+    // a value the decode builds (see the file comment), whether the view prints it or not.
     const comma = frame.isObject || frame.keysRead > 1 ? 1 : 0;
     const keyBytes = keyViewBytes(key, frame.isObject) + 1;
     if (frame.list && sequential && frame.replaceAt === -1) {
       frame.pendingKeyBytes += keyBytes;
-      this.add(comma, 0);
+      this.add(comma, 1);
     } else {
       const pending = frame.list ? frame.pendingKeyBytes : 0;
       frame.list = false;
       frame.pendingKeyBytes = 0;
-      this.add(comma + keyBytes + pending, 0);
+      this.add(comma + keyBytes + pending, 1);
     }
   }
 
@@ -712,6 +737,9 @@ export class PhpSerializedReader {
     return frame.value;
   }
 }
+
+/** 10^0 ... 10^15, the scale of each chunk of digits `uiv` folds in. */
+const TEN_TO = Array.from({ length: 16 }, (_, power) => 10n ** BigInt(power));
 
 /** Bytes a `d:` text may hold: digits, `+-.eE`, and the letters of INF and NAN. */
 const FLOAT_BYTES = new Uint8Array(256);

@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUDGETS, type DecodeBudgets } from '../budgets.ts';
 import type { JsonObject, JsonValue } from '../result.ts';
-import { plainValueArb, sessionNameArb, withReferences } from './fixtures/arbitrary.ts';
+import { keysCounted, plainValueArb, sessionNameArb, withReferences } from './fixtures/arbitrary.ts';
 import { fromBase64, loadCorpus, tagEntries } from './fixtures/php.ts';
 import {
   decodePhpSession,
@@ -195,9 +195,11 @@ describe('properties', () => {
         const decoded = decodePhpSession(stored, handler, DEFAULT_BUDGETS);
         expect(decoded).toEqual({ ok: true, value: session });
         const size = measure(phpSessionToJson(session));
+        size.values += keysCounted(session);
         const exact = { ...DEFAULT_BUDGETS, maxOutputBytes: size.bytes, maxValues: size.values };
         expect(problemOf(stored, handler, exact)).toBe('ok');
         expect(problemOf(stored, handler, { ...exact, maxOutputBytes: size.bytes - 1 })).toBe('over-budget');
+        expect(problemOf(stored, handler, { ...exact, maxValues: size.values - 1 })).toBe('over-budget');
       },
     );
 

@@ -53,7 +53,7 @@ function decodePhpHandler(
       const key: PhpKey = { t: 'string', v: new Uint8Array(bytes.subarray(pos, bar)) };
       const name = Buffer.from(key.v).toString('latin1');
       const earlier = index.get(name);
-      reader.count((entries.length > 0 ? 1 : 0) + keyViewBytes(key, false) + 1, 0);
+      reader.count((entries.length > 0 ? 1 : 0) + keyViewBytes(key, false) + 1, 1);
       reader.pos = bar + 1;
       const value = reader.read();
       if (earlier === undefined) {

@@ -7,16 +7,12 @@ import { pyIsoFormat, timedeltaSeconds } from './datetime.ts';
 import { isGlobal, type Item } from './globals.ts';
 import { over, type PickleLimits, unsupported } from './limits.ts';
 import { py2Text, utf8Decoder } from './text.ts';
-import { flatEntries, type PyValue } from './values.ts';
+import type { PyValue } from './values.ts';
 
-interface TreeStats {
-  size: number;
-  height: number;
-  /** UTF-8 bytes of the subtree's JSON view (about: dict keys count as the strings they print as). */
-  bytes: number;
-}
+/** A container's children, read in place: a dict's are its keys and values, in turn. */
+type Kids = PyValue[] | [PyValue, PyValue][];
 
-function children(value: PyValue): PyValue[] | null {
+function children(value: PyValue): Kids | null {
   const item = value as Item;
   if (isGlobal(item)) throw unsupported(`a bare reference to ${item.qualname}`);
   switch (item.t) {
@@ -26,11 +22,15 @@ function children(value: PyValue): PyValue[] | null {
     case 'frozenset':
       return item.items;
     case 'dict':
-      return flatEntries(item.entries);
+      return item.entries;
     default:
       return null;
   }
 }
+
+const kidCount = (kids: Kids, dict: boolean) => (dict ? kids.length * 2 : kids.length);
+const kidAt = (kids: Kids, dict: boolean, at: number): PyValue =>
+  dict ? (kids as [PyValue, PyValue][])[at >> 1]![at & 1]! : (kids as PyValue[])[at]!;
 
 /** Bytes of a leaf's JSON view (see `toJson` in json-view.ts); no value here is a container. */
 function leafJsonBytes(value: PyValue): number {
@@ -73,31 +73,17 @@ const MEASURE_ONCE = 64;
 /**
  * Reject cycles, and bound depth, tree size and the JSON view's size, counting shared memo references each
  * time. Iterative: a subtree met again adds its recorded size without being walked again, so the walk is
- * linear in the distinct values however often they are shared.
+ * linear in the distinct values however often they are shared. Its own bookkeeping is a map entry and three
+ * numbers per container, and a frame per level reused: with an object or two per container, a million small
+ * containers took a second, most of it collecting them.
  */
 export function checkTree(root: PyValue, limits: Required<PickleLimits>): void {
-  const done = new Map<object, TreeStats>();
-  const measured = new Map<object, number>();
-  const onPath = new Set<object>();
-  interface Frame {
-    node: PyValue;
-    kids: PyValue[];
-    next: number;
-    size: number;
-    height: number;
-    bytes: number;
-  }
   const rootKids = children(root);
   if (!rootKids) {
     if (leafJsonBytes(root) > limits.maxOutputBytes) throw over('output', limits);
     return;
   }
-  // Bytes of the whole view so far, checked as it grows (a frame's own count is only its subtree's).
-  let total = 2;
-  const grow = (bytes: number) => {
-    total += bytes;
-    if (total > limits.maxOutputBytes) throw over('output', limits);
-  };
+  const measured = new Map<object, number>();
   const leafBytes = (leaf: PyValue): number => {
     const long = (leaf.t === 'str' || leaf.t === 'bytes') && leaf.v.length >= MEASURE_ONCE;
     if (!long) return leafJsonBytes(leaf);
@@ -108,46 +94,89 @@ export function checkTree(root: PyValue, limits: Required<PickleLimits>): void {
     }
     return bytes;
   };
-  const frames: Frame[] = [{ node: root, kids: rootKids, next: 0, size: 1, height: 1, bytes: 2 }];
-  onPath.add(root);
-  while (frames.length > 0) {
-    const frame = frames[frames.length - 1]!;
-    if (frame.next < frame.kids.length) {
-      const kid = frame.kids[frame.next++]!;
+  // Each container walked, by the index of its stats; its height is -1 while it is open (on the path from
+  // the root), so meeting it again then is a cycle.
+  const seen = new Map<object, number>();
+  const sizes: number[] = [];
+  const heights: number[] = [];
+  /** UTF-8 bytes of the subtree's JSON view (about: dict keys count as the strings they print as). */
+  const viewBytes: number[] = [];
+  // The open frames, level by level: arrays reused as the walk goes up and down.
+  const kidsOf: Kids[] = [];
+  const dicts: boolean[] = [];
+  const next: number[] = [];
+  const size: number[] = [];
+  const height: number[] = [];
+  const bytes: number[] = [];
+  const ids: number[] = [];
+  let top = -1;
+  // Bytes of the whole view so far, checked as it grows (a frame's own count is only its subtree's).
+  let total = 2;
+  const grow = (more: number) => {
+    total += more;
+    if (total > limits.maxOutputBytes) throw over('output', limits);
+  };
+  const open = (node: PyValue, kids: Kids) => {
+    top += 1;
+    kidsOf[top] = kids;
+    dicts[top] = node.t === 'dict';
+    next[top] = 0;
+    size[top] = 1;
+    height[top] = 1;
+    bytes[top] = 2;
+    ids[top] = sizes.length;
+    seen.set(node, sizes.length);
+    sizes.push(0);
+    heights.push(-1);
+    viewBytes.push(0);
+  };
+  open(root, rootKids);
+  while (top >= 0) {
+    if (next[top]! < kidCount(kidsOf[top]!, dicts[top]!)) {
+      const kid = kidAt(kidsOf[top]!, dicts[top]!, next[top]!);
+      next[top]! += 1;
       const kidKids = children(kid);
       if (!kidKids) {
-        const bytes = leafBytes(kid) + 1;
-        frame.size += 1;
-        frame.height = Math.max(frame.height, 2);
-        frame.bytes += bytes;
-        grow(bytes);
+        const more = leafBytes(kid) + 1;
+        size[top]! += 1;
+        height[top] = Math.max(height[top]!, 2);
+        bytes[top]! += more;
+        grow(more);
+      } else if (kidKids.length === 0) {
+        // An empty container: its stats are known without a frame (and it can close no cycle).
+        if (top + 1 >= limits.maxDepth) throw over('depth', limits);
+        size[top]! += 1;
+        height[top] = Math.max(height[top]!, 2);
+        bytes[top]! += 3;
+        grow(3);
       } else {
-        const stats = done.get(kid);
-        if (stats) {
-          frame.size += stats.size;
-          frame.height = Math.max(frame.height, stats.height + 1);
-          frame.bytes += stats.bytes + 1;
-          grow(stats.bytes + 1);
-        } else {
-          if (onPath.has(kid)) throw unsupported('a recursive structure (a container that contains itself)');
-          if (frames.length >= limits.maxDepth) throw over('depth', limits);
-          onPath.add(kid);
+        const index = seen.get(kid);
+        if (index === undefined) {
+          if (top + 1 >= limits.maxDepth) throw over('depth', limits);
           grow(3);
-          frames.push({ node: kid, kids: kidKids, next: 0, size: 1, height: 1, bytes: 2 });
+          open(kid, kidKids);
+          continue;
         }
+        if (heights[index] === -1)
+          throw unsupported('a recursive structure (a container that contains itself)');
+        size[top]! += sizes[index]!;
+        height[top] = Math.max(height[top]!, heights[index]! + 1);
+        bytes[top]! += viewBytes[index]! + 1;
+        grow(viewBytes[index]! + 1);
       }
-      if (frame.size > limits.maxItems) throw over('values', limits);
+      if (size[top]! > limits.maxItems) throw over('values', limits);
       continue;
     }
-    frames.pop();
-    onPath.delete(frame.node);
-    done.set(frame.node, { size: frame.size, height: frame.height, bytes: frame.bytes });
-    const parent = frames[frames.length - 1];
-    if (parent) {
-      parent.size += frame.size;
-      parent.height = Math.max(parent.height, frame.height + 1);
-      parent.bytes += frame.bytes + 1;
-      if (parent.size > limits.maxItems) throw over('values', limits);
+    const index = ids[top]!;
+    sizes[index] = size[top]!;
+    heights[index] = height[top]!;
+    viewBytes[index] = bytes[top]!;
+    top -= 1;
+    if (top >= 0) {
+      size[top]! += sizes[index]!;
+      height[top] = Math.max(height[top]!, heights[index]! + 1);
+      bytes[top]! += viewBytes[index]! + 1;
+      if (size[top]! > limits.maxItems) throw over('values', limits);
     }
   }
 }

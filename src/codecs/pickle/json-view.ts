@@ -1,4 +1,5 @@
 /** The JSON view of a pickled value (what the API shows), and new values written through the API. */
+import { notePath } from '../budgets.ts';
 import type { JsonObject, JsonValue } from '../result.ts';
 import { pyIsoFormat, timedeltaSeconds } from './datetime.ts';
 import { pyFloatRepr, pyRepr } from './repr.ts';
@@ -55,12 +56,12 @@ function toJson(value: PyValue, path: string, note: JsonViewNote | undefined): J
     case 'tuple':
     case 'set':
     case 'frozenset':
-      return value.items.map((item, i) => toJson(item, `${path}/${i}`, note));
+      return value.items.map((item, i) => toJson(item, notePath(path, String(i)), note));
     case 'dict': {
       const object: JsonObject = {};
       for (const [key, item] of value.entries) {
         const name = pyKeyToJson(key);
-        const itemPath = `${path}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        const itemPath = notePath(path, name);
         if (Object.hasOwn(object, name))
           note?.(itemPath, 'two keys map to the same JSON key; the later one is shown');
         setJsonProperty(object, name, toJson(item, itemPath, note));

@@ -8,7 +8,13 @@
  * decoded (a rotated key of an INVALID session) is written back byte for byte.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type PickleLimits, type PyValue, readPickleWithInfo, sessionView } from '../../codecs/pickle.ts';
+import {
+  hashKey,
+  type PickleLimits,
+  type PyValue,
+  readPickleWithInfo,
+  sessionView,
+} from '../../codecs/pickle.ts';
 import { type Decoded, decoded, failure, type JsonObject } from '../../codecs/result.ts';
 import { pickleSession } from '../../codecs/webpy.ts';
 
@@ -50,6 +56,44 @@ function storageIn(tree: PyValue): boolean {
   return false;
 }
 
+type PyDict = Extract<PyValue, { t: 'dict' }>;
+
+/**
+ * `dict(data)`, which Flask-Session's session class (a werkzeug CallbackDict) makes of what it unpickled: a
+ * dict as it is; a list or tuple of pairs as the dict they make, a later equal key replacing the value in the
+ * first one's place. Null where dict() raises, and Flask serves an empty session. Pairs that are strs, bytes
+ * or sets (dict() takes those too) are not read: a set's come in Python's hash order.
+ */
+function dictOf(tree: PyValue): PyDict | null | 'unsupported' {
+  if (tree.t === 'dict') return tree;
+  if (tree.t === 'set' || tree.t === 'frozenset') return 'unsupported';
+  if (tree.t !== 'list' && tree.t !== 'tuple') return null;
+  const entries: [PyValue, PyValue][] = [];
+  const index = new Map<string, number>();
+  for (const item of tree.items) {
+    let pair: [PyValue, PyValue];
+    if ((item.t === 'tuple' || item.t === 'list') && item.items.length === 2) {
+      pair = [item.items[0]!, item.items[1]!];
+    } else if (item.t === 'dict' && item.entries.length === 2) {
+      pair = [item.entries[0]![0], item.entries[1]![0]];
+    } else if (item.t === 'str' || item.t === 'bytes' || item.t === 'set' || item.t === 'frozenset') {
+      return 'unsupported';
+    } else {
+      return null;
+    }
+    const hash = hashKey(pair[0]);
+    if (hash === null) return null;
+    const at = index.get(hash);
+    if (at === undefined) {
+      index.set(hash, entries.length);
+      entries.push(pair);
+    } else {
+      entries[at] = [entries[at]![0], pair[1]];
+    }
+  }
+  return { t: 'dict', entries };
+}
+
 /** A Flask session from the bytea's hex text. Never throws: every refusal is a `Decoded` failure. */
 export function decodeFlaskSession(stored: string, limits?: PickleLimits): Decoded<FlaskDecoded> {
   if (!stored.startsWith('\\x') || stored.length % 2 !== 0) {
@@ -57,10 +101,14 @@ export function decodeFlaskSession(stored: string, limits?: PickleLimits): Decod
   }
   const read = readPickleWithInfo(Buffer.from(stored.slice(2), 'hex'), limits);
   if (!read.ok) return read;
-  const { value: tree, info } = read.value;
+  const { value: pickled, info } = read.value;
   // Flask-Session's bare `except:` turns anything it cannot use into an empty session under the same sid.
-  if (tree.t !== 'dict') {
-    return failure('corrupt', `the session is a pickled ${tree.t}, not a dict: Flask serves an empty one`);
+  const tree = dictOf(pickled);
+  if (tree === 'unsupported') {
+    return failure('unsupported', `the session is a pickled ${pickled.t} of strs, bytes or sets, not a dict`);
+  }
+  if (tree === null) {
+    return failure('corrupt', `the session is a pickled ${pickled.t}, not a dict: Flask serves an empty one`);
   }
   if (info.py2NonAscii > 0) {
     return failure(
@@ -75,6 +123,8 @@ export function decodeFlaskSession(stored: string, limits?: PickleLimits): Decod
     );
   }
   const { data, notes } = sessionView(tree, MAX_NOTES);
+  if (tree !== pickled)
+    notes.unshift(`the session is a pickled ${pickled.t} of pairs, which Flask makes a dict`);
   return decoded({ data, tree, notes });
 }
 

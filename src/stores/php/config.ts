@@ -14,7 +14,8 @@ const objectSettings = {
   /**
    * The classes whose objects are read as data (their properties shown and searched for the user id).
    * Unset: every class; reading never instantiates anything either way. Listing the application's own
-   * classes mirrors what PHP would find: a token whose class is missing makes Symfony's firewall drop it.
+   * classes mirrors what PHP would find: a token naming a missing class anywhere makes Symfony's firewall
+   * drop it.
    */
   allowedClasses: z.array(z.string().min(1)).optional(),
 };

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUDGETS } from '../../codecs/budgets.ts';
 import type { JsonObject } from '../../codecs/result.ts';
 import { phpConfig, type LaravelStoreConfig, type SymfonyStoreConfig } from './config.ts';
 import { laravelFormat } from './laravel.ts';
-import { laravelCookie, laravelDecrypt, laravelEncrypt } from './laravel-crypto.ts';
+import { laravelCookie, laravelDecrypt, laravelEncrypt, phpBase64 } from './laravel-crypto.ts';
 import { decodeLaravelJson, encodeLaravelJson } from './laravel-json.ts';
 import { symfonyFormat } from './symfony.ts';
 import { jsonToPhp } from '../../codecs/php/serialize-writer.ts';
@@ -63,6 +65,36 @@ describe('the symfony format', () => {
     });
   });
 
+  it('should find no user in a token the firewall drops: a class outside allowedClasses anywhere, an int out of range', () => {
+    // ContextListener unserializes the token with a callback that throws for a class PHP cannot find, and
+    // an error handler that throws on any warning: either drops the token (checked against Symfony's own).
+    const withAttribute = (value: string) => {
+      const token = TOKEN.replace('i:3;a:0:{}', `i:3;a:1:{s:1:"x";${value}}`);
+      return bytea(SESSION.replace(`s:${TOKEN.length}:"${TOKEN}"`, `s:${token.length}:"${token}"`));
+    };
+    const listed = symfony({ allowedClasses: [TOKEN_CLASS, 'App\\Entity\\User'] });
+    const userOf = (decoded: ReturnType<typeof listed.decode>) =>
+      decoded.ok ? (decoded.value.full['_security_main'] ?? null) : decoded.detail;
+    expect(userOf(listed.decode(withAttribute('i:5;')))).toBe('7');
+    for (const missing of ['O:7:"Missing":0:{}', 'C:7:"Missing":0:{}', 'E:9:"Missing:A";']) {
+      expect(userOf(listed.decode(withAttribute(missing))), missing).toBeNull();
+      // Without a class list every class is taken to be there.
+      expect(userOf(symfony().decode(withAttribute(missing))), missing).toBe('7');
+    }
+    expect(userOf(symfony().decode(withAttribute('i:9223372036854775807;')))).toBe('7');
+    expect(userOf(symfony().decode(withAttribute('i:9223372036854775808;')))).toBeNull();
+  });
+
+  it('should cut the path in its notes, which repeat it for every lossy value', () => {
+    // Two nested 1 MB keys above three strings that are not UTF-8: each note held the 2 MB path.
+    const key = `s:1000000:"${'k'.repeat(1_000_000)}";`;
+    const bad = 'a:3:{i:0;s:1:"\xff";i:1;s:1:"\xfe";i:2;s:1:"\xfd";}';
+    const decoded = symfony().decode(bytea(`_sf2_attributes|a:1:{${key}a:1:{${key}${bad}}}`));
+    if (!decoded.ok) throw new Error(decoded.detail);
+    expect(decoded.value.note!.length).toBeLessThan(1000);
+    expect(decoded.value.note).toMatch(/^\/k{199}…: bytes that are not UTF-8 are shown as base64; /);
+  });
+
   it('should write a new session as Symfony does, and refuse keys of the php handler PHP cannot store', async () => {
     const format = symfony();
     const now = new Date(1_700_000_000_000);
@@ -92,6 +124,19 @@ function phpJsonEncode(values: unknown[]): string[] {
   return result.stdout.trimEnd().split('\n');
 }
 
+/** For each text, whether PHP's `json_decode($text, true)` gives an array (what Laravel reads a payload with). */
+function phpJsonDecodes(texts: string[]): boolean[] {
+  const script =
+    'foreach (json_decode(stream_get_contents(STDIN), true) as $t) echo is_array(json_decode(base64_decode($t), true)) ? 1 : 0, "\\n";';
+  const input = JSON.stringify(texts.map((text) => Buffer.from(text, 'latin1').toString('base64')));
+  const result = spawnSync('php', ['-r', script], { input, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.stderr);
+  return result.stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => line === '1');
+}
+
 describe('Laravel JSON payloads', () => {
   it('should write what json_encode writes, and give back untouched text as PHP wrote it', () => {
     const values: JsonObject[] = [
@@ -111,6 +156,41 @@ describe('Laravel JSON payloads', () => {
     expect(odd.ok && encodeLaravelJson(odd.value)).toBe('{"b":2.0,"2":1}');
     expect(decodeLaravelJson('[1', DEFAULT_BUDGETS)).toMatchObject({ ok: false, problem: 'corrupt' });
     expect(decodeLaravelJson('5', DEFAULT_BUDGETS)).toMatchObject({ ok: false, problem: 'corrupt' });
+  });
+
+  it('should refuse what json_decode refuses and JSON.parse reads: lone surrogates, 512 levels', () => {
+    const nested = (levels: number) => `{"a":${'['.repeat(levels - 1)}1${']'.repeat(levels - 1)}}`;
+    // Was read, "\ud800" as U+FFFD and 512 levels whole, where Laravel starts an empty session.
+    const texts = ['{"a":"\\ud800"}', '{"\\udc00":1}', '["x\\udbff"]', nested(512), nested(511)];
+    expect(phpJsonDecodes(texts)).toEqual([false, false, false, false, true]);
+    expect(texts.map((text) => decodeLaravelJson(text, DEFAULT_BUDGETS).ok)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
+    expect(decodeLaravelJson('{"a":"\\ud83d\\ude00"}', DEFAULT_BUDGETS)).toMatchObject({ ok: true });
+  });
+
+  it('should count a key per item as serialize payloads do, and build strings as views of one buffer', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const list = (count: number) => `{"l":[${Array(count).fill('"a"').join(',')}]}`;
+    // A million JSON values, within the JSON budgets, became 330 MB of PHP entries: past the server's heap.
+    expect(decodeLaravelJson(list(999_990), DEFAULT_BUDGETS)).toMatchObject({
+      ok: false,
+      problem: 'over-budget',
+      detail: expect.stringContaining('maxValues'),
+    });
+    const most = list((DEFAULT_BUDGETS.maxValues - 4) / 2);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const held = decodeLaravelJson(most, DEFAULT_BUDGETS);
+    gc();
+    expect(held.ok).toBe(true);
+    // 165 MB with a Uint8Array of its own per string.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(145 * 1024 * 1024);
   });
 });
 
@@ -133,6 +213,58 @@ describe('the Laravel Encrypter', () => {
     expect(laravelDecrypt(key, reseal({ value: changed }))).toMatchObject({ ok: false });
     expect(laravelDecrypt(key, reseal({ tag: 'AAAA' }))).toMatchObject({ ok: false });
     expect(laravelDecrypt(randomBytes(32), sealed)).toMatchObject({ ok: false, why: 'the MAC is invalid' });
+  });
+
+  it('should refuse an envelope json_decode refuses, or a MAC equal only when cut to Latin-1', () => {
+    const sealed = laravelEncrypt(key, Buffer.from('s:5:"hello";'));
+    const fields = JSON.parse(Buffer.from(sealed, 'base64').toString()) as Record<string, string>;
+    const json = JSON.stringify(fields);
+    const withMember = (member: string) => `${json.slice(0, -1)},"x":${member}}`;
+    // The MAC covers only iv and value; all of these were opened, where Laravel starts an empty session.
+    const refused = [
+      Buffer.concat([Buffer.from(withMember('"')), Buffer.from([0xff]), Buffer.from('"}')]).toString(
+        'latin1',
+      ),
+      withMember('"\\ud800"'),
+      withMember(`${'['.repeat(511)}${']'.repeat(511)}`),
+    ];
+    expect(phpJsonDecodes(refused)).toEqual([false, false, false]);
+    for (const text of refused) {
+      expect(laravelDecrypt(key, Buffer.from(text, 'latin1').toString('base64'))).toMatchObject({
+        ok: false,
+        why: 'the payload is not JSON',
+      });
+    }
+    const accepted = withMember(`${'['.repeat(510)}${']'.repeat(510)}`);
+    expect(phpJsonDecodes([accepted])).toEqual([true]);
+    expect(laravelDecrypt(key, Buffer.from(accepted).toString('base64'))).toMatchObject({ ok: true });
+    // "ša…" is "a…" cut to Latin-1 (U+0161 → 0x61); PHP's hash_equals sees two UTF-8 bytes.
+    const mac = fields['mac']!;
+    const at = mac.search(/[a-f]/);
+    const forged = `${mac.slice(0, at)}${String.fromCharCode(0x100 + mac.charCodeAt(at))}${mac.slice(at + 1)}`;
+    const reseal = Buffer.from(JSON.stringify({ ...fields, mac: forged })).toString('base64');
+    expect(laravelDecrypt(key, reseal)).toMatchObject({ ok: false, why: 'the MAC is invalid' });
+  });
+
+  it('should parse the envelope under the budgets: it is read before its MAC is checked', () => {
+    // 6 million nested arrays: 2 s and 440 MB for JSON.parse before, refused unparsed now.
+    const deep = `${'['.repeat(6_000_000)}${']'.repeat(6_000_000)}`;
+    const started = performance.now();
+    expect(laravelDecrypt(key, Buffer.from(deep).toString('base64'))).toMatchObject({ ok: false });
+    expect(performance.now() - started).toBeLessThan(1000);
+    const wide = `{"iv":"","value":"","mac":"","x":[${'{},'.repeat(1_100_000)}{}]}`;
+    expect(laravelDecrypt(key, Buffer.from(wide).toString('base64'))).toMatchObject({
+      ok: false,
+      over: { problem: 'over-budget' },
+    });
+  });
+
+  it("should read base64 as PHP's non-strict base64_decode does, skipping what is not base64", () => {
+    const texts = ['YTowOnt9', 'YTow\nOnt9', 'YTo.wOn-t9', 'YTow=Ont9', 'YTowOnt9=', 'YTowOnt9Q', '!!!', ''];
+    const script =
+      'foreach (json_decode(stream_get_contents(STDIN), true) as $t) echo bin2hex(base64_decode($t)), "\\n";';
+    const php = spawnSync('php', ['-r', script], { input: JSON.stringify(texts), encoding: 'utf8' });
+    expect(texts.map((text) => phpBase64(text).toString('hex'))).toEqual(php.stdout.split('\n').slice(0, -1));
   });
 
   it('should bind a session cookie to its name', () => {

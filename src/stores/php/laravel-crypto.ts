@@ -1,4 +1,9 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_BUDGETS, type DecodeBudgets, jsonTextNestsDeeper } from '../../codecs/budgets.ts';
+import { parseJsonValue } from '../../codecs/json.ts';
+import { utf8Text } from '../../codecs/php/values.ts';
+import type { DecodeFailure } from '../../codecs/result.ts';
+import { hasLoneSurrogate, JSON_DECODE_NESTING } from './laravel-json.ts';
 
 /**
  * Laravel's `Illuminate\Encryption\Encrypter` with its default cipher, AES-256-CBC (8.x to 11.x write the same
@@ -20,11 +25,12 @@ export function laravelKeyBytes(appKey: string): Buffer {
 
 export const LARAVEL_KEY_BYTES = KEY_BYTES;
 
-/** PHP's non-strict `base64_decode` for what Laravel itself wrote: whitespace is skipped, padding optional. */
-export function phpBase64(text: string): Buffer | null {
-  const compact = text.replace(/[\s]/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.replace(/=+$/, '').length % 4 === 1) return null;
-  return Buffer.from(compact, 'base64');
+/**
+ * PHP's non-strict `base64_decode`, as Laravel calls it: it skips every character outside the alphabet
+ * (whitespace, `=` wherever it is, anything else) and drops a lone last character, so it never fails.
+ */
+export function phpBase64(text: string): Buffer {
+  return Buffer.from(text.replace(/[^A-Za-z0-9+/]+/g, ''), 'base64');
 }
 
 /** PHP's `empty()` of a JSON-decoded value. */
@@ -37,9 +43,10 @@ const phpEmpty = (value: unknown) =>
   value === '0' ||
   (Array.isArray(value) && value.length === 0);
 
+/** `hash_hmac('sha256', $iv.$value, $key)`: over the UTF-8 that `json_decode` gave PHP, whatever it holds. */
 const macOf = (key: Buffer, iv: string, value: string) =>
   createHmac('sha256', key)
-    .update(iv + value, 'latin1')
+    .update(iv + value, 'utf8')
     .digest('hex');
 
 /**
@@ -56,21 +63,34 @@ export function laravelEncrypt(key: Buffer, plain: Uint8Array): string {
   return Buffer.from(json, 'latin1').toString('base64');
 }
 
-export type Decrypted = { ok: true; plain: Buffer } | { ok: false; why: string };
+/** `over`: the envelope is over the decode budgets, which Laravel would not know of. */
+export type Decrypted = { ok: true; plain: Buffer } | { ok: false; why: string; over?: DecodeFailure };
 
 /**
- * `Encrypter::decrypt($payload, false)`: the payload checked as Laravel checks it (iv, value and mac strings,
- * a 16-byte iv, no tag for CBC), the MAC compared in constant time before anything is decrypted.
+ * `Encrypter::decrypt($payload, false)`: the payload checked as Laravel checks it (JSON that `json_decode`
+ * reads; iv, value and mac strings, a 16-byte iv, no tag for CBC), the MAC compared in constant time before
+ * anything is decrypted.
  */
-export function laravelDecrypt(key: Buffer, payload: string): Decrypted {
-  const json = phpBase64(payload);
-  if (json === null) return { ok: false, why: 'the payload is not base64' };
-  let fields: unknown;
-  try {
-    fields = JSON.parse(json.toString('utf8'));
-  } catch {
+export function laravelDecrypt(
+  key: Buffer,
+  payload: string,
+  budgets: DecodeBudgets = DEFAULT_BUDGETS,
+): Decrypted {
+  // The MAC covers only iv and value: the rest of the envelope is anyone's to change. JSON.parse reads text
+  // that json_decode refuses (not UTF-8, nested 512 deep, a lone surrogate), and builds all of it before
+  // anything is checked (6 million nested arrays: 2 s and 440 MB), so it parses under the budgets.
+  const text = utf8Text(phpBase64(payload));
+  if (text === null || jsonTextNestsDeeper(text, JSON_DECODE_NESTING)) {
     return { ok: false, why: 'the payload is not JSON' };
   }
+  const parsed = parseJsonValue(text, budgets, 'the payload');
+  if (!parsed.ok) {
+    return parsed.problem === 'over-budget'
+      ? { ok: false, why: parsed.detail, over: parsed }
+      : { ok: false, why: 'the payload is not JSON' };
+  }
+  const fields = parsed.value;
+  if (hasLoneSurrogate(fields)) return { ok: false, why: 'the payload is not JSON' };
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
     return { ok: false, why: 'the payload is invalid' };
   }
@@ -81,7 +101,8 @@ export function laravelDecrypt(key: Buffer, payload: string): Decrypted {
   const ivBytes = /^[A-Za-z0-9+/]*={0,2}$/.test(iv) ? Buffer.from(iv, 'base64') : null;
   if (ivBytes?.length !== IV_BYTES) return { ok: false, why: 'the payload is invalid' };
   const expected = Buffer.from(macOf(key, iv, value), 'latin1');
-  const given = Buffer.from(mac, 'latin1');
+  // As PHP's bytes: a character beyond Latin-1 cut to its low byte would pass for a hex digit.
+  const given = Buffer.from(mac, 'utf8');
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     return { ok: false, why: 'the MAC is invalid' };
   }

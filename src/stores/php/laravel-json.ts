@@ -1,9 +1,9 @@
-import type { DecodeBudgets } from '../../codecs/budgets.ts';
+import { type DecodeBudgets, jsonTextNestsDeeper, overBudget } from '../../codecs/budgets.ts';
 import { parseJsonValue } from '../../codecs/json.ts';
-import { type Decoded, decoded, failure } from '../../codecs/result.ts';
+import { type DecodeFailure, type Decoded, decoded, failure, type JsonValue } from '../../codecs/result.ts';
 import { isList } from '../../codecs/php/json-view.ts';
 import {
-  arrayKeyOf,
+  arrayKey,
   INT64_MAX,
   INT64_MIN,
   type PhpArray,
@@ -25,21 +25,62 @@ import {
  */
 
 const INTEGER = /^-?(?:0|[1-9]\d*)$/;
+const utf8Encoder = new TextEncoder();
+
+/** Arrays and objects `json_decode` nests at most: its default depth, 512, counts the scalar in the deepest. */
+export const JSON_DECODE_NESTING = 511;
+
+/** Whether a key or a string of `value` holds a lone surrogate (`"\ud800"`), which `json_decode` refuses. */
+export function hasLoneSurrogate(value: JsonValue): boolean {
+  const pending: JsonValue[] = [value];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    if (typeof node === 'string') {
+      if (!node.isWellFormed()) return true;
+    } else if (Array.isArray(node)) {
+      for (const item of node) pending.push(item);
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [name, item] of Object.entries(node)) {
+        if (!name.isWellFormed()) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
+}
 const SCALAR = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
 
 /**
- * The attributes of a JSON payload. The text is first parsed by `JSON.parse` under the budgets, so what this
- * walks is valid JSON nested no deeper than `maxDepth` (the recursion is bounded by the budget).
+ * The values of `value` and the keys of its arrays and objects, counted until past `most`: the PHP array
+ * built from it holds a key per item, which the values budget counts as serialize-reader.ts counts it (a
+ * million JSON values within the budgets became 250 MB and more of PHP entries).
  */
-export function decodeLaravelJson(text: string, budgets: DecodeBudgets): Decoded<PhpArray> {
-  const checked = parseJsonValue(text, budgets, 'the payload');
-  if (!checked.ok) return checked;
-  if (typeof checked.value !== 'object' || checked.value === null) {
-    return failure(
-      'corrupt',
-      'the payload is JSON but not an object or array: Laravel starts an empty session',
-    );
+function valuesAndKeys(value: JsonValue, most: number): number {
+  let count = 0;
+  const pending: JsonValue[] = [value];
+  for (let node = pending.pop(); node !== undefined && count <= most; node = pending.pop()) {
+    count += 1;
+    if (typeof node !== 'object' || node === null) continue;
+    const items = Array.isArray(node) ? node : Object.values(node);
+    count += items.length;
+    for (const item of items) pending.push(item);
   }
+  return count;
+}
+
+/** The attributes of a JSON payload, as `json_decode($payload, true)` builds them, or why there are none. */
+export function decodeLaravelJson(text: string, budgets: DecodeBudgets): Decoded<PhpArray> {
+  const refused = refusal(text, budgets);
+  if (refused) return refused;
+  // Strings and keys are views of one buffer (a Uint8Array of its own per string takes twice the heap); their
+  // UTF-8 is no longer than the JSON text's, escapes included.
+  const arena = new Uint8Array(Buffer.byteLength(text));
+  let used = 0;
+  const bytesOf = (string: string): Uint8Array => {
+    const { read, written } = utf8Encoder.encodeInto(string, arena.subarray(used));
+    if (read !== string.length) return utf8Encoder.encode(string);
+    used += written;
+    return arena.subarray(used - written, used);
+  };
   let pos = 0;
   const skip = () => {
     while (pos < text.length && ' \t\n\r'.includes(text[pos]!)) pos += 1;
@@ -57,16 +98,16 @@ export function decodeLaravelJson(text: string, budgets: DecodeBudgets): Decoded
     if (char === '{' || char === '[') {
       pos += 1;
       const entries: PhpEntry[] = [];
-      const index = new Map<string, number>();
       skip();
       if (text[pos] === (char === '{' ? '}' : ']')) {
         pos += 1;
         return { t: 'array', entries };
       }
+      const index = char === '{' ? new Map<string, number>() : null;
       for (;;) {
         skip();
-        if (char === '{') {
-          const key = arrayKeyOf(stringAt());
+        if (index) {
+          const key = arrayKey(bytesOf(stringAt()));
           skip();
           pos += 1; // ':'
           const item = value();
@@ -83,7 +124,7 @@ export function decodeLaravelJson(text: string, budgets: DecodeBudgets): Decoded
         if (text[pos++] !== ',') return { t: 'array', entries };
       }
     }
-    if (char === '"') return phpString(stringAt());
+    if (char === '"') return { t: 'string', v: bytesOf(stringAt()) };
     SCALAR.lastIndex = pos;
     const token = SCALAR.exec(text)![0];
     pos += token.length;
@@ -97,6 +138,39 @@ export function decodeLaravelJson(text: string, budgets: DecodeBudgets): Decoded
   };
   const attributes = value();
   return decoded(attributes as PhpArray);
+}
+
+/**
+ * Why Laravel, or the budgets, refuse a JSON payload, or null. The text is parsed by `JSON.parse` under the
+ * budgets, so what decodeLaravelJson walks is valid JSON nested no deeper than `maxDepth` (its recursion is
+ * bounded by the budget); the parsed value is let go before the walk builds the PHP array.
+ */
+function refusal(text: string, budgets: DecodeBudgets): DecodeFailure | null {
+  // JSON.parse reads these; json_decode returns null for them, and Laravel starts an empty session.
+  if (jsonTextNestsDeeper(text, JSON_DECODE_NESTING)) {
+    return failure(
+      'corrupt',
+      'the payload nests 512 deep, past json_decode: Laravel starts an empty session',
+    );
+  }
+  const checked = parseJsonValue(text, budgets, 'the payload');
+  if (!checked.ok) return checked;
+  if (hasLoneSurrogate(checked.value)) {
+    return failure(
+      'corrupt',
+      'the payload escapes a lone surrogate, which json_decode refuses: Laravel starts an empty session',
+    );
+  }
+  if (typeof checked.value !== 'object' || checked.value === null) {
+    return failure(
+      'corrupt',
+      'the payload is JSON but not an object or array: Laravel starts an empty session',
+    );
+  }
+  if (valuesAndKeys(checked.value, budgets.maxValues) > budgets.maxValues) {
+    return overBudget.values(budgets);
+  }
+  return null;
 }
 
 const HEX = '0123456789abcdef';

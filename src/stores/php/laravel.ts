@@ -83,13 +83,12 @@ export function laravelFormat(
   /** The attributes array in a payload, as `Store::readFromHandler` gets it. */
   function attributesOf(blob: string): Decoded<PhpArray> {
     let bytes = phpBase64(blob);
-    if (bytes === null)
-      return failure('corrupt', 'the payload is not base64: Laravel starts an empty session');
     if (bytes.length === 0)
       return failure('corrupt', 'the payload is empty: Laravel starts an empty session');
     if (config.encrypt) {
-      const decrypted = laravelDecrypt(key!, bytes.toString('latin1'));
+      const decrypted = laravelDecrypt(key!, bytes.toString('latin1'), budgets);
       if (!decrypted.ok) {
+        if (decrypted.over) return decrypted.over;
         return failure(
           'tampered',
           `appKey does not open the payload (${decrypted.why}): Laravel starts an empty session`,

@@ -43,8 +43,9 @@ import type { SymfonyStoreConfig } from './config.ts';
  * same budgets. Every token class (UsernamePasswordToken, PostAuthenticationToken, RememberMeToken,
  * SwitchUserToken, Symfony 4.4's) serializes as an array whose last item is its parent's array, ending in
  * AbstractToken's `[user, authenticated, ...]`; the user object's `userProperty` (any visibility) is the id.
- * A token Symfony cannot unserialize (corrupt, or a class outside `allowedClasses`: Symfony's firewall drops a
- * token whose class is missing) leaves the session served and anonymous, as Symfony does.
+ * A token Symfony cannot unserialize leaves the session served and anonymous, as Symfony does: corrupt, an int
+ * out of range or a class outside `allowedClasses` anywhere in it (the firewall drops a token on any warning
+ * of unserialize() and on any class PHP cannot find).
  */
 
 /** Where a decoded session carries the user id the token names (a managed name, so never an attribute). */
@@ -106,6 +107,27 @@ function tokenUser(token: PhpValue, property: string): string | null {
 }
 
 /**
+ * Whether an object or a `C:` object of a class outside `allowed` is anywhere in `token` (the reader already
+ * failed on such an enum): the firewall unserializes under an `unserialize_callback_func` that throws for a
+ * class PHP cannot find, and drops the token.
+ */
+function namesMissingClass(token: PhpValue, allowed: ReadonlySet<string>): boolean {
+  const seen = new Set<PhpValue>();
+  const pending: PhpValue[] = [token];
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    if (value.t === 'ref') value = value.target;
+    if (seen.has(value)) continue;
+    seen.add(value);
+    if (value.t === 'object' || value.t === 'custom') {
+      if (!allowed.has(value.className.toLowerCase())) return true;
+    }
+    if (value.t === 'array') for (const [, item] of value.entries) pending.push(item);
+    else if (value.t === 'object') for (const [, item] of value.props) pending.push(item);
+  }
+  return false;
+}
+
+/**
  * The user id of the session's token: null when there is none or Symfony would drop it; a failure (the row
  * INVALID) only when the token is over a budget, or holds objects the settings make INVALID.
  */
@@ -119,8 +141,13 @@ function sessionUser(
   const stored = entry ? deref(entry[1]) : undefined;
   // ContextListener unserializes only a string (PHP coerces an int, which never unserializes to a token).
   if (stored?.t !== 'string') return decoded(null);
-  const token = readPhpSerialized(stored.v, budgets, { ...options, trailing: 'ignore' });
-  if (!token.ok) return token.problem === 'corrupt' ? decoded(null) : token;
+  // Its error handler turns unserialize()'s warnings into a dropped token: an int out of range is one.
+  const token = readPhpSerialized(stored.v, budgets, { ...options, trailing: 'ignore', overflow: 'refuse' });
+  if (!token.ok) return token.problem === 'corrupt' || token.problem === 'unloadable' ? decoded(null) : token;
+  const allowed = config.allowedClasses;
+  if (allowed && namesMissingClass(token.value, new Set(allowed.map((name) => name.toLowerCase())))) {
+    return decoded(null);
+  }
   return decoded(tokenUser(token.value, config.userProperty));
 }
 
