@@ -282,6 +282,9 @@ describe('operations', () => {
       ['/graphql', '[::1'],
       ['http://elsewhere/graphql', `127.0.0.1:${port}`],
       ['*', `127.0.0.1:${port}`],
+      // An empty Host: the adapter takes the socket's address and port instead.
+      ['http://elsewhere/graphql', ''],
+      ['*', ''],
     ] as const) {
       const { status, body } = await send(target, host);
       expect(status).toBe(400);
@@ -289,6 +292,7 @@ describe('operations', () => {
       expect(body).not.toMatch(/at |node_modules|TypeError/);
     }
     expect((await send('/graphql', `127.0.0.1:${port}`)).body).toBe('{"data":{"__typename":"Query"}}');
+    expect((await send('/graphql', '')).body).toBe('{"data":{"__typename":"Query"}}');
   });
 
   const create = (key: string | null, userId = '1', data: Record<string, unknown> = { n: 1 }) =>
