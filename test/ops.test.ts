@@ -241,6 +241,28 @@ describe('operations', () => {
     expect(lines.filter((line) => line['level'] === 50)).toEqual([]);
   });
 
+  it("should log as an error what fails before execution (the caller's token look-up), once", async () => {
+    lines.length = 0;
+    await t.pool.query('ALTER TABLE sessiongraph.api_tokens RENAME TO api_tokens_away');
+    try {
+      const failed = await graphql(
+        { query: '{ __typename }' },
+        { authorization: `Bearer sg_${'u'.repeat(43)}` },
+      );
+      expect(await failed.json()).toMatchObject({ errors: [{ message: 'Unexpected error.' }] });
+    } finally {
+      await t.pool.query('ALTER TABLE sessiongraph.api_tokens_away RENAME TO api_tokens');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const errors = lines.filter((line) => line['level'] === 50);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        msg: 'unexpected error',
+        err: expect.objectContaining({ code: '42P01', message: expect.stringMatching(/api_tokens/) }),
+      }),
+    ]);
+  });
+
   it('should say "Unexpected error." and nothing of its cause or stack, even under NODE_ENV=development', async () => {
     // Yoga's own masking adds the original message and stack when NODE_ENV is "development".
     const nodeEnv = process.env['NODE_ENV'];
