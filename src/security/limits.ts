@@ -15,7 +15,7 @@ import { presentedToken } from '../auth/tokens.ts';
  *
  * | code | HTTP | when |
  * | --- | --- | --- |
- * | `RATE_LIMITED` | 429 + `Retry-After` | more than `limits.perIpPerMinute` requests from one client address, or `limits.perTokenPerMinute` with one `Authorization` value, in a minute |
+ * | `RATE_LIMITED` | 429 + `Retry-After` | more than `limits.perIpPerMinute` requests from one client address, or `limits.perTokenPerMinute` with one API token (however its `Authorization` header is written), in a minute |
  * | `CSRF` | 403 | a request carrying cookies that a browser says (or may have) come from another origin (see `csrfRefusal`) |
  * | `PAYLOAD_TOO_LARGE` | 413 | a body over `limits.maxBodyBytes` (by `Content-Length`, or counted while reading when there is none); refused before parsing |
  * | `BATCH_LIMIT` | 413 (400 when batching is off) | a batch of more than `limits.maxBatch` operations |
