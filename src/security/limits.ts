@@ -277,10 +277,11 @@ function requestGate(app: App, gate: RequestGate): Plugin {
             );
           }
           // A key numbers the steps of one operation. A batch's operations run concurrently, each counting
-          // from one: two equal creates would be taken for one, and a retry could number them otherwise.
-          if (request.headers.has('idempotency-key')) {
+          // from one: two equal creates would be taken for one, and a retry could number them otherwise. A
+          // batch of one is one operation (Apollo's BatchHttpLink sends a mutation with its own headers so).
+          if (requestParserResult.length > 1 && request.headers.has('idempotency-key')) {
             throw coded(
-              'An Idempotency-Key covers one operation, not a batch: send each mutation with its own key.',
+              'An Idempotency-Key covers one operation, not a batch of several: send each mutation with its own key.',
               'BAD_USER_INPUT',
               400,
             );
