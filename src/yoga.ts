@@ -116,9 +116,11 @@ function createYogaServer(
             },
           });
         }
-        // Resolver errors were logged with their request id (observeOperations); this catches the rest.
-        if (original && !(original as { extensions?: unknown }).extensions && !loggedErrors.has(original)) {
-          app.logger.error({ err: original }, 'unexpected error');
+        // Resolver errors were logged with their request id (observeOperations); this catches the rest, among
+        // them what fails before execution (the context's token look-up, a plugin), which comes unwrapped.
+        const cause = original ?? error;
+        if (!(cause as { extensions?: unknown }).extensions && !loggedErrors.has(cause as object)) {
+          app.logger.error({ err: cause }, 'unexpected error');
         }
         // Never in development mode (NODE_ENV=development), which would add the cause's message and stack: a
         // database error's text names tables and columns, and a deployment may well run with that setting.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
+import { createDjangoCodec } from '../src/codecs/django.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
 import { graphql } from './gql/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -362,5 +363,43 @@ describe('browsers of a Django session after a password change', () => {
       variables: { id: stolen.session.id },
     });
     expect(await read.json()).toEqual({ data: { session: { status: 'ACTIVE', authHashValid: false } } });
+  });
+
+  it('should serve a session whose user id can name no user (the row\'s "abc"), not fail the request', async () => {
+    const codec = createDjangoCodec({ secretKey: 'access-test-secret' });
+    const expires = new Date(Date.now() + 3_600_000);
+    for (const [key, userId] of [
+      ['abcabcabcabcabcabcabcabcabcabc01', 'abc'],
+      ['abcabcabcabcabcabcabcabcabcabc02', '99999999999'],
+    ] as const) {
+      await t.pool.query('INSERT INTO django_session VALUES ($1, $2, $3)', [
+        key,
+        codec.encode({ _auth_user_id: userId, _auth_user_hash: 'x', theme: 'dark' }, new Date()),
+        expires,
+      ]);
+      const mine = await asBrowser(key, '{ currentSession { userId user { username } } }');
+      expect(mine, userId).toEqual({ data: { currentSession: { userId, user: null } } });
+    }
+    // Nor does it fail the other sessions' authHashValid on a page read in one batch.
+    const valid = await create(await userIdNamed(t.pool, 'ada'));
+    const page = await t.fetch({
+      query: '{ sessions(store: "django", first: 20) { edges { node { id userId authHashValid } } } }',
+    });
+    const body = (await page.json()) as {
+      errors?: unknown;
+      data: { sessions: { edges: { node: { id: string; userId: string; authHashValid: boolean } }[] } };
+    };
+    expect(body.errors).toBeUndefined();
+    const nodes = body.data.sessions.edges.map((edge) => edge.node);
+    expect(nodes.find((node) => node.id === valid.session.id)?.authHashValid).toBe(true);
+    expect(
+      nodes
+        .filter((node) => ['abc', '99999999999'].includes(node.userId))
+        .map((node) => [node.userId, node.authHashValid])
+        .sort(),
+    ).toEqual([
+      ['99999999999', false],
+      ['abc', false],
+    ]);
   });
 });

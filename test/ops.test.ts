@@ -241,6 +241,28 @@ describe('operations', () => {
     expect(lines.filter((line) => line['level'] === 50)).toEqual([]);
   });
 
+  it("should log as an error what fails before execution (the caller's token look-up), once", async () => {
+    lines.length = 0;
+    await t.pool.query('ALTER TABLE sessiongraph.api_tokens RENAME TO api_tokens_away');
+    try {
+      const failed = await graphql(
+        { query: '{ __typename }' },
+        { authorization: `Bearer sg_${'u'.repeat(43)}` },
+      );
+      expect(await failed.json()).toMatchObject({ errors: [{ message: 'Unexpected error.' }] });
+    } finally {
+      await t.pool.query('ALTER TABLE sessiongraph.api_tokens_away RENAME TO api_tokens');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const errors = lines.filter((line) => line['level'] === 50);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        msg: 'unexpected error',
+        err: expect.objectContaining({ code: '42P01', message: expect.stringMatching(/api_tokens/) }),
+      }),
+    ]);
+  });
+
   it('should say "Unexpected error." and nothing of its cause or stack, even under NODE_ENV=development', async () => {
     // Yoga's own masking adds the original message and stack when NODE_ENV is "development".
     const nodeEnv = process.env['NODE_ENV'];
@@ -282,6 +304,9 @@ describe('operations', () => {
       ['/graphql', '[::1'],
       ['http://elsewhere/graphql', `127.0.0.1:${port}`],
       ['*', `127.0.0.1:${port}`],
+      // An empty Host: the adapter takes the socket's address and port instead.
+      ['http://elsewhere/graphql', ''],
+      ['*', ''],
     ] as const) {
       const { status, body } = await send(target, host);
       expect(status).toBe(400);
@@ -289,6 +314,7 @@ describe('operations', () => {
       expect(body).not.toMatch(/at |node_modules|TypeError/);
     }
     expect((await send('/graphql', `127.0.0.1:${port}`)).body).toBe('{"data":{"__typename":"Query"}}');
+    expect((await send('/graphql', '')).body).toBe('{"data":{"__typename":"Query"}}');
   });
 
   const create = (key: string | null, userId = '1', data: Record<string, unknown> = { n: 1 }) =>
@@ -331,7 +357,7 @@ describe('operations', () => {
     }
   });
 
-  it('should refuse an Idempotency-Key on a batch, whose operations would each count their steps from one', async () => {
+  it('should refuse an Idempotency-Key on a batch of several operations, which would each count their steps from one, not on a batch of one', async () => {
     const count = async () =>
       Number((await t.pool.query('SELECT count(*) FROM sessiongraph.sessions')).rows[0]!.count);
     const before = await count();
@@ -348,6 +374,15 @@ describe('operations', () => {
     const plain = (await (await graphql([operation, operation])).json()) as unknown[];
     expect(plain).toHaveLength(2);
     expect(await count()).toBe(before + 2);
+    // A batch of one is one operation: its key works as on a plain request, a retry getting the first answer.
+    const single = async () =>
+      (await (await graphql([operation], { 'idempotency-key': 'batch-0002-ffff' })).json()) as {
+        data: { createSession: { __typename: string; session: { id: string } } };
+      }[];
+    const first = await single();
+    expect(first[0]!.data.createSession.__typename).toBe('CreateSessionPayload');
+    expect(await single()).toEqual(first);
+    expect(await count()).toBe(before + 3);
   });
 
   it('should refuse an Idempotency-Key reused for a different request, and a malformed one', async () => {

@@ -104,7 +104,8 @@ export const mayReadSession = (caller: Caller, viewer: SessionRecord | null, ses
 
 /**
  * The keys `currentSession` tries, in order: the `X-Session-Key` header for every store, else each store's own
- * cookie, in the configured order of the stores. The first that opens a live (ACTIVE) session is the caller's.
+ * cookie, in the configured order of the stores. The first that opens a live (ACTIVE) session, which its
+ * framework still serves as its user's (`SessionStore.servesAsUser`), is the caller's.
  */
 export function presentedKeys(
   stores: Iterable<SessionStore>,

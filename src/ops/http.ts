@@ -122,8 +122,9 @@ export function createHttpFront(
 
   const handle: Handler = (req, res) => {
     // Yoga's server adapter makes a URL of the Host header and the request target; where that fails (`Host: a b`,
-    // a target of `*` or `http://…`) it answers 500 with the exception's stack trace as the body.
-    if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
+    // a target of `*` or `http://…`) it answers 500 with the exception's stack trace as the body. Without a Host
+    // (HTTP/1.0, or an empty one) it takes the socket's address and port: a stand-in with a port fails as that does.
+    if (!URL.canParse(`http://${req.headers.host || 'localhost:80'}${req.url ?? '/'}`)) {
       json(res, 400, {
         errors: [
           { message: 'The Host header and request target make no URL.', extensions: { code: 'BAD_REQUEST' } },

@@ -15,7 +15,7 @@ import { presentedToken } from '../auth/tokens.ts';
  *
  * | code | HTTP | when |
  * | --- | --- | --- |
- * | `RATE_LIMITED` | 429 + `Retry-After` | more than `limits.perIpPerMinute` requests from one client address, or `limits.perTokenPerMinute` with one `Authorization` value, in a minute |
+ * | `RATE_LIMITED` | 429 + `Retry-After` | more than `limits.perIpPerMinute` requests from one client address, or `limits.perTokenPerMinute` with one API token (however its `Authorization` header is written), in a minute |
  * | `CSRF` | 403 | a request carrying cookies that a browser says (or may have) come from another origin (see `csrfRefusal`) |
  * | `PAYLOAD_TOO_LARGE` | 413 | a body over `limits.maxBodyBytes` (by `Content-Length`, or counted while reading when there is none); refused before parsing |
  * | `BATCH_LIMIT` | 413 (400 when batching is off) | a batch of more than `limits.maxBatch` operations |
@@ -277,10 +277,11 @@ function requestGate(app: App, gate: RequestGate): Plugin {
             );
           }
           // A key numbers the steps of one operation. A batch's operations run concurrently, each counting
-          // from one: two equal creates would be taken for one, and a retry could number them otherwise.
-          if (request.headers.has('idempotency-key')) {
+          // from one: two equal creates would be taken for one, and a retry could number them otherwise. A
+          // batch of one is one operation (Apollo's BatchHttpLink sends a mutation with its own headers so).
+          if (requestParserResult.length > 1 && request.headers.has('idempotency-key')) {
             throw coded(
-              'An Idempotency-Key covers one operation, not a batch: send each mutation with its own key.',
+              'An Idempotency-Key covers one operation, not a batch of several: send each mutation with its own key.',
               'BAD_USER_INPUT',
               400,
             );

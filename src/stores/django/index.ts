@@ -18,15 +18,14 @@ const authHashValid: SessionFieldSpec = {
     'False means Django no longer treats it as logged in (the password changed). Null elsewhere.',
   async resolve(session, { store, db, batch }) {
     const django = store as Partial<DjangoStore>;
-    if (!django.authCheck || !django.passwordColumn || session.userId === null) return null;
-    const authHash = session.managed?.['_auth_user_hash'];
-    if (typeof authHash !== 'string') return false;
-    const { passwordColumn, users } = django;
-    const password = await batch<string>(`password:${passwordColumn}`, async (ids) => {
-      const found = await users!.secretColumnByIds(db, passwordColumn, ids);
+    if (!django.passwordsOf || !django.authHashMatches || session.userId === null) return null;
+    if (typeof session.managed?.['_auth_user_hash'] !== 'string') return false;
+    const { passwordsOf } = django;
+    const password = await batch<string>(`password:${store.name}`, async (ids) => {
+      const found = await passwordsOf(db, ids);
       return ids.map((id) => found.get(id) ?? null);
     }).load(session.userId);
-    return password !== null && django.authCheck.matches(authHash, password);
+    return password !== null && django.authHashMatches(session, password);
   },
 };
 

@@ -10,6 +10,7 @@ import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDe
 import { createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable } from '../table-catalog.ts';
 import type { SessionRecord } from '../types.ts';
+import { parseUserKey } from '../../users/catalog.ts';
 
 /**
  * Django's `django_session` (db and cached_db engines): signed, maybe compressed, base64url JSON; the user
@@ -127,21 +128,42 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
           (authHash.length === 40 && legacySessionAuthHash(passwordHash, secret) === authHash),
       ),
   };
+  /**
+   * The password hashes of the users sessions name, by the id each session holds. A stored row is untrusted:
+   * an id that can name no user (`"abc"` for an integer key) has none, and fails nothing else.
+   */
+  async function passwordsOf(db: Queryable, userIds: readonly string[]): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    for (const id of userIds) {
+      const key = parseUserKey(deps.catalog, id);
+      if (key !== null) keys.set(id, key);
+    }
+    const found =
+      keys.size > 0
+        ? await deps.users.secretColumnByIds(db, config.passwordColumn, [...new Set(keys.values())])
+        : new Map<string, string>();
+    const passwords = new Map<string, string>();
+    for (const [id, key] of keys) {
+      const password = found.get(key);
+      if (password !== undefined) passwords.set(id, password);
+    }
+    return passwords;
+  }
+  /** Whether `session`'s `_auth_user_hash` is what Django computes for `password`, its user's hash. */
+  const authHashMatches = (session: SessionRecord, password: string) => {
+    const authHash = session.managed?.['_auth_user_hash'];
+    return typeof authHash === 'string' && authCheck.matches(authHash, password);
+  };
   return Object.assign(store, {
-    authCheck,
-    passwordColumn: config.passwordColumn,
-    users: deps.users,
+    authHashMatches,
+    passwordsOf,
     // As django.contrib.auth's get_user: a session of a user whose password hash its auth hash does not match
     // (missing, or made before a password change) is logged out, and flushed. A user no longer there is not
     // Django's check to make: such a session stays (its user reads as null).
     async servesAsUser(db: Queryable, record: SessionRecord): Promise<boolean> {
       if (record.userId === null) return true;
-      const password = (await deps.users.secretColumnByIds(db, config.passwordColumn, [record.userId])).get(
-        record.userId,
-      );
-      if (password === undefined) return true;
-      const authHash = record.managed?.['_auth_user_hash'];
-      return typeof authHash === 'string' && authCheck.matches(authHash, password);
+      const password = (await passwordsOf(db, [record.userId])).get(record.userId);
+      return password === undefined || authHashMatches(record, password);
     },
   });
 }
