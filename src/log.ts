@@ -18,7 +18,6 @@ export const redactPaths = [
   // PostgreSQL's detail names the values of the row it refused ("Key (session_key)=(…) already exists.",
   // "Failing row contains (…)"): a framework table's row holds its session key.
   'err.detail',
-  'err.cause.detail',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream) {
