@@ -97,6 +97,8 @@ const names = (statements: string[]) =>
     .filter((name) => name !== 'findTokenByHash');
 
 let sequence = 0;
+/** Users' password hashes by id: a Django session's auth hash is made from its user's, as Django makes it. */
+const passwords = new Map<number, string>();
 function djangoRow(userId: number | null, data: Record<string, unknown> = {}, expiresIn = 3600_000) {
   sequence += 1;
   const key = `k${String(sequence).padStart(31, '0')}`;
@@ -106,7 +108,7 @@ function djangoRow(userId: number | null, data: Record<string, unknown> = {}, ex
       : {
           _auth_user_id: String(userId),
           _auth_user_backend: 'django.contrib.auth.backends.ModelBackend',
-          _auth_user_hash: djangoSessionAuthHash('x', SECRET),
+          _auth_user_hash: djangoSessionAuthHash(passwords.get(userId) ?? 'x', SECRET),
         };
   const now = new Date();
   return {
@@ -149,9 +151,12 @@ describe('projection', () => {
         await pool.query(createFrameworkTables);
       },
     });
-    for (const row of (await t.pool.query<{ id: number; username: string }>('SELECT id, username FROM users'))
-      .rows) {
+    const rows = await t.pool.query<{ id: number; username: string; password_hash: string }>(
+      'SELECT id, username, password_hash FROM users',
+    );
+    for (const row of rows.rows) {
       users[row.username] = row.id;
+      passwords.set(row.id, row.password_hash);
     }
   });
   afterAll(() => t.close());
