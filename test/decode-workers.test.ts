@@ -76,6 +76,7 @@ const HOSTILE_TABLES: Record<HostileRow['store'], { table: string; key: string }
   webpy: { table: 'sessions', key: 'session_id' },
   express: { table: 'session', key: 'sid' },
   cache: { table: 'session_cache', key: 'sessionid' },
+  flask: { table: 'flask_sessions', key: 'session_id' },
   native: { table: 'sessiongraph.sessions', key: 'id' },
 };
 

@@ -18,6 +18,7 @@ import {
   DJANGO_SECRET,
   djangoSigned,
   EXPRESS_SECRET,
+  FLASK_PREFIX,
   type HostileRow,
   hostileRows,
   nativeRows,
@@ -29,7 +30,7 @@ import { expressVerdicts } from './verdicts/express-verdicts.ts';
  * A real server process, started as `npm start` starts it (the built dist/main.js, a 256 MB old space, GC
  * exposed), on a database whose framework tables hold real framework rows next to hostile rows of every
  * class (./rows.ts, new on each run). It must become ready, give each row its defined status (ACTIVE only
- * where the framework itself serves the row: asked of Django, web.py and express themselves), answer
+ * where the framework itself serves the row: asked of Django, web.py, express and Flask themselves), answer
  * currentSession for every row in time, serve every page, count and stat, stay under 300 MB, and keep
  * projecting rows written afterwards. Needs DATABASE_URL (the frameworks cannot reach an embedded PGlite).
  */
@@ -46,13 +47,18 @@ const STORES = {
   webpy: { kind: 'webpy', name: 'webpy', table: 'sessions' },
   express: { kind: 'express', name: 'express', table: 'session', secrets: [EXPRESS_SECRET] },
   cache: { kind: 'json-cache', name: 'cache', table: 'session_cache' },
+  flask: { kind: 'flask', name: 'flask', table: 'flask_sessions', keyPrefix: FLASK_PREFIX },
 };
+
+/** Flask-Session's own table, under another name than web.py's `sessions`. */
+const FLASK_TABLE = 'flask_sessions';
 
 const TABLES: Record<HostileRow['store'], { table: string; key: string }> = {
   django: { table: 'django_session', key: 'session_key' },
   webpy: { table: 'sessions', key: 'session_id' },
   express: { table: 'session', key: 'sid' },
   cache: { table: 'session_cache', key: 'sessionid' },
+  flask: { table: FLASK_TABLE, key: 'session_id' },
   native: { table: 'sessiongraph.sessions', key: 'id' },
 };
 
@@ -60,14 +66,23 @@ const ref = (key: string) => createHash('sha256').update(key, 'utf8').digest('he
 const idOf = (row: Pick<HostileRow, 'store' | 'key'>) =>
   encodeSessionId({ store: row.store, ref: ref(row.key) });
 
+/** The sid Flask-Session looks up `keyPrefix + sid` for (the whole key where it lacks the prefix). */
+const flaskSid = (key: string) => (key.startsWith(FLASK_PREFIX) ? key.slice(FLASK_PREFIX.length) : key);
+
 /** What a browser would send for the row's key, in its store's cookie. */
 function cookieFor(row: HostileRow): string {
-  const value = row.store === 'express' ? `s:${sign(row.key, EXPRESS_SECRET)}` : row.key;
+  const value =
+    row.store === 'express'
+      ? `s:${sign(row.key, EXPRESS_SECRET)}`
+      : row.store === 'flask'
+        ? flaskSid(row.key)
+        : row.key;
   const name = {
     django: 'sessionid',
     webpy: 'webpy_session_id',
     express: 'connect.sid',
     cache: 'session_id',
+    flask: 'session',
     native: 'sg_session',
   }[row.store];
   return `${name}=${encodeURIComponent(value)}`;
@@ -174,9 +189,14 @@ describe.skipIf(!process.env['DATABASE_URL'])(`a server on hostile rows (seed ${
     console.log(`hostile rows: seed ${SEED} (HOSTILE_SEED=${SEED} replays this run)`);
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    const env = { DATABASE_URL: database.url, DJANGO_SECRET_KEY: DJANGO_SECRET };
+    const env = {
+      DATABASE_URL: database.url,
+      DJANGO_SECRET_KEY: DJANGO_SECRET,
+      FLASK_SESSION_TABLE: FLASK_TABLE,
+    };
     const djangoApp = fileURLToPath(new URL('../frameworks/django_app.py', import.meta.url));
     const webpyApp = fileURLToPath(new URL('../frameworks/webpy_app.py', import.meta.url));
+    const flaskApp = fileURLToPath(new URL('../frameworks/flask_app.py', import.meta.url));
     await Promise.all([
       // The server alone: the console's bundle is test/console.test.ts's to build.
       run('npm', ['run', 'build:server'], { cwd: root }),
@@ -184,6 +204,7 @@ describe.skipIf(!process.env['DATABASE_URL'])(`a server on hostile rows (seed ${
         python(djangoApp, ['create-users'], ['ada', 'grace', 'linus'], env),
       ),
       python(webpyApp, ['create-table'], {}, env),
+      python(flaskApp, ['create-table'], {}, env),
       createSessionTable(pool as never),
     ]);
     userIds = (await pool.query<{ id: number }>('SELECT id FROM auth_user ORDER BY id')).rows.map((row) =>
@@ -267,6 +288,32 @@ describe.skipIf(!process.env['DATABASE_URL'])(`a server on hostile rows (seed ${
     } finally {
       await express.close();
     }
+
+    // Flask-Session writes these itself (Flask-Login's login_user for the logged-in one).
+    const flaskWritten = (await python(
+      flaskApp,
+      ['write'],
+      { sessions: [{ data: { cart: ['SKU-2'] }, userId: userIds[0] }, { data: { theme: 'dark' } }] },
+      env,
+    )) as { sessions: { sessionId: string }[] };
+    real.push(
+      {
+        store: 'flask',
+        klass: 'written by Flask-Session, logged in',
+        key: flaskWritten.sessions[0]!.sessionId,
+        expect: 'ACTIVE',
+        userId: userIds[0]!,
+        columns: {},
+      },
+      {
+        store: 'flask',
+        klass: 'written by Flask-Session, anonymous',
+        key: flaskWritten.sessions[1]!.sessionId,
+        expect: 'ACTIVE',
+        userId: null,
+        columns: {},
+      },
+    );
 
     rows = hostileRows(SEED, userIds);
     for (const row of rows) await insertRow(pool, row);
@@ -498,7 +545,11 @@ describe.skipIf(!process.env['DATABASE_URL'])(`a server on hostile rows (seed ${
   });
 
   it('should mark ACTIVE only rows the frameworks themselves serve', async () => {
-    const env = { DATABASE_URL: database.url, DJANGO_SECRET_KEY: DJANGO_SECRET };
+    const env = {
+      DATABASE_URL: database.url,
+      DJANGO_SECRET_KEY: DJANGO_SECRET,
+      FLASK_SESSION_TABLE: FLASK_TABLE,
+    };
     const active = (store: HostileRow['store']) =>
       [...real, ...rows]
         .filter((row) => row.store === store && row.expect === 'ACTIVE')
@@ -507,6 +558,8 @@ describe.skipIf(!process.env['DATABASE_URL'])(`a server on hostile rows (seed ${
     const verdicts = {
       django: await python(script('django_verdicts.py'), [], active('django'), env),
       express: await expressVerdicts(database.url, 'session', active('express'), EXPRESS_SECRET),
+      // By the sid the `session` cookie carries. Flask-Session saves every session it loads back.
+      flask: await python(script('flask_verdicts.py'), [], active('flask').map(flaskSid), env),
       // Last: web.py's cleanup deletes the expired rows, and every request moves atime.
       webpy: await python(script('webpy_verdicts.py'), [], active('webpy'), env),
     };
