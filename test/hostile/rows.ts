@@ -580,8 +580,8 @@ function flaskRows(rng: ReturnType<typeof random>, userIds: string[]): HostileRo
     row('not a pickle', 'INVALID', Buffer.from(rng.word(20)), inADay),
     row('empty data', 'INVALID', Buffer.alloc(0), inADay),
     row('NULL data', 'INVALID', null, inADay),
-    // Over budgets.maxInputBytes (16 MiB): never read. (A 10 MiB one, read and refused by the output budget,
-    // is left out: paging over it takes the server past 300 MB of RSS; see the report of this test's change.)
+    // Over budgets.maxInputBytes (16 MiB): never read. A 10 MiB one (read, as 20 MiB of bytea hex, then refused
+    // by the output budget) is left out: with it, paging the flask store took the server to 301-312 MB of RSS.
     row(
       '17 MiB pickled string',
       'INVALID',
