@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -188,9 +188,7 @@ export function createRequestGate(app: App) {
       if (limits.perTokenPerMinute > 0 && authorization) {
         // Counted per token, not per header text: `bearer`, extra spaces and the like present the same token and
         // must not each get a fresh minute. The token itself is never kept, only its hash.
-        const id = createHash('sha256')
-          .update(presentedToken(authorization) ?? authorization)
-          .digest('base64url');
+        const id = hash('sha256', presentedToken(authorization) ?? authorization, 'base64url');
         waits.push(limiter.hit(`token:${id}`, limits.perTokenPerMinute, nowMs));
       }
       const wait = Math.max(0, ...waits);

@@ -1,9 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DEFAULT_BUDGETS, type DecodeBudgets, jsonTextNestsDeeper } from '../../codecs/budgets.ts';
-import { parseJsonValue } from '../../codecs/json.ts';
+import { DEFAULT_BUDGETS, type DecodeBudgets } from '../../codecs/budgets.ts';
 import { utf8Text } from '../../codecs/php/values.ts';
 import type { DecodeFailure } from '../../codecs/result.ts';
-import { hasLoneSurrogate, JSON_DECODE_NESTING } from './laravel-json.ts';
+import { jsonDecode } from './laravel-json.ts';
 
 /**
  * Laravel's `Illuminate\Encryption\Encrypter` with its default cipher, AES-256-CBC (8.x to 11.x write the same
@@ -80,17 +79,13 @@ export function laravelDecrypt(
   // that json_decode refuses (not UTF-8, nested 512 deep, a lone surrogate), and builds all of it before
   // anything is checked (6 million nested arrays: 2 s and 440 MB), so it parses under the budgets.
   const text = utf8Text(phpBase64(payload));
-  if (text === null || jsonTextNestsDeeper(text, JSON_DECODE_NESTING)) {
-    return { ok: false, why: 'the payload is not JSON' };
-  }
-  const parsed = parseJsonValue(text, budgets, 'the payload');
-  if (!parsed.ok) {
-    return parsed.problem === 'over-budget'
+  const parsed = text === null ? null : jsonDecode(text, budgets);
+  if (!parsed?.ok) {
+    return parsed && !('refused' in parsed) && parsed.problem === 'over-budget'
       ? { ok: false, why: parsed.detail, over: parsed }
       : { ok: false, why: 'the payload is not JSON' };
   }
   const fields = parsed.value;
-  if (hasLoneSurrogate(fields)) return { ok: false, why: 'the payload is not JSON' };
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
     return { ok: false, why: 'the payload is invalid' };
   }

@@ -28,10 +28,10 @@ const INTEGER = /^-?(?:0|[1-9]\d*)$/;
 const utf8Encoder = new TextEncoder();
 
 /** Arrays and objects `json_decode` nests at most: its default depth, 512, counts the scalar in the deepest. */
-export const JSON_DECODE_NESTING = 511;
+const JSON_DECODE_NESTING = 511;
 
 /** Whether a key or a string of `value` holds a lone surrogate (`"\ud800"`), which `json_decode` refuses. */
-export function hasLoneSurrogate(value: JsonValue): boolean {
+function hasLoneSurrogate(value: JsonValue): boolean {
   const pending: JsonValue[] = [value];
   for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
     if (typeof node === 'string') {
@@ -146,20 +146,11 @@ export function decodeLaravelJson(text: string, budgets: DecodeBudgets): Decoded
  * bounded by the budget); the parsed value is let go before the walk builds the PHP array.
  */
 function refusal(text: string, budgets: DecodeBudgets): DecodeFailure | null {
-  // JSON.parse reads these; json_decode returns null for them, and Laravel starts an empty session.
-  if (jsonTextNestsDeeper(text, JSON_DECODE_NESTING)) {
-    return failure(
-      'corrupt',
-      'the payload nests 512 deep, past json_decode: Laravel starts an empty session',
-    );
-  }
-  const checked = parseJsonValue(text, budgets, 'the payload');
-  if (!checked.ok) return checked;
-  if (hasLoneSurrogate(checked.value)) {
-    return failure(
-      'corrupt',
-      'the payload escapes a lone surrogate, which json_decode refuses: Laravel starts an empty session',
-    );
+  const checked = jsonDecode(text, budgets);
+  if (!checked.ok) {
+    return 'refused' in checked
+      ? failure('corrupt', `the payload ${checked.refused}: Laravel starts an empty session`)
+      : checked;
   }
   if (typeof checked.value !== 'object' || checked.value === null) {
     return failure(
@@ -171,6 +162,24 @@ function refusal(text: string, budgets: DecodeBudgets): DecodeFailure | null {
     return overBudget.values(budgets);
   }
   return null;
+}
+
+/**
+ * `json_decode($text)` under the budgets: the value, what `json_decode` refuses that JSON.parse reads
+ * (`refused`: nesting 512 deep, a lone surrogate), or the budgets' failure.
+ */
+export function jsonDecode(
+  text: string,
+  budgets: DecodeBudgets,
+): { ok: true; value: JsonValue } | { ok: false; refused: string } | DecodeFailure {
+  if (jsonTextNestsDeeper(text, JSON_DECODE_NESTING)) {
+    return { ok: false, refused: 'nests 512 deep, past json_decode' };
+  }
+  const parsed = parseJsonValue(text, budgets, 'the payload');
+  if (parsed.ok && hasLoneSurrogate(parsed.value)) {
+    return { ok: false, refused: 'escapes a lone surrogate, which json_decode refuses' };
+  }
+  return parsed;
 }
 
 const HEX = '0123456789abcdef';
