@@ -567,7 +567,7 @@ export function createBlobQueries(spec: BlobTableSql, limits: BlobReadLimits) {
           INSERT INTO sessiongraph.audit_log (actor, action, session_id, user_id, outcome)
           SELECT $8, 'updateSession', $9, $10, 'ok' FROM changed
         )
-        SELECT * FROM changed`;
+        SELECT true AS written FROM changed`;
     },
 
     async rekey(tx: Queryable, oldKey: string, newKey: string, blob: string): Promise<BlobRow | null> {
