@@ -123,6 +123,13 @@ describe('database restart under load', () => {
     const notReady = await fetch(`${server.url}/readyz`);
     expect(notReady.status).toBe(503);
     expect(JSON.stringify(await notReady.json())).toContain('database: unreachable');
+    // A token that must be looked up cannot be: refused as unavailable, without the database's error text
+    // (its host, port or socket) in the answer.
+    const metrics = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer sg_${'A'.repeat(43)}` },
+    });
+    expect(metrics.status).toBe(503);
+    expect(await metrics.json()).toEqual({ status: 'error', reason: 'the probe failed: see the server log' });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2500 - (Date.now() - downAt))));
     cluster.start();
     const upAt = Date.now();

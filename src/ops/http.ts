@@ -114,7 +114,9 @@ export function createHttpFront(
 
   const probeFailed = (res: ServerResponse, error: unknown) => {
     app.logger.error({ err: error }, 'probe failed');
-    if (!res.headersSent) json(res, 503, { status: 'error', reason: (error as Error).message });
+    // The error can name the database's host, user or socket, and /metrics answers it to a caller whose
+    // token could not be checked: the reason stays in the log.
+    if (!res.headersSent) json(res, 503, { status: 'error', reason: 'the probe failed: see the server log' });
     else res.end();
   };
 
