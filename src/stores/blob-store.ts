@@ -159,7 +159,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     outcome.ok ? (outcome.dataJson?.length ?? 0) * 4 : 0,
   );
   const owners = createUserJoin(options.deps.catalog);
-  const { decodeBlob, decodeRow } = createRowDecoder({
+  const { decodeShared, decodeRow } = createRowDecoder({
     name,
     format,
     anonymousUserIds: options.anonymousUserIds,
@@ -365,7 +365,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     if (!row) return null;
     let outcome: Outcome | null = null;
     try {
-      outcome = row.blob === null ? null : decodeBlob(row.blob);
+      outcome = row.blob === null ? null : decodeShared(row.blob);
     } catch (error) {
       options.deps.onRowError?.(name, row.ref, error);
     }

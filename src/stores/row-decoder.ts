@@ -113,6 +113,12 @@ export interface RowDecoderOptions extends RowDecoding {
 export interface RowDecoder {
   decodeBlob(blob: string): Outcome;
   /**
+   * `decodeBlob` through the cache reads share (a blob too large for it is decoded alone): an update reads
+   * the decoding the last write or read of the session left there instead of decoding the blob again. The
+   * outcome is shared, so read only.
+   */
+  decodeShared(blob: string): Outcome;
+  /**
    * Never throws: a row that makes the code fail (a bug no decoder should have) costs that row its status,
    * not the list, the count or the sync batch it is in. `cached: false` for bulk work (backfill, sync) that
    * would only churn the cache of hot sessions.
@@ -169,15 +175,12 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
   };
 
   /** Blobs read alone (larger than statements of many rows carry) are never cached. */
+  const decodeShared = (blob: string): Outcome =>
+    cache && blob.length <= INLINE_BLOB_BYTES ? cache.get(blob, decodeForReads) : decodeForReads(blob);
+
   const decodeRowUnguarded = (row: BlobRow, now: Date, cached: boolean): SessionRecord => {
     const outcome: Outcome =
-      row.blob === null
-        ? unreadBlob(row)
-        : cached && cache && row.blob.length <= INLINE_BLOB_BYTES
-          ? cache.get(row.blob, decodeForReads)
-          : cached
-            ? decodeForReads(row.blob)
-            : decodeBlob(row.blob);
+      row.blob === null ? unreadBlob(row) : cached ? decodeShared(row.blob) : decodeBlob(row.blob);
     // Columns the framework never leaves so, or a session it would refuse to load: not a usable session.
     const refused = outcome.ok
       ? (row.row_problem ?? format.refuses?.(row.key, outcome.session.full) ?? null)
@@ -233,7 +236,7 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
     }
   };
 
-  return { decodeBlob, decodeRow };
+  return { decodeBlob, decodeShared, decodeRow };
 }
 
 const textAt = (data: JsonObject, key: string) => {
