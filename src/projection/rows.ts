@@ -24,9 +24,14 @@ const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
 /** Whether PostgreSQL's json and jsonb take the string: no NUL, no lone surrogate. */
 const storable = (text: string) => !text.includes('\u0000') && text.isWellFormed();
 
-/** The data as jsonb text: as is when PostgreSQL accepts it, else repaired (the common case costs a scan). */
-export function jsonbText(data: JsonObject): { json: string; note: string | null } {
-  const json = JSON.stringify(data);
+/**
+ * The data as jsonb text: as is when PostgreSQL accepts it, else repaired (the common case costs a scan).
+ * `json` is the data's JSON text where the caller has it already (a cached decoding keeps it).
+ */
+export function jsonbText(
+  data: JsonObject,
+  json = JSON.stringify(data),
+): { json: string; note: string | null } {
   const shallow = !jsonTextNestsDeeper(json, MAX_JSONB_DEPTH);
   if (shallow && !json.includes('\\u0000') && !ESCAPED_SURROGATE.test(json)) return { json, note: null };
   const safe = jsonbSafe(data);
@@ -117,7 +122,7 @@ export function projectionRow(
   catalog: Pick<UsersCatalog, 'keyPgType'>,
 ): ProjectionRow {
   const valid = record.status !== 'INVALID';
-  const safe = valid ? jsonbText(record.data) : { json: null, note: null };
+  const safe = valid ? jsonbText(record.data, record.dataJson) : { json: null, note: null };
   const notes = [record.note, safe.note].filter((note): note is string => Boolean(note));
   return {
     ref: record.ref,
