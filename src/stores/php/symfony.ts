@@ -178,8 +178,9 @@ function sessionUser(
     return decoded(null);
   }
   const user = tokenUser(token.value);
-  const id = user === null ? null : userPropertyOf(user, config.userProperty);
-  return decoded(id === null ? null : { id, password: passwordOf(user!, config.passwordProperty) });
+  const id = user && userPropertyOf(user, config.userProperty);
+  if (user === null || id === null) return decoded(null);
+  return decoded({ id, password: passwordOf(user, config.passwordProperty) });
 }
 
 /** `_sf2_meta` as MetadataBag::stampNew() writes it: last used, created, cookie lifetime (browser session). */
