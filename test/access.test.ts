@@ -4,7 +4,14 @@ import { createDjangoCodec } from '../src/codecs/django.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
 import { graphql } from './gql/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { DJANGO_SESSION_TABLE, nativeSession, type SeededSession, userIdNamed } from './helpers/seed.ts';
+import {
+  DJANGO_SESSION_TABLE,
+  nativeSession,
+  type SeededSession,
+  SYMFONY_SESSION_TABLE,
+  symfonySession,
+  userIdNamed,
+} from './helpers/seed.ts';
 
 /** Who may see and change which session: a test for every refusal. @see issue 5 */
 
@@ -401,5 +408,82 @@ describe('browsers of a Django session after a password change', () => {
       ['99999999999', false],
       ['abc', false],
     ]);
+  });
+});
+
+/**
+ * Symfony's firewall (ContextListener::refreshUser) reloads the token's user on every request and logs the
+ * session out when the password hash it was serialized with is no longer the user's, or the user is gone: the
+ * browser holding such a session is not that user here either.
+ */
+describe('browsers of a Symfony session after a password change', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      setup: async (pool) => {
+        await pool.query(SYMFONY_SESSION_TABLE);
+      },
+      config: {
+        stores: [{ kind: 'php', name: 'symfony', layout: 'symfony', passwordColumn: 'password_hash' }],
+      },
+    });
+  });
+  afterAll(() => t.close());
+
+  const logIn = async (key: string, username: string) => {
+    const { rows } = await t.pool.query<{ id: number; email: string; password_hash: string }>(
+      'SELECT id, email, password_hash FROM public.users WHERE username = $1',
+      [username],
+    );
+    const user = rows[0]!;
+    await symfonySession(t.pool, {
+      key,
+      userId: user.id,
+      email: user.email,
+      password: user.password_hash,
+      data: { theme: username },
+    });
+  };
+  const asBrowser = async (key: string, query: string) =>
+    (await (
+      await t.fetch({ query }, { authorization: '', cookie: `PHPSESSID=${key}`, 'x-graphql-csrf': '1' })
+    ).json()) as { data: Record<string, unknown> };
+  const mine = '{ currentSession { data user { username } } }';
+
+  it('should not take the old session as its user: no user, no ending the sessions made since', async () => {
+    await logIn('stolensymfonysession0001', 'ada');
+    await logIn('gracesymfonysession00001', 'grace');
+    expect((await asBrowser('stolensymfonysession0001', mine)).data).toEqual({
+      currentSession: { data: { theme: 'ada' }, user: { username: 'ada' } },
+    });
+    await t.pool.query(`UPDATE public.users SET password_hash = '$2y$13$new' WHERE username = 'ada'`);
+    await logIn('freshsymfonysession00001', 'ada');
+    expect((await asBrowser('stolensymfonysession0001', mine)).data).toEqual({ currentSession: null });
+    const ended = await asBrowser(
+      'stolensymfonysession0001',
+      'mutation { endOtherSessions { __typename ... on EndOtherSessionsPayload { count } } }',
+    );
+    expect(ended.data).toEqual({ endOtherSessions: { __typename: 'ForbiddenError' } });
+    // The session logged in with the new password, and Grace's, are untouched.
+    expect((await asBrowser('freshsymfonysession00001', mine)).data).toEqual({
+      currentSession: { data: { theme: 'ada' }, user: { username: 'ada' } },
+    });
+    expect((await asBrowser('gracesymfonysession00001', mine)).data).toEqual({
+      currentSession: { data: { theme: 'grace' }, user: { username: 'grace' } },
+    });
+    const rows = await t.pool.query('SELECT count(*)::int AS n FROM sessions');
+    expect(rows.rows[0]).toEqual({ n: 3 });
+  });
+
+  it('should not take a session as its user once the user is gone, as the firewall does', async () => {
+    await t.pool.query(
+      `INSERT INTO public.users (username, email, password_hash) VALUES ('zed', 'zed@example.com', '$2y$13$zed')`,
+    );
+    await logIn('zedsymfonysession0000001', 'zed');
+    expect((await asBrowser('zedsymfonysession0000001', mine)).data).toEqual({
+      currentSession: { data: { theme: 'zed' }, user: { username: 'zed' } },
+    });
+    await t.pool.query(`DELETE FROM public.users WHERE username = 'zed'`);
+    expect((await asBrowser('zedsymfonysession0000001', mine)).data).toEqual({ currentSession: null });
   });
 });

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
-import { quoteIdent, textColumns, type UsersCatalog } from './catalog.ts';
+import { parseUserKey, quoteIdent, textColumns, type UsersCatalog } from './catalog.ts';
 
 /** All SQL about the application's users table. The table and columns come from the catalog, quoted. */
 
@@ -87,22 +87,52 @@ export function createUsersQueries(catalog: UsersCatalog) {
       return result.rows;
     },
     /**
-     * A column the API never exposes (Django's password hash), read for one purpose: computing and checking
-     * `_auth_user_hash`. Keyed by user id; missing users are absent from the map.
+     * Whether `column`, which a store reads for its framework's login check (Django's, Symfony's password
+     * hash), can be read and stays unexposed: `missing` when the users table has no such column, `exposed`
+     * when `User` shows it (a name that does not look secret, listed or left to the default of every column).
+     */
+    async secretColumnState(db: Queryable, column: string): Promise<'ok' | 'missing' | 'exposed'> {
+      const found = await db.query(
+        `/* userSecretColumnExists */ SELECT 1 FROM pg_attribute
+          WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped`,
+        [catalog.table, column],
+      );
+      if ((found.rowCount ?? 0) === 0) return 'missing';
+      return catalog.columns.some((exposed) => exposed.column === column) ? 'exposed' : 'ok';
+    },
+    /**
+     * A column the API never exposes (a password hash), read for one purpose: a framework's login check
+     * (Django's `_auth_user_hash`, Symfony's refreshed user). Keyed by the ids as given, which may come from
+     * stored rows and are untrusted: an id that can name no user (`"abc"` for an integer key) is absent, as is
+     * a missing user, and fails nothing else; a NULL cell is `null`.
      */
     async secretColumnByIds(
       db: Queryable,
       column: string,
       ids: readonly string[],
-    ): Promise<Map<string, string>> {
+    ): Promise<Map<string, string | null>> {
+      const keys = new Map<string, string>();
+      for (const id of ids) {
+        const parsed = parseUserKey(catalog, id);
+        if (parsed !== null) keys.set(id, parsed);
+      }
+      const values = new Map<string, string | null>();
+      if (keys.size === 0) return values;
       let text = secretColumnStatements.get(column);
       if (!text) {
         text = `/* userSecretColumn */ SELECT ${key}::text AS id, ${quoteIdent(column)}::text AS value
           FROM ${catalog.table} WHERE ${key} = ANY($1::${catalog.keyPgType}[])`;
         secretColumnStatements.set(column, text);
       }
-      const result = await db.query<{ id: string; value: string | null }>(text, [ids]);
-      return new Map(result.rows.filter((row) => row.value !== null).map((row) => [row.id, row.value!]));
+      const result = await db.query<{ id: string; value: string | null }>(text, [
+        [...new Set(keys.values())],
+      ]);
+      const byKey = new Map(result.rows.map((row) => [row.id, row.value]));
+      for (const [id, parsed] of keys) {
+        const value = byKey.get(parsed);
+        if (value !== undefined) values.set(id, value);
+      }
+      return values;
     },
   };
 }

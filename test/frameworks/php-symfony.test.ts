@@ -737,3 +737,194 @@ echo "saved\\n", json_encode(['id' => $session->getId()]), "\\n";
     }
   });
 });
+
+/**
+ * Symfony logs a user out when the user changed since its token was serialized: on every request the
+ * firewall's ContextListener::refreshUser reloads the token's user through the user provider (Doctrine's
+ * EntityUserProvider: by the entity's id) and hasUserChanged() compares the serialized user's password hash
+ * with the reloaded one's; a user the provider no longer finds (UserNotFoundException) is logged out too. A
+ * stolen session cookie stops being its user once the password changes: here too.
+ */
+describe('a changed or deleted user, against real Symfony 5.4’s firewall', () => {
+  let t: TestApp;
+  let databaseUrl = '';
+  /** Symfony's SessionHandlerFactory takes the table from the DSN only (`?db_table=`). */
+  const env = (table = 'sessions') => ({
+    DATABASE_URL: table === 'sessions' ? databaseUrl : `${databaseUrl}?db_table=${table}`,
+  });
+  const usersTable = { table: 'public.users', password: 'password_hash' };
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      config: {
+        stores: [
+          { kind: 'php', name: 'symfony', layout: 'symfony', passwordColumn: 'password_hash' },
+          // Stores that cannot judge: a user object without `passwordProperty`, and the check turned off.
+          {
+            kind: 'php',
+            name: 'unjudged',
+            layout: 'symfony',
+            table: 'unjudged.sessions',
+            passwordColumn: 'password_hash',
+            passwordProperty: 'passwordHash',
+          },
+          {
+            kind: 'php',
+            name: 'unchecked',
+            layout: 'symfony',
+            table: 'unchecked.sessions',
+            passwordColumn: null,
+          },
+        ],
+      },
+      setup: async (pool) => {
+        databaseUrl = await databaseUrlOf(pool, SERVER_URL);
+        // One schema each: PdoSessionHandler::createTable() names its index `expiry` in every table.
+        await pool.query('CREATE SCHEMA unjudged; CREATE SCHEMA unchecked');
+        for (const table of ['sessions', 'unjudged.sessions', 'unchecked.sessions']) {
+          await harness('symfony-create-table', { table }, env(table));
+        }
+        await pool.query(
+          `INSERT INTO public.users (username, email, password_hash) VALUES ('zed', 'zed@example.com', '$2y$13$zed')`,
+        );
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** What form_login stores for a user of the users table: App\Entity\User with its current password hash. */
+  async function logIn(name: string, table = 'sessions'): Promise<string> {
+    const { rows } = await t.pool.query<{ id: number; email: string; password_hash: string }>(
+      'SELECT id, email, password_hash FROM public.users WHERE username = $1',
+      [name],
+    );
+    const user = rows[0]!;
+    const sessions = [
+      {
+        user: user.email,
+        userClass: 'App\\Entity\\User',
+        userId: user.id,
+        password: user.password_hash,
+        data: { theme: name },
+      },
+    ];
+    const { ids } = await harness<{ ids: string[] }>('symfony-write', { table, sessions }, env(table));
+    return ids[0]!;
+  }
+  async function load(keys: string[], table = 'sessions'): Promise<Record<string, Loaded>> {
+    const input = { ids: keys, table, usersTable };
+    return (await harness<{ results: Record<string, Loaded> }>('symfony-load', input, env(table))).results;
+  }
+  const asBrowser = async (key: string, query: string) => {
+    const response = await t.fetch({ query }, { ...BROWSER, cookie: `PHPSESSID=${key}` });
+    return ((await response.json()) as { data: Record<string, unknown> }).data;
+  };
+  const mine = '{ currentSession { data user { username } } }';
+  const setPassword = (name: string, hash: string) =>
+    t.pool.query('UPDATE public.users SET password_hash = $2 WHERE username = $1', [name, hash]);
+  const DROPPED = {
+    served: true,
+    user: null,
+    token: { problem: 'the user provider found the user changed or gone' },
+  };
+
+  it('should not take a session as its user once the password changed, as the firewall does, and keep the others', async () => {
+    const stolen = await logIn('ada');
+    const grace = await logIn('grace');
+    expect(await load([stolen, grace])).toMatchObject({
+      [stolen]: { served: true, user: 'ada@example.com' },
+      [grace]: { served: true, user: 'grace@example.com' },
+    });
+    expect(await asBrowser(stolen, mine)).toEqual({
+      currentSession: { data: { theme: 'ada' }, user: { username: 'ada' } },
+    });
+
+    await setPassword('ada', '$2y$13$anewhashanewhashanewhu');
+    const fresh = await logIn('ada');
+    const loaded = await load([stolen, fresh, grace]);
+    // Symfony: the session stays, its token is gone (anonymous); the new login and Grace's are untouched.
+    expect(loaded[stolen]).toMatchObject(DROPPED);
+    expect(loaded[fresh]).toMatchObject({ served: true, user: 'ada@example.com' });
+    expect(loaded[grace]).toMatchObject({ served: true, user: 'grace@example.com' });
+
+    expect(await asBrowser(stolen, mine)).toEqual({ currentSession: null });
+    expect(
+      await asBrowser(
+        stolen,
+        'mutation { endOtherSessions { __typename ... on EndOtherSessionsPayload { count } } }',
+      ),
+    ).toEqual({ endOtherSessions: { __typename: 'ForbiddenError' } });
+    expect(await asBrowser(fresh, mine)).toEqual({
+      currentSession: { data: { theme: 'ada' }, user: { username: 'ada' } },
+    });
+    expect(await asBrowser(grace, mine)).toEqual({
+      currentSession: { data: { theme: 'grace' }, user: { username: 'grace' } },
+    });
+    // A token still reads the old session and its user: only the browser holding it is no longer Ada.
+    await t.sync();
+    const read = await t.graphql(SymfonySessions, {
+      store: 'symfony',
+      userId: await userIdNamed(t.pool, 'ada'),
+    });
+    expect(read.data!.sessions.edges.map((edge) => edge.node.status)).toEqual(['ACTIVE', 'ACTIVE']);
+    expect(await load([fresh])).toMatchObject({ [fresh]: { served: true, user: 'ada@example.com' } });
+  });
+
+  it('should not take a session as its user once the user is gone (UserNotFoundException), unlike Django', async () => {
+    const zed = await logIn('zed');
+    expect(await asBrowser(zed, mine)).toEqual({
+      currentSession: { data: { theme: 'zed' }, user: { username: 'zed' } },
+    });
+    await t.pool.query(`DELETE FROM public.users WHERE username = 'zed'`);
+    expect((await load([zed]))[zed]).toMatchObject(DROPPED);
+    expect(await asBrowser(zed, mine)).toEqual({ currentSession: null });
+  });
+
+  it('should serve as before a session it cannot judge: no such property on the user, or the check off', async () => {
+    const unjudged = await logIn('linus', 'unjudged.sessions');
+    const unchecked = await logIn('linus', 'unchecked.sessions');
+    await setPassword('linus', '$2y$13$linusnewlinusnewlinusu');
+    // Symfony drops both (App\Entity\User has `password`, not `passwordHash`: a misconfigured store)...
+    expect((await load([unjudged], 'unjudged.sessions'))[unjudged]).toMatchObject(DROPPED);
+    // ...and sessiongraph, told nothing it can check, serves them as it always did.
+    for (const key of [unjudged, unchecked]) {
+      expect(await asBrowser(key, mine), key).toEqual({
+        currentSession: { data: { theme: 'linus' }, user: { username: 'linus' } },
+      });
+    }
+  });
+
+  it('should refuse to start on a password column that does not exist or that the API would expose', async () => {
+    const sessionsTable = `CREATE TABLE sessions (sess_id varchar(128) PRIMARY KEY, sess_data bytea NOT NULL,
+      sess_lifetime integer NOT NULL, sess_time integer NOT NULL)`;
+    const start = (store: Record<string, unknown>, users?: Record<string, unknown>) =>
+      startTestApp({
+        config: {
+          stores: [{ kind: 'php', name: 'symfony', layout: 'symfony', ...store }],
+          ...(users && { users }),
+        },
+        setup: async (pool) => {
+          await pool.query(sessionsTable);
+          await pool.query('ALTER TABLE public.users ADD COLUMN pw text');
+        },
+      }).then(
+        async (app) => {
+          await app.close();
+          return null;
+        },
+        (error: Error) => error.message,
+      );
+    expect(await start({ passwordColumn: 'password' })).toBe(
+      'stores.symfony.passwordColumn: the users table "public"."users" has no column "password" ' +
+        '(make:user’s User entity keeps its password hash in "password"; null: no check)',
+    );
+    expect(await start({ passwordColumn: 'pw' })).toMatch(
+      /^stores\.symfony\.passwordColumn: "pw" holds password hashes, .* and User exposes it: list/,
+    );
+    expect(await start({ passwordColumn: 'pw' }, { columns: ['username', 'email'] })).toBeNull();
+    // Unset, on a users table without `password`: no check, as before.
+    expect(await start({})).toBeNull();
+  });
+});

@@ -39,3 +39,41 @@ export async function userIdNamed(pool: Pool, username: string): Promise<string>
 /** Django 3.2's own `django_session` table, as its migration creates it. */
 export const DJANGO_SESSION_TABLE = `CREATE TABLE django_session (session_key varchar(40) NOT NULL PRIMARY KEY,
   session_data text NOT NULL, expire_date timestamp with time zone NOT NULL)`;
+
+/** Symfony 5.4's PdoSessionHandler table, as its createTable() makes it for PostgreSQL. */
+export const SYMFONY_SESSION_TABLE = `CREATE TABLE sessions (sess_id varchar(128) NOT NULL PRIMARY KEY,
+  sess_data bytea NOT NULL, sess_lifetime integer NOT NULL, sess_time integer NOT NULL)`;
+
+/** PHP's serialize() of a string: byte length, then the bytes. */
+const phpString = (text: string) => `s:${Buffer.byteLength(text)}:"${text}";`;
+
+/**
+ * A Symfony 5.4 session logged in through form_login, as the firewall stores it (handler `php`): the attribute
+ * `_security_main` holds serialize(UsernamePasswordToken) of make:user's App\Entity\User with the password
+ * hash it logged in with. test/frameworks/php-symfony.test.ts has real Symfony write and load such sessions.
+ */
+export async function symfonySession(
+  pool: Pool,
+  values: { key: string; userId: number; email: string; password: string; data?: Record<string, string> },
+): Promise<void> {
+  const property = (name: string) => phpString(`\u0000App\\Entity\\User\u0000${name}`);
+  const user =
+    `O:15:"App\\Entity\\User":4:{${property('id')}i:${values.userId};${property('email')}${phpString(values.email)}` +
+    `${property('roles')}a:0:{}${property('password')}${phpString(values.password)}}`;
+  const tokenClass = 'Symfony\\Component\\Security\\Core\\Authentication\\Token\\UsernamePasswordToken';
+  const token =
+    `O:${tokenClass.length}:"${tokenClass}":3:{i:0;N;i:1;s:4:"main";` +
+    `i:2;a:5:{i:0;${user}i:1;b:1;i:2;N;i:3;a:0:{}i:4;a:1:{i:0;s:9:"ROLE_USER";}}}`;
+  const data = Object.entries(values.data ?? {});
+  const attributes =
+    `a:${data.length + 1}:{${data.map(([name, value]) => phpString(name) + phpString(value)).join('')}` +
+    `${phpString('_security_main')}${phpString(token)}}`;
+  const now = Math.floor(Date.now() / 1000);
+  const meta = `a:3:{s:1:"u";i:${now};s:1:"c";i:${now};s:1:"l";i:0;}`;
+  await pool.query('INSERT INTO sessions VALUES ($1, $2, $3, $4)', [
+    values.key,
+    Buffer.from(`_sf2_attributes|${attributes}_sf2_meta|${meta}`),
+    now + 1440,
+    now,
+  ]);
+}

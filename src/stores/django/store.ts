@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomInt } from 'node:crypto';
 import { djangoSessionAuthHash } from '../../codecs/django.ts';
 import type { JsonObject } from '../../codecs/result.ts';
-import { ConfigError, secretText } from '../../config-parts.ts';
+import { secretText } from '../../config-parts.ts';
 import type { DjangoStoreConfig } from './config.ts';
 import { djangoCodecOf, djangoDecoding } from './decoding.ts';
 import type { Queryable } from '../../db/pool.ts';
@@ -10,7 +10,7 @@ import { type BlobFormat, blobReadLimits, createBlobStore, type FrameworkStoreDe
 import { createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable } from '../table-catalog.ts';
 import type { SessionRecord } from '../types.ts';
-import { parseUserKey } from '../../users/catalog.ts';
+import { checkSecretColumn } from '../../users/secret-columns.ts';
 
 /**
  * Django's `django_session` (db and cached_db engines): signed, maybe compressed, base64url JSON; the user
@@ -42,16 +42,11 @@ export interface DjangoAuthCheck {
 export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig, deps: FrameworkStoreDeps) {
   const { columns } = config;
   const table = await readStoreTable(db, config.name, config.table, columns, config.timeZone);
-  const passwordKnown = await db.query(
-    'SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped',
-    [deps.catalog.table.replaceAll('"', ''), config.passwordColumn],
-  );
-  if ((passwordKnown.rowCount ?? 0) === 0) {
-    throw new ConfigError(
-      `stores.${config.name}.passwordColumn: the users table ${deps.catalog.table} has no column ` +
-        `"${config.passwordColumn}" (Django keeps its password hashes in "password")`,
-    );
-  }
+  await checkSecretColumn(deps, db, {
+    setting: `stores.${config.name}.passwordColumn`,
+    name: config.passwordColumn,
+    hint: 'Django keeps its password hashes in "password"',
+  });
   const secretKey = secretText(config.secretKey);
   const fallbackKeys = config.fallbackKeys.map((key) => secretText(key));
   const codec = djangoCodecOf(config, deps.budgets);
@@ -97,7 +92,7 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
       if (input.userId === null) return { ...input.data };
       const passwords = await deps.users.secretColumnByIds(tx, config.passwordColumn, [input.userId]);
       const password = passwords.get(input.userId);
-      if (password === undefined) throw new UserNotFoundError(input.userId);
+      if (password === undefined || password === null) throw new UserNotFoundError(input.userId);
       return {
         ...input.data,
         _auth_user_id: input.userId,
@@ -129,24 +124,13 @@ export async function createDjangoStore(db: Queryable, config: DjangoStoreConfig
       ),
   };
   /**
-   * The password hashes of the users sessions name, by the id each session holds. A stored row is untrusted:
-   * an id that can name no user (`"abc"` for an integer key) has none, and fails nothing else.
+   * The password hashes of the users sessions name, by the id each session holds (see `secretColumnByIds`: a
+   * stored id that can name no user has none). Django's `password` is NOT NULL: a NULL one is no hash at all.
    */
   async function passwordsOf(db: Queryable, userIds: readonly string[]): Promise<Map<string, string>> {
-    const keys = new Map<string, string>();
-    for (const id of userIds) {
-      const key = parseUserKey(deps.catalog, id);
-      if (key !== null) keys.set(id, key);
-    }
-    const found =
-      keys.size > 0
-        ? await deps.users.secretColumnByIds(db, config.passwordColumn, [...new Set(keys.values())])
-        : new Map<string, string>();
+    const found = await deps.users.secretColumnByIds(db, config.passwordColumn, userIds);
     const passwords = new Map<string, string>();
-    for (const [id, key] of keys) {
-      const password = found.get(key);
-      if (password !== undefined) passwords.set(id, password);
-    }
+    for (const [id, password] of found) if (password !== null) passwords.set(id, password);
     return passwords;
   }
   /** Whether `session`'s `_auth_user_hash` is what Django computes for `password`, its user's hash. */

@@ -48,6 +48,15 @@ const symfonyConfig = z
       .default('main'),
     /** The property of the token's user object that holds the users-table key (`id`, `email`, ...). */
     userProperty: z.string().min(1).default('id'),
+    /**
+     * The users-table column holding the user's password hash, read (never exposed) to make the firewall's
+     * check that the user did not change since login (`ContextListener::hasUserChanged`): a session whose
+     * token's user holds another hash is logged out. Unset: `password` (make:user's entity) if the table has
+     * it, else no check; null: no check (a user class whose `isEqualTo()` ignores the password).
+     */
+    passwordColumn: identifier.nullable().optional(),
+    /** The property of the token's user object holding the password hash it was logged in with. */
+    passwordProperty: z.string().min(1).default('password'),
   })
   .strict();
 

@@ -36,7 +36,12 @@ describe('the symfony format', () => {
     const format = symfony();
     const decoded = format.decode(bytea(SESSION));
     if (!decoded.ok) throw new Error(decoded.detail);
-    expect(decoded.value.full).toEqual({ c: { __class: 'Foo', __opaque: true }, n: 1, _security_main: '7' });
+    expect(decoded.value.full).toEqual({
+      c: { __class: 'Foo', __opaque: true },
+      n: 1,
+      _security_main: '7',
+      '_security_main#password': 'pwd',
+    });
     expect(format.userIdOf(decoded.value.full)).toBe('7');
     const written = format.encode(
       { ...decoded.value.full, n: 2 },
@@ -83,6 +88,46 @@ describe('the symfony format', () => {
     }
     expect(userOf(symfony().decode(withAttribute('i:9223372036854775807;')))).toBe('7');
     expect(userOf(symfony().decode(withAttribute('i:9223372036854775808;')))).toBeNull();
+  });
+
+  it('should carry the password hash the token’s user was serialized with, hidden, for the firewall’s check', () => {
+    const withPassword = (value: string | null, property = 'password') => {
+      const name = `\0App\\Entity\\User\0${property}`;
+      const user = USER.replace(
+        's:25:"\0App\\Entity\\User\0password";s:3:"pwd";',
+        value === null ? '' : `s:${name.length}:"${name}";${value}`,
+      ).replace(':2:{', value === null ? ':1:{' : ':2:{');
+      const token = TOKEN.replace(USER, user);
+      return bytea(SESSION.replace(`s:${TOKEN.length}:"${TOKEN}"`, `s:${token.length}:"${token}"`));
+    };
+    const format = symfony();
+    const slotOf = (blob: string, settings: Record<string, unknown> = {}) => {
+      const decoded = symfony(settings).decode(blob);
+      if (!decoded.ok) throw new Error(decoded.detail);
+      expect(decoded.value.full['_security_main']).toBe('7');
+      return Object.hasOwn(decoded.value.full, '_security_main#password')
+        ? decoded.value.full['_security_main#password']
+        : 'absent';
+    };
+    expect(format.hiddenKeys.has('_security_main#password')).toBe(true);
+    expect(slotOf(withPassword('s:7:"$2y$13$";'))).toBe('$2y$13$');
+    expect(slotOf(withPassword('N;'))).toBeNull();
+    // Bytes no users-table text can equal; a property of another type, or none: nothing to judge.
+    expect(slotOf(withPassword('s:1:"\xff";'))).toBe(false);
+    expect(slotOf(withPassword('i:5;'))).toBe('absent');
+    expect(slotOf(withPassword(null))).toBe('absent');
+    expect(slotOf(withPassword('s:3:"pwd";', 'hash'))).toBe('absent');
+    expect(slotOf(withPassword('s:3:"pwd";', 'hash'), { passwordProperty: 'hash' })).toBe('pwd');
+    // Never data, and never written: an update keeps the token byte for byte.
+    const decoded = format.decode(withPassword('s:7:"$2y$13$";'));
+    if (!decoded.ok) throw new Error(decoded.detail);
+    const written = format.encode(
+      { ...decoded.value.full, '_security_main#password': 'forged' },
+      decoded.value.state,
+      new Date(),
+      new Date(),
+    );
+    expect(written).toBe(withPassword('s:7:"$2y$13$";'));
   });
 
   it('should cut the path in its notes, which repeat it for every lossy value', () => {

@@ -87,6 +87,8 @@ export const phpKind = {
       advice: [
         'session.serialize_handler other than "php": "serializeHandler"; session.gc_maxlifetime: "maxLifetimeSeconds".',
         'The firewall whose token holds the user: "firewall" ("main" here).',
+        'The users-table column of the password hash the firewall checks (make:user\'s "password" if present): ' +
+          '"passwordColumn"; null if your user class implements EquatableInterface without comparing passwords.',
       ],
     },
     {

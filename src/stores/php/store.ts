@@ -1,13 +1,15 @@
 import { ConfigError } from '../../config-parts.ts';
 import type { Queryable } from '../../db/pool.ts';
 import { parseUserKey } from '../../users/catalog.ts';
+import { checkSecretColumn } from '../../users/secret-columns.ts';
 import { blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blob-store.ts';
 import { type BlobTableSql, createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable, type TableColumns } from '../table-catalog.ts';
+import type { SessionRecord } from '../types.ts';
 import { typedUserId } from '../user-path.ts';
 import type { LaravelStoreConfig, PhpStoreConfig, SymfonyStoreConfig } from './config.ts';
 import { laravelFormat } from './laravel.ts';
-import { symfonyFormat } from './symfony.ts';
+import { passwordSlot, symfonyFormat } from './symfony.ts';
 
 /**
  * The `php` store: Symfony's PdoSessionHandler table or Laravel's database session table (see symfony.ts and
@@ -87,6 +89,27 @@ async function symfonySql(db: Queryable, config: SymfonyStoreConfig) {
   return { spec, latest };
 }
 
+/**
+ * The users-table column the firewall's "has the user changed" check reads (`passwordColumn`), or null for no
+ * check: set to null, or left unset on a users table without `password`. A column named but missing stops the
+ * server, as does one the API would expose.
+ */
+async function symfonyPasswordColumn(
+  db: Queryable,
+  config: SymfonyStoreConfig,
+  deps: FrameworkStoreDeps,
+): Promise<string | null> {
+  if (config.passwordColumn === null) return null;
+  const name = config.passwordColumn ?? 'password';
+  const usable = await checkSecretColumn(deps, db, {
+    setting: `stores.${config.name}.passwordColumn`,
+    name,
+    hint: 'make:user’s User entity keeps its password hash in "password"; null: no check',
+    optional: config.passwordColumn === undefined,
+  });
+  return usable ? name : null;
+}
+
 async function laravelSql(db: Queryable, config: LaravelStoreConfig) {
   const { columns } = config;
   const named = Object.fromEntries(
@@ -139,12 +162,34 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
   if (config.layout === 'symfony') {
     const { spec, latest } = await symfonySql(db, config);
     const format = { ...symfonyFormat(config, deps.budgets), ...(latest && { latestExpiry: () => latest }) };
-    return createBlobStore({
+    const store = createBlobStore({
       ...common,
       cookieName: config.cookieName ?? 'PHPSESSID',
       defaultTtlSeconds: config.defaultTtlSeconds ?? config.maxLifetimeSeconds,
       sql: createBlobQueries(spec, limits),
       format,
+    });
+    const passwordColumn = await symfonyPasswordColumn(db, config, deps);
+    if (passwordColumn === null) return store;
+    const serializedPassword = passwordSlot(config);
+    return Object.assign(store, {
+      /**
+       * As the firewall's ContextListener::refreshUser (Security-HTTP 5.4) does on every request: the user
+       * provider reloads the token's user (Doctrine's EntityUserProvider by its id), and hasUserChanged()
+       * compares the serialized user's getPassword() with the reloaded one's (`!==`): another hash (a password
+       * change since login) logs the session out, its token removed. So does a user the provider no longer
+       * finds (UserNotFoundException: the token is removed too), unlike Django, which keeps such a session. A
+       * user object without `passwordProperty` cannot be judged: served as before.
+       */
+      async servesAsUser(db: Queryable, record: SessionRecord): Promise<boolean> {
+        if (record.userId === null) return true;
+        const current = (await deps.users.secretColumnByIds(db, passwordColumn, [record.userId])).get(
+          record.userId,
+        );
+        if (current === undefined) return false;
+        const serialized = record.managed?.[serializedPassword];
+        return serialized === undefined || serialized === current;
+      },
     });
   }
 

@@ -42,14 +42,23 @@ import type { SymfonyStoreConfig } from './config.ts';
  * The user: `_security_<firewall>` is a string, `serialize($token)`, read with the same safe reader under the
  * same budgets. Every token class (UsernamePasswordToken, PostAuthenticationToken, RememberMeToken,
  * SwitchUserToken, Symfony 4.4's) serializes as an array whose last item is its parent's array, ending in
- * AbstractToken's `[user, authenticated, ...]`; the user object's `userProperty` (any visibility) is the id.
+ * AbstractToken's `[user, authenticated, ...]`; the user object's `userProperty` (any visibility) is the id,
+ * and its `passwordProperty` the hash the firewall compares with the user provider's on every request (the
+ * store's `servesAsUser`, store.ts).
  * A token Symfony cannot unserialize leaves the session served and anonymous, as Symfony does: corrupt, an int
  * out of range or a class outside `allowedClasses` anywhere in it (the firewall drops a token on any warning
  * of unserialize() and on any class PHP cannot find).
  */
 
 /** Where a decoded session carries the user id the token names (a managed name, so never an attribute). */
-const userSlot = (config: SymfonyStoreConfig) => `_security_${config.firewall}`;
+const userSlot = (config: Pick<SymfonyStoreConfig, 'firewall'>) => `_security_${config.firewall}`;
+/**
+ * Where it carries the password hash the token's user was serialized with (`passwordProperty`), for the
+ * firewall's check that the user did not change (SessionRecord.managed, never shown): a string, null for a
+ * null property, false for bytes no users-table text can equal (not UTF-8); absent when the user object has
+ * no such property, or holds something else there, which sessiongraph cannot judge.
+ */
+export const passwordSlot = (config: Pick<SymfonyStoreConfig, 'firewall'>) => `${userSlot(config)}#password`;
 const ATTRIBUTES = '_sf2_attributes';
 const META = '_sf2_meta';
 /** PHP's `session_start()` drops a cookie id with any of these (ext/session/session.c). */
@@ -81,24 +90,38 @@ function attributesOf(session: PhpArray): PhpEntry[] {
   return bag?.t === 'array' ? bag.entries : [];
 }
 
-/** The identifier `userProperty` holds in a user object, or null. */
-function userPropertyOf(user: PhpValue, property: string): string | null {
-  if (user.t !== 'object' || user.opaque) return null;
+/** The value of a user object's property (any visibility: the last one of that name), if it has one. */
+function propertyOf(user: PhpValue, property: string): PhpValue | undefined {
+  if (user.t !== 'object' || user.opaque) return undefined;
   let found: PhpValue | undefined;
   for (const [key, value] of user.props) {
     if (key.t === 'string' && utf8Text(plainPropertyName(key.v)) === property) found = deref(value);
   }
+  return found;
+}
+
+/** The identifier `userProperty` holds in a user object, or null. */
+function userPropertyOf(user: PhpValue, property: string): string | null {
+  const found = propertyOf(user, property);
   if (found?.t === 'int') return String(found.v);
   if (found?.t === 'string') return utf8Text(found.v);
   return null;
 }
 
-/** The user of a token object: down the last items to AbstractToken's `[user, authenticated, ...]`. */
-function tokenUser(token: PhpValue, property: string): string | null {
+/** The password hash a user object holds, as `passwordSlot` carries it. */
+function passwordOf(user: PhpValue, property: string): string | null | false | undefined {
+  const found = propertyOf(user, property);
+  if (found?.t === 'null') return null;
+  if (found?.t === 'string') return utf8Text(found.v) ?? false;
+  return undefined;
+}
+
+/** The user object of a token object: down the last items to AbstractToken's `[user, authenticated, ...]`. */
+function tokenUser(token: PhpValue): PhpValue | null {
   if (token.t !== 'object' || token.opaque) return null;
   let items = token.props.map(([, value]) => deref(value));
   for (let level = 0; level < 8; level += 1) {
-    if (items.length >= 5 && items[1]?.t === 'bool') return userPropertyOf(items[0]!, property);
+    if (items.length >= 5 && items[1]?.t === 'bool') return items[0]!;
     const last = items.at(-1);
     if (last?.t !== 'array') return null;
     items = last.entries.map(([, value]) => deref(value));
@@ -127,8 +150,14 @@ function namesMissingClass(token: PhpValue, allowed: ReadonlySet<string>): boole
   return false;
 }
 
+/** The user a session's token names: its id, and the password hash it was serialized with (`passwordOf`). */
+interface TokenUser {
+  id: string;
+  password: string | null | false | undefined;
+}
+
 /**
- * The user id of the session's token: null when there is none or Symfony would drop it; a failure (the row
+ * The user of the session's token: null when there is none or Symfony would drop it; a failure (the row
  * INVALID) only when the token is over a budget, or holds objects the settings make INVALID.
  */
 function sessionUser(
@@ -136,7 +165,7 @@ function sessionUser(
   config: SymfonyStoreConfig,
   budgets: DecodeBudgets,
   options: PhpReadOptions,
-): Decoded<string | null> {
+): Decoded<TokenUser | null> {
   const entry = entryNamed({ t: 'array', entries: [...attributes] }, userSlot(config));
   const stored = entry ? deref(entry[1]) : undefined;
   // ContextListener unserializes only a string (PHP coerces an int, which never unserializes to a token).
@@ -148,7 +177,10 @@ function sessionUser(
   if (allowed && namesMissingClass(token.value, new Set(allowed.map((name) => name.toLowerCase())))) {
     return decoded(null);
   }
-  return decoded(tokenUser(token.value, config.userProperty));
+  const user = tokenUser(token.value);
+  const id = user && userPropertyOf(user, config.userProperty);
+  if (user === null || id === null) return decoded(null);
+  return decoded({ id, password: passwordOf(user, config.passwordProperty) });
 }
 
 /** `_sf2_meta` as MetadataBag::stampNew() writes it: last used, created, cookie lifetime (browser session). */
@@ -175,7 +207,8 @@ export function symfonyFormat(config: SymfonyStoreConfig, budgets: DecodeBudgets
     unknownObjects: config.objects,
   };
   const slot = userSlot(config);
-  const managed = new ManagedNames([slot], [/^_security/, /^_csrf\//]);
+  const password = passwordSlot(config);
+  const managed = new ManagedNames([slot, password], [/^_security/, /^_csrf\//]);
 
   /** `$_SESSION` with the attribute bag replaced (dropped when empty, as Symfony's save drops it). */
   function withAttributes(session: PhpArray, attributes: PhpArray): PhpArray {
@@ -204,7 +237,10 @@ export function symfonyFormat(config: SymfonyStoreConfig, budgets: DecodeBudgets
       const full = visibleView(attributes, managed, notes.note);
       const user = sessionUser(attributes, config, budgets, options);
       if (!user.ok) return failure(user.problem, `the security token in ${slot}: ${user.detail}`);
-      if (user.value !== null) setOwn(full, slot, user.value);
+      if (user.value !== null) {
+        setOwn(full, slot, user.value.id);
+        if (user.value.password !== undefined) setOwn(full, password, user.value.password);
+      }
       return decoded({ full, state: session.value, note: notes.text() });
     },
     encode(full, state, now) {
@@ -212,7 +248,7 @@ export function symfonyFormat(config: SymfonyStoreConfig, budgets: DecodeBudgets
       const empty: PhpArray = { t: 'array', entries: [] };
       const attributes = previous
         ? mergeManaged(full, { t: 'array', entries: attributesOf(previous) }, managed)
-        : mergePhpArray(withoutSlot(full, slot), empty, arrayKeyOf);
+        : mergePhpArray(withoutManaged(full, managed), empty, arrayKeyOf);
       const session = withAttributes(
         previous ?? { t: 'array', entries: [[phpString(META), newMeta(now)]] },
         attributes,
@@ -249,8 +285,8 @@ export function symfonyFormat(config: SymfonyStoreConfig, budgets: DecodeBudgets
   };
 }
 
-function withoutSlot(full: JsonObject, slot: string): JsonObject {
+function withoutManaged(full: JsonObject, managed: ManagedNames): JsonObject {
   const copy: JsonObject = {};
-  for (const key of Object.keys(full)) if (key !== slot) setOwn(copy, key, full[key]!);
+  for (const key of Object.keys(full)) if (!managed.has(key)) setOwn(copy, key, full[key]!);
   return copy;
 }

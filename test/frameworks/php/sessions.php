@@ -24,14 +24,16 @@
  *           now+lifetime. `legacy` then rewrites the row as Symfony < 4.4 wrote it (sess_lifetime = lifetime,
  *           a duration); `ageSeconds` moves the row that far into the past (both layouts).
  * symfony-load {"ids": [...], "handler"?: "php", "firewall"?: "main", "table"?, "users"?: {"alice":
- *               {"id"?, "password", "roles"}}}
+ *               {"id"?, "password", "roles"}}, "usersTable"?: {"table": "public.users", "password": "password"}}
  *        -> {"results": {id: {"served", "problem": null|"missing"|"expired"|"undecodable: ...", "attributes",
  *           "flashes", "meta": {c, u, l}, "user": identifier|null, "token": {class, firewall, roles, userClass,
  *           userId} | {problem}}}}
  *           What a request presenting PHPSESSID=<id> gets: NativeSessionStorage (use_strict_mode: an unknown
  *           or expired id is replaced by a new one) and then the firewall's real ContextListener (token
  *           unserialized as Symfony does, user refreshed: by an InMemoryUserProvider / a Doctrine-like
- *           provider built from `users`, or, without `users`, by a provider that finds every user unchanged). "served": the session started
+ *           provider built from `users`; with `usersTable`, by Doctrine's EntityUserProvider as it reloads an
+ *           App\Entity\User mapped on that table (id, email, the `password` column); or, without either, by a
+ *           provider that finds every user unchanged). "served": the session started
  *           under this id. Not read-only where Symfony is not: PHP deletes a row it cannot decode.
  * laravel-create-table {"table"?}      Laravel 8's `session:table` migration as its PostgresGrammar prints it.
  * laravel-write {"sessions": [{"data": {...}, "user"?: 42, "guard"?: "web", "encrypt"?: bool, "ip"?, "userAgent"?,
@@ -105,6 +107,7 @@ namespace {
     use Symfony\Component\Security\Core\Authentication\Token\Storage\TokenStorage;
     use Symfony\Component\Security\Core\Authentication\Token\TokenInterface;
     use Symfony\Component\Security\Core\Authentication\Token\UsernamePasswordToken;
+    use Symfony\Component\Security\Core\Exception\UnsupportedUserException;
     use Symfony\Component\Security\Core\Exception\UserNotFoundException;
     use Symfony\Component\Security\Core\User\InMemoryUser;
     use Symfony\Component\Security\Core\User\InMemoryUserProvider;
@@ -284,13 +287,53 @@ namespace {
         }
     }
 
+    /**
+     * Doctrine's EntityUserProvider (symfony/doctrine-bridge 5.4) for an App\Entity\User entity mapped on a users
+     * table (columns id, email and `password`), with a repository that is not a user provider: refreshUser()
+     * reloads the user by its primary key (`$repository->find($id)`, the ids getIdentifierValues() takes from
+     * the unserialized user) and throws UserNotFoundException when no row has it any more.
+     */
+    final class TableUserProvider implements UserProviderInterface
+    {
+        public function __construct(private string $table, private string $password)
+        {
+            if (!preg_match('/^[a-z_][a-z0-9_]*$/', $password)) {
+                throw new \InvalidArgumentException("bad column name $password");
+            }
+        }
+        public function refreshUser(UserInterface $user)
+        {
+            if (!$user instanceof AppUser) {
+                throw new UnsupportedUserException(sprintf('Instances of "%s" are not supported.', get_debug_type($user)));
+            }
+            $id = ['id' => $user->getId()];
+            $select = pdo()->prepare("SELECT id, email, {$this->password} AS password FROM {$this->table} WHERE id = ?");
+            $select->execute([$id['id']]);
+            $row = $select->fetch(\PDO::FETCH_ASSOC);
+            if ($row === false) {
+                $e = new UserNotFoundException('User with id '.json_encode($id).' not found.');
+                $e->setUserIdentifier(json_encode($id));
+                throw $e;
+            }
+            return new AppUser((int) $row['id'], $row['email'], [], $row['password']);
+        }
+        public function supportsClass(string $class) { return $class === AppUser::class; }
+        public function loadUserByUsername(string $username) { throw new UserNotFoundException(); }
+        public function loadUserByIdentifier(string $identifier) { throw new UserNotFoundException(); }
+    }
+
     function symfony_load(array $request): array
     {
         $results = [];
         $firewall = $request['firewall'] ?? 'main';
-        $providers = isset($request['users'])
-            ? [new InMemoryUserProvider($request['users']), new AppUserProvider($request['users'])]
-            : [new UnchangedUserProvider()];
+        $providers = match (true) {
+            isset($request['usersTable']) => [new TableUserProvider(
+                table(['table' => $request['usersTable']['table'] ?? null], 'public.users'),
+                $request['usersTable']['password'] ?? 'password',
+            )],
+            isset($request['users']) => [new InMemoryUserProvider($request['users']), new AppUserProvider($request['users'])],
+            default => [new UnchangedUserProvider()],
+        };
         $kernel = new class() implements HttpKernelInterface {
             public function handle(Request $request, int $type = self::MAIN_REQUEST, bool $catch = true): Response { return new Response(); }
         };
