@@ -27,11 +27,12 @@ symfony=/usr/share/php/Symfony/Component
 if ! command -v php >/dev/null 2>&1 || ! php -r 'exit(extension_loaded("pdo_pgsql") && extension_loaded("mbstring") ? 0 : 1);' \
   || [ ! -f "$symfony/HttpFoundation/Session/Storage/Handler/PdoSessionHandler.php" ] \
   || [ ! -d "$symfony/Security/Http" ] || [ ! -d "$symfony/HttpKernel" ] \
-  || [ ! -d /usr/share/php/Illuminate/Session ] || [ ! -d /usr/share/php/Illuminate/Database ]; then
-  echo "npm test: installing PHP 8.2, Symfony 5.4's session and security components and Illuminate 8's session"
+  || [ ! -d /usr/share/php/Illuminate/Session ] || [ ! -d /usr/share/php/Illuminate/Database ] \
+  || [ ! -d /usr/share/php/Illuminate/Auth ]; then
+  echo "npm test: installing PHP 8.2, Symfony 5.4's session and security components and Illuminate 8's session and auth"
   apt_install php8.2-cli php8.2-pgsql php8.2-mbstring php-symfony-http-foundation php-symfony-http-kernel \
     php-symfony-security-core php-symfony-security-http php-symfony-security-csrf php-illuminate-session \
-    php-illuminate-database
+    php-illuminate-database php-illuminate-auth
 fi
 
 # The console's browser test drives Debian's chromium (playwright-core downloads no browser).

@@ -6,6 +6,8 @@ import { graphql } from './gql/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import {
   DJANGO_SESSION_TABLE,
+  LARAVEL_SESSION_TABLE,
+  laravelSession,
   nativeSession,
   type SeededSession,
   SYMFONY_SESSION_TABLE,
@@ -485,5 +487,90 @@ describe('browsers of a Symfony session after a password change', () => {
     });
     await t.pool.query(`DELETE FROM public.users WHERE username = 'zed'`);
     expect((await asBrowser('zedsymfonysession0000001', mine)).data).toEqual({ currentSession: null });
+  });
+});
+
+/**
+ * Laravel's AuthenticateSession middleware keeps the user's password hash in the session
+ * (`password_hash_<guard>`) and logs the session out once it is no longer the user's: the browser holding
+ * such a session is not that user here either. Without the key the middleware judges nothing (it stores it);
+ * with the user gone SessionGuard::user() is null and the session is kept, anonymous, as Django keeps it.
+ */
+describe('browsers of a Laravel session after a password change', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      setup: async (pool) => {
+        await pool.query(LARAVEL_SESSION_TABLE);
+      },
+      config: {
+        stores: [{ kind: 'php', name: 'laravel', layout: 'laravel', passwordColumn: 'password_hash' }],
+      },
+    });
+  });
+  afterAll(() => t.close());
+
+  const logIn = async (key: string, username: string, withHash = true) => {
+    const { rows } = await t.pool.query<{ id: number; password_hash: string }>(
+      'SELECT id, password_hash FROM public.users WHERE username = $1',
+      [username],
+    );
+    const user = rows[0]!;
+    await laravelSession(t.pool, {
+      key,
+      userId: user.id,
+      ...(withHash && { passwordHash: user.password_hash }),
+      data: { theme: username },
+    });
+  };
+  const asBrowser = async (key: string, query: string) =>
+    (await (
+      await t.fetch({ query }, { authorization: '', cookie: `laravel_session=${key}`, 'x-graphql-csrf': '1' })
+    ).json()) as { data: Record<string, unknown> };
+  const mine = '{ currentSession { data user { username } } }';
+  const key = (name: string) => name.padEnd(40, '0');
+
+  it('should not take the old session as its user, nor end the sessions made since; keep one whose user is gone', async () => {
+    await logIn(key('stolen'), 'ada');
+    await logIn(key('grace'), 'grace');
+    await logIn(key('unhashed'), 'ada', false);
+    expect((await asBrowser(key('stolen'), mine)).data).toEqual({
+      currentSession: { data: { theme: 'ada' }, user: { username: 'ada' } },
+    });
+    await t.pool.query(`UPDATE public.users SET password_hash = '$2y$10$new' WHERE username = 'ada'`);
+    await logIn(key('fresh'), 'ada');
+    expect((await asBrowser(key('stolen'), mine)).data).toEqual({ currentSession: null });
+    const ended = await asBrowser(
+      key('stolen'),
+      'mutation { endOtherSessions { __typename ... on EndOtherSessionsPayload { count } } }',
+    );
+    expect(ended.data).toEqual({ endOtherSessions: { __typename: 'ForbiddenError' } });
+    // The session logged in with the new password, Grace's, and one the middleware has not seen yet (it
+    // would store the current hash, not log out) are served as their users.
+    for (const [name, user] of [
+      ['fresh', 'ada'],
+      ['grace', 'grace'],
+      ['unhashed', 'ada'],
+    ] as const) {
+      expect((await asBrowser(key(name), mine)).data, name).toEqual({
+        currentSession: { data: { theme: user }, user: { username: user } },
+      });
+    }
+    const rows = await t.pool.query('SELECT count(*)::int AS n FROM sessions');
+    expect(rows.rows[0]).toEqual({ n: 4 });
+
+    // A user that is gone: SessionGuard::user() finds nobody and the middleware judges nothing; the session
+    // is kept, anonymous, as Django keeps it: served, its user null.
+    await t.pool.query(
+      `INSERT INTO public.users (username, email, password_hash) VALUES ('zed', 'zed@example.com', '$2y$10$zed')`,
+    );
+    await logIn(key('zed'), 'zed');
+    expect((await asBrowser(key('zed'), mine)).data).toEqual({
+      currentSession: { data: { theme: 'zed' }, user: { username: 'zed' } },
+    });
+    await t.pool.query(`DELETE FROM public.users WHERE username = 'zed'`);
+    expect((await asBrowser(key('zed'), mine)).data).toEqual({
+      currentSession: { data: { theme: 'zed' }, user: null },
+    });
   });
 });

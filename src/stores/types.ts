@@ -117,7 +117,9 @@ export interface SessionStore {
    * Whether the framework still serves `record`, a live session a browser presents, as its user's: Django no
    * longer does once the user's password changed (its `_auth_user_hash` no longer matches), and flushes it;
    * Symfony's firewall no longer does once the user's password hash differs from the one its token serialized,
-   * or the user is gone, and removes the token. Absent where the session alone decides.
+   * or the user is gone, and removes the token; Laravel's AuthenticateSession no longer does once the hash it
+   * kept in the session (`password_hash_<guard>`) is not the user's, and flushes it. Absent where the session
+   * alone decides.
    */
   servesAsUser?(db: Queryable, record: SessionRecord): Promise<boolean>;
   list(db: Queryable, query: ListQuery): Promise<SessionRecord[]>;

@@ -11,7 +11,7 @@ import type { Pool } from '../../src/db/pool.ts';
  * Laravel's database driver as Illuminate 8.83 writes it) and short scripts that hold a session open in a
  * request of the real framework while a test acts on it. Debian packages: php8.2-cli php8.2-pgsql
  * php8.2-mbstring php-symfony-http-foundation php-symfony-security-core php-symfony-security-http
- * php-illuminate-session php-illuminate-database.
+ * php-illuminate-session php-illuminate-database php-illuminate-auth.
  */
 
 export const PHP = 'php';

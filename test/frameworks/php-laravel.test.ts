@@ -594,3 +594,194 @@ echo "saved\\n", json_encode(['id' => $store->getId(), 'user' => $store->get('${
     for (const text of responses) for (const secret of secrets) expect(text).not.toContain(secret);
   });
 });
+
+/**
+ * Laravel's AuthenticateSession middleware (`auth.session`) logs a session out once the user's password hash
+ * is not the one it kept in the session (`password_hash_web`): a stolen session cookie stops being its user
+ * after a password change. Here Debian's real Illuminate 8.83 (AuthManager, SessionGuard, EloquentUserProvider
+ * over App\Models\User, AuthenticateSession) serves requests on the same table as sessiongraph, whose
+ * `currentSession` must agree. The users table gets Laravel's `password` column: the store's default.
+ */
+describe('a password change, against real Laravel 8.83’s AuthenticateSession', () => {
+  let t: TestApp;
+  let env: NodeJS.ProcessEnv = {};
+  interface Served {
+    reached: boolean;
+    user: number | null;
+    loggedOut: boolean;
+    events: string[];
+    attributes: JsonObject;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      config: {
+        stores: [
+          // passwordColumn left to its default: `password`, which the users table has here.
+          { kind: 'php', name: 'laravel', layout: 'laravel', appKey: APP_KEY },
+          // The check turned off: served as before.
+          {
+            kind: 'php',
+            name: 'unchecked',
+            layout: 'laravel',
+            table: 'unchecked_sessions',
+            appKey: APP_KEY,
+            passwordColumn: null,
+          },
+        ],
+      },
+      setup: async (pool) => {
+        env = { DATABASE_URL: await databaseUrlOf(pool, SERVER_URL), APP_KEY };
+        for (const table of ['sessions', 'unchecked_sessions'])
+          await harness('laravel-create-table', { table }, env);
+        // Laravel's users migration: `password` varchar(255), bcrypt hashes.
+        await pool.query(`ALTER TABLE public.users ADD COLUMN password varchar(255);
+          UPDATE public.users SET password = '$2y$10$' || md5(username)`);
+        await pool.query(`INSERT INTO public.users (username, email, password_hash, password)
+          VALUES ('zed', 'zed@example.com', 'unused', '$2y$10$zedzedzedzedzedzedzedz')`);
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const idOf = async (name: string) => Number(await userIdNamed(t.pool, name));
+  const passwordOf = async (name: string) =>
+    (
+      await t.pool.query<{ password: string }>('SELECT password FROM public.users WHERE username = $1', [
+        name,
+      ])
+    ).rows[0]!.password;
+  /** A session right after Laravel's login (LoginController: `login_web_…`; no password hash yet). */
+  async function logIn(name: string, table = 'sessions', extra: Record<string, unknown> = {}) {
+    const sessions = [{ user: await idOf(name), data: { theme: name }, ...extra }];
+    return (await harness<{ ids: string[] }>('laravel-write', { table, sessions }, env)).ids[0]!;
+  }
+  /** One request of the application through `auth.session`, for each session. */
+  async function request(ids: string[], save: boolean, table = 'sessions') {
+    return (
+      await harness<{ results: Record<string, Served> }>('laravel-authenticate', { ids, table, save }, env)
+    ).results;
+  }
+  const cookieOf = async (id: string) =>
+    (await harness<{ cookies: Record<string, string> }>('laravel-cookie', { ids: [id] }, env)).cookies[id]!;
+  const asBrowser = async (id: string, query: string) => {
+    const cookie = `laravel_session=${encodeURIComponent(await cookieOf(id))}`;
+    const response = await t.fetch({ query }, { ...BROWSER, cookie });
+    return ((await response.json()) as { data: Record<string, unknown> }).data;
+  };
+  const mine = '{ currentSession { data user { username } } }';
+  const as = (name: string) => ({ currentSession: { data: { theme: name }, user: { username: name } } });
+  const setPassword = (name: string, hash: string) =>
+    t.pool.query('UPDATE public.users SET password = $2 WHERE username = $1', [name, hash]);
+
+  it('should stop taking a session as its user when Laravel logs it out after a password change, and agree on the rest', async () => {
+    const stolen = await logIn('ada');
+    const grace = await logIn('grace');
+    // Before the middleware has seen them they hold no hash: Laravel stores the current one, logs nobody out.
+    expect(await asBrowser(stolen, mine)).toMatchObject(as('ada'));
+    const first = await request([stolen, grace], true);
+    for (const [id, name] of [
+      [stolen, 'ada'],
+      [grace, 'grace'],
+    ] as const) {
+      expect(first[id], name).toMatchObject({ reached: true, user: await idOf(name), loggedOut: false });
+      expect(first[id]!.attributes['password_hash_web'], name).toBe(await passwordOf(name));
+    }
+    // The hash Laravel stored is the user's: both sides serve the session as its user.
+    expect(await asBrowser(stolen, mine)).toMatchObject(as('ada'));
+    expect(await request([stolen], false)).toMatchObject({ [stolen]: { reached: true, loggedOut: false } });
+
+    await setPassword('ada', '$2y$10$anewhashanewhashanewhu');
+    const fresh = await logIn('ada');
+    await request([fresh], true);
+    // Laravel: logoutCurrentDevice() and flush(), AuthenticationException. sessiongraph: not Ada's any more.
+    const judged = await request([stolen, fresh, grace], false);
+    expect(judged[stolen]).toMatchObject({ reached: false, loggedOut: true });
+    expect(judged[stolen]!.events).toContain('CurrentDeviceLogout');
+    expect(judged[fresh]).toMatchObject({ reached: true, user: await idOf('ada'), loggedOut: false });
+    expect(judged[grace]).toMatchObject({ reached: true, user: await idOf('grace'), loggedOut: false });
+    expect(await asBrowser(stolen, mine)).toEqual({ currentSession: null });
+    expect(
+      await asBrowser(
+        stolen,
+        'mutation { endOtherSessions { __typename ... on EndOtherSessionsPayload { count } } }',
+      ),
+    ).toEqual({ endOtherSessions: { __typename: 'ForbiddenError' } });
+    expect(await asBrowser(fresh, mine)).toMatchObject(as('ada'));
+    expect(await asBrowser(grace, mine)).toMatchObject(as('grace'));
+    // A token still lists the old session with its user: only the browser holding it is no longer Ada.
+    await t.sync();
+    const listed = await t.graphql(LaravelSessions, { store: 'laravel', userId: String(await idOf('ada')) });
+    expect(listed.data!.sessions.edges.map(({ node }) => node.status)).toEqual(['ACTIVE', 'ACTIVE']);
+
+    // Once Laravel has saved what it logged out, the row holds an empty session: both see it anonymous.
+    const saved = await request([stolen], true);
+    expect(saved[stolen]!.attributes).not.toHaveProperty(LOGIN);
+    expect(saved[stolen]!.attributes).not.toHaveProperty('password_hash_web');
+    expect(await asBrowser(stolen, mine)).toEqual({ currentSession: { data: {}, user: null } });
+
+    // A user that is gone: SessionGuard::user() finds nobody, the middleware passes the request on,
+    // anonymous, and keeps the session (no logout). sessiongraph serves it too, its user null, as for Django.
+    const zed = await logIn('zed');
+    await request([zed], true);
+    await t.pool.query(`DELETE FROM public.users WHERE username = 'zed'`);
+    const gone = await request([zed], false);
+    expect(gone[zed]).toMatchObject({ reached: true, user: null, loggedOut: false });
+    expect(gone[zed]!.attributes).toHaveProperty(LOGIN);
+    expect(await asBrowser(zed, mine)).toMatchObject({
+      currentSession: { data: { theme: 'zed' }, user: null },
+    });
+  });
+
+  it('should serve as before where it is told not to check, and take Laravel 12.45+’s HMAC of the hash with appKey', async () => {
+    const unchecked = await logIn('linus', 'unchecked_sessions');
+    await request([unchecked], true, 'unchecked_sessions');
+    // Laravel 12.45+ keeps hash_hmac('sha256', $hash, app.key) (SessionGuard::hashPasswordForCookie) and takes
+    // either form. Illuminate 8.83 cannot say so: PHP's hash_hmac writes the value, sessiongraph judges it.
+    const hmac = await logIn('linus', 'sessions', {
+      passwordHash: await passwordOf('linus'),
+      passwordHashHmac: true,
+    });
+    const raw = await logIn('linus', 'sessions', { passwordHash: await passwordOf('linus') });
+    for (const id of [unchecked, hmac, raw]) expect(await asBrowser(id, mine), id).toMatchObject(as('linus'));
+
+    await setPassword('linus', '$2y$10$linusnewlinusnewlinusu');
+    // Laravel logs the unchecked store's session out; that store was told not to check (passwordColumn: null).
+    expect((await request([unchecked], false, 'unchecked_sessions'))[unchecked]).toMatchObject({
+      loggedOut: true,
+    });
+    expect(await asBrowser(unchecked, mine)).toMatchObject(as('linus'));
+    expect(await asBrowser(hmac, mine)).toEqual({ currentSession: null });
+    expect(await asBrowser(raw, mine)).toEqual({ currentSession: null });
+    const again = await logIn('linus', 'sessions', {
+      passwordHash: await passwordOf('linus'),
+      passwordHashHmac: true,
+    });
+    expect(await asBrowser(again, mine)).toMatchObject(as('linus'));
+  });
+
+  it('should refuse to start on a password column that does not exist, and not check without one', async () => {
+    const start = (store: Record<string, unknown>) =>
+      startTestApp({
+        config: { stores: [{ kind: 'php', name: 'laravel', layout: 'laravel', ...store }] },
+        setup: async (pool) => {
+          await pool.query(`CREATE TABLE sessions (id varchar(255) PRIMARY KEY, user_id bigint,
+            ip_address varchar(45), user_agent text, payload text NOT NULL, last_activity integer NOT NULL)`);
+        },
+      }).then(
+        async (app) => {
+          await app.close();
+          return null;
+        },
+        (error: Error) => error.message,
+      );
+    expect(await start({ passwordColumn: 'password' })).toBe(
+      'stores.laravel.passwordColumn: the users table "public"."users" has no column "password" ' +
+        '(Laravel’s users migration keeps the password hash in "password"; null: no check)',
+    );
+    // Unset, on a users table without `password` (the demo users have `password_hash`): no check, as before.
+    expect(await start({})).toBeNull();
+  });
+});

@@ -77,3 +77,34 @@ export async function symfonySession(
     now,
   ]);
 }
+
+/** Laravel 8's `session:table` migration, as its PostgresGrammar creates it. */
+export const LARAVEL_SESSION_TABLE = `CREATE TABLE sessions (id varchar(255) NOT NULL PRIMARY KEY, user_id bigint NULL,
+  ip_address varchar(45) NULL, user_agent text NULL, payload text NOT NULL, last_activity integer NOT NULL)`;
+
+/**
+ * A Laravel session of the database driver (plain payload, guard `web`) logged in as `userId`, with
+ * AuthenticateSession's `password_hash_web` when `passwordHash` is given, as the middleware stores it after a
+ * request. test/frameworks/php-laravel.test.ts has the real middleware write and judge such sessions.
+ */
+export async function laravelSession(
+  pool: Pool,
+  values: { key: string; userId: number; passwordHash?: string; data?: Record<string, string> },
+): Promise<void> {
+  const entries: [string, string][] = [
+    ['_token', phpString('t'.repeat(40))],
+    ...Object.entries(values.data ?? {}).map(([name, value]): [string, string] => [name, phpString(value)]),
+    ['login_web_59ba36addc2b2f9401580f014c7f58ea4e30989d', `i:${values.userId};`],
+    ...(values.passwordHash === undefined
+      ? []
+      : [['password_hash_web', phpString(values.passwordHash)] as [string, string]]),
+    ['_flash', 'a:2:{s:3:"old";a:0:{}s:3:"new";a:0:{}}'],
+  ];
+  const payload = `a:${entries.length}:{${entries.map(([name, value]) => phpString(name) + value).join('')}}`;
+  await pool.query('INSERT INTO sessions (id, user_id, payload, last_activity) VALUES ($1, $2, $3, $4)', [
+    values.key,
+    values.userId,
+    Buffer.from(payload).toString('base64'),
+    Math.floor(Date.now() / 1000),
+  ]);
+}

@@ -99,6 +99,13 @@ const laravelConfig = z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/)
       .default('web'),
+    /**
+     * The users-table column holding the user's password hash (what `getAuthPassword()` returns), read (never
+     * exposed) to make AuthenticateSession's check: a session whose `password_hash_<guard>` is not the user's
+     * current hash is logged out. Unset: `password` (Laravel's users migration) if the table has it, else no
+     * check; null: no check.
+     */
+    passwordColumn: identifier.nullable().optional(),
   })
   .strict();
 

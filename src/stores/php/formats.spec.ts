@@ -335,3 +335,87 @@ describe('the Laravel Encrypter', () => {
     });
   });
 });
+
+describe('the laravel format', () => {
+  const laravel = (settings: Record<string, unknown> = {}) =>
+    laravelFormat(
+      phpConfig.parse({ kind: 'php', name: 'l', layout: 'laravel', ...settings }) as LaravelStoreConfig,
+      DEFAULT_BUDGETS,
+      (id) => Number(id),
+    );
+  const LOGIN = 's:50:"login_web_59ba36addc2b2f9401580f014c7f58ea4e30989d";i:7;';
+  /** A payload after AuthenticateSession's first request: `_token`, the login, `password_hash_web`, data. */
+  const payload = (hash: string | null, name = 'password_hash_web', json = false) => {
+    if (json) {
+      return Buffer.from(
+        `{"_token":"t","login_web_59ba36addc2b2f9401580f014c7f58ea4e30989d":7,${hash === null ? '' : `"${name}":${hash},`}"n":1}`,
+        'latin1',
+      ).toString('base64');
+    }
+    const entries = hash === null ? '' : `s:${name.length}:"${name}";${hash}`;
+    const count = hash === null ? 3 : 4;
+    return Buffer.from(`a:${count}:{s:6:"_token";s:1:"t";${LOGIN}${entries}s:1:"n";i:1;}`, 'latin1').toString(
+      'base64',
+    );
+  };
+  const carried = (blob: string, settings: Record<string, unknown> = {}, key = 'password_hash_web') => {
+    const decoded = laravel(settings).decode(blob);
+    if (!decoded.ok) throw new Error(decoded.detail);
+    return Object.hasOwn(decoded.value.full, key) ? decoded.value.full[key] : 'absent';
+  };
+
+  it('should carry AuthenticateSession’s password_hash_<guard>, hidden, for its check: as stored, or false', () => {
+    const format = laravel();
+    expect(format.hiddenKeys.has('password_hash_web')).toBe(true);
+    expect(carried(payload('s:7:"$2y$10$";'))).toBe('$2y$10$');
+    expect(carried(payload('s:0:"";'))).toBe('');
+    // null, or no key: Store::has() is false, the middleware stores the current hash rather than judge.
+    expect(carried(payload('N;'))).toBe('absent');
+    expect(carried(payload(null))).toBe('absent');
+    // `!==` against a users-table text: bytes that are not UTF-8, or no string at all, are never equal.
+    expect(carried(payload('s:1:"\xff";'))).toBe(false);
+    expect(carried(payload('i:5;'))).toBe(false);
+    expect(carried(payload('b:0;'))).toBe(false);
+    expect(carried(payload('a:0:{}'))).toBe(false);
+    // Only the configured guard's (the middleware reads the default guard's); every guard's stays hidden.
+    expect(carried(payload('s:3:"pwd";', 'password_hash_admin'))).toBe('absent');
+    expect(
+      carried(payload('s:3:"pwd";', 'password_hash_admin'), { guard: 'admin' }, 'password_hash_admin'),
+    ).toBe('pwd');
+    expect(format.hiddenKeys.has('password_hash_admin')).toBe(true);
+    // Laravel 9+'s JSON payloads.
+    expect(carried(payload('"$2y$10$"', 'password_hash_web', true), { laravelSerialization: 'json' })).toBe(
+      '$2y$10$',
+    );
+    expect(carried(payload('5', 'password_hash_web', true), { laravelSerialization: 'json' })).toBe(false);
+    expect(carried(payload('null', 'password_hash_web', true), { laravelSerialization: 'json' })).toBe(
+      'absent',
+    );
+  });
+
+  it('should never show nor write the carried hash: an update keeps the stored one byte for byte', () => {
+    const format = laravel();
+    const blob = payload('s:7:"$2y$10$";');
+    const decoded = format.decode(blob);
+    if (!decoded.ok) throw new Error(decoded.detail);
+    const written = format.encode(
+      { ...decoded.value.full, password_hash_web: 'forged', n: 2 },
+      decoded.value.state,
+      new Date(),
+      new Date(),
+    );
+    expect(Buffer.from(written, 'base64').toString('latin1')).toBe(
+      Buffer.from(blob, 'base64').toString('latin1').replace('s:1:"n";i:1;', 's:1:"n";i:2;'),
+    );
+    // A new session never gets one, whatever its view holds: the middleware stores it at the first request.
+    const fresh = format.encode(
+      { n: 1, login_web_59ba36addc2b2f9401580f014c7f58ea4e30989d: 7, password_hash_web: 'forged' },
+      undefined,
+      new Date(),
+      new Date(),
+    );
+    const text = Buffer.from(fresh, 'base64').toString('latin1');
+    expect(text).not.toContain('password_hash_web');
+    expect(text).toContain('s:50:"login_web_59ba36addc2b2f9401580f014c7f58ea4e30989d";i:7;');
+  });
+});

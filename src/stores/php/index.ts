@@ -98,6 +98,8 @@ export const phpKind = {
       advice: [
         'With session.encrypt: "encrypt": true and "appKey": {"env": "APP_KEY"} (base64:…).',
         'session.lifetime other than 120 minutes: "lifetimeMinutes".',
+        'With the auth.session (AuthenticateSession) middleware, the users-table column of the password hash it ' +
+          'checks (Laravel\'s "password" if present): "passwordColumn"; null: no check.',
       ],
     },
   ],

@@ -15,7 +15,15 @@ import {
 } from '../../codecs/php/values.ts';
 import { InvalidInputError } from '../../errors/domain.ts';
 import type { BlobFormat } from '../blob-store.ts';
-import { ManagedNames, mergeManaged, noteCollector, setOwn, visibleView } from './attributes.ts';
+import {
+  deref,
+  entryNamed,
+  ManagedNames,
+  mergeManaged,
+  noteCollector,
+  setOwn,
+  visibleView,
+} from './attributes.ts';
 import type { LaravelStoreConfig } from './config.ts';
 import { resolvedSecret } from '../row-decoder.ts';
 import {
@@ -39,12 +47,21 @@ import { decodeLaravelJson, encodeLaravelJson } from './laravel-json.ts';
  * next request: editing it would silently delete data), every guard's `login_<guard>_<sha1>` (the login:
  * `userId` shows the configured guard's) and `password_hash_<guard>` (AuthenticateSession's copy of the
  * password hash). `_previous` (the last URL, for `back()`) stays in `data`: it is no secret and changes nothing
- * else. Flashed values themselves are ordinary keys.
+ * else. Flashed values themselves are ordinary keys. The configured guard's `password_hash_<guard>` is also
+ * carried in the decoded session (`passwordHashKey`), for the store's AuthenticateSession check (store.ts).
  */
 
 /** `sha1('Illuminate\Auth\SessionGuard')`: every guard's login key ends with it. */
 const GUARD_SHA1 = '59ba36addc2b2f9401580f014c7f58ea4e30989d';
 export const loginKey = (guard: string) => `login_${guard}_${GUARD_SHA1}`;
+/**
+ * AuthenticateSession's copy of the user's password hash (`password_hash_` . the default guard), and where a
+ * decoded session carries it (SessionRecord.managed: never shown, never written, the stored attribute is kept
+ * as PHP wrote it): the stored string; false for a value no users-table text can equal, which the middleware's
+ * `!==` logs out (bytes that are not UTF-8, or not a string at all); absent when the session has none or null
+ * (`Store::has()` is false, so the middleware stores the current hash rather than judge).
+ */
+export const passwordHashKey = (guard: string) => `password_hash_${guard}`;
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** `Store::isValidId`: anything else makes Laravel start a new session under a new id. */
 const LARAVEL_ID = /^[A-Za-z0-9]{40}$/;
@@ -74,8 +91,9 @@ export function laravelFormat(
     trailing: 'ignore',
   };
   const slot = loginKey(config.guard);
+  const hashKey = passwordHashKey(config.guard);
   const managed = new ManagedNames(
-    ['_token', '_flash', slot, `password_hash_${config.guard}`],
+    ['_token', '_flash', slot, hashKey],
     [new RegExp(`^login_.*_${GUARD_SHA1}$`), /^password_hash_/],
   );
   const json = config.laravelSerialization === 'json';
@@ -129,6 +147,14 @@ export function laravelFormat(
     return found;
   }
 
+  /** `password_hash_<guard>` as `passwordHashKey` carries it. */
+  function passwordHashOf(attributes: PhpArray): string | false | undefined {
+    const entry = entryNamed(attributes, hashKey);
+    const value = entry && deref(entry[1]);
+    if (value === undefined || value.t === 'null') return undefined;
+    return value.t === 'string' ? (utf8Text(value.v) ?? false) : false;
+  }
+
   function payloadOf(attributes: PhpArray): string {
     const plain = json ? Buffer.from(encodeLaravelJson(attributes), 'utf8') : writePhpSerialized(attributes);
     if (!config.encrypt) return Buffer.from(plain).toString('base64');
@@ -146,6 +172,8 @@ export function laravelFormat(
       const full = visibleView(attributes.value.entries, managed, notes.note);
       const userId = userOf(attributes.value);
       if (userId !== null) setOwn(full, slot, userId);
+      const passwordHash = passwordHashOf(attributes.value);
+      if (passwordHash !== undefined) setOwn(full, hashKey, passwordHash);
       return decoded({ full, state: attributes.value, note: notes.text() });
     },
     encode(full, state) {
@@ -154,7 +182,9 @@ export function laravelFormat(
       if (previous) attributes = mergeManaged(full, previous, managed);
       else {
         // What Laravel stores after the first request: `_token` first, the data, the login, `_flash` aged.
-        const { [slot]: userId, ...data } = full;
+        const userId = full[slot];
+        const data: JsonObject = {};
+        for (const name of Object.keys(full)) if (!managed.has(name)) setOwn(data, name, full[name]!);
         const entries: PhpEntry[] = [[phpString('_token'), phpString(strRandom(40))]];
         entries.push(...mergePhpArray(data, { t: 'array', entries: [] }, arrayKeyOf).entries);
         if (userId !== undefined) entries.push([phpString(slot), jsonToPhp(userId)]);

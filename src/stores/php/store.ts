@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { ConfigError } from '../../config-parts.ts';
 import type { Queryable } from '../../db/pool.ts';
 import { parseUserKey } from '../../users/catalog.ts';
@@ -6,9 +7,10 @@ import { blobReadLimits, createBlobStore, type FrameworkStoreDeps } from '../blo
 import { type BlobTableSql, createBlobQueries } from '../blob.sql.ts';
 import { readStoreTable, type TableColumns } from '../table-catalog.ts';
 import type { SessionRecord } from '../types.ts';
+import { resolvedSecret } from '../row-decoder.ts';
 import { typedUserId } from '../user-path.ts';
 import type { LaravelStoreConfig, PhpStoreConfig, SymfonyStoreConfig } from './config.ts';
-import { laravelFormat } from './laravel.ts';
+import { laravelFormat, passwordHashKey } from './laravel.ts';
 import { passwordSlot, symfonyFormat } from './symfony.ts';
 
 /**
@@ -90,21 +92,23 @@ async function symfonySql(db: Queryable, config: SymfonyStoreConfig) {
 }
 
 /**
- * The users-table column the firewall's "has the user changed" check reads (`passwordColumn`), or null for no
- * check: set to null, or left unset on a users table without `password`. A column named but missing stops the
- * server, as does one the API would expose.
+ * The users-table column a framework's password check reads (`passwordColumn`: Symfony's firewall asking
+ * whether the user changed, Laravel's AuthenticateSession), or null for no check: set to null, or left unset
+ * on a users table without `password`. A column named but missing stops the server, as does one the API would
+ * expose.
  */
-async function symfonyPasswordColumn(
+async function passwordColumnOf(
   db: Queryable,
-  config: SymfonyStoreConfig,
+  config: { name: string; passwordColumn?: string | null | undefined },
   deps: FrameworkStoreDeps,
+  hint: string,
 ): Promise<string | null> {
   if (config.passwordColumn === null) return null;
   const name = config.passwordColumn ?? 'password';
   const usable = await checkSecretColumn(deps, db, {
     setting: `stores.${config.name}.passwordColumn`,
     name,
-    hint: 'make:user’s User entity keeps its password hash in "password"; null: no check',
+    hint,
     optional: config.passwordColumn === undefined,
   });
   return usable ? name : null;
@@ -169,7 +173,12 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
       sql: createBlobQueries(spec, limits),
       format,
     });
-    const passwordColumn = await symfonyPasswordColumn(db, config, deps);
+    const passwordColumn = await passwordColumnOf(
+      db,
+      config,
+      deps,
+      'make:user’s User entity keeps its password hash in "password"; null: no check',
+    );
     if (passwordColumn === null) return store;
     const serializedPassword = passwordSlot(config);
     return Object.assign(store, {
@@ -238,7 +247,7 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
     return row;
   };
   const newSession = format.newSession;
-  return createBlobStore({
+  const store = createBlobStore({
     ...common,
     cookieName: config.cookieName ?? 'laravel_session',
     defaultTtlSeconds: config.defaultTtlSeconds ?? config.lifetimeMinutes * 60,
@@ -250,6 +259,42 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
         extras.set(tx, { key: input.key, ip: input.ip, userAgent: input.userAgent });
         return newSession(tx, input);
       },
+    },
+  });
+  const passwordColumn = await passwordColumnOf(
+    db,
+    config,
+    deps,
+    'Laravel’s users migration keeps the password hash in "password"; null: no check',
+  );
+  if (passwordColumn === null) return store;
+  const storedHash = passwordHashKey(config.guard);
+  // Laravel 12.45+ stores SessionGuard::hashPasswordForCookie($hash): hash_hmac('sha256', $hash, config('app.key')).
+  const appKey = config.appKey === undefined ? null : resolvedSecret(config.appKey);
+  const macOf = (hash: string) => createHmac('sha256', appKey!).update(hash, 'utf8').digest('hex');
+  return Object.assign(store, {
+    /**
+     * As AuthenticateSession (Illuminate 8.83, Session/Middleware/AuthenticateSession.php:36-63) does on every
+     * request: with `password_hash_<default guard>` in the session, and its guard's user found
+     * (`$request->user()`, SessionGuard::user() retrieving the login's id through the user provider), a stored
+     * hash that is not (`!==`) the user's current getAuthPassword() logs the session out (logoutCurrentDevice,
+     * flush). A session without the key (or with null: `has()` is false) is not judged: the middleware stores
+     * the current hash. Neither is a session whose user is gone: user() is null and the middleware passes the
+     * request on, anonymous, the session kept (as Django keeps such a session; its user reads as null).
+     * Laravel 12.45+ stores an HMAC of the hash under APP_KEY and accepts either form: so does this, given
+     * `appKey`; without it, a value of that form that is not the hash itself cannot be judged (served).
+     */
+    async servesAsUser(db: Queryable, record: SessionRecord): Promise<boolean> {
+      const stored = record.managed?.[storedHash];
+      if (record.userId === null || stored === undefined) return true;
+      const current = (await deps.users.secretColumnByIds(db, passwordColumn, [record.userId])).get(
+        record.userId,
+      );
+      if (current === undefined) return true;
+      if (typeof stored !== 'string' || current === null) return false;
+      if (stored === current) return true;
+      if (!/^[0-9a-f]{64}$/.test(stored)) return false;
+      return appKey === null || stored === macOf(current);
     },
   });
 }

@@ -8,7 +8,8 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/db php sessions.php <command> < request.json
  *
  * Debian packages: php8.2-cli php8.2-pgsql php8.2-mbstring php-symfony-http-foundation php-symfony-security-core
- * php-symfony-security-http (http-kernel comes with it). Laravel needs nothing beyond PHP's openssl.
+ * php-symfony-security-http (http-kernel comes with it). Laravel needs nothing beyond PHP's openssl, but for
+ * laravel-authenticate: php-illuminate-auth (and -session, -database, which it runs).
  *
  * One JSON request on stdin, one JSON answer on stdout (PHP warnings go to stderr). A request that is a list
  * means {"sessions": list} (write commands) or {"ids": list} (load commands).
@@ -37,7 +38,8 @@
  *           under this id. Not read-only where Symfony is not: PHP deletes a row it cannot decode.
  * laravel-create-table {"table"?}      Laravel 8's `session:table` migration as its PostgresGrammar prints it.
  * laravel-write {"sessions": [{"data": {...}, "user"?: 42, "guard"?: "web", "encrypt"?: bool, "ip"?, "userAgent"?,
- *                 "url"?: "http://localhost/home", "serialization"?: "php"|"json", "ageSeconds"?: n}], "table"?}
+ *                 "url"?: "http://localhost/home", "serialization"?: "php"|"json", "ageSeconds"?: n, "passwordHash"?,
+ *                 "passwordHashHmac"?: bool}], "table"?}
  *        -> {"ids": [...]}: a session after one request: `_token`, data, `login_<guard>_<sha1(SessionGuard)>`,
  *           `_previous.url`, `_flash` aged, then payload = base64(serialize(attrs)) (encrypted: base64 of
  *           Encrypter::encrypt(serialize(attrs)), which serializes once more; "json": json_encode instead of
@@ -45,6 +47,9 @@
  * laravel-load {"ids": [...], "lifetime"?: 120 (minutes), "encrypt"?: bool, "serialization"?, "guard"?: "web", "table"?}
  *        -> {"results": {id: {"served", "problem", "attributes", "userId", "lastActivity"}}} as StartSession +
  *           Store::readFromHandler read it (an undecryptable or undecodable payload is an empty session).
+ * laravel-authenticate {"ids": [...], "table"?, "save"?: bool} -> {"results": {id: {"reached", "user", "loggedOut",
+ *        "events", "attributes"}}}: a request through Debian's real Illuminate 8.83 AuthManager, SessionGuard,
+ *        EloquentUserProvider and AuthenticateSession middleware (php/laravel-auth.php; php-illuminate-auth).
  * laravel-cookie {"ids": [...]} -> {"cookies": {id: value}}: the laravel_session value EncryptCookies sets
  *        (header: rawurlencode(value)); {"cookies": [value]} -> {"ids": {value: id|null}} as it reads them.
  *        Env LARAVEL_COOKIE (default laravel_session), APP_KEY ("base64:..."), LARAVEL_CIPHER (AES-256-CBC).
@@ -494,6 +499,11 @@ namespace {
             if (isset($item['user'])) {
                 $attributes[loginKey($guard)] = $item['user']; // SessionGuard::updateSession
             }
+            if (isset($item['passwordHash'])) { // AuthenticateSession::storePasswordHashInSession
+                // Laravel 12.45+ stores SessionGuard::hashPasswordForCookie($hash) instead: an HMAC under app.key.
+                $attributes['password_hash_'.$guard] = empty($item['passwordHashHmac'])
+                    ? $item['passwordHash'] : hash_hmac('sha256', $item['passwordHash'], getenv('APP_KEY'));
+            }
             if (($item['url'] ?? 'http://localhost') !== null) {
                 $attributes['_previous']['url'] = $item['url'] ?? 'http://localhost'; // StartSession::storeCurrentUrl
             }
@@ -663,7 +673,7 @@ namespace {
     // ------------------------------------------------------------------------------------------------ main
 
     $commands = ['symfony-create-table', 'symfony-write', 'symfony-load', 'laravel-create-table', 'laravel-write',
-        'laravel-load', 'laravel-cookie', 'decode', 'encode'];
+        'laravel-load', 'laravel-authenticate', 'laravel-cookie', 'decode', 'encode'];
     $command = $argv[1] ?? '';
     if (!in_array($command, $commands, true)) {
         fwrite(STDERR, 'usage: php sessions.php {'.implode(',', $commands)."} < request.json\n");
@@ -677,6 +687,9 @@ namespace {
     $request = trim($raw) === '' ? [] : json_decode($raw, true, 512, JSON_THROW_ON_ERROR);
     if (array_is_list($request) && !in_array($command, ['decode', 'encode'], true)) {
         $request = [str_contains($command, 'write') ? 'sessions' : 'ids' => $request];
+    }
+    if ($command === 'laravel-authenticate') {
+        require __DIR__.'/laravel-auth.php';
     }
     $answer = call_user_func(str_replace('-', '_', $command), $request);
     echo json_encode($answer, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION | JSON_THROW_ON_ERROR), "\n";
