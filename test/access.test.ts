@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.ts';
 import { createDjangoCodec } from '../src/codecs/django.ts';
 import { encodeSessionId } from '../src/sessions/ids.ts';
+import { crc32cHex } from '../src/stores/php/crc32c.ts';
 import { graphql } from './gql/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import {
@@ -475,6 +476,28 @@ describe('browsers of a Symfony session after a password change', () => {
     });
     const rows = await t.pool.query('SELECT count(*)::int AS n FROM sessions');
     expect(rows.rows[0]).toEqual({ n: 3 });
+  });
+
+  it('should take a Symfony 7.3+ session as its user: the crc32c of its hash, or none, as make:user keeps', async () => {
+    // Symfony 7.3's hasUserChanged() takes an 8-character password for hash('crc32c', $hash) and never judges
+    // a null one; make:user's __serialize() stores the former, so that no hash sits in the session.
+    const { rows } = await t.pool.query<{ id: number; email: string; password_hash: string }>(
+      `INSERT INTO public.users (username, email, password_hash) VALUES ('lin', 'lin@example.com', '$2y$13$lin')
+       RETURNING id, email, password_hash`,
+    );
+    const lin = rows[0]!;
+    const session = (key: string, password: string | null) =>
+      symfonySession(t.pool, { key, userId: lin.id, email: lin.email, password, data: { theme: 'lin' } });
+    await session('crcsymfonysession0000001', crc32cHex(lin.password_hash));
+    await session('nullsymfonysession000001', null);
+    await session('badcrcsymfonysession0001', '00000000');
+    const served = { currentSession: { data: { theme: 'lin' }, user: { username: 'lin' } } };
+    expect((await asBrowser('crcsymfonysession0000001', mine)).data).toEqual(served);
+    expect((await asBrowser('nullsymfonysession000001', mine)).data).toEqual(served);
+    expect((await asBrowser('badcrcsymfonysession0001', mine)).data).toEqual({ currentSession: null });
+    await t.pool.query(`UPDATE public.users SET password_hash = '$2y$13$lin2' WHERE username = 'lin'`);
+    expect((await asBrowser('crcsymfonysession0000001', mine)).data).toEqual({ currentSession: null });
+    expect((await asBrowser('nullsymfonysession000001', mine)).data).toEqual(served);
   });
 
   it('should not take a session as its user once the user is gone, as the firewall does', async () => {

@@ -122,7 +122,11 @@ describe('database restart under load', () => {
     expect(alive, server.output().slice(-3000)).toBe(200);
     const notReady = await fetch(`${server.url}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(JSON.stringify(await notReady.json())).toContain('database: unreachable');
+    const readiness = JSON.stringify(await notReady.json());
+    expect(readiness).toContain('database: unreachable');
+    // Nothing of the driver's message (the database's address) to a caller no token vouched for.
+    expect(readiness).not.toContain('ECONNREFUSED');
+    expect(readiness).not.toContain(`:${new URL(cluster.url).port}`);
     // A token that must be looked up cannot be: refused as unavailable, without the database's error text
     // (its host, port or socket) in the answer.
     const metrics = await fetch(`${server.url}/metrics`, {

@@ -52,7 +52,10 @@ export async function readiness(app: App, shuttingDown: boolean): Promise<Readin
             };
     }
   } catch (error) {
-    checks['database'] = { ok: false, detail: `unreachable: ${(error as Error).message}` };
+    // /readyz answers anyone: the driver's message can name the database's host, port, socket or user, so it
+    // goes to the log.
+    app.logger.warn({ err: error }, 'readiness: the database is unreachable');
+    checks['database'] = { ok: false, detail: 'unreachable (see the server log)' };
   }
   if (app.syncWorker) checks['syncWorker'] = app.syncWorker.health();
   if (app.projector.held.size > 0) {

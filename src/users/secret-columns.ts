@@ -4,9 +4,9 @@ import type { UsersCatalog } from './catalog.ts';
 import type { UsersQueries } from './users.sql.ts';
 
 /**
- * A users-table column a store reads for its framework's login check (Django's and Symfony's password
- * hashes), through `UsersQueries.secretColumnByIds` only. The API must never show it: a column `User` would
- * expose (its name does not look secret, and `users.columns` lists it or is left to every column) stops the
+ * A users-table column a store reads for its framework's login check (Django's, Symfony's and Laravel's
+ * password hashes), through `UsersQueries.secretColumnByIds` only. The API must never show it: a column `User`
+ * would expose (its name does not look secret, and `users.columns` lists it or is left to every column) stops the
  * server, as does a column that does not exist, unless the store can do without (`optional`). Returns
  * whether the column is there to read.
  */

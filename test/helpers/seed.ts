@@ -54,12 +54,18 @@ const phpString = (text: string) => `s:${Buffer.byteLength(text)}:"${text}";`;
  */
 export async function symfonySession(
   pool: Pool,
-  values: { key: string; userId: number; email: string; password: string; data?: Record<string, string> },
+  values: {
+    key: string;
+    userId: number;
+    email: string;
+    password: string | null;
+    data?: Record<string, string>;
+  },
 ): Promise<void> {
   const property = (name: string) => phpString(`\u0000App\\Entity\\User\u0000${name}`);
   const user =
     `O:15:"App\\Entity\\User":4:{${property('id')}i:${values.userId};${property('email')}${phpString(values.email)}` +
-    `${property('roles')}a:0:{}${property('password')}${phpString(values.password)}}`;
+    `${property('roles')}a:0:{}${property('password')}${values.password === null ? 'N;' : phpString(values.password)}}`;
   const tokenClass = 'Symfony\\Component\\Security\\Core\\Authentication\\Token\\UsernamePasswordToken';
   const token =
     `O:${tokenClass.length}:"${tokenClass}":3:{i:0;N;i:1;s:4:"main";` +

@@ -10,8 +10,9 @@ import { arrayKeyOf } from '../../codecs/php/values.ts';
  *
  * Some of them are known only by a pattern (`_csrf/<token id>`, `login_<guard>_<sha1>`), while the shared
  * blob store hides and protects keys through a `Set`: `ManagedNames` answers `has` by name or pattern, and
- * its members are the one or two names a decoded session may carry in `full`. The managed values themselves
- * never go into `full`; `mergeManaged` takes them from the stored tree, so no edit can reach them.
+ * its members are the names a decoded session may carry in `full` (the user id, and the password hash a
+ * framework's login check compares). `mergeManaged` takes managed values from the stored tree, never from
+ * `full`, so no edit can reach them.
  */
 export class ManagedNames extends Set<string> {
   readonly #patterns: readonly RegExp[];

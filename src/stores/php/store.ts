@@ -10,6 +10,7 @@ import type { SessionRecord } from '../types.ts';
 import { resolvedSecret } from '../row-decoder.ts';
 import { typedUserId } from '../user-path.ts';
 import type { LaravelStoreConfig, PhpStoreConfig, SymfonyStoreConfig } from './config.ts';
+import { crc32cHex } from './crc32c.ts';
 import { laravelFormat, passwordHashKey } from './laravel.ts';
 import { passwordSlot, symfonyFormat } from './symfony.ts';
 
@@ -188,7 +189,10 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
        * compares the serialized user's getPassword() with the reloaded one's (`!==`): another hash (a password
        * change since login) logs the session out, its token removed. So does a user the provider no longer
        * finds (UserNotFoundException: the token is removed too), unlike Django, which keeps such a session. A
-       * user object without `passwordProperty` cannot be judged: served as before.
+       * user object without `passwordProperty` cannot be judged: served as before. Symfony 7.3+ keeps hashes
+       * out of sessions: its hasUserChanged() never judges a serialized null, and takes an 8-character value
+       * for `hash('crc32c', $password)` (what make:user's `__serialize()` stores since 7.3); both are
+       * accepted here too, or every such session would read as logged out.
        */
       async servesAsUser(db: Queryable, record: SessionRecord): Promise<boolean> {
         if (record.userId === null) return true;
@@ -197,7 +201,13 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
         );
         if (current === undefined) return false;
         const serialized = record.managed?.[serializedPassword];
-        return serialized === undefined || serialized === current;
+        if (serialized === undefined || serialized === null || serialized === current) return true;
+        return (
+          typeof serialized === 'string' &&
+          serialized.length === 8 &&
+          current !== null &&
+          crc32cHex(current) === serialized
+        );
       },
     });
   }
