@@ -175,12 +175,18 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
   };
 
   /** Blobs read alone (larger than statements of many rows carry) are never cached. */
+  const sharedCache = (blob: string) => (cache && blob.length <= INLINE_BLOB_BYTES ? cache : null);
+  // An update needs no JSON text of its own: a blob the cache does not take is decoded alone.
   const decodeShared = (blob: string): Outcome =>
-    cache && blob.length <= INLINE_BLOB_BYTES ? cache.get(blob, decodeForReads) : decodeForReads(blob);
+    sharedCache(blob)?.get(blob, decodeForReads) ?? decodeBlob(blob);
 
   const decodeRowUnguarded = (row: BlobRow, now: Date, cached: boolean): SessionRecord => {
     const outcome: Outcome =
-      row.blob === null ? unreadBlob(row) : cached ? decodeShared(row.blob) : decodeBlob(row.blob);
+      row.blob === null
+        ? unreadBlob(row)
+        : !cached
+          ? decodeBlob(row.blob)
+          : (sharedCache(row.blob)?.get(row.blob, decodeForReads) ?? decodeForReads(row.blob));
     // Columns the framework never leaves so, or a session it would refuse to load: not a usable session.
     const refused = outcome.ok
       ? (row.row_problem ?? format.refuses?.(row.key, outcome.session.full) ?? null)
