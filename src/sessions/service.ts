@@ -140,7 +140,8 @@ export async function currentSession(ctx: SessionScope): Promise<SessionRecord |
     const record = await store.findByKey(ctx.db, key, ctx.now, ctx.config.touchIntervalSeconds, {
       withUser: ctx.withUsers,
     });
-    // A session the framework has logged out (Django, Symfony, Laravel after a password change) is not the browser's to act as.
+    // A session the framework has logged out (Django, Symfony, Laravel after a password change) is not the
+    // browser's to act as.
     if (record && record.status === 'ACTIVE' && ((await store.servesAsUser?.(ctx.db, record)) ?? true)) {
       return record;
     }

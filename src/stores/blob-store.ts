@@ -159,7 +159,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
     outcome.ok ? (outcome.dataJson?.length ?? 0) * 4 : 0,
   );
   const owners = createUserJoin(options.deps.catalog);
-  const { decodeShared, decodeRow } = createRowDecoder({
+  const { decodeForUpdate, decodeRow } = createRowDecoder({
     name,
     format,
     anonymousUserIds: options.anonymousUserIds,
@@ -363,13 +363,7 @@ export function createBlobStore(options: BlobStoreOptions): SessionStore & Proje
         )
       : null;
     if (!row) return null;
-    let outcome: Outcome | null = null;
-    try {
-      outcome = row.blob === null ? null : decodeShared(row.blob);
-    } catch (error) {
-      options.deps.onRowError?.(name, row.ref, error);
-    }
-    return { row, outcome, record: decodeRow(row, now) };
+    return { row, ...decodeForUpdate(row, now) };
   }
   const lockDecoded = (tx: Queryable, ref: string, now: Date) => readDecoded(tx, ref, now, true);
 

@@ -113,11 +113,11 @@ export interface RowDecoderOptions extends RowDecoding {
 export interface RowDecoder {
   decodeBlob(blob: string): Outcome;
   /**
-   * `decodeBlob` through the cache reads share (a blob too large for it is decoded alone): an update reads
-   * the decoding the last write or read of the session left there instead of decoding the blob again. The
-   * outcome is shared, so read only.
+   * An update's read: the row's decoding (null without a blob, or where the code failed) and its record, from
+   * one decode. The decoding comes from the cache reads share where it takes the blob (the last write or read
+   * of the session left it there), so it is shared and read only. Never throws, as `decodeRow`.
    */
-  decodeShared(blob: string): Outcome;
+  decodeForUpdate(row: BlobRow, now: Date): { outcome: Outcome | null; record: SessionRecord };
   /**
    * Never throws: a row that makes the code fail (a bug no decoder should have) costs that row its status,
    * not the list, the count or the sync batch it is in. `cached: false` for bulk work (backfill, sync) that
@@ -176,17 +176,15 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
 
   /** Blobs read alone (larger than statements of many rows carry) are never cached. */
   const sharedCache = (blob: string) => (cache && blob.length <= INLINE_BLOB_BYTES ? cache : null);
-  // An update needs no JSON text of its own: a blob the cache does not take is decoded alone.
-  const decodeShared = (blob: string): Outcome =>
-    sharedCache(blob)?.get(blob, decodeForReads) ?? decodeBlob(blob);
 
-  const decodeRowUnguarded = (row: BlobRow, now: Date, cached: boolean): SessionRecord => {
-    const outcome: Outcome =
-      row.blob === null
-        ? unreadBlob(row)
-        : !cached
-          ? decodeBlob(row.blob)
-          : (sharedCache(row.blob)?.get(row.blob, decodeForReads) ?? decodeForReads(row.blob));
+  const outcomeOf = (row: BlobRow, cached: boolean): Outcome =>
+    row.blob === null
+      ? unreadBlob(row)
+      : !cached
+        ? decodeBlob(row.blob)
+        : (sharedCache(row.blob)?.get(row.blob, decodeForReads) ?? decodeForReads(row.blob));
+
+  const recordOf = (row: BlobRow, outcome: Outcome, now: Date): SessionRecord => {
     // Columns the framework never leaves so, or a session it would refuse to load: not a usable session.
     const refused = outcome.ok
       ? (row.row_problem ?? format.refuses?.(row.key, outcome.session.full) ?? null)
@@ -218,31 +216,47 @@ export function createRowDecoder(options: RowDecoderOptions): RowDecoder {
     };
   };
 
+  /** A row the code failed on (a bug no decoder should have): INVALID, said to `onRowError`. */
+  const failedRow = (row: BlobRow, error: unknown): SessionRecord => {
+    options.onRowError?.(name, row.ref, error);
+    return {
+      store: name,
+      ref: row.ref,
+      status: 'INVALID',
+      problem: 'internal: this row could not be read (see the server log)',
+      note: null,
+      data: {},
+      userId: null,
+      createdAt: validDate(row.created_at),
+      expiresAt: validDate(row.expires_at),
+      lastSeenAt: validDate(row.last_seen_at),
+      version: blobVersion(null),
+      ip: row.ip ?? null,
+      userAgent: row.user_agent ?? null,
+      cursor: [(validDate(row.page_sort ?? row.sort_at) ?? new Date(0)).toISOString(), row.ref],
+    };
+  };
+
   const decodeRow = (row: BlobRow, now: Date, cached = true): SessionRecord => {
     try {
-      return decodeRowUnguarded(row, now, cached);
+      return recordOf(row, outcomeOf(row, cached), now);
     } catch (error) {
-      options.onRowError?.(name, row.ref, error);
-      return {
-        store: name,
-        ref: row.ref,
-        status: 'INVALID',
-        problem: 'internal: this row could not be read (see the server log)',
-        note: null,
-        data: {},
-        userId: null,
-        createdAt: validDate(row.created_at),
-        expiresAt: validDate(row.expires_at),
-        lastSeenAt: validDate(row.last_seen_at),
-        version: blobVersion(null),
-        ip: row.ip ?? null,
-        userAgent: row.user_agent ?? null,
-        cursor: [(validDate(row.page_sort ?? row.sort_at) ?? new Date(0)).toISOString(), row.ref],
-      };
+      return failedRow(row, error);
     }
   };
 
-  return { decodeBlob, decodeShared, decodeRow };
+  const decodeForUpdate = (row: BlobRow, now: Date) => {
+    try {
+      if (row.blob === null) return { outcome: null, record: recordOf(row, unreadBlob(row), now) };
+      // An update needs no JSON text of its own: a blob the cache does not take is decoded alone.
+      const outcome = sharedCache(row.blob)?.get(row.blob, decodeForReads) ?? decodeBlob(row.blob);
+      return { outcome, record: recordOf(row, outcome, now) };
+    } catch (error) {
+      return { outcome: null, record: failedRow(row, error) };
+    }
+  };
+
+  return { decodeBlob, decodeForUpdate, decodeRow };
 }
 
 const textAt = (data: JsonObject, key: string) => {

@@ -10,7 +10,7 @@ import { symfonyFormat } from './php/symfony.ts';
 
 /**
  * A decoding in the cache is shared by every read and update of its blob (src/stores/row-decoder.ts,
- * `decodeShared`): an encoder that changed the decoded state it merges into would change what the next
+ * `decodeForUpdate`): an encoder that changed the decoded state it merges into would change what the next
  * request reads. Each format's encoder runs here over a deep-frozen decoding (a write to it throws in strict
  * mode) and must write what it writes from a fresh one.
  */

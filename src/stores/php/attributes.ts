@@ -86,3 +86,10 @@ export function mergeManaged(full: JsonObject, previous: PhpArray, managed: Mana
   }
   return mergePhpArray(json, previous, arrayKeyOf);
 }
+
+/** `full` without its managed names: what a new session's attributes are made of. */
+export function withoutManaged(full: JsonObject, managed: ManagedNames): JsonObject {
+  const copy: JsonObject = {};
+  for (const key of Object.keys(full)) if (!managed.has(key)) setOwn(copy, key, full[key]!);
+  return copy;
+}

@@ -23,6 +23,7 @@ import {
   noteCollector,
   setOwn,
   visibleView,
+  withoutManaged,
 } from './attributes.ts';
 import type { LaravelStoreConfig } from './config.ts';
 import { resolvedSecret } from '../row-decoder.ts';
@@ -183,8 +184,7 @@ export function laravelFormat(
       else {
         // What Laravel stores after the first request: `_token` first, the data, the login, `_flash` aged.
         const userId = full[slot];
-        const data: JsonObject = {};
-        for (const name of Object.keys(full)) if (!managed.has(name)) setOwn(data, name, full[name]!);
+        const data = withoutManaged(full, managed);
         const entries: PhpEntry[] = [[phpString('_token'), phpString(strRandom(40))]];
         entries.push(...mergePhpArray(data, { t: 'array', entries: [] }, arrayKeyOf).entries);
         if (userId !== undefined) entries.push([phpString(slot), jsonToPhp(userId)]);

@@ -115,6 +115,16 @@ async function passwordColumnOf(
   return usable ? name : null;
 }
 
+/** The user's hash in `column` (null: a NULL cell), or undefined for a user the table does not hold. */
+async function currentPassword(
+  deps: FrameworkStoreDeps,
+  db: Queryable,
+  column: string,
+  userId: string,
+): Promise<string | null | undefined> {
+  return (await deps.users.secretColumnByIds(db, column, [userId])).get(userId);
+}
+
 async function laravelSql(db: Queryable, config: LaravelStoreConfig) {
   const { columns } = config;
   const named = Object.fromEntries(
@@ -196,9 +206,7 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
        */
       async servesAsUser(db: Queryable, record: SessionRecord): Promise<boolean> {
         if (record.userId === null) return true;
-        const current = (await deps.users.secretColumnByIds(db, passwordColumn, [record.userId])).get(
-          record.userId,
-        );
+        const current = await currentPassword(deps, db, passwordColumn, record.userId);
         if (current === undefined) return false;
         const serialized = record.managed?.[serializedPassword];
         if (serialized === undefined || serialized === null || serialized === current) return true;
@@ -297,9 +305,7 @@ export async function createPhpStore(db: Queryable, config: PhpStoreConfig, deps
     async servesAsUser(db: Queryable, record: SessionRecord): Promise<boolean> {
       const stored = record.managed?.[storedHash];
       if (record.userId === null || stored === undefined) return true;
-      const current = (await deps.users.secretColumnByIds(db, passwordColumn, [record.userId])).get(
-        record.userId,
-      );
+      const current = await currentPassword(deps, db, passwordColumn, record.userId);
       if (current === undefined) return true;
       if (typeof stored !== 'string' || current === null) return false;
       if (stored === current) return true;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DecodeBudgets } from '../../codecs/budgets.ts';
-import { type Decoded, decoded, failure, type JsonObject } from '../../codecs/result.ts';
+import { type Decoded, decoded, failure } from '../../codecs/result.ts';
 import { decodePhpSession, encodePhpSession } from '../../codecs/php/session-encoding.ts';
 import type { PhpReadOptions } from '../../codecs/php/serialize-reader.ts';
 import { readPhpSerialized } from '../../codecs/php/serialize-reader.ts';
@@ -25,6 +25,7 @@ import {
   noteCollector,
   setOwn,
   visibleView,
+  withoutManaged,
 } from './attributes.ts';
 import type { SymfonyStoreConfig } from './config.ts';
 
@@ -283,10 +284,4 @@ export function symfonyFormat(config: SymfonyStoreConfig, budgets: DecodeBudgets
       return { ...input.data };
     },
   };
-}
-
-function withoutManaged(full: JsonObject, managed: ManagedNames): JsonObject {
-  const copy: JsonObject = {};
-  for (const key of Object.keys(full)) if (!managed.has(key)) setOwn(copy, key, full[key]!);
-  return copy;
 }
